@@ -1,0 +1,188 @@
+import CloudEvents
+
+/// The catalog of known touchpoint types (DESIGN.md section 2): which tags each requires and what its
+/// `data` holds. Unknown types pass through undecoded.
+public enum Catalog {
+    /// Every known type, in the catalog's order.
+    public static let knownTypes: [String] = [
+        "contact.received", "contact.sent", "ticket.opened", "ticket.assigned", "ticket.replied",
+        "ticket.status_changed", "ticket.priority_changed", "ticket.escalated", "ticket.solved",
+        "ticket.reopened", "ticket.closed", "ticket.merged", "feedback.csat", "feedback.nps",
+        "feedback.ces", "order.placed", "order.refunded", "selfservice.viewed",
+    ]
+
+    /// Decodes and validates the data and tags of a known type; nil for an unknown type.
+    static func decode(_ touchpoint: Touchpoint) throws(CloudEventError) -> TouchpointKind? {
+        let type = touchpoint.event.type
+        guard knownTypes.contains(type) else { return nil }
+        let data = try DataFields(touchpoint.event)
+        func require(_ tag: String, _ value: Any?) throws(CloudEventError) {
+            if value == nil {
+                throw CloudEventError(attribute: tag, message: "type '\(type)' requires the '\(tag)' extension attribute")
+            }
+        }
+        switch type {
+        case "contact.received":
+            try require("channel", touchpoint.channel)
+            return .contactReceived(summary: try data.string("summary"))
+        case "contact.sent":
+            try require("channel", touchpoint.channel)
+            try require("repid", touchpoint.repID)
+            return .contactSent(summary: try data.string("summary"))
+        case "ticket.opened":
+            try require("ticketid", touchpoint.ticketID)
+            try require("channel", touchpoint.channel)
+            return .ticketOpened(
+                priority: try data.enumeration("priority", Priority.self) ?? .normal,
+                summary: try data.string("summary"))
+        case "ticket.assigned":
+            try require("ticketid", touchpoint.ticketID)
+            try require("repid", touchpoint.repID)
+            return .ticketAssigned
+        case "ticket.replied":
+            try require("ticketid", touchpoint.ticketID)
+            let author = try data.required("author", try data.enumeration("author", ReplyAuthor.self))
+            if author == .rep { try require("repid", touchpoint.repID) }
+            return .ticketReplied(author: author, isPublic: try data.bool("public") ?? true)
+        case "ticket.status_changed":
+            try require("ticketid", touchpoint.ticketID)
+            return .ticketStatusChanged(try data.required("status", try data.enumeration("status", SettableStatus.self)))
+        case "ticket.priority_changed":
+            try require("ticketid", touchpoint.ticketID)
+            return .ticketPriorityChanged(try data.required("priority", try data.enumeration("priority", Priority.self)))
+        case "ticket.escalated":
+            try require("ticketid", touchpoint.ticketID)
+            return .ticketEscalated(level: try data.scalarText("level"), reason: try data.string("reason"))
+        case "ticket.solved":
+            try require("ticketid", touchpoint.ticketID)
+            return .ticketSolved
+        case "ticket.reopened":
+            try require("ticketid", touchpoint.ticketID)
+            return .ticketReopened
+        case "ticket.closed":
+            try require("ticketid", touchpoint.ticketID)
+            return .ticketClosed
+        case "ticket.merged":
+            try require("ticketid", touchpoint.ticketID)
+            let into = try data.required("into", try data.string("into"))
+            try Touchpoint.checkIdentifier(into, attribute: "data.into")
+            return .ticketMerged(into: into)
+        case "feedback.csat":
+            return .csat(score: try data.required("score", try data.integer("score", in: 1...5)))
+        case "feedback.nps":
+            return .nps(score: try data.required("score", try data.integer("score", in: 0...10)))
+        case "feedback.ces":
+            return .ces(score: try data.required("score", try data.integer("score", in: 1...7)))
+        case "order.placed", "order.refunded":
+            let order = try data.required("order", try data.string("order"))
+            let amount = try data.required("amount", try data.amount("amount"))
+            let currency = try data.required("currency", try data.currency("currency"))
+            return type == "order.placed"
+                ? .orderPlaced(order: order, amount: amount, currency: currency)
+                : .orderRefunded(order: order, amount: amount, currency: currency)
+        case "selfservice.viewed":
+            try require("channel", touchpoint.channel)
+            return .selfServiceViewed(article: try data.required("article", try data.string("article")))
+        default:
+            return nil
+        }
+    }
+}
+
+/// Typed access to the members of a known type's `data` object, with errors that name the field.
+private struct DataFields {
+    let type: String
+    let members: [JSONMember]
+
+    init(_ event: CloudEvent) throws(CloudEventError) {
+        type = event.type
+        switch event.data {
+        case nil:
+            members = []
+        case .base64:
+            throw CloudEventError(
+                attribute: "data_base64", message: "type '\(event.type)' carries JSON 'data', not 'data_base64'")
+        case .json(let bytes):
+            let value: JSONValue
+            do { value = try JSONValue.parse(bytes) } catch {
+                throw CloudEventError(attribute: "data", message: "'data' is not valid JSON: \(error.reason)")
+            }
+            switch value {
+            case .object(let members): self.members = members
+            case .null: self.members = []
+            default:
+                throw CloudEventError(attribute: "data", message: "type '\(event.type)' requires 'data' to be a JSON object")
+            }
+        }
+    }
+
+    private func value(_ field: String) -> JSONValue? {
+        guard let member = members.first(where: { $0.key == field }) else { return nil }
+        if case .null = member.value { return nil }
+        return member.value
+    }
+
+    private func invalid(_ field: String, _ rule: String) -> CloudEventError {
+        CloudEventError(attribute: "data.\(field)", message: "'data.\(field)' of type '\(type)' \(rule)")
+    }
+
+    func required<T>(_ field: String, _ value: T?) throws(CloudEventError) -> T {
+        guard let value else { throw invalid(field, "is required") }
+        return value
+    }
+
+    func string(_ field: String) throws(CloudEventError) -> String? {
+        guard let value = value(field) else { return nil }
+        guard case .string(let text) = value else { throw invalid(field, "must be a string") }
+        return text
+    }
+
+    func bool(_ field: String) throws(CloudEventError) -> Bool? {
+        guard let value = value(field) else { return nil }
+        guard case .bool(let flag) = value else { throw invalid(field, "must be true or false") }
+        return flag
+    }
+
+    /// A string or a number, as text (`level` may be "L2" or 2).
+    func scalarText(_ field: String) throws(CloudEventError) -> String? {
+        switch value(field) {
+        case nil: return nil
+        case .string(let text): return text
+        case .number(let literal): return literal
+        default: throw invalid(field, "must be a string or a number")
+        }
+    }
+
+    func enumeration<E: RawRepresentable & CaseIterable>(_ field: String, _: E.Type) throws(CloudEventError) -> E?
+    where E.RawValue == String {
+        guard let text = try string(field) else { return nil }
+        guard let value = E(rawValue: text) else {
+            throw invalid(field, "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text)\"")
+        }
+        return value
+    }
+
+    func integer(_ field: String, in range: ClosedRange<Int>) throws(CloudEventError) -> Int? {
+        guard let value = value(field) else { return nil }
+        guard case .number(let literal) = value, let number = Int(literal), range.contains(number) else {
+            throw invalid(field, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    func amount(_ field: String) throws(CloudEventError) -> Decimal2? {
+        guard let value = value(field) else { return nil }
+        guard case .number(let literal) = value, let amount = Decimal2(literal: literal), amount.cents >= 0 else {
+            throw invalid(field, "must be a non-negative decimal number with at most two fraction digits")
+        }
+        return amount
+    }
+
+    func currency(_ field: String) throws(CloudEventError) -> String? {
+        guard let text = try string(field) else { return nil }
+        guard text.utf8.count == 3, text.utf8.allSatisfy({ (65...90).contains($0) }) else {
+            throw invalid(field, "must be a three-letter ISO 4217 code such as \"EUR\"")
+        }
+        return text
+    }
+}

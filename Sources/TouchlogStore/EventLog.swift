@@ -1,0 +1,435 @@
+import CloudEvents
+import LMDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The append-only touchpoint log in one LMDB environment (the store directory).
+///
+/// Append batches atomically: every event of a batch is committed in one durable transaction or none is.
+/// Positions are global and gapless; each customer has a stream with versions 1, 2, 3...; `source` + `id`
+/// identify an event forever, so appending it again is acknowledged as a duplicate and stores nothing.
+/// No API updates or deletes an event. The layout is described in docs/STORAGE.md.
+public final class EventLog: Sendable {
+    /// The store format this code writes and reads.
+    public static let formatVersion = 1
+
+    /// How a store is opened.
+    public struct Options: Sendable {
+        /// Initial LMDB map size; it doubles whenever a batch needs more.
+        public var initialMapSize: Int = 1 << 30
+        /// Commit without fsync (`MDB_NOSYNC`): much faster, but a machine crash (not a process
+        /// crash) can lose the last acknowledged batches. Off by default.
+        public var noSync: Bool = false
+        /// Create the store if it does not exist.
+        public var create: Bool = true
+        public init() {}
+    }
+
+    let environment: Environment
+    let databases: Databases
+    /// The store directory.
+    public let path: String
+
+    struct Databases: Sendable {
+        let meta: Database
+        let events: Database
+        let streams: Database
+        let ids: Database
+    }
+
+    /// Opens the store in `path`, creating the directory (mode 0700) and the databases if needed.
+    /// - Throws: `StoreError.invalidStorePath` for a symlink or a non-directory,
+    ///   `StoreError.unsupportedFormat` for a store written by a newer format, `StoreError.storage`.
+    public init(path: String, options: Options = Options()) throws {
+        try EventLog.prepareDirectory(path, create: options.create)
+        var environmentOptions = Environment.Options()
+        environmentOptions.mapSize = options.initialMapSize
+        environmentOptions.noSync = options.noSync
+        environmentOptions.fileMode = 0o600
+        let environment = try storage("opening the store at '\(path)'") {
+            try Environment(path: path, options: environmentOptions)
+        }
+        self.environment = environment
+        self.path = path
+        self.databases = try storage("opening the databases") {
+            try environment.withWriteTransaction(growingMap: true) { txn in
+                let meta = try txn.createDatabase(named: "meta")
+                if let format = try txn.value(forKey: "format", in: meta) {
+                    let found = String(decoding: format, as: UTF8.self)
+                    guard found == String(EventLog.formatVersion) else {
+                        throw StoreError.unsupportedFormat(path: path, found: found, supported: String(EventLog.formatVersion))
+                    }
+                } else {
+                    try txn.put(Array(String(EventLog.formatVersion).utf8), forKey: "format", in: meta)
+                }
+                return Databases(
+                    meta: meta,
+                    events: try txn.createDatabase(named: "events"),
+                    streams: try txn.createDatabase(named: "streams"),
+                    ids: try txn.createDatabase(named: "ids", options: [.create, .duplicateSort, .duplicateFixed]))
+            }
+        }
+    }
+
+    private static func prepareDirectory(_ path: String, create: Bool) throws {
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            if info.st_mode & S_IFMT == S_IFLNK {
+                throw StoreError.invalidStorePath(path: path, reason: "it is a symbolic link; name the directory itself")
+            }
+            if info.st_mode & S_IFMT != S_IFDIR {
+                throw StoreError.invalidStorePath(path: path, reason: "it is not a directory")
+            }
+            return
+        }
+        guard errno == ENOENT, create else {
+            throw StoreError.storage(operation: "opening the store at '\(path)'", code: LMDBError(rawValue: errno))
+        }
+        if mkdir(path, 0o700) != 0 {
+            throw StoreError.storage(operation: "creating the store directory '\(path)'", code: LMDBError(rawValue: errno))
+        }
+    }
+
+    // MARK: Appending
+
+    /// Appends `requests` as one atomic, durable batch, in order.
+    ///
+    /// An event whose `source` + `id` is already in the log (or earlier in the batch) is a duplicate:
+    /// acknowledged with the position it has, not stored again. When a request has an expected version
+    /// and its customer's stream is at another version, nothing of the batch is written.
+    /// The batch is acknowledged only once the commit has returned.
+    /// - Throws: `StoreError.versionConflict`, `StoreError.storage`.
+    public func append(_ requests: [AppendRequest]) throws -> AppendResult {
+        if requests.isEmpty { return AppendResult(outcomes: []) }
+        return try storage("appending a batch of \(requests.count) events") {
+            try environment.withWriteTransaction(growingMap: true) { txn in
+                try appendInTransaction(requests, txn)
+            }
+        }
+    }
+
+    /// Appends validated touchpoints with no version expectation.
+    public func append(_ touchpoints: [Touchpoint]) throws -> AppendResult {
+        try append(touchpoints.map { AppendRequest($0) })
+    }
+
+    private func appendInTransaction(_ requests: [AppendRequest], _ txn: borrowing WriteTransaction) throws -> AppendResult {
+        let head = try readHead(txn)
+        var position = head.position
+        var predecessor = head.hash
+        let now = Timestamp.now()
+        // Recorded time never goes backwards, so `--as-known-at` cuts are a prefix of the log.
+        let recordedAt = max(now, head.recordedAt)
+        var streams: [String: StreamHead] = [:]
+        var outcomes: [AppendOutcome] = []
+        outcomes.reserveCapacity(requests.count)
+        var record: [UInt8] = []
+        record.reserveCapacity(1024)
+
+        for request in requests {
+            let event = request.touchpoint.event
+            let idKey = IdentityKey(source: event.source, id: event.id)
+            if let existing = try findEvent(idKey, source: event.source, id: event.id, txn) {
+                outcomes.append(.duplicate(position: existing))
+                continue
+            }
+            let customer = request.touchpoint.customer
+            var stream: StreamHead
+            if let touched = streams[customer] {
+                stream = touched
+            } else {
+                stream = try readStream(customer, txn) ?? StreamHead(lastPosition: 0, version: 0)
+            }
+            if let expected = request.expectedVersion, expected != stream.version {
+                throw StoreError.versionConflict(customer: customer, expected: expected, actual: stream.version)
+            }
+            position += 1
+            let hash = EventRecord.encode(
+                event, position: position, version: stream.version + 1, previousPosition: stream.lastPosition,
+                recordedAt: recordedAt, occurredAt: request.touchpoint.occurredAt, predecessorHash: predecessor,
+                into: &record)
+            try txn.put(record, forKey: BigEndianKey(position), in: databases.events, options: .append)
+            try txn.put(BigEndianKey(position), forKey: idKey, in: databases.ids)
+            stream = StreamHead(lastPosition: position, version: stream.version + 1)
+            streams[customer] = stream
+            predecessor = hash
+            outcomes.append(.appended(position: position, version: stream.version))
+        }
+        for (customer, stream) in streams {
+            try txn.put(stream.encoded, forKey: customer, in: databases.streams)
+        }
+        return AppendResult(outcomes: outcomes)
+    }
+
+    /// The position of the event with this `source` and `id`, if the log has it.
+    func findEvent(_ key: IdentityKey, source: String, id: String, _ txn: borrowing some ReadableTransaction & ~Copyable)
+        throws -> UInt64?
+    {
+        // Fast path: most keys are new, and `mdb_get` answers that without a cursor.
+        guard try txn.withUnsafeValue(forKey: key, in: databases.ids, { _ in true }) != nil else { return nil }
+        let events = databases.events
+        return try txn.withCursor(on: databases.ids) { cursor -> UInt64? in
+            guard try cursor.seek(to: key) else { return nil }
+            repeat {
+                guard let position = try cursor.withUnsafeCurrent({ _, value in BigEndianKey(bytes: value)?.value }),
+                    let candidate = position
+                else { continue }
+                let matches = try txn.withUnsafeValue(forKey: BigEndianKey(candidate), in: events) { record in
+                    guard let stored = EventRecord.sourceAndID(record) else { return false }
+                    return stored.source == source && stored.id == id
+                }
+                if matches == true { return candidate }
+            } while try cursor.nextDuplicate()
+            return nil
+        }
+    }
+
+    struct Head {
+        var position: UInt64
+        var hash: ChainHash
+        var recordedAt: Timestamp
+    }
+
+    func readHead(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> Head {
+        try txn.withCursor(on: databases.events) { cursor -> Head in
+            guard try cursor.last() else {
+                return Head(position: 0, hash: .genesis, recordedAt: Timestamp(microsecondsSinceEpoch: 0))
+            }
+            let head = try cursor.withUnsafeCurrent { key, value -> Head? in
+                guard let position = BigEndianKey(bytes: key)?.value,
+                    let (hash, recorded) = EventRecord.hashAndRecordedTime(value)
+                else { return nil }
+                return Head(position: position, hash: hash, recordedAt: recorded)
+            }
+            guard let head = head ?? nil else { throw StoreError.corruptRecord(position: 0) }
+            return head
+        }
+    }
+
+    func readStream(_ customer: String, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> StreamHead? {
+        try txn.withUnsafeValue(forKey: customer, in: databases.streams) { StreamHead(decoding: $0) } ?? nil
+    }
+
+    // MARK: Reading
+
+    /// The head of the log: the last position (0 when empty) and its hash.
+    public func head() throws -> (position: UInt64, hash: ChainHash) {
+        try storage("reading the head of the log") {
+            try environment.withReadTransaction { txn in
+                let head = try readHead(txn)
+                return (head.position, head.hash)
+            }
+        }
+    }
+
+    /// The event at `position`, or nil when there is none.
+    public func event(at position: UInt64) throws -> StoredEvent? {
+        try storage("reading position \(position)") {
+            try environment.withReadTransaction { txn in
+                try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) { bytes in
+                    try EventRecord.decode(bytes, position: position)
+                }
+            }
+        }
+    }
+
+    /// The version of a customer's stream: how many events it has (0 for an unknown customer).
+    public func version(ofCustomer customer: String) throws -> UInt64 {
+        try storage("reading the stream of '\(customer)'") {
+            try environment.withReadTransaction { txn in try readStream(customer, txn)?.version ?? 0 }
+        }
+    }
+
+    /// The position of the event with this `source` and `id`, if the log has it.
+    public func position(source: String, id: String) throws -> UInt64? {
+        try storage("looking up an event id") {
+            try environment.withReadTransaction { txn in
+                try findEvent(IdentityKey(source: source, id: id), source: source, id: id, txn)
+            }
+        }
+    }
+
+    /// Calls `body` with each event from `position` on, in global order, in batches of short read
+    /// transactions, until `body` returns false or the log ends.
+    public func forEachEvent(from position: UInt64 = 1, _ body: (StoredEvent) throws -> Bool) throws {
+        var next = max(position, 1)
+        let chunk = 4096
+        while true {
+            var events: [StoredEvent] = []
+            events.reserveCapacity(chunk)
+            try storage("reading the log from position \(next)") {
+                try environment.withReadTransaction { txn in
+                    try txn.withCursor(on: databases.events) { cursor in
+                        try cursor.unsafeForEach(from: BigEndianKey(next)) { key, value in
+                            guard let position = BigEndianKey(bytes: key)?.value else {
+                                throw StoreError.corruptRecord(position: next)
+                            }
+                            events.append(try EventRecord.decode(value, position: position))
+                            return events.count < chunk
+                        }
+                    }
+                }
+            }
+            for event in events {
+                guard try body(event) else { return }
+            }
+            guard events.count == chunk, let last = events.last else { return }
+            next = last.position + 1
+        }
+    }
+
+    /// A customer's stream in version order (oldest first), from one consistent snapshot, keeping only
+    /// events that happened at or before `occurredUntil` and were recorded at or before `recordedUntil`.
+    public func stream(
+        ofCustomer customer: String, occurredUntil: Timestamp? = nil, recordedUntil: Timestamp? = nil
+    ) throws -> [StoredEvent] {
+        try stream(ofCustomer: customer).filter { stored in
+            (occurredUntil.map { stored.occurredAt <= $0 } ?? true)
+                && (recordedUntil.map { stored.recordedAt <= $0 } ?? true)
+        }
+    }
+
+    /// A customer's whole stream in version order (oldest first), from one consistent snapshot.
+    public func stream(ofCustomer customer: String) throws -> [StoredEvent] {
+        try storage("reading the stream of '\(customer)'") {
+            try environment.withReadTransaction { txn in
+                guard let head = try readStream(customer, txn) else { return [] }
+                var events: [StoredEvent] = []
+                events.reserveCapacity(Int(head.version))
+                var position = head.lastPosition
+                while position != 0 {
+                    guard let event = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events, {
+                        try EventRecord.decode($0, position: position)
+                    }) else { throw StoreError.corruptRecord(position: position) }
+                    events.append(event)
+                    position = event.previousPosition
+                }
+                return events.reversed()
+            }
+        }
+    }
+
+    /// Counts and sizes of the store.
+    public func statistics() throws -> StoreStatistics {
+        try storage("reading statistics") {
+            try environment.withReadTransaction { txn in
+                let head = try readHead(txn)
+                let events = try txn.statistics(of: databases.events)
+                let streams = try txn.statistics(of: databases.streams)
+                let ids = try txn.statistics(of: databases.ids)
+                let info = environment.info()
+                return StoreStatistics(
+                    events: events.entries, customers: streams.entries, headPosition: head.position,
+                    headHash: head.hash, lastRecordedAt: head.position == 0 ? nil : head.recordedAt,
+                    eventBytes: events.bytes, streamBytes: streams.bytes, idBytes: ids.bytes,
+                    mapSize: info.mapSize, usedBytes: info.usedBytes, formatVersion: EventLog.formatVersion)
+            }
+        }
+    }
+}
+
+/// One event to append, optionally with the version its customer's stream must be at.
+public struct AppendRequest: Sendable {
+    public var touchpoint: Touchpoint
+    /// Optimistic concurrency: the stream's current version must equal this (0 = the stream must be new).
+    public var expectedVersion: UInt64?
+
+    public init(_ touchpoint: Touchpoint, expectedVersion: UInt64? = nil) {
+        self.touchpoint = touchpoint
+        self.expectedVersion = expectedVersion
+    }
+}
+
+/// What happened to one event of a batch.
+public enum AppendOutcome: Sendable, Equatable {
+    case appended(position: UInt64, version: UInt64)
+    /// Already in the log at `position`; nothing was stored.
+    case duplicate(position: UInt64)
+}
+
+/// What a committed batch did, event by event.
+public struct AppendResult: Sendable, Equatable {
+    public var outcomes: [AppendOutcome]
+    public var appended: Int { outcomes.count { if case .appended = $0 { true } else { false } } }
+    public var duplicates: Int { outcomes.count - appended }
+}
+
+/// Counts, sizes and positions of a store.
+public struct StoreStatistics: Sendable, Equatable, Codable {
+    public var events: Int
+    public var customers: Int
+    public var headPosition: UInt64
+    public var headHash: String
+    public var lastRecordedAt: String?
+    public var eventBytes: Int
+    public var streamBytes: Int
+    public var idBytes: Int
+    public var mapSize: Int
+    public var usedBytes: Int
+    public var formatVersion: Int
+
+    init(
+        events: Int, customers: Int, headPosition: UInt64, headHash: ChainHash, lastRecordedAt: Timestamp?,
+        eventBytes: Int, streamBytes: Int, idBytes: Int, mapSize: Int, usedBytes: Int, formatVersion: Int
+    ) {
+        self.events = events
+        self.customers = customers
+        self.headPosition = headPosition
+        self.headHash = headHash.description
+        self.lastRecordedAt = lastRecordedAt?.rfc3339
+        self.eventBytes = eventBytes
+        self.streamBytes = streamBytes
+        self.idBytes = idBytes
+        self.mapSize = mapSize
+        self.usedBytes = usedBytes
+        self.formatVersion = formatVersion
+    }
+}
+
+/// The head of a customer's stream: the `streams` value (16 bytes: last position, version, big-endian).
+struct StreamHead {
+    var lastPosition: UInt64
+    var version: UInt64
+
+    init(lastPosition: UInt64, version: UInt64) {
+        self.lastPosition = lastPosition
+        self.version = version
+    }
+
+    init?(decoding bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 16, let last = BigEndianKey(bytes: bytes[0..<8]), let version = BigEndianKey(bytes: bytes[8..<16])
+        else { return nil }
+        self.init(lastPosition: last.value, version: version.value)
+    }
+
+    var encoded: [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(16)
+        for value in [lastPosition, version] {
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        }
+        return bytes
+    }
+}
+
+/// The key of the `ids` database: a 64-bit FNV-1a hash of `source`, a 0xFF separator and `id`, big-endian.
+///
+/// Different events can share a key; the index keeps every position under it (a duplicate-sorted
+/// database) and a lookup compares the real `source` and `id` of each candidate.
+struct IdentityKey: BytesRepresentable {
+    let hash: UInt64
+
+    init(source: String, id: String) {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in source.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        hash = (hash ^ 0xff) &* 0x0000_0100_0000_01b3
+        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        self.hash = hash
+    }
+
+    func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try BigEndianKey(hash).withKeyBytes(body)
+    }
+}

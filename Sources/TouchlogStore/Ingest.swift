@@ -1,0 +1,104 @@
+import CloudEvents
+
+/// Counts of one ingest, as `touchlog ingest` prints them.
+public struct IngestSummary: Sendable, Equatable, Codable {
+    /// Events read from the input (valid or not).
+    public var read = 0
+    /// Events newly stored.
+    public var appended = 0
+    /// Events already in the log (same `source` + `id`), acknowledged and not stored again.
+    public var duplicates = 0
+    /// Invalid events written to the rejects file (only with a reject handler).
+    public var rejected = 0
+
+    public init() {}
+}
+
+/// A bad event stopped a strict ingest: `FILE:LINE: reason`. Batches committed before it stay committed.
+public struct IngestError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var reason: String
+    /// What was committed before the error (the batch holding the bad event is not among it).
+    public var committed: IngestSummary
+    /// True when the input itself could not be read (an I/O error), rather than holding a bad event.
+    public var isReadFailure: Bool
+
+    public var description: String {
+        if let line { return "\(file):\(line): \(reason)" }
+        return "\(file): \(reason)"
+    }
+}
+
+/// An invalid event that a lenient ingest set aside.
+public struct RejectedEvent: Sendable {
+    public var line: Int
+    public var bytes: [UInt8]
+    public var reason: String
+}
+
+/// Reads CloudEvents from an input, validates them and appends them to the log in batches.
+public struct Ingestor {
+    /// Events per atomic, durable commit.
+    public var batchSize = 10_000
+    /// Without a handler, the first invalid event stops the ingest (strict). With one, each invalid
+    /// event goes to it and the ingest goes on.
+    public var rejectHandler: ((RejectedEvent) throws -> Void)?
+    /// Called after each committed batch with the running counts.
+    public var progress: ((IngestSummary) -> Void)?
+
+    public init() {}
+
+    /// Ingests every event of `input` (named `name` in messages) into `log`.
+    /// - Throws: `IngestError` for a bad event in strict mode or an unreadable input; `StoreError`
+    ///   when the store fails (the failing batch is not written).
+    public func ingest(_ input: inout EventInputReader, named name: String, into log: EventLog) throws -> IngestSummary {
+        var summary = IngestSummary()
+        var batch: [AppendRequest] = []
+        batch.reserveCapacity(batchSize)
+
+        func commit() throws {
+            guard !batch.isEmpty else { return }
+            let result = try log.append(batch)
+            summary.appended += result.appended
+            summary.duplicates += result.duplicates
+            batch.removeAll(keepingCapacity: true)
+            progress?(summary)
+        }
+
+        func reject(line: Int?, bytes: [UInt8], reason: String) throws {
+            guard let rejectHandler else {
+                throw IngestError(file: name, line: line, reason: reason, committed: summary, isReadFailure: false)
+            }
+            summary.rejected += 1
+            try rejectHandler(RejectedEvent(line: line ?? 0, bytes: bytes, reason: reason))
+        }
+
+        while true {
+            let record: EventInputRecord
+            do {
+                guard let next = try input.next() else { break }
+                record = next
+            } catch {
+                guard error.isRecoverable else {
+                    throw IngestError(
+                        file: name, line: error.line, reason: error.message, committed: summary, isReadFailure: true)
+                }
+                summary.read += 1
+                try reject(line: error.line, bytes: [], reason: error.message)
+                continue
+            }
+            summary.read += 1
+            do throws(CloudEventError) {
+                let event = try CloudEvent(json: record.bytes)
+                batch.append(AppendRequest(try Touchpoint(validating: event)))
+            } catch {
+                try reject(line: record.line, bytes: record.bytes, reason: error.description)
+                continue
+            }
+            if batch.count >= batchSize { try commit() }
+        }
+        try commit()
+        return summary
+    }
+}

@@ -1,0 +1,39 @@
+import LMDB
+
+/// Why a store operation failed, in words that say what to do.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// An `--expected-version` check failed: the customer's stream is at `actual`.
+    case versionConflict(customer: String, expected: UInt64, actual: UInt64)
+    /// The store path exists but cannot be a store (a symlink, a file, ...).
+    case invalidStorePath(path: String, reason: String)
+    /// The store was written by a newer Touchlog whose format this one does not know.
+    case unsupportedFormat(path: String, found: String, supported: String)
+    /// A record's bytes do not decode: the store is damaged.
+    case corruptRecord(position: UInt64)
+    /// LMDB or the operating system failed while doing `operation`.
+    case storage(operation: String, code: LMDBError)
+
+    public var description: String {
+        switch self {
+        case .versionConflict(let customer, let expected, let actual):
+            return "version conflict on customer '\(customer)': expected version \(expected), actual version \(actual)"
+        case .invalidStorePath(let path, let reason):
+            return "cannot use '\(path)' as a store: \(reason)"
+        case .unsupportedFormat(let path, let found, let supported):
+            return "the store at '\(path)' has format \(found), this touchlog reads format \(supported): use a newer touchlog"
+        case .corruptRecord(let position):
+            return "the record at position \(position) does not decode: the store is damaged (run 'touchlog audit')"
+        case .storage(let operation, let code):
+            return "storage error while \(operation): \(code) (code \(code.rawValue))"
+        }
+    }
+}
+
+/// Runs `body`, turning an `LMDBError` into `StoreError.storage` that names `operation`.
+func storage<R>(_ operation: String, _ body: () throws -> R) throws -> R {
+    do {
+        return try body()
+    } catch let error as LMDBError {
+        throw StoreError.storage(operation: operation, code: error)
+    }
+}
