@@ -1,1 +1,3 @@
 import TouchlogCLI
+
+Touchlog.main()

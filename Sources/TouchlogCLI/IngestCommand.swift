@@ -1,0 +1,97 @@
+import ArgumentParser
+import CloudEvents
+import Foundation
+import TouchlogStore
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Append CloudEvents from a JSON Lines file (or a JSON batch array) to the log.",
+        discussion: """
+            Strict by default: the first invalid event stops the ingest with FILE:LINE: reason and exit 65, \
+            and nothing of the batch that held it is written; batches committed before it stay, and \
+            re-running the same file appends only what is missing. With --rejects, each invalid event is \
+            written to PATH with its reason (JSON Lines) and the ingest goes on.
+            """)
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: ArgumentHelp("The input file, or - for standard input.", valueName: "file"))
+    var file: String
+
+    @Option(help: ArgumentHelp("Write invalid events here with their reasons, and go on.", valueName: "path"))
+    var rejects: String?
+
+    @Option(help: "Events per atomic, durable commit.")
+    var batchSize = 10_000
+
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() throws {
+        let name = file == "-" ? "<stdin>" : file
+        try storeOptions.withLog(create: true) { log in
+            var input: EventInputReader
+            if file == "-" {
+                input = EventInputReader(fileDescriptor: 0)
+            } else {
+                do { input = try EventInputReader(path: file) } catch let error as EventInputError {
+                    throw CommandFailure("\(name): \(error.message)", exitCode: ExitStatus.ioError)
+                }
+            }
+            var ingestor = Ingestor()
+            ingestor.batchSize = batchSize
+            let rejectsFile = try rejects.map { try RejectsFile(path: $0, input: name) }
+            if let rejectsFile { ingestor.rejectHandler = { try rejectsFile.write($0) } }
+            let meter = ProgressMeter("ingest")
+            ingestor.progress = { meter.update($0.appended + $0.duplicates) }
+            let summary = try ingestor.ingest(&input, named: name, into: log)
+            meter.finish(summary.appended + summary.duplicates)
+            try rejectsFile?.close()
+            if output.json {
+                Console.current.line(try jsonLine(summary))
+            } else {
+                var text = "read \(summary.read), appended \(summary.appended), duplicates \(summary.duplicates)"
+                text += ", rejected \(summary.rejected)"
+                if summary.appended == 0 && summary.duplicates > 0 && summary.rejected == 0 {
+                    text += " (nothing new: every event was already in the log)"
+                }
+                Console.current.line(text)
+            }
+        }
+    }
+}
+
+/// The `--rejects` file: one JSON object per invalid event with where it was, why, and its text.
+final class RejectsFile {
+    private let handle: FileHandle
+    private let input: String
+
+    init(path: String, input: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let handle = FileHandle(forWritingAtPath: path)
+        else { throw CommandFailure("cannot create the rejects file '\(path)'", exitCode: ExitStatus.ioError) }
+        self.handle = handle
+        self.input = input
+    }
+
+    private struct Entry: Encodable {
+        var file: String
+        var line: Int
+        var reason: String
+        var input: String
+    }
+
+    func write(_ rejected: RejectedEvent) throws {
+        let text = String(decoding: rejected.bytes, as: UTF8.self)
+        let line = try jsonLine(Entry(file: input, line: rejected.line, reason: rejected.reason, input: text)) + "\n"
+        try handle.write(contentsOf: Array(line.utf8))
+    }
+
+    func close() throws {
+        try handle.synchronize()
+        try handle.close()
+    }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import CloudEvents
+import TouchlogStore
+
+/// Exit codes that scripts can rely on (DESIGN.md section 4, after sysexits.h).
+public enum ExitStatus {
+    /// `audit` found a problem.
+    public static let auditFailed: Int32 = 1
+    /// The command line was wrong.
+    public static let usage: Int32 = 64
+    /// The input data was bad.
+    public static let dataError: Int32 = 65
+    /// Reading or writing failed (the store, a file).
+    public static let ioError: Int32 = 74
+}
+
+/// `--store`: where the store lives.
+struct StoreOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The store directory.", discussion: "Defaults to $TOUCHLOG_STORE, else ./.touchlog.",
+            valueName: "dir"))
+    var store: String?
+
+    /// The store path: `--store`, else `$TOUCHLOG_STORE`, else `./.touchlog`.
+    var path: String {
+        if let store { return store }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TOUCHLOG_STORE"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return ".touchlog"
+    }
+
+    /// Opens the store, runs `body`, and turns every failure into a one-line message and an exit code.
+    /// Reading commands pass `create: false`, so a mistyped path is reported, not created.
+    func withLog<R>(create: Bool, _ body: (EventLog) throws -> R) throws -> R {
+        try reportingFailures {
+            if !create && !FileManager.default.fileExists(atPath: path) {
+                throw CommandFailure(
+                    "no store at '\(path)': ingest events first, or name the store with --store or TOUCHLOG_STORE",
+                    exitCode: ExitStatus.ioError)
+            }
+            var options = EventLog.Options()
+            options.create = create
+            let log = try EventLog(path: path, options: options)
+            return try body(log)
+        }
+    }
+}
+
+/// `--json`: machine-readable output.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON (JSON Lines for lists) instead of text.")
+    var json = false
+}
+
+/// A failure already put in words, with the exit code it means.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    var exitCode: Int32
+    init(_ description: String, exitCode: Int32) {
+        self.description = description
+        self.exitCode = exitCode
+    }
+}
+
+/// Runs `body`; prints any failure as one line on standard error and throws the matching `ExitCode`.
+/// The one place where errors become exit codes.
+func reportingFailures<R>(_ body: () throws -> R) throws -> R {
+    do {
+        return try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        let (message, code) = describe(error)
+        Console.current.message("touchlog: \(message)")
+        throw ExitCode(code)
+    }
+}
+
+private func describe(_ error: any Error) -> (String, Int32) {
+    switch error {
+    case let failure as CommandFailure:
+        return (failure.description, failure.exitCode)
+    case let failure as IngestError:
+        var text = failure.description
+        let committed = failure.committed
+        if committed.appended + committed.duplicates > 0 {
+            text += " (committed before it: \(committed.appended) appended, \(committed.duplicates) duplicates)"
+        }
+        return (text, failure.isReadFailure ? ExitStatus.ioError : ExitStatus.dataError)
+    case let failure as StoreError:
+        switch failure {
+        case .versionConflict: return (failure.description, ExitStatus.dataError)
+        default: return (failure.description, ExitStatus.ioError)
+        }
+    default:
+        return ("\(error)", ExitStatus.ioError)
+    }
+}
+
+/// Parses a time option: RFC 3339.
+func parseTime(_ text: String, option: String) throws -> Timestamp {
+    guard let time = Timestamp(rfc3339: text) else {
+        throw ValidationError("\(option) must be an RFC 3339 time such as 2024-05-01T10:00:00Z, not '\(text)'")
+    }
+    return time
+}

@@ -1,0 +1,35 @@
+import Foundation
+import ArgumentParser
+import TouchlogStore
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Show counts, sizes and positions of the store.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try storeOptions.withLog(create: false) { log in
+            let stats = try log.statistics()
+            if output.json {
+                Console.current.line(try jsonLine(stats))
+                return
+            }
+            let mib = { (bytes: Int) in String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+            Console.current.line(
+                """
+                store           \(log.path) (format \(stats.formatVersion))
+                events          \(formatCount(stats.events))
+                customers       \(formatCount(stats.customers))
+                head position   \(stats.headPosition)
+                head hash       \(stats.headHash)
+                last recorded   \(stats.lastRecordedAt ?? "-")
+                events table    \(mib(stats.eventBytes))
+                streams table   \(mib(stats.streamBytes))
+                ids table       \(mib(stats.idBytes))
+                map             \(mib(stats.usedBytes)) used of \(mib(stats.mapSize))
+                """)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import CloudEvents
+import Foundation
+import TouchlogStore
+
+struct TailCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail",
+        abstract: "Print the global log in order.",
+        discussion: "With --follow, keeps printing events as they are appended, until interrupted.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Start at this position (1 is the first event).")
+    var from: UInt64 = 1
+    @Option(help: "Print at most this many events.")
+    var limit: Int?
+    @Flag(help: "Wait for new events and print them as they arrive.")
+    var follow = false
+
+    func validate() throws {
+        guard from >= 1 else { throw ValidationError("--from must be at least 1") }
+        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+    }
+
+    func run() throws {
+        try storeOptions.withLog(create: false) { log in
+            var buffer = OutputBuffer()
+            var next = from
+            var printed = 0
+            while true {
+                try log.forEachEvent(from: next) { stored in
+                    if let limit, printed >= limit { return false }
+                    if output.json {
+                        buffer.write { stored.writeJSON(into: &$0); $0.append(0x0a) }
+                    } else {
+                        buffer.appendLine(EventText.summaryLine(stored))
+                    }
+                    printed += 1
+                    next = stored.position + 1
+                    return true
+                }
+                buffer.flush()
+                if !follow || (limit.map { printed >= $0 } ?? false) { return }
+                usleep(200_000)
+            }
+        }
+    }
+}
+
+/// Text renderings of stored events shared by `tail` and `replay`.
+enum EventText {
+    /// "position  time  customer  type  tags  data".
+    static func summaryLine(_ stored: StoredEvent) -> String {
+        var parts = [
+            String(stored.position), stored.event.time ?? stored.occurredAt.rfc3339, stored.customer, stored.event.type,
+        ]
+        let tags = tagText(stored.event)
+        if !tags.isEmpty { parts.append(tags) }
+        if let data = dataText(stored.event) { parts.append(data) }
+        return parts.joined(separator: "  ")
+    }
+
+    static func tagText(_ event: CloudEvent) -> String {
+        ["ticketid", "repid", "channel"].compactMap { name -> String? in
+            guard let value = event.extensionValue(name) else { return nil }
+            switch value {
+            case .string(let text): return "\(name)=\(text)"
+            default:
+                var bytes: [UInt8] = []
+                value.write(into: &bytes)
+                return "\(name)=\(String(decoding: bytes, as: UTF8.self))"
+            }
+        }.joined(separator: " ")
+    }
+
+    static func dataText(_ event: CloudEvent) -> String? {
+        switch event.data {
+        case .json(let bytes): return String(decoding: bytes, as: UTF8.self)
+        case .base64(let text): return "data_base64=\(text.prefix(40))\(text.count > 40 ? "…" : "")"
+        case nil: return nil
+        }
+    }
+}

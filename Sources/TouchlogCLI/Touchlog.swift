@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// The `touchlog` command: an append-only log of customer touchpoints.
+public struct Touchlog: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "touchlog",
+        abstract: "An append-only, hash-chained log of customer touchpoints on LMDB.",
+        discussion: """
+            Events are CloudEvents 1.0 JSON, one per line. The store is the directory named by --store, \
+            else $TOUCHLOG_STORE, else ./.touchlog.
+            Exit codes: 0 success, 1 audit found a problem, 64 usage, 65 bad input data, 74 I/O or storage error.
+            """,
+        subcommands: [
+            IngestCommand.self, AppendCommand.self, ReplayCommand.self, TailCommand.self, StatsCommand.self,
+            GenerateCommand.self,
+        ])
+
+    public init() {}
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+
+@testable import TouchlogCLI
+
+/// What one in-process run of `touchlog` printed and how it ended.
+struct CommandResult {
+    var exitCode: Int32
+    var output: String
+    var error: String
+    var outputLines: [String] { output.split(separator: "\n").map(String.init) }
+}
+
+/// Runs `touchlog ARGS` in process with captured output.
+func runTouchlog(_ arguments: [String]) -> CommandResult {
+    let out = Mutex<[UInt8]>([])
+    let err = Mutex<[UInt8]>([])
+    let console = Console(
+        errorIsTerminal: false,
+        writeOutput: { bytes in out.withLock { $0 += bytes } },
+        writeError: { bytes in err.withLock { $0 += bytes } })
+    let code: Int32 = Console.$current.withValue(console) {
+        do {
+            var command = try Touchlog.parseAsRoot(arguments)
+            try command.run()
+            return 0
+        } catch {
+            // As ArgumentParser's `main()` does: help goes to standard output, errors to standard error.
+            let code = Touchlog.exitCode(for: error).rawValue
+            let message = Touchlog.fullMessage(for: error)
+            if !message.isEmpty {
+                if code == 0 { Console.current.line(message) } else { Console.current.message(message) }
+            }
+            return code
+        }
+    }
+    return CommandResult(
+        exitCode: code, output: String(decoding: out.withLock { $0 }, as: UTF8.self),
+        error: String(decoding: err.withLock { $0 }, as: UTF8.self))
+}
+
+/// A fresh directory for one test, removed afterwards.
+final class Workspace {
+    let path: String
+    var store: String { path + "/store" }
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("touchlog-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// Writes `lines` as a file in the workspace and returns its path.
+    func file(_ name: String, lines: [String]) throws -> String {
+        let file = path + "/" + name
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// `touchlog ARGS --store STORE`.
+    func run(_ arguments: String...) -> CommandResult {
+        runTouchlog(arguments + ["--store", store])
+    }
+}
+
+/// One valid contact.received event line for `customer`.
+func contactLine(id: String, customer: String = "cus-1", time: String = "2024-05-01T10:00:00Z") -> String {
+    """
+    {"specversion":"1.0","id":"\(id)","source":"urn:test","type":"contact.received","subject":"\(customer)",\
+    "time":"\(time)","channel":"email","data":{"summary":"hello \(id)"}}
+    """
+}
