@@ -1,0 +1,351 @@
+extension CloudEvent {
+    /// Parses and validates one event in the CloudEvents 1.0 JSON format.
+    ///
+    /// The whole text is checked as JSON first (a syntax error anywhere is reported as
+    /// "invalid JSON at byte N: ..."), then the first rule broken in document order is reported,
+    /// then missing required attributes. `data` is validated but not turned into a tree: its bytes
+    /// are copied with whitespace outside strings removed. A `null` `data` or `data_base64` is
+    /// treated like any other null attribute: unset.
+    /// - Throws: ``CloudEventError`` naming the attribute and the rule.
+    public init(json bytes: some Collection<UInt8>) throws(CloudEventError) {
+        let result = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(CloudEventError) in try CloudEvent(unsafeJSON: buffer) }
+        }
+        if let result {
+            self = try result.get()
+        } else {
+            self = try Array(bytes).withUnsafeBufferPointer { buffer throws(CloudEventError) in
+                try CloudEvent(unsafeJSON: buffer)
+            }
+        }
+    }
+
+    /// Parses and validates one event from `[UInt8]` without going through the generic path.
+    public init(json bytes: [UInt8]) throws(CloudEventError) {
+        self = try bytes.withUnsafeBufferPointer { buffer throws(CloudEventError) in
+            try CloudEvent(unsafeJSON: buffer)
+        }
+    }
+
+    init(unsafeJSON buffer: UnsafeBufferPointer<UInt8>) throws(CloudEventError) {
+        var parser = EventParser(buffer)
+        do {
+            try parser.parse()
+        } catch {
+            throw CloudEventError(attribute: nil, message: error.description)
+        }
+        if let problem = parser.problem { throw problem }
+        self = try parser.makeEvent()
+    }
+}
+
+/// The attributes the JSON format gives meaning to.
+private enum Attribute {
+    case specversion, id, source, type, subject, time, datacontenttype, dataschema, data, dataBase64
+
+    var name: String {
+        switch self {
+        case .specversion: "specversion"
+        case .id: "id"
+        case .source: "source"
+        case .type: "type"
+        case .subject: "subject"
+        case .time: "time"
+        case .datacontenttype: "datacontenttype"
+        case .dataschema: "dataschema"
+        case .data: "data"
+        case .dataBase64: "data_base64"
+        }
+    }
+}
+
+/// One pass over an event's bytes: JSON syntax, duplicate keys and the CloudEvents rules.
+private struct EventParser: ~Copyable {
+    var scanner: JSONScanner
+    /// The first rule broken (reported only if the JSON itself is valid).
+    var problem: CloudEventError?
+
+    var specversionSeen = false
+    var id: String?
+    var source: String?
+    var type: String?
+    var subject: String?
+    var time: String?
+    var datacontenttype: String?
+    var dataschema: String?
+    var extensions: [CloudEventExtension] = []
+    var dataRange: Range<Int>?
+    var dataBase64: String?
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>) {
+        scanner = JSONScanner(buffer)
+    }
+
+    mutating func fail(_ attribute: String?, _ message: @autoclosure () -> String) {
+        if problem == nil { problem = CloudEventError(attribute: attribute, message: message()) }
+    }
+
+    mutating func parse() throws(JSONError) {
+        scanner.skipWhitespace()
+        guard let first = scanner.current else { throw scanner.error("unexpected end of input (empty event)") }
+        guard first == UInt8(ascii: "{") else {
+            let kind = Self.kindName(first)
+            try scanner.skipValue()
+            try scanner.expectEnd()
+            fail(nil, "an event must be a JSON object, not \(kind)")
+            return
+        }
+        try scanner.enterContainer()
+        scanner.pos += 1
+        let frame = scanner.beginObject()
+        scanner.skipWhitespace()
+        if scanner.current == UInt8(ascii: "}") {
+            scanner.pos += 1
+        } else {
+            var first = true
+            while true {
+                scanner.skipWhitespace()
+                guard scanner.current == UInt8(ascii: "\"") else {
+                    if scanner.current == UInt8(ascii: "}") && !first { throw scanner.error("trailing comma in object") }
+                    throw scanner.isAtEnd ? scanner.error("unexpected end of input") : scanner.error("expected a string key")
+                }
+                first = false
+                let keyToken = try scanner.scanString()
+                let key = try scanner.registerKey(keyToken, frame: frame)
+                try scanner.expect(UInt8(ascii: ":"), "expected ':' after key")
+                scanner.skipWhitespace()
+                if let attribute = attribute(for: key) {
+                    try member(attribute)
+                } else {
+                    try extensionMember(key)
+                }
+                scanner.skipWhitespace()
+                guard let b = scanner.current else { throw scanner.error("unexpected end of input") }
+                scanner.pos += 1
+                if b == UInt8(ascii: ",") { continue }
+                if b == UInt8(ascii: "}") { break }
+                scanner.pos -= 1
+                throw scanner.error("expected ',' or '}' in object")
+            }
+        }
+        try scanner.endObject(frame)
+        scanner.leaveContainer()
+        try scanner.expectEnd()
+    }
+
+    private func attribute(for key: Range<Int>) -> Attribute? {
+        switch key.count {
+        case 2: return scanner.key(key, equals: "id") ? .id : nil
+        case 4:
+            if scanner.key(key, equals: "type") { return .type }
+            if scanner.key(key, equals: "time") { return .time }
+            if scanner.key(key, equals: "data") { return .data }
+            return nil
+        case 6: return scanner.key(key, equals: "source") ? .source : nil
+        case 7: return scanner.key(key, equals: "subject") ? .subject : nil
+        case 10: return scanner.key(key, equals: "dataschema") ? .dataschema : nil
+        case 11:
+            if scanner.key(key, equals: "specversion") { return .specversion }
+            if scanner.key(key, equals: "data_base64") { return .dataBase64 }
+            return nil
+        case 15: return scanner.key(key, equals: "datacontenttype") ? .datacontenttype : nil
+        default: return nil
+        }
+    }
+
+    static func kindName(_ first: UInt8) -> String {
+        switch first {
+        case UInt8(ascii: "{"): "an object"
+        case UInt8(ascii: "["): "an array"
+        case UInt8(ascii: "\""): "a string"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): "a boolean"
+        case UInt8(ascii: "n"): "null"
+        default: "a number"
+        }
+    }
+
+    /// Scans a string member value: the token, `nil` for `null`, or records a type problem.
+    private mutating func stringToken(_ attribute: Attribute) throws(JSONError) -> JSONScanner.StringToken? {
+        guard let b = scanner.current else { throw scanner.error("unexpected end of input") }
+        if b == UInt8(ascii: "\"") { return try scanner.scanString() }
+        if b == UInt8(ascii: "n") {
+            try scanner.scanLiteral("null")
+            return nil
+        }
+        try scanner.skipValue()
+        fail(attribute.name, "'\(attribute.name)' must be a string, not \(Self.kindName(b))")
+        return nil
+    }
+
+    private mutating func member(_ attribute: Attribute) throws(JSONError) {
+        switch attribute {
+        case .data:
+            let start = scanner.pos
+            if scanner.current == UInt8(ascii: "n") && start + 4 <= scanner.end {
+                // `null` data is unset, like any null attribute.
+                let save = scanner.pos
+                if (try? scanner.scanLiteral("null")) != nil { return }
+                scanner.pos = save
+            }
+            try scanner.skipValue()
+            dataRange = start..<scanner.pos
+            if dataBase64 != nil { fail("data", "'data' and 'data_base64' are mutually exclusive; an event has one or neither") }
+            return
+        default:
+            break
+        }
+        guard let token = try stringToken(attribute) else { return }
+        let raw = UnsafeBufferPointer(rebasing: scanner.bytes[token.start..<token.end])
+        let name = attribute.name
+        switch attribute {
+        case .specversion:
+            specversionSeen = true
+            if token.hasEscapes || raw.count != 3 || raw[0] != UInt8(ascii: "1") || raw[1] != UInt8(ascii: ".")
+                || raw[2] != UInt8(ascii: "0")
+            {
+                let value = scanner.makeString(token)
+                if value != "1.0" {
+                    fail(name, "unsupported specversion \"\(Self.excerpt(value))\": only \"1.0\" is supported")
+                }
+            }
+        case .id, .type, .subject, .datacontenttype:
+            guard token.count > 0 else {
+                fail(name, "'\(name)' must not be empty")
+                return
+            }
+            let value = scanner.makeString(token)
+            switch attribute {
+            case .id: id = value
+            case .type: type = value
+            case .subject: subject = value
+            default: datacontenttype = value
+            }
+        case .source, .dataschema:
+            guard token.count > 0 else {
+                fail(name, "'\(name)' must not be empty")
+                return
+            }
+            let value = scanner.makeString(token)
+            var copy = value
+            let problem = copy.withUTF8 {
+                Validation.uriReferenceProblem($0, requireScheme: attribute == .dataschema)
+            }
+            if let problem {
+                let what = attribute == .source ? "URI-reference" : "absolute URI"
+                fail(name, "'\(name)' is not a valid \(what): \"\(Self.excerpt(value))\" \(problem)")
+                return
+            }
+            if attribute == .source { source = value } else { dataschema = value }
+        case .time:
+            let value = scanner.makeString(token)
+            var copy = value
+            guard copy.withUTF8({ Timestamp.parse($0) }) != nil else {
+                fail(name, "'time' is not an RFC 3339 timestamp: \"\(Self.excerpt(value))\"")
+                return
+            }
+            time = value
+        case .dataBase64:
+            let value = scanner.makeString(token)
+            var copy = value
+            if let problem = copy.withUTF8({ Validation.base64Problem($0) }) {
+                fail(name, "'data_base64' is not valid base64: \(problem)")
+                return
+            }
+            dataBase64 = value
+            if dataRange != nil { fail(name, "'data' and 'data_base64' are mutually exclusive; an event has one or neither") }
+        case .data:
+            break
+        }
+    }
+
+    private mutating func extensionMember(_ key: Range<Int>) throws(JSONError) {
+        let validName = scanner.withKeyBytes(key) { k in
+            !k.isEmpty && k.allSatisfy { Validation.isDigit($0) || $0 &- UInt8(ascii: "a") < 26 }
+        }
+        let name = scanner.withKeyBytes(key) { String(decoding: $0, as: UTF8.self) }
+        guard let b = scanner.current else { throw scanner.error("unexpected end of input") }
+        guard validName else {
+            try scanner.skipValue()
+            fail(
+                name,
+                "invalid attribute name \"\(Self.excerpt(name))\": extension attribute names use only lower-case letters a-z and digits 0-9"
+            )
+            return
+        }
+        let value: JSONValue
+        switch b {
+        case UInt8(ascii: "\""): value = .string(scanner.makeString(try scanner.scanString()))
+        case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            value = try scanner.parseValue()
+        case UInt8(ascii: "n"):
+            try scanner.scanLiteral("null")
+            return
+        default:
+            try scanner.skipValue()
+            fail(name, "extension attribute '\(name)' must be a string, number or boolean, not \(Self.kindName(b))")
+            return
+        }
+        extensions.append(CloudEventExtension(name: name, value: value))
+    }
+
+    static func excerpt(_ s: String) -> String {
+        s.count <= 80 ? s : String(s.prefix(80)) + "..."
+    }
+
+    mutating func makeEvent() throws(CloudEventError) -> CloudEvent {
+        guard specversionSeen else { throw missing("specversion") }
+        guard let id else { throw missing("id") }
+        guard let source else { throw missing("source") }
+        guard let type else { throw missing("type") }
+        var data: CloudEventData?
+        if let dataRange {
+            data = .json(compactJSON(UnsafeBufferPointer(rebasing: scanner.bytes[dataRange])))
+        } else if let dataBase64 {
+            data = .base64(dataBase64)
+        }
+        return CloudEvent(
+            id: id, source: source, type: type, subject: subject, time: time, datacontenttype: datacontenttype,
+            dataschema: dataschema, extensions: extensions, data: data)
+    }
+
+    private func missing(_ name: String) -> CloudEventError {
+        CloudEventError(attribute: name, message: "required attribute '\(name)' is missing")
+    }
+}
+
+/// Copies validated JSON text without whitespace outside strings.
+func compactJSON(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: text.count) { out, count in
+        var o = 0
+        var i = 0
+        let n = text.count
+        while i < n {
+            let b = text[i]
+            i += 1
+            switch b {
+            case 0x20, 0x0A, 0x0D, 0x09:
+                continue
+            case UInt8(ascii: "\""):
+                out[o] = b
+                o += 1
+                // Copy the string through its closing quote; escapes are two bytes or more.
+                while true {
+                    let c = text[i]
+                    out[o] = c
+                    o += 1
+                    i += 1
+                    if c == UInt8(ascii: "\"") { break }
+                    if c == UInt8(ascii: "\\") {
+                        out[o] = text[i]
+                        o += 1
+                        i += 1
+                    }
+                }
+            default:
+                out[o] = b
+                o += 1
+            }
+        }
+        count = o
+    }
+}
