@@ -32,6 +32,15 @@ public struct Cursor: ~Copyable {
     /// Moves to the previous entry (`MDB_PREV`).
     public func previous() throws(LMDBError) -> Bool { try move(MDB_PREV) }
 
+    /// Moves to the next value of the current key in a duplicate-sorted database (`MDB_NEXT_DUP`).
+    public func nextDuplicate() throws(LMDBError) -> Bool { try move(MDB_NEXT_DUP) }
+
+    /// Moves to the entry whose key is exactly `key` (`MDB_SET_KEY`); false when absent.
+    public func seek(to key: some BytesRepresentable) throws -> Bool {
+        let pointer = self.pointer
+        return try key.withKeyBytes { bytes in try Cursor.move(pointer, MDB_SET_KEY, key: bytes) }
+    }
+
     /// Moves to the first entry whose key is greater than or equal to `key` (`MDB_SET_RANGE`).
     public func seek(atOrAfter key: some BytesRepresentable) throws -> Bool {
         let pointer = self.pointer
