@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The main job on a built-in sample: set up, build, generate touchpoints, ingest them, replay one customer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Tools/setup.sh
+swift build -c release --product touchlog
+bin=.build/release/touchlog
+store=.touchlog-demo
+sample=.touchlog-demo-sample.jsonl
+rm -rf "$store"
+"$bin" generate --events 20000 --customers 1000 --seed 7 --output "$sample"
+"$bin" ingest "$sample" --store "$store"
+echo "--- ingesting the same file again appends nothing:"
+"$bin" ingest "$sample" --store "$store"
+"$bin" stats --store "$store"
+customer=$("$bin" tail --store "$store" --limit 1 --json | sed -E 's/.*"subject":"([^"]+)".*/\1/')
+"$bin" replay --customer "$customer" --store "$store" > "$store/replay.txt"
+echo "--- replay of customer $customer ($(grep -c '^v' "$store/replay.txt") events; the first 40 lines):"
+head -n 40 "$store/replay.txt"
