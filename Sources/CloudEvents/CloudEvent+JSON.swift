@@ -40,7 +40,7 @@ extension CloudEvent {
 }
 
 /// The attributes the JSON format gives meaning to.
-private enum Attribute {
+private enum Attribute: UInt16 {
     case specversion, id, source, type, subject, time, datacontenttype, dataschema, data, dataBase64
 
     var name: String {
@@ -65,6 +65,8 @@ private struct EventParser: ~Copyable {
     /// The first rule broken (reported only if the JSON itself is valid).
     var problem: CloudEventError?
 
+    /// The spec attributes seen, by `Attribute.rawValue` bit.
+    var seen: UInt16 = 0
     var specversionSeen = false
     var id: String?
     var source: String?
@@ -111,10 +113,20 @@ private struct EventParser: ~Copyable {
                 }
                 first = false
                 let keyToken = try scanner.scanString()
-                let key = try scanner.registerKey(keyToken, frame: frame)
+                let key = scanner.decodeKey(keyToken)
+                // Spec attributes are checked for duplicates with a bit set; only extensions go
+                // through the scanner's general key list.
+                let attribute = attribute(for: key)
+                if let attribute {
+                    let bit: UInt16 = 1 << attribute.rawValue
+                    if seen & bit != 0 { throw scanner.duplicateKeyError(key) }
+                    seen |= bit
+                } else {
+                    try scanner.register(key, frame: frame)
+                }
                 try scanner.expect(UInt8(ascii: ":"), "expected ':' after key")
                 scanner.skipWhitespace()
-                if let attribute = attribute(for: key) {
+                if let attribute {
                     try member(attribute)
                 } else {
                     try extensionMember(key)
@@ -133,7 +145,7 @@ private struct EventParser: ~Copyable {
         try scanner.expectEnd()
     }
 
-    private func attribute(for key: Range<Int>) -> Attribute? {
+    private func attribute(for key: JSONScanner.KeyEntry) -> Attribute? {
         switch key.count {
         case 2: return scanner.key(key, equals: "id") ? .id : nil
         case 4:
@@ -213,23 +225,25 @@ private struct EventParser: ~Copyable {
                 fail(name, "'\(name)' must not be empty")
                 return
             }
-            let value = scanner.makeString(token)
             switch attribute {
-            case .id: id = value
-            case .type: type = value
-            case .subject: subject = value
-            default: datacontenttype = value
+            case .id: id = scanner.makeString(token)
+            case .type: type = scanner.makeString(token)
+            case .subject: subject = scanner.makeString(token)
+            default:
+                // The usual value costs no allocation as a literal.
+                datacontenttype =
+                    !token.hasEscapes && raw.count == 16 && memoryEqual(raw.baseAddress!, ("application/json" as StaticString).utf8Start, 16)
+                    ? "application/json" : scanner.makeString(token)
             }
         case .source, .dataschema:
             guard token.count > 0 else {
                 fail(name, "'\(name)' must not be empty")
                 return
             }
-            let value = scanner.makeString(token)
-            var copy = value
-            let problem = copy.withUTF8 {
+            let problem = scanner.withDecoded(token) {
                 Validation.uriReferenceProblem($0, requireScheme: attribute == .dataschema)
             }
+            let value = scanner.makeString(token)
             if let problem {
                 let what = attribute == .source ? "URI-reference" : "absolute URI"
                 fail(name, "'\(name)' is not a valid \(what): \"\(Self.excerpt(value))\" \(problem)")
@@ -238,27 +252,24 @@ private struct EventParser: ~Copyable {
             if attribute == .source { source = value } else { dataschema = value }
         case .time:
             let value = scanner.makeString(token)
-            var copy = value
-            guard copy.withUTF8({ Timestamp.parse($0) }) != nil else {
+            guard scanner.withDecoded(token, { Timestamp.parse($0) }) != nil else {
                 fail(name, "'time' is not an RFC 3339 timestamp: \"\(Self.excerpt(value))\"")
                 return
             }
             time = value
         case .dataBase64:
-            let value = scanner.makeString(token)
-            var copy = value
-            if let problem = copy.withUTF8({ Validation.base64Problem($0) }) {
+            if let problem = scanner.withDecoded(token, { Validation.base64Problem($0) }) {
                 fail(name, "'data_base64' is not valid base64: \(problem)")
                 return
             }
-            dataBase64 = value
+            dataBase64 = scanner.makeString(token)
             if dataRange != nil { fail(name, "'data' and 'data_base64' are mutually exclusive; an event has one or neither") }
         case .data:
             break
         }
     }
 
-    private mutating func extensionMember(_ key: Range<Int>) throws(JSONError) {
+    private mutating func extensionMember(_ key: JSONScanner.KeyEntry) throws(JSONError) {
         let validName = scanner.withKeyBytes(key) { k in
             !k.isEmpty && k.allSatisfy { Validation.isDigit($0) || $0 &- UInt8(ascii: "a") < 26 }
         }
@@ -285,6 +296,7 @@ private struct EventParser: ~Copyable {
             fail(name, "extension attribute '\(name)' must be a string, number or boolean, not \(Self.kindName(b))")
             return
         }
+        if extensions.capacity == 0 { extensions.reserveCapacity(4) }
         extensions.append(CloudEventExtension(name: name, value: value))
     }
 

@@ -15,11 +15,14 @@ struct JSONScanner: ~Copyable {
         var count: Int { end - start }
     }
 
-    /// A key of an object being scanned: its decoded bytes live in `keyBytes[start..<end]`.
-    private struct KeyEntry {
+    /// A key of an object being scanned. Keys without escapes are referenced in the input;
+    /// keys with escapes are decoded into `keyBytes`.
+    struct KeyEntry {
         var start: Int
         var end: Int
         var offset: Int
+        var inScratch: Bool
+        var count: Int { end - start }
     }
 
     let bytes: UnsafeBufferPointer<UInt8>
@@ -96,77 +99,96 @@ struct JSONScanner: ~Copyable {
     mutating func endObject(_ frame: (keys: Int, bytes: Int)) throws(JSONError) {
         let count = keys.count - frame.keys
         if count > Self.linearKeyLimit { try checkDuplicatesSorted(from: frame.keys) }
-        keys.removeSubrange(frame.keys...)
-        keyBytes.removeSubrange(frame.bytes...)
+        keys.removeLast(count)
+        keyBytes.removeLast(keyBytes.count - frame.bytes)
     }
 
     /// Objects with up to this many keys are checked for duplicates as each key arrives.
     private static let linearKeyLimit = 16
 
-    /// Records the key just scanned (decoded into `keyBytes`) and rejects a duplicate in this object.
-    /// - Returns: the range of the decoded key in the key buffer (valid until the next key).
+    /// The decoded bytes of a key (valid until the key buffer changes, i.e. the next escaped key).
+    @inline(__always)
+    private func pointer(_ key: KeyEntry, _ scratch: UnsafeBufferPointer<UInt8>) -> UnsafePointer<UInt8> {
+        key.inScratch ? scratch.baseAddress! + key.start : bytes.baseAddress! + key.start
+    }
+
+    /// Records the key just scanned and rejects a duplicate in this object.
+    /// - Returns: the key, for `key(_:equals:)` and `withKeyBytes`.
     @discardableResult
-    mutating func registerKey(_ token: StringToken, frame: (keys: Int, bytes: Int)) throws(JSONError) -> Range<Int> {
+    mutating func registerKey(_ token: StringToken, frame: (keys: Int, bytes: Int)) throws(JSONError) -> KeyEntry {
+        let entry = decodeKey(token)
+        try register(entry, frame: frame)
+        return entry
+    }
+
+    /// The key for a scanned key string, decoded into the key buffer if it has escapes.
+    mutating func decodeKey(_ token: StringToken) -> KeyEntry {
+        guard token.hasEscapes else {
+            return KeyEntry(start: token.start, end: token.end, offset: token.start - 1, inScratch: false)
+        }
         let start = keyBytes.count
         let input = bytes
         Self.appendDecoded(input, token, to: &keyBytes)
-        let end = keyBytes.count
-        let offset = token.start - 1
+        return KeyEntry(start: start, end: keyBytes.count, offset: token.start - 1, inScratch: true)
+    }
+
+    /// Records `entry` as a key of the object `frame` and rejects a duplicate in that object.
+    mutating func register(_ entry: KeyEntry, frame: (keys: Int, bytes: Int)) throws(JSONError) {
         let existing = keys.count - frame.keys
-        if existing < Self.linearKeyLimit {
-            let length = end - start
-            let duplicate = keyBytes.withUnsafeBufferPointer { kb -> Bool in
+        if existing > 0 && existing < Self.linearKeyLimit {
+            let length = entry.count
+            let duplicate = keyBytes.withUnsafeBufferPointer { scratch -> Bool in
+                let p = pointer(entry, scratch)
                 for i in frame.keys..<keys.count {
                     let k = keys[i]
-                    if k.end - k.start == length
-                        && (length == 0 || memoryEqual(kb.baseAddress! + k.start, kb.baseAddress! + start, length))
-                    {
-                        return true
-                    }
+                    if k.count == length && memoryEqual(pointer(k, scratch), p, length) { return true }
                 }
                 return false
             }
-            if duplicate { throw duplicateKeyError(start..<end, offset: offset) }
+            if duplicate { throw duplicateKeyError(entry) }
         }
-        keys.append(KeyEntry(start: start, end: end, offset: offset))
-        return start..<end
+        if keys.capacity == 0 { keys.reserveCapacity(16) }
+        keys.append(entry)
     }
 
-    private func duplicateKeyError(_ range: Range<Int>, offset: Int) -> JSONError {
-        var name = String(decoding: keyBytes[range], as: UTF8.self)
+    func duplicateKeyError(_ key: KeyEntry) -> JSONError {
+        var name = withKeyBytes(key) { String(decoding: $0, as: UTF8.self) }
         if name.count > 64 { name = String(name.prefix(64)) + "..." }
-        return error("duplicate key \"\(name)\"", at: offset)
+        return error("duplicate key \"\(name)\"", at: key.offset)
     }
 
     private func checkDuplicatesSorted(from first: Int) throws(JSONError) {
         let entries = keys[first...]
-        let sorted = keyBytes.withUnsafeBufferPointer { kb in
-            entries.sorted { a, b in
-                let order = compareBytes(kb, a.start..<a.end, b.start..<b.end)
+        let firstDuplicate = keyBytes.withUnsafeBufferPointer { scratch -> KeyEntry? in
+            func compare(_ a: KeyEntry, _ b: KeyEntry) -> Int {
+                let pa = pointer(a, scratch), pb = pointer(b, scratch)
+                for k in 0..<min(a.count, b.count) where pa[k] != pb[k] { return Int(pa[k]) - Int(pb[k]) }
+                return a.count - b.count
+            }
+            let sorted = entries.sorted { a, b in
+                let order = compare(a, b)
                 return order != 0 ? order < 0 : a.offset < b.offset
             }
-        }
-        var firstDuplicate: KeyEntry?
-        keyBytes.withUnsafeBufferPointer { kb in
-            for i in sorted.indices.dropFirst()
-            where compareBytes(kb, sorted[i - 1].start..<sorted[i - 1].end, sorted[i].start..<sorted[i].end) == 0 {
-                if firstDuplicate == nil || sorted[i].offset < firstDuplicate!.offset { firstDuplicate = sorted[i] }
+            var found: KeyEntry?
+            for i in sorted.indices.dropFirst() where compare(sorted[i - 1], sorted[i]) == 0 {
+                if found == nil || sorted[i].offset < found!.offset { found = sorted[i] }
             }
+            return found
         }
-        if let d = firstDuplicate { throw duplicateKeyError(d.start..<d.end, offset: d.offset) }
+        if let d = firstDuplicate { throw duplicateKeyError(d) }
     }
 
-    /// Compares the decoded key at `range` with `name`.
-    func key(_ range: Range<Int>, equals name: StaticString) -> Bool {
-        guard range.count == name.utf8CodeUnitCount else { return false }
-        return keyBytes.withUnsafeBufferPointer { kb in
-            memoryEqual(kb.baseAddress! + range.lowerBound, name.utf8Start, range.count)
-        }
+    /// Compares a decoded key with `name`.
+    func key(_ key: KeyEntry, equals name: StaticString) -> Bool {
+        guard key.count == name.utf8CodeUnitCount else { return false }
+        if !key.inScratch { return memoryEqual(bytes.baseAddress! + key.start, name.utf8Start, key.count) }
+        return keyBytes.withUnsafeBufferPointer { scratch in memoryEqual(pointer(key, scratch), name.utf8Start, key.count) }
     }
 
-    /// Calls `body` with the decoded bytes of the key at `range`.
-    func withKeyBytes<R>(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        keyBytes.withUnsafeBufferPointer { kb in body(UnsafeBufferPointer(rebasing: kb[range])) }
+    /// Calls `body` with the decoded bytes of `key`.
+    func withKeyBytes<R>(_ key: KeyEntry, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if !key.inScratch { return body(UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])) }
+        return keyBytes.withUnsafeBufferPointer { scratch in body(UnsafeBufferPointer(rebasing: scratch[key.start..<key.end])) }
     }
 
     // MARK: Values (building)
@@ -392,7 +414,20 @@ struct JSONScanner: ~Copyable {
         let base = bytes.baseAddress!
         var hasEscapes = false
         while true {
-            // Fast path: plain printable ASCII.
+            // Fast path, 8 bytes at a time: no quote, backslash, control or non-ASCII byte.
+            while i + 8 <= n {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let highs: UInt64 = 0x8080_8080_8080_8080
+                let quote = w ^ (ones &* 0x22)
+                let backslash = w ^ (ones &* 0x5C)
+                // A byte b has its high bit set in (b - k) & ~b only if b < k (for k <= 0x80), and
+                // the zero-byte test (x - 1) & ~x finds a byte equal to the pattern.
+                let special =
+                    ((w &- ones &* 0x20) | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash | w) & highs
+                if special != 0 { break }
+                i += 8
+            }
             while i < n {
                 let b = base[i]
                 if b >= 0x20 && b < 0x80 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
@@ -504,6 +539,15 @@ struct JSONScanner: ~Copyable {
         }
     }
 
+    /// Calls `body` with the decoded bytes of a scanned string literal: the input itself when it
+    /// has no escapes, else a decoded copy.
+    func withDecoded<R>(_ token: StringToken, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if !token.hasEscapes { return body(UnsafeBufferPointer(rebasing: bytes[token.start..<token.end])) }
+        var decoded: [UInt8] = []
+        Self.appendDecoded(bytes, token, to: &decoded)
+        return decoded.withUnsafeBufferPointer(body)
+    }
+
     /// Appends the decoded bytes of a scanned string literal.
     static func appendDecoded(_ bytes: UnsafeBufferPointer<UInt8>, _ token: StringToken, to array: inout [UInt8]) {
         if !token.hasEscapes {
@@ -603,14 +647,4 @@ func encodeUTF8(_ scalar: UInt32, into out: UnsafeMutablePointer<UInt8>) -> Int 
 func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
     for i in 0..<count where a[i] != b[i] { return false }
     return true
-}
-
-/// Lexicographic byte comparison of two ranges of one buffer: negative, zero or positive.
-func compareBytes(_ buffer: UnsafeBufferPointer<UInt8>, _ a: Range<Int>, _ b: Range<Int>) -> Int {
-    let n = min(a.count, b.count)
-    for k in 0..<n {
-        let x = buffer[a.lowerBound + k], y = buffer[b.lowerBound + k]
-        if x != y { return Int(x) - Int(y) }
-    }
-    return a.count - b.count
 }

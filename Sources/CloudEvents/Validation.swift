@@ -69,17 +69,17 @@ enum Validation {
     @inline(__always) static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- UInt8(ascii: "a") < 26 }
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
 
-    /// Unreserved, gen-delims other than brackets, and sub-delims (RFC 3986 section 2).
-    private static let uriCharacters: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for b in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(b)] = true }
-        for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(b)] = true }
-        for b in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(b)] = true }
-        for c in "-._~:/?#@!$&'()*+,;=".utf8 { table[Int(c)] = true }
-        return table
-    }()
+    /// Unreserved, gen-delims other than brackets, and sub-delims (RFC 3986 section 2), as a
+    /// bitmask over ASCII: bit `b` of `low` for bytes 0-63, bit `b - 64` of `high` for 64-127.
+    /// (Constants rather than a table, so the hot path has no lazy global to initialise.)
+    private static let uriCharactersLow: UInt64 = 0xafff_ffda_0000_0000
+    private static let uriCharactersHigh: UInt64 = 0x47ff_fffe_87ff_ffff
 
-    @inline(__always) static func isURICharacter(_ b: UInt8) -> Bool { uriCharacters[Int(b)] }
+    @inline(__always) static func isURICharacter(_ b: UInt8) -> Bool {
+        if b < 64 { return uriCharactersLow >> b & 1 != 0 }
+        if b < 128 { return uriCharactersHigh >> (b - 64) & 1 != 0 }
+        return false
+    }
 
     /// Why `p` is not RFC 4648 base64 (standard alphabet, with padding), or `nil` if it is.
     static func base64Problem(_ p: UnsafeBufferPointer<UInt8>) -> String? {

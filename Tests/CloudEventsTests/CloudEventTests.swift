@@ -243,6 +243,17 @@ private func parseEvent(_ text: String) throws(CloudEventError) -> CloudEvent {
         }
     }
 
+    @Test func duplicateExtensionsAreRejectedEvenWhenEscaped() {
+        let text = #"{"specversion":"1.0","id":"1","source":"s","type":"t","channel":"a","\u0063hannel":"b"}"#
+        #expect(throws: CloudEventError(attribute: nil, message: #"invalid JSON at byte 68: duplicate key "channel""#)) {
+            try parseEvent(text)
+        }
+        // A null extension is unset but its key still counts.
+        #expect(throws: CloudEventError.self) {
+            try parseEvent(#"{"specversion":"1.0","id":"1","source":"s","type":"t","x":null,"x":1}"#)
+        }
+    }
+
     @Test func unicodeAndEscapesInAttributes() throws {
         let e = try parseEvent(
             #"{"specversion":"1.0","id":"\u00e9\ud83d\ude00 \"q\" \\ \/","source":"s","type":"t","subject":"Zoë 中文 😀","note":"tab\there"}"#

@@ -131,6 +131,23 @@ private func parse(_ text: String) throws(JSONError) -> JSONValue {
         }
     }
 
+    /// The string scanner checks 8 bytes at a time: put each kind of special byte at every alignment.
+    @Test(arguments: 0..<20)
+    func specialBytesAtEveryAlignment(offset: Int) throws {
+        let prefix = String(repeating: "a", count: offset)
+        let suffix = String(repeating: "b", count: 11)
+        #expect(try parse("\"\(prefix)\\n\(suffix)\"") == .string(prefix + "\n" + suffix))
+        #expect(try parse("\"\(prefix)é\(suffix)\"") == .string(prefix + "é" + suffix))
+        #expect(try parse("\"\(prefix)\"").stringValue == prefix)
+        #expect(try parse("\"\(prefix)\u{7F}~ \(suffix)\"") == .string(prefix + "\u{7F}~ " + suffix))
+        #expect(throws: JSONError(offset: offset + 1, reason: "unescaped control character 0x1F in string")) {
+            try parse("\"\(prefix)\u{1F}\(suffix)\"")
+        }
+        let invalid = [UInt8(ascii: "\"")] + Array(prefix.utf8) + [0xFF] + Array(suffix.utf8) + [UInt8(ascii: "\"")]
+        #expect(throws: JSONError(offset: offset + 1, reason: "invalid UTF-8")) { try JSONValue.parse(invalid) }
+        #expect(throws: JSONError(offset: 0, reason: "unterminated string")) { try parse("\"\(prefix)\(suffix)") }
+    }
+
     @Test func nestingLimit() throws {
         let ok = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
         _ = try parse(ok)
