@@ -27,8 +27,12 @@ public final class EventLog: Sendable {
         public init() {}
     }
 
-    let environment: Environment
+    /// The LMDB environment of the store. Derived data (projections, seals) keeps its own named
+    /// databases here, so one transaction sees the log and what was derived from it consistently.
+    public let environment: Environment
     let databases: Databases
+    /// The `events` database (position -> record); decode its values with `StoredEvent(record:position:)`.
+    public var eventsDatabase: Database { databases.events }
     /// The store directory.
     public let path: String
 
@@ -48,6 +52,7 @@ public final class EventLog: Sendable {
         environmentOptions.mapSize = options.initialMapSize
         environmentOptions.noSync = options.noSync
         environmentOptions.fileMode = 0o600
+        environmentOptions.maxDatabases = 64
         let environment = try storage("opening the store at '\(path)'") {
             try Environment(path: path, options: environmentOptions)
         }

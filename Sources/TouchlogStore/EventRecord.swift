@@ -306,6 +306,12 @@ private struct RecordReader {
 }
 
 extension StoredEvent {
+    /// Decodes a record of the `events` database (the value stored under `position`).
+    /// - Throws: `StoreError.corruptRecord` when the bytes are not a valid record.
+    public init(record bytes: UnsafeRawBufferPointer, position: UInt64) throws(StoreError) {
+        self = try EventRecord.decode(bytes, position: position)
+    }
+
     fileprivate func withPosition(_ position: UInt64) -> StoredEvent {
         var copy = self
         copy.position = position
