@@ -12,22 +12,15 @@ extension Array where Element == UInt8 {
     @inline(__always)
     mutating func appendDecimal(_ value: Int, width: Int = 1) {
         precondition(value >= 0)
-        var digits = 1
-        var limit = 10
-        while value >= limit && digits < 19 {
-            digits += 1
-            limit &*= 10
-        }
-        let count = Swift.max(digits, width)
-        let end = self.count + count
-        append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        // Digits come out least significant first: append them, then reverse in place.
+        let first = count
         var remaining = value
-        var index = end - 1
-        while remaining > 0 {
-            self[index] = UInt8(truncatingIfNeeded: 0x30 + remaining % 10)
+        repeat {
+            append(UInt8(truncatingIfNeeded: 0x30 &+ remaining % 10))
             remaining /= 10
-            index -= 1
-        }
+        } while remaining > 0
+        while count - first < width { append(UInt8(ascii: "0")) }
+        self[first...].reverse()
     }
 
     /// Appends exactly two decimal digits.

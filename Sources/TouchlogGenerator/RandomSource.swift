@@ -103,16 +103,20 @@ struct WeightedChoice: Sendable {
     }
 }
 
-/// A weighted choice among many outcomes (customers, representatives), by binary search.
+/// A weighted choice among many outcomes (customers, representatives) in constant time.
 ///
-/// The weights are computed once with `pow`; the table then holds plain doubles, and picking
-/// uses only a multiplication and comparisons.
+/// Vose's alias method: every index keeps the probability of being chosen directly and the
+/// index it defers to otherwise, so a pick costs two draws and at most two table reads whatever
+/// the population, instead of a binary search that misses the cache with a million customers.
+/// The weights are computed once; picking uses only a multiplication and comparisons.
 struct PopularityTable: Sendable {
-    private let cumulative: [Double]
+    private let probability: [Double]
+    private let alias: [Int32]
 
     /// Zipf-Mandelbrot popularity: the item of rank r (1-based) weighs (r + offset)^-exponent.
     /// Ranks are assigned to items by a seeded shuffle, so item 1 is not always the busiest.
     init(count: Int, exponent: Double, offset: Double, random: inout RandomSource) {
+        precondition(count >= 1 && count <= Int(Int32.max))
         var ranks = Array(0..<count)
         if count > 1 {
             for index in stride(from: count - 1, to: 0, by: -1) {
@@ -120,32 +124,52 @@ struct PopularityTable: Sendable {
             }
         }
         var weights = [Double](repeating: 0, count: count)
+        var total = 0.0
         for item in 0..<count {
             weights[item] = Self.power(Double(ranks[item] + 1) + offset, -exponent)
+            total += weights[item]
         }
-        var running = 0.0
-        var cumulative = [Double](repeating: 0, count: count)
-        for item in 0..<count {
-            running += weights[item]
-            cumulative[item] = running
-        }
-        // Normalise so that a unit draw maps straight onto the table.
-        for item in 0..<count { cumulative[item] /= running }
-        cumulative[count - 1] = 1
-        self.cumulative = cumulative
+        self.init(weights: weights.map { $0 * Double(count) / total })
     }
 
-    /// The index of the first cumulative weight above a unit draw.
+    /// Builds the table from weights scaled so that they average 1.
+    private init(weights scaled: [Double]) {
+        let count = scaled.count
+        var probability = scaled
+        var alias = [Int32](repeating: 0, count: count)
+        var small: [Int] = []
+        var large: [Int] = []
+        for index in 0..<count {
+            if scaled[index] < 1 { small.append(index) } else { large.append(index) }
+        }
+        while !small.isEmpty && !large.isEmpty {
+            let less = small.removeLast()
+            let more = large[large.count - 1]
+            alias[less] = Int32(more)
+            probability[more] = (probability[more] + probability[less]) - 1
+            if probability[more] < 1 {
+                large.removeLast()
+                small.append(more)
+            }
+        }
+        // What remains is 1 up to rounding: always chosen directly.
+        for index in small {
+            probability[index] = 1
+            alias[index] = Int32(index)
+        }
+        for index in large {
+            probability[index] = 1
+            alias[index] = Int32(index)
+        }
+        self.probability = probability
+        self.alias = alias
+    }
+
+    /// An index drawn with probability proportional to its weight.
     @inline(__always)
     func pick(_ random: inout RandomSource) -> Int {
-        let draw = random.unit()
-        var low = 0
-        var high = cumulative.count - 1
-        while low < high {
-            let middle = (low + high) >> 1
-            if cumulative[middle] <= draw { low = middle + 1 } else { high = middle }
-        }
-        return low
+        let index = random.below(probability.count)
+        return random.unit() < probability[index] ? index : Int(alias[index])
     }
 
     /// x^y for x >= 1 without libm: exp(y * ln x) from series that converge fast here.

@@ -319,7 +319,8 @@ public struct TouchpointGenerator: IteratorProtocol, Sequence, Sendable {
             ticket.reassignDue = false
             var representative = representativeLoad.pick(&random)
             if configuration.representatives > 1 && representative == Int(ticket.representative) {
-                representative = (representative + 1 + random.below(configuration.representatives - 1))
+                representative =
+                    (representative + 1 + random.below(configuration.representatives - 1))
                     % configuration.representatives
             }
             ticket.representative = Int32(representative)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TouchlogGenerator
 
 @Suite struct ByteWritingTests {
@@ -24,8 +25,10 @@ import Testing
         #expect(String(decoding: buffer, as: UTF8.self) == "2024-03-05T14:22:07.000042Z")
     }
 
-    @Test(arguments: [(0, 1, "0"), (7, 4, "0007"), (123, 7, "0000123"), (12345678, 6, "12345678"),
-                      (Int.max, 1, "9223372036854775807")])
+    @Test(arguments: [
+        (0, 1, "0"), (7, 4, "0007"), (123, 7, "0000123"), (12_345_678, 6, "12345678"),
+        (Int.max, 1, "9223372036854775807"),
+    ])
     func decimals(value: Int, width: Int, expected: String) {
         var buffer: [UInt8] = []
         buffer.appendDecimal(value, width: width)
@@ -55,6 +58,21 @@ import Testing
             let expected = Foundation.pow(base, -exponent)
             let actual = PopularityTable.power(base, -exponent)
             #expect(abs(actual - expected) <= expected * 1e-12, "\(base)^-\(exponent)")
+        }
+    }
+
+    @Test func popularityTableFollowsItsWeights() {
+        var setup = RandomSource(seed: 5)
+        let table = PopularityTable(count: 6, exponent: 1.1, offset: 2, random: &setup)
+        var random = RandomSource(seed: 6)
+        var counts = [Int](repeating: 0, count: 6)
+        let draws = 300_000
+        for _ in 0..<draws { counts[table.pick(&random)] += 1 }
+        let weights = (1...6).map { PopularityTable.power(Double($0) + 2, -1.1) }
+        let total = weights.reduce(0, +)
+        let observed = counts.sorted(by: >).map { Double($0) / Double(draws) }
+        for (share, weight) in zip(observed, weights) {
+            #expect(abs(share - weight / total) < 0.005, "\(observed) vs \(weights.map { $0 / total })")
         }
     }
 }

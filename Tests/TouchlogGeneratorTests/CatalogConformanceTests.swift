@@ -26,24 +26,55 @@ import TouchlogGenerator
     }
 
     static let catalog: [String: Rule] = [
-        "contact.received": Rule(channel: .required, ticket: .absent, representative: .absent, required: [], allowed: ["summary"]),
-        "contact.sent": Rule(channel: .required, ticket: .absent, representative: .required, required: [], allowed: ["summary"]),
-        "ticket.opened": Rule(channel: .required, ticket: .required, representative: .absent, required: ["priority"], allowed: ["priority", "summary"]),
-        "ticket.assigned": Rule(channel: .absent, ticket: .required, representative: .required, required: [], allowed: []),
-        "ticket.replied": Rule(channel: .absent, ticket: .required, representative: .optional, required: ["author"], allowed: ["author", "public"]),
-        "ticket.status_changed": Rule(channel: .absent, ticket: .required, representative: .absent, required: ["status"], allowed: ["status"]),
-        "ticket.priority_changed": Rule(channel: .absent, ticket: .required, representative: .absent, required: ["priority"], allowed: ["priority"]),
-        "ticket.escalated": Rule(channel: .absent, ticket: .required, representative: .absent, required: [], allowed: ["level", "reason"]),
-        "ticket.solved": Rule(channel: .absent, ticket: .required, representative: .optional, required: [], allowed: []),
-        "ticket.reopened": Rule(channel: .absent, ticket: .required, representative: .absent, required: [], allowed: []),
-        "ticket.closed": Rule(channel: .absent, ticket: .required, representative: .absent, required: [], allowed: []),
-        "ticket.merged": Rule(channel: .absent, ticket: .required, representative: .absent, required: ["into"], allowed: ["into"]),
-        "feedback.csat": Rule(channel: .absent, ticket: .optional, representative: .optional, required: ["score"], allowed: ["score"]),
-        "feedback.nps": Rule(channel: .absent, ticket: .absent, representative: .absent, required: ["score"], allowed: ["score"]),
-        "feedback.ces": Rule(channel: .absent, ticket: .optional, representative: .absent, required: ["score"], allowed: ["score"]),
-        "order.placed": Rule(channel: .absent, ticket: .absent, representative: .absent, required: ["order", "amount", "currency"], allowed: ["order", "amount", "currency"]),
-        "order.refunded": Rule(channel: .absent, ticket: .absent, representative: .absent, required: ["order", "amount", "currency"], allowed: ["order", "amount", "currency"]),
-        "selfservice.viewed": Rule(channel: .required, ticket: .absent, representative: .absent, required: ["article"], allowed: ["article"]),
+        "contact.received": Rule(
+            channel: .required, ticket: .absent, representative: .absent, required: [], allowed: ["summary"]),
+        "contact.sent": Rule(
+            channel: .required, ticket: .absent, representative: .required, required: [], allowed: ["summary"]
+        ),
+        "ticket.opened": Rule(
+            channel: .required, ticket: .required, representative: .absent, required: ["priority"],
+            allowed: ["priority", "summary"]),
+        "ticket.assigned": Rule(
+            channel: .absent, ticket: .required, representative: .required, required: [], allowed: []),
+        "ticket.replied": Rule(
+            channel: .absent, ticket: .required, representative: .optional, required: ["author"],
+            allowed: ["author", "public"]),
+        "ticket.status_changed": Rule(
+            channel: .absent, ticket: .required, representative: .absent, required: ["status"],
+            allowed: ["status"]),
+        "ticket.priority_changed": Rule(
+            channel: .absent, ticket: .required, representative: .absent, required: ["priority"],
+            allowed: ["priority"]),
+        "ticket.escalated": Rule(
+            channel: .absent, ticket: .required, representative: .absent, required: [],
+            allowed: ["level", "reason"]),
+        "ticket.solved": Rule(
+            channel: .absent, ticket: .required, representative: .optional, required: [], allowed: []),
+        "ticket.reopened": Rule(
+            channel: .absent, ticket: .required, representative: .absent, required: [], allowed: []),
+        "ticket.closed": Rule(
+            channel: .absent, ticket: .required, representative: .absent, required: [], allowed: []),
+        "ticket.merged": Rule(
+            channel: .absent, ticket: .required, representative: .absent, required: ["into"],
+            allowed: ["into"]),
+        "feedback.csat": Rule(
+            channel: .absent, ticket: .optional, representative: .optional, required: ["score"],
+            allowed: ["score"]),
+        "feedback.nps": Rule(
+            channel: .absent, ticket: .absent, representative: .absent, required: ["score"],
+            allowed: ["score"]),
+        "feedback.ces": Rule(
+            channel: .absent, ticket: .optional, representative: .absent, required: ["score"],
+            allowed: ["score"]),
+        "order.placed": Rule(
+            channel: .absent, ticket: .absent, representative: .absent,
+            required: ["order", "amount", "currency"], allowed: ["order", "amount", "currency"]),
+        "order.refunded": Rule(
+            channel: .absent, ticket: .absent, representative: .absent,
+            required: ["order", "amount", "currency"], allowed: ["order", "amount", "currency"]),
+        "selfservice.viewed": Rule(
+            channel: .required, ticket: .absent, representative: .absent, required: ["article"],
+            allowed: ["article"]),
     ]
 
     /// Whether `text` is `prefix` followed by exactly `digits` decimal digits (or at least

@@ -53,7 +53,9 @@ import TouchlogGenerator
                 #expect(ticket.status != "solved" && ticket.status != "new", "\(text)")
                 ticket.status = data?["status"] as? String ?? "?"
             case "ticket.solved":
-                #expect(ticket.status == "open" || ticket.status == "pending", "solved from \(ticket.status): \(text)")
+                #expect(
+                    ticket.status == "open" || ticket.status == "pending",
+                    "solved from \(ticket.status): \(text)")
                 #expect(event.representative == ticket.assignee)
                 ticket.status = "solved"
                 ticket.wasSolved = true
@@ -68,7 +70,8 @@ import TouchlogGenerator
                 let into = try #require(data?["into"] as? String)
                 let target = try #require(tickets[into], "merged into an unknown ticket: \(text)")
                 #expect(target.customer == ticket.customer, "merged across customers: \(text)")
-                #expect(target.status != "closed" && target.status != "merged", "into a closed ticket: \(text)")
+                #expect(
+                    target.status != "closed" && target.status != "merged", "into a closed ticket: \(text)")
                 ticket.status = "merged"
             case "feedback.csat", "feedback.ces":
                 #expect(ticket.status == "solved", "feedback on an unsolved ticket: \(text)")
@@ -91,7 +94,9 @@ import TouchlogGenerator
         let closed = tickets.values.filter { $0.status == "closed" }.count
         #expect(closed > tickets.count / 2, "\(closed) of \(tickets.count) tickets closed")
         // Reopens through a customer reply after solve happen as well as explicit ones.
-        #expect(tickets.values.contains { $0.status == "on_hold" } || counts["ticket.status_changed", default: 0] > 0)
+        #expect(
+            tickets.values.contains { $0.status == "on_hold" }
+                || counts["ticket.status_changed", default: 0] > 0)
     }
 
     @Test func ticketStepsAreMinutesToDaysApart() throws {
