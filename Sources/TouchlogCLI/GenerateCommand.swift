@@ -24,15 +24,17 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Output file, or - for standard output.", valueName: "file"))
     var output = "-"
 
+    private var configuration: GeneratorConfiguration {
+        GeneratorConfiguration(
+            seed: seed, events: events, customers: customers, representatives: reps, lateFraction: lateFraction)
+    }
+
     func validate() throws {
-        guard events >= 0 else { throw ValidationError("--events must not be negative") }
-        guard customers >= 1, reps >= 1 else { throw ValidationError("--customers and --reps must be at least 1") }
-        guard (0...1).contains(lateFraction) else { throw ValidationError("--late-fraction must be from 0 to 1") }
+        do { try configuration.validate() } catch { throw ValidationError(error.message) }
     }
 
     func run() throws {
-        let configuration = GeneratorConfiguration(
-            seed: seed, events: events, customers: customers, representatives: reps, lateFraction: lateFraction)
+        let configuration = self.configuration
         try reportingFailures {
             if output == "-" {
                 try TouchpointGenerator.writeJSONLines(configuration, toFileDescriptor: 1)
