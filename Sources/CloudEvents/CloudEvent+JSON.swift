@@ -43,6 +43,42 @@ extension CloudEvent {
 private enum Attribute: UInt16 {
     case specversion, id, source, type, subject, time, datacontenttype, dataschema, data, dataBase64
 
+    /// The attribute a member name stands for, or `nil` for an extension.
+    ///
+    /// Compares the first and last 2, 4 or 8 bytes (overlapping for odd lengths) with the
+    /// little-endian words of each name, instead of byte loops: this runs for every member.
+    @inline(__always)
+    static func match(_ k: UnsafeBufferPointer<UInt8>) -> Attribute? {
+        let p = UnsafeRawPointer(k.baseAddress!)
+        let n = k.count
+        switch n {
+        case 2:
+            return p.loadUnaligned(as: UInt16.self) == 0x6469 ? .id : nil
+        case 4:
+            switch p.loadUnaligned(as: UInt32.self) {
+            case 0x6570_7974: return .type
+            case 0x656d_6974: return .time
+            case 0x6174_6164: return .data
+            default: return nil
+            }
+        case 6, 7:
+            let (a, z) = (p.loadUnaligned(as: UInt32.self), p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            if n == 6 { return a == 0x7275_6f73 && z == 0x6563_7275 ? .source : nil }
+            return a == 0x6a62_7573 && z == 0x7463_656a ? .subject : nil
+        case 10, 11, 15:
+            let (a, z) = (p.loadUnaligned(as: UInt64.self), p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+            switch (n, a, z) {
+            case (10, 0x6568_6373_6174_6164, 0x616d_6568_6373_6174): return .dataschema
+            case (11, 0x7372_6576_6365_7073, 0x6e6f_6973_7265_7663): return .specversion
+            case (11, 0x7361_625f_6174_6164, 0x3436_6573_6162_5f61): return .dataBase64
+            case (15, 0x746e_6f63_6174_6164, 0x6570_7974_746e_6574): return .datacontenttype
+            default: return nil
+            }
+        default:
+            return nil
+        }
+    }
+
     var name: String {
         switch self {
         case .specversion: "specversion"
@@ -146,23 +182,7 @@ private struct EventParser: ~Copyable {
     }
 
     private func attribute(for key: JSONScanner.KeyEntry) -> Attribute? {
-        switch key.count {
-        case 2: return scanner.key(key, equals: "id") ? .id : nil
-        case 4:
-            if scanner.key(key, equals: "type") { return .type }
-            if scanner.key(key, equals: "time") { return .time }
-            if scanner.key(key, equals: "data") { return .data }
-            return nil
-        case 6: return scanner.key(key, equals: "source") ? .source : nil
-        case 7: return scanner.key(key, equals: "subject") ? .subject : nil
-        case 10: return scanner.key(key, equals: "dataschema") ? .dataschema : nil
-        case 11:
-            if scanner.key(key, equals: "specversion") { return .specversion }
-            if scanner.key(key, equals: "data_base64") { return .dataBase64 }
-            return nil
-        case 15: return scanner.key(key, equals: "datacontenttype") ? .datacontenttype : nil
-        default: return nil
-        }
+        scanner.withKeyBytes(key) { Attribute.match($0) }
     }
 
     static func kindName(_ first: UInt8) -> String {
