@@ -31,13 +31,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Proof that the history is complete and unaltered: the full audit, signed seals.
+        .target(
+            name: "TouchlogAudit",
+            dependencies: [
+                "TouchlogStore", "LMDB", "CloudEvents",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Deterministic synthetic touchpoints for the demo, tests and benchmarks.
         .target(name: "TouchlogGenerator"),
         // The command line as a library, so commands are testable in process.
         .target(
             name: "TouchlogCLI",
             dependencies: [
-                "TouchlogStore", "CloudEvents", "TouchlogGenerator",
+                "TouchlogStore", "CloudEvents", "TouchlogGenerator", "TouchlogAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,6 +54,8 @@ let package = Package(
         .testTarget(name: "CloudEventsTests", dependencies: ["CloudEvents"]),
         .testTarget(name: "TouchlogStoreTests", dependencies: ["TouchlogStore", "TouchlogGenerator"]),
         .testTarget(name: "TouchlogGeneratorTests", dependencies: ["TouchlogGenerator"]),
+        .testTarget(
+            name: "TouchlogAuditTests", dependencies: ["TouchlogAudit", "TouchlogStore", "LMDB", "TouchlogGenerator"]),
         .testTarget(
             name: "TouchlogCLITests",
             dependencies: ["TouchlogCLI", "TouchlogStore", "TouchlogGenerator"]

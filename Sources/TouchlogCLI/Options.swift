@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import CloudEvents
+import TouchlogAudit
 import TouchlogStore
 
 /// Exit codes that scripts can rely on (DESIGN.md section 4, after sysexits.h).
@@ -93,6 +94,8 @@ private func describe(_ error: any Error) -> (String, Int32) {
             text += " (committed before it: \(committed.appended) appended, \(committed.duplicates) duplicates)"
         }
         return (text, failure.isReadFailure ? ExitStatus.ioError : ExitStatus.dataError)
+    case let failure as SealError:
+        return (failure.description, ExitStatus.dataError)
     case let failure as StoreError:
         switch failure {
         case .versionConflict: return (failure.description, ExitStatus.dataError)

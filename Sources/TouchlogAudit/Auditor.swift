@@ -1,0 +1,108 @@
+import Crypto
+import TouchlogStore
+
+/// One thing an audit found wrong.
+public struct AuditProblem: Sendable, Equatable, Codable {
+    /// The position where it is, when it has one.
+    public var position: UInt64?
+    /// What kind of problem: `gap`, `hash_mismatch`, `chain_broken`, `stream_link`, `stream_index`,
+    /// `id_index`, `duplicate_event`, `undecodable`, `unknown_customer`, `seal_signature`, `seal_mismatch`.
+    public var kind: String
+    public var message: String
+
+    public init(position: UInt64?, kind: String, message: String) {
+        self.position = position
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// What `touchlog audit` reports.
+public struct AuditReport: Sendable, Equatable, Codable {
+    /// True when nothing was found wrong.
+    public var ok: Bool { problems.isEmpty }
+    public var eventsChecked: Int
+    public var sealsChecked: Int
+    public var problems: [AuditProblem]
+    /// The first position with a problem.
+    public var firstBadPosition: UInt64? { problems.compactMap(\.position).min() }
+
+    enum CodingKeys: String, CodingKey {
+        case ok, eventsChecked = "events_checked", sealsChecked = "seals_checked", problems
+        case firstBadPosition = "first_bad_position"
+    }
+
+    public init(eventsChecked: Int, sealsChecked: Int, problems: [AuditProblem]) {
+        self.eventsChecked = eventsChecked
+        self.sealsChecked = sealsChecked
+        self.problems = problems
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        eventsChecked = try container.decode(Int.self, forKey: .eventsChecked)
+        sealsChecked = try container.decode(Int.self, forKey: .sealsChecked)
+        problems = try container.decode([AuditProblem].self, forKey: .problems)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(eventsChecked, forKey: .eventsChecked)
+        try container.encode(sealsChecked, forKey: .sealsChecked)
+        try container.encode(problems, forKey: .problems)
+        try container.encode(firstBadPosition, forKey: .firstBadPosition)
+    }
+}
+
+/// Verifies that the stored history is complete and unaltered: the hash chain, positions, indexes,
+/// and (with a public key) every seal. Read-only.
+public struct Auditor {
+    let log: EventLog
+    /// Called with the number of events checked so far during a full audit.
+    public var progress: ((Int) -> Void)?
+
+    public init(log: EventLog) { self.log = log }
+
+    /// Audits the whole log, or one customer's stream; with `sealKey`, also every stored seal.
+    public func audit(customer: String? = nil, sealKey: Curve25519.Signing.PublicKey? = nil) throws -> AuditReport {
+        let verification = try customer.map { try log.verify(customer: $0) } ?? log.verify(progress: progress)
+        var problems = verification.problems.map {
+            AuditProblem(position: $0.position, kind: $0.kind.rawValue, message: $0.message)
+        }
+        var sealsChecked = 0
+        if let sealKey {
+            for seal in try SealBook(log: log).all() {
+                sealsChecked += 1
+                problems += try check(seal, with: sealKey)
+            }
+        }
+        problems = problems.enumerated().sorted { ($0.element.position ?? .max, $0.offset) < ($1.element.position ?? .max, $1.offset) }.map(\.element)
+        return AuditReport(eventsChecked: verification.eventsChecked, sealsChecked: sealsChecked, problems: problems)
+    }
+
+    /// Checks one seal: its signature under `key`, and that the event at its position still has its hash.
+    public func check(_ seal: Seal, with key: Curve25519.Signing.PublicKey) throws -> [AuditProblem] {
+        var problems: [AuditProblem] = []
+        if !seal.isSigned(by: key) {
+            problems.append(
+                AuditProblem(
+                    position: seal.position, kind: "seal_signature",
+                    message: "the seal of \(seal.sealedTime) is not signed by the given public key"))
+        }
+        guard let event = try log.event(at: seal.position) else {
+            problems.append(
+                AuditProblem(
+                    position: seal.position, kind: "seal_mismatch",
+                    message: "the seal of \(seal.sealedTime) covers position \(seal.position), which the log no longer has"))
+            return problems
+        }
+        if event.hash.description != seal.hash {
+            problems.append(
+                AuditProblem(
+                    position: seal.position, kind: "seal_mismatch",
+                    message: "the seal of \(seal.sealedTime) says position \(seal.position) had hash \(seal.hash); it now has \(event.hash): the history up to it was rewritten"))
+        }
+        return problems
+    }
+}

@@ -1,0 +1,303 @@
+import CloudEvents
+import LMDB
+
+/// Something `verify` found wrong with the stored log or its indexes.
+public struct LogProblem: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        /// Positions are not gapless (an event is missing).
+        case gap
+        /// A record does not decode.
+        case undecodable
+        /// A record's stored hash is not the hash of its bytes and position: it was changed or moved.
+        case hashMismatch = "hash_mismatch"
+        /// A record's predecessor hash is not the hash of the event before it.
+        case chainBroken = "chain_broken"
+        /// A record's stream version or previous-position link is not what its customer's stream says.
+        case streamLink = "stream_link"
+        /// The `streams` index disagrees with the log.
+        case streamIndex = "stream_index"
+        /// The `ids` index disagrees with the log.
+        case idIndex = "id_index"
+        /// Two events share `source` and `id`.
+        case duplicateEvent = "duplicate_event"
+        /// A customer named in the request has no stream.
+        case unknownCustomer = "unknown_customer"
+    }
+
+    /// The position where the problem is (nil when it has none, e.g. a stray index entry).
+    public var position: UInt64?
+    public var kind: Kind
+    public var message: String
+
+    public init(position: UInt64?, kind: Kind, message: String) {
+        self.position = position
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// The result of verifying the log: how much was checked and what was wrong, in position order.
+public struct LogVerification: Sendable, Equatable {
+    public var eventsChecked: Int
+    public var problems: [LogProblem]
+    /// The head the verification saw (its consistent snapshot).
+    public var headPosition: UInt64
+    public var headHash: ChainHash
+
+    /// The first position with a problem, if any problem has a position.
+    public var firstBadPosition: UInt64? { problems.compactMap(\.position).min() }
+}
+
+extension EventLog {
+    /// Verifies the whole log in one consistent snapshot: positions gapless from 1, every record's hash,
+    /// the chain of predecessor hashes, each customer's stream links and versions, and the `streams` and
+    /// `ids` indexes against the events they index. Read-only: it can run while another process appends.
+    /// - Parameter progress: called with the number of events checked so far, every 65,536 events.
+    public func verify(progress: ((Int) -> Void)? = nil) throws -> LogVerification {
+        try storage("verifying the log") {
+            try environment.withReadTransaction { txn in try verifyAll(txn, progress: progress) }
+        }
+    }
+
+    /// Verifies one customer's stream end to end: each event's hash, its link to the event before it in
+    /// the global chain, its stream version and link, its subject, and its `ids` entry.
+    public func verify(customer: String) throws -> LogVerification {
+        try storage("verifying the stream of '\(customer)'") {
+            try environment.withReadTransaction { txn in try verifyCustomer(customer, txn) }
+        }
+    }
+
+    private func verifyAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?) throws -> LogVerification {
+        var problems: [LogProblem] = []
+        var expected: UInt64 = 1
+        var previousHash = ChainHash.genesis
+        var streams: [String: StreamHead] = [:]
+        var identities: [(key: UInt64, position: UInt64)] = []
+        var checked = 0
+        try txn.withCursor(on: databases.events) { cursor in
+            try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                guard let position = BigEndianKey(bytes: key)?.value else {
+                    problems.append(LogProblem(position: expected, kind: .undecodable, message: "a key of the events table is not 8 bytes"))
+                    return true
+                }
+                if position != expected {
+                    problems.append(
+                        LogProblem(
+                            position: expected, kind: .gap,
+                            message: "positions jump from \(expected - 1) to \(position): \(position - expected) event(s) missing"))
+                }
+                expected = position + 1
+                checked += 1
+                if checked % 65_536 == 0 { progress?(checked) }
+                guard let stored = try? StoredEvent(record: value, position: position) else {
+                    problems.append(LogProblem(position: position, kind: .undecodable, message: "the record does not decode"))
+                    previousHash = EventRecord.hashAndRecordedTime(value)?.0 ?? .genesis
+                    return true
+                }
+                let recomputed = EventRecord.computeHash(position: position, record: value)
+                if recomputed != stored.hash {
+                    problems.append(
+                        LogProblem(
+                            position: position, kind: .hashMismatch,
+                            message: "stored hash \(stored.hash) is not the hash of the record (\(recomputed)): the event was changed or moved"))
+                }
+                if stored.predecessorHash != previousHash {
+                    problems.append(
+                        LogProblem(
+                            position: position, kind: .chainBroken,
+                            message: "predecessor hash \(stored.predecessorHash) is not the hash of the event before it (\(previousHash))"))
+                }
+                let stream = streams[stored.customer] ?? StreamHead(lastPosition: 0, version: 0)
+                if stored.version != stream.version + 1 || stored.previousPosition != stream.lastPosition {
+                    problems.append(
+                        LogProblem(
+                            position: position, kind: .streamLink,
+                            message: "customer '\(stored.customer)': version \(stored.version) after position \(stored.previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"))
+                }
+                streams[stored.customer] = StreamHead(lastPosition: position, version: stream.version + 1)
+                identities.append((IdentityKey(source: stored.event.source, id: stored.event.id).hash, position))
+                previousHash = stored.hash
+                return true
+            }
+        }
+        problems += try verifyStreamIndex(streams, txn)
+        problems += try verifyIdentityIndex(&identities, txn)
+        problems = problems.sortedByPosition()
+        return LogVerification(eventsChecked: checked, problems: problems, headPosition: expected - 1, headHash: previousHash)
+    }
+
+    private func verifyStreamIndex(_ computed: [String: StreamHead], _ txn: borrowing ReadTransaction) throws -> [LogProblem] {
+        var problems: [LogProblem] = []
+        var remaining = computed
+        try txn.withCursor(on: databases.streams) { cursor in
+            try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                let customer = String(decoding: key, as: UTF8.self)
+                let indexed = StreamHead(decoding: value)
+                guard let actual = remaining.removeValue(forKey: customer) else {
+                    problems.append(
+                        LogProblem(
+                            position: indexed?.lastPosition, kind: .streamIndex,
+                            message: "the streams index has customer '\(customer)', who has no events"))
+                    return true
+                }
+                if indexed?.lastPosition != actual.lastPosition || indexed?.version != actual.version {
+                    problems.append(
+                        LogProblem(
+                            position: actual.lastPosition, kind: .streamIndex,
+                            message: "the streams index says customer '\(customer)' is at version \(indexed?.version ?? 0), position \(indexed?.lastPosition ?? 0); the log says version \(actual.version), position \(actual.lastPosition)"))
+                }
+                return true
+            }
+        }
+        for (customer, head) in remaining {
+            problems.append(
+                LogProblem(
+                    position: head.lastPosition, kind: .streamIndex,
+                    message: "the streams index has no entry for customer '\(customer)'"))
+        }
+        return problems
+    }
+
+    private func verifyIdentityIndex(
+        _ identities: inout [(key: UInt64, position: UInt64)], _ txn: borrowing ReadTransaction
+    ) throws -> [LogProblem] {
+        var problems: [LogProblem] = []
+        identities.sort { ($0.key, $0.position) < ($1.key, $1.position) }
+        var index = 0
+        try txn.withCursor(on: databases.ids) { cursor in
+            try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                guard let hash = BigEndianKey(bytes: key)?.value, let position = BigEndianKey(bytes: value)?.value else {
+                    problems.append(LogProblem(position: nil, kind: .idIndex, message: "an ids entry is malformed"))
+                    return true
+                }
+                // Entries the log has and the index lacks come first in the merged order.
+                while index < identities.count && (identities[index].key, identities[index].position) < (hash, position) {
+                    problems.append(
+                        LogProblem(
+                            position: identities[index].position, kind: .idIndex,
+                            message: "the ids index has no entry for this event"))
+                    index += 1
+                }
+                if index < identities.count && identities[index] == (hash, position) {
+                    index += 1
+                } else {
+                    problems.append(
+                        LogProblem(
+                            position: position, kind: .idIndex,
+                            message: "the ids index has an entry (key \(String(hash, radix: 16))) pointing at position \(position), whose event has another source and id"))
+                }
+                return true
+            }
+        }
+        for missing in identities[index...] {
+            problems.append(LogProblem(position: missing.position, kind: .idIndex, message: "the ids index has no entry for this event"))
+        }
+        // Events that share a key may be true duplicates (same source and id): compare them.
+        var start = 0
+        while start < identities.count {
+            var end = start + 1
+            while end < identities.count && identities[end].key == identities[start].key { end += 1 }
+            if end - start > 1 {
+                var seen: [String: UInt64] = [:]
+                for entry in identities[start..<end] {
+                    guard let identity = try txn.withUnsafeValue(forKey: BigEndianKey(entry.position), in: databases.events, {
+                        EventRecord.sourceAndID($0)
+                    }), let identity else { continue }
+                    let name = identity.source + "\u{0}" + identity.id
+                    if let first = seen[name] {
+                        problems.append(
+                            LogProblem(
+                                position: entry.position, kind: .duplicateEvent,
+                                message: "source '\(identity.source)' and id '\(identity.id)' are already at position \(first)"))
+                    } else {
+                        seen[name] = entry.position
+                    }
+                }
+            }
+            start = end
+        }
+        return problems
+    }
+
+    private func verifyCustomer(_ customer: String, _ txn: borrowing ReadTransaction) throws -> LogVerification {
+        let head = try readHead(txn)
+        guard let stream = try readStream(customer, txn) else {
+            return LogVerification(
+                eventsChecked: 0,
+                problems: [LogProblem(position: nil, kind: .unknownCustomer, message: "no events for customer '\(customer)'")],
+                headPosition: head.position, headHash: head.hash)
+        }
+        var problems: [LogProblem] = []
+        var position = stream.lastPosition
+        var version = stream.version
+        var checked = 0
+        while position != 0 {
+            let record = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) { value in
+                (try? StoredEvent(record: value, position: position), EventRecord.computeHash(position: position, record: value))
+            }
+            guard let (decoded, recomputed) = record, let stored = decoded else {
+                problems.append(
+                    LogProblem(
+                        position: position, kind: record == nil ? .gap : .undecodable,
+                        message: record == nil ? "the stream links to position \(position), which has no event" : "the record does not decode"))
+                break
+            }
+            checked += 1
+            if recomputed != stored.hash {
+                problems.append(
+                    LogProblem(
+                        position: position, kind: .hashMismatch,
+                        message: "stored hash \(stored.hash) is not the hash of the record (\(recomputed)): the event was changed or moved"))
+            }
+            let before = position == 1
+                ? ChainHash.genesis
+                : try txn.withUnsafeValue(forKey: BigEndianKey(position - 1), in: databases.events) {
+                    EventRecord.hashAndRecordedTime($0)?.0
+                } ?? nil
+            if stored.predecessorHash != before {
+                problems.append(
+                    LogProblem(
+                        position: position, kind: .chainBroken,
+                        message: "predecessor hash \(stored.predecessorHash) is not the hash of the event before it (\(before.map(\.description) ?? "missing"))"))
+            }
+            if stored.version != version || stored.customer != customer {
+                problems.append(
+                    LogProblem(
+                        position: position, kind: .streamLink,
+                        message: "expected version \(version) of customer '\(customer)', found version \(stored.version) of '\(stored.customer)'"))
+            }
+            let indexed = try findEvent(
+                IdentityKey(source: stored.event.source, id: stored.event.id), source: stored.event.source,
+                id: stored.event.id, txn)
+            if indexed != position {
+                problems.append(
+                    LogProblem(
+                        position: position, kind: .idIndex,
+                        message: "the ids index points at \(indexed.map { "position \($0)" } ?? "nothing") for this event"))
+            }
+            position = stored.previousPosition
+            version -= 1
+            if version == 0 && position != 0 {
+                problems.append(
+                    LogProblem(position: position, kind: .streamLink, message: "the stream goes on past version 1"))
+                break
+            }
+        }
+        if version != 0 && problems.isEmpty {
+            problems.append(
+                LogProblem(
+                    position: nil, kind: .streamLink,
+                    message: "the stream ends at version \(version + 1); the streams index says \(stream.version) events"))
+        }
+        problems = problems.sortedByPosition()
+        return LogVerification(eventsChecked: checked, problems: problems, headPosition: head.position, headHash: head.hash)
+    }
+}
+
+extension [LogProblem] {
+    /// In position order (problems without a position last), keeping the order found within a position.
+    func sortedByPosition() -> [LogProblem] {
+        enumerated().sorted { ($0.element.position ?? .max, $0.offset) < ($1.element.position ?? .max, $1.offset) }
+            .map(\.element)
+    }
+}

@@ -1,0 +1,182 @@
+import CloudEvents
+import Crypto
+import Foundation
+import LMDB
+import Testing
+import TouchlogAudit
+
+@testable import TouchlogStore
+
+/// A store on disk with 12 events of 3 customers, tampered with through raw LMDB between openings.
+final class TamperableStore {
+    let directory: String
+    var path: String { directory + "/store" }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        let log = try EventLog(path: path)
+        for batch in 0..<3 {
+            let events = try (0..<4).map { i -> Touchpoint in
+                let n = batch * 4 + i + 1
+                let text = """
+                    {"specversion":"1.0","id":"e\(n)","source":"urn:test","type":"contact.received","subject":"c\(n % 3)",\
+                    "time":"2024-05-01T10:\(10 + n):00Z","channel":"chat","data":{"summary":"hello number \(n)"}}
+                    """
+                return try Touchpoint(validating: try CloudEvent(json: Array(text.utf8)))
+            }
+            _ = try log.append(events)
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    func audit(customer: String? = nil, key: Curve25519.Signing.PublicKey? = nil) throws -> AuditReport {
+        try Auditor(log: try EventLog(path: path)).audit(customer: customer, sealKey: key)
+    }
+
+    /// Opens the environment directly (no EventLog is open) and lets `body` change it.
+    func tamper(_ body: (borrowing WriteTransaction, _ events: Database, _ streams: Database, _ ids: Database) throws -> Void)
+        throws
+    {
+        var options = Environment.Options()
+        options.maxDatabases = 64
+        let environment = try Environment(path: path, options: options)
+        try environment.withWriteTransaction { txn in
+            let events = try #require(try txn.openDatabase(named: "events"))
+            let streams = try #require(try txn.openDatabase(named: "streams"))
+            let ids = try #require(try txn.openDatabase(named: "ids", options: [.duplicateSort, .duplicateFixed]))
+            try body(txn, events, streams, ids)
+        }
+    }
+}
+
+@Suite struct AuditTests {
+    let store: TamperableStore
+    init() throws { store = try TamperableStore() }
+
+    @Test func aCleanStoreAuditsWithNoProblems() throws {
+        let report = try store.audit()
+        #expect(report.ok)
+        #expect(report.eventsChecked == 12)
+        #expect(report.problems.isEmpty)
+        #expect(report.firstBadPosition == nil)
+        let customer = try store.audit(customer: "c1")
+        #expect(customer.ok)
+        #expect(customer.eventsChecked == 4)
+    }
+
+    @Test func oneChangedByteOfDataIsAHashMismatchAtItsPosition() throws {
+        try store.tamper { txn, events, _, _ in
+            var record = try #require(try txn.value(forKey: BigEndianKey(5), in: events))
+            let at = try #require(record.indices.first { record[$0...].starts(with: Array("hello".utf8)) })
+            record[at] = UInt8(ascii: "j")
+            try txn.put(record, forKey: BigEndianKey(5), in: events)
+        }
+        let report = try store.audit()
+        #expect(!report.ok)
+        #expect(report.firstBadPosition == 5)
+        #expect(report.problems.first?.kind == "hash_mismatch")
+        let customer = try store.audit(customer: "c2")
+        #expect(customer.firstBadPosition == 5)
+        #expect(customer.problems.first?.kind == "hash_mismatch")
+    }
+
+    @Test func anEventRemovedFromTheMiddleIsAGap() throws {
+        try store.tamper { txn, events, _, _ in
+            let removed = try txn.delete(forKey: BigEndianKey(6), in: events)
+            #expect(removed)
+        }
+        let report = try store.audit()
+        #expect(report.firstBadPosition == 6)
+        #expect(report.problems.first?.kind == "gap")
+        #expect(report.problems.contains { $0.position == 7 && $0.kind == "chain_broken" })
+    }
+
+    @Test func twoSwappedEventsFailAtTheFirstOfThem() throws {
+        try store.tamper { txn, events, _, _ in
+            let third = try #require(try txn.value(forKey: BigEndianKey(3), in: events))
+            let eighth = try #require(try txn.value(forKey: BigEndianKey(8), in: events))
+            try txn.put(eighth, forKey: BigEndianKey(3), in: events)
+            try txn.put(third, forKey: BigEndianKey(8), in: events)
+        }
+        let report = try store.audit()
+        #expect(report.firstBadPosition == 3)
+        #expect(report.problems.first?.kind == "hash_mismatch")
+    }
+
+    @Test func anAlteredStreamIndexEntryIsReported() throws {
+        try store.tamper { txn, _, streams, _ in
+            // c0 has events at 3, 6, 9, 12: claim it ends at 9 with version 3.
+            var head = [UInt8](repeating: 0, count: 16)
+            head[7] = 9
+            head[15] = 3
+            try txn.put(head, forKey: "c0", in: streams)
+        }
+        let report = try store.audit()
+        #expect(report.firstBadPosition == 12)
+        #expect(report.problems.map(\.kind) == ["stream_index"])
+        // A per-customer audit follows the index to the stream's end, so it sees only positions 3, 6, 9;
+        // proving the index complete takes the full audit above.
+        #expect(try store.audit(customer: "c0").eventsChecked == 3)
+    }
+
+    @Test func anIdIndexEntryPointingAtTheWrongEventIsReported() throws {
+        try store.tamper { txn, _, _, ids in
+            let key = IdentityKey(source: "urn:test", id: "e4")
+            let present = try txn.withCursor(on: ids) { cursor in try cursor.seek(to: key) }
+            #expect(present)
+            // Add a second, wrong position under e4's key.
+            try txn.put(BigEndianKey(10), forKey: key, in: ids)
+        }
+        let report = try store.audit()
+        #expect(report.problems.contains { $0.kind == "id_index" && $0.position == 10 })
+        #expect(!report.ok)
+    }
+
+    @Test func aRewriteWithARecomputedChainPassesTheChainButFailsTheSeal() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let seal = try SealBook(log: try EventLog(path: store.path)).seal(with: key)
+        #expect(seal.position == 12)
+        #expect(try store.audit(key: key.publicKey).ok)
+
+        // Rewrite event 4's data and recompute every hash from there on, as a forger would.
+        try store.tamper { txn, events, _, _ in
+            var previous = try #require(
+                try txn.withUnsafeValue(forKey: BigEndianKey(3), in: events) { try StoredEvent(record: $0, position: 3).hash })
+            for position: UInt64 in 4...12 {
+                var stored = try #require(
+                    try txn.withUnsafeValue(forKey: BigEndianKey(position), in: events) {
+                        try StoredEvent(record: $0, position: position)
+                    })
+                if position == 4 { stored.event.data = .json(Array("{\"summary\":\"forged\"}".utf8)) }
+                var record: [UInt8] = []
+                previous = EventRecord.encode(
+                    stored.event, position: position, version: stored.version, previousPosition: stored.previousPosition,
+                    recordedAt: stored.recordedAt, occurredAt: stored.occurredAt, predecessorHash: previous, into: &record)
+                try txn.put(record, forKey: BigEndianKey(position), in: events)
+            }
+        }
+        #expect(try store.audit().ok, "the recomputed chain is consistent by itself")
+        let sealed = try store.audit(key: key.publicKey)
+        #expect(!sealed.ok)
+        #expect(sealed.sealsChecked == 1)
+        #expect(sealed.problems.map(\.kind) == ["seal_mismatch"])
+        #expect(sealed.firstBadPosition == 12)
+    }
+
+    @Test func aSealCheckedWithAnotherKeyFailsItsSignature() throws {
+        _ = try SealBook(log: try EventLog(path: store.path)).seal(with: Curve25519.Signing.PrivateKey())
+        let report = try store.audit(key: Curve25519.Signing.PrivateKey().publicKey)
+        #expect(report.problems.map(\.kind) == ["seal_signature"])
+    }
+
+    @Test func theJSONReportHasTheFieldsScriptsReadEvenWhenNull() throws {
+        let data = try JSONEncoder().encode(try store.audit())
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["ok"] as? Bool == true)
+        #expect(object["events_checked"] as? Int == 12)
+        #expect(object.keys.contains("first_bad_position"))
+        #expect((object["problems"] as? [Any])?.isEmpty == true)
+    }
+}
