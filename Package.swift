@@ -58,7 +58,7 @@ let package = Package(
             name: "TouchlogAuditTests", dependencies: ["TouchlogAudit", "TouchlogStore", "LMDB", "TouchlogGenerator"]),
         .testTarget(
             name: "TouchlogCLITests",
-            dependencies: ["TouchlogCLI", "TouchlogStore", "TouchlogGenerator"]
+            dependencies: ["TouchlogCLI", "TouchlogStore", "TouchlogGenerator", "TouchlogAudit"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -26,6 +26,10 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Events per atomic, durable commit.")
     var batchSize = 10_000
 
+    /// For crash tests: after each durable commit, print {"committed_through_line":N,...} on stdout.
+    @Flag(help: .hidden)
+    var printCommits = false
+
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     }
@@ -47,6 +51,12 @@ struct IngestCommand: ParsableCommand {
             if let rejectsFile { ingestor.rejectHandler = { try rejectsFile.write($0) } }
             let meter = ProgressMeter("ingest")
             ingestor.progress = { meter.update($0.appended + $0.duplicates) }
+            if printCommits {
+                ingestor.commitHandler = { summary, line in
+                    Console.current.line(
+                        "{\"committed_through_line\":\(line),\"appended\":\(summary.appended),\"duplicates\":\(summary.duplicates)}")
+                }
+            }
             let summary = try ingestor.ingest(&input, named: name, into: log)
             meter.finish(summary.appended + summary.duplicates)
             try rejectsFile?.close()

@@ -46,6 +46,9 @@ public struct Ingestor {
     public var rejectHandler: ((RejectedEvent) throws -> Void)?
     /// Called after each committed batch with the running counts.
     public var progress: ((IngestSummary) -> Void)?
+    /// Called after each committed (durable, acknowledged) batch with the running counts and the input
+    /// line of the batch's last event: every event up to that line is now in the log.
+    public var commitHandler: ((_ summary: IngestSummary, _ throughLine: Int) throws -> Void)?
 
     public init() {}
 
@@ -56,6 +59,7 @@ public struct Ingestor {
         var summary = IngestSummary()
         var batch: [AppendRequest] = []
         batch.reserveCapacity(batchSize)
+        var lastLine = 0
 
         func commit() throws {
             guard !batch.isEmpty else { return }
@@ -64,6 +68,7 @@ public struct Ingestor {
             summary.duplicates += result.duplicates
             batch.removeAll(keepingCapacity: true)
             progress?(summary)
+            try commitHandler?(summary, lastLine)
         }
 
         func reject(line: Int?, bytes: [UInt8], reason: String) throws {
@@ -92,6 +97,7 @@ public struct Ingestor {
             do throws(CloudEventError) {
                 let event = try CloudEvent(json: record.bytes)
                 batch.append(AppendRequest(try Touchpoint(validating: event)))
+                lastLine = record.line
             } catch {
                 try reject(line: record.line, bytes: record.bytes, reason: error.description)
                 continue

@@ -1,0 +1,137 @@
+import Foundation
+import Synchronization
+import Testing
+import TouchlogAudit
+import TouchlogGenerator
+import TouchlogStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `touchlog` executable, beside this test bundle.
+func touchlogExecutable() -> String {
+    let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    return me.deletingLastPathComponent().appendingPathComponent("touchlog").path
+}
+
+/// Runs `touchlog` as a child process, collecting what it prints on stdout line by line.
+final class ChildIngest {
+    let process = Process()
+    private let collector = LineCollector()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: touchlogExecutable())
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        pipe.fileHandleForReading.readabilityHandler = { [collector] handle in
+            collector.add(Array(handle.availableData))
+        }
+        try process.run()
+    }
+
+    var output: [String] { collector.lines.withLock { $0 } }
+
+    /// The last line acknowledged as committed so far.
+    var acknowledgedThroughLine: Int {
+        output.compactMap { line -> Int? in
+            guard let data = line.data(using: .utf8),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else { return nil }
+            return object["committed_through_line"] as? Int
+        }.max() ?? 0
+    }
+
+    func kill() { Glibc.kill(process.processIdentifier, SIGKILL) }
+
+    func wait() {
+        process.waitUntilExit()
+        usleep(20_000)  // let the reader drain what the child wrote before it died
+    }
+}
+
+/// Splits bytes arriving from a pipe into lines, from any thread.
+final class LineCollector: Sendable {
+    let lines = Mutex<[String]>([])
+    private let pending = Mutex<[UInt8]>([])
+
+    func add(_ data: [UInt8]) {
+        pending.withLock { buffer in
+            buffer += data
+            while let newline = buffer.firstIndex(of: 0x0a) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                lines.withLock { $0.append(line) }
+            }
+        }
+    }
+}
+
+@Suite struct CrashTests {
+    /// How many kills: TOUCHLOG_CRASH_KILLS, else a short run for every test pass.
+    static let kills = Int(ProcessInfo.processInfo.environment["TOUCHLOG_CRASH_KILLS"] ?? "") ?? 8
+
+    @Test(.timeLimit(.minutes(10)))
+    func killedIngestsLoseNoAcknowledgedEventAndResumeWithoutDuplicates() throws {
+        let workspace = try Workspace()
+        let input = workspace.path + "/events.jsonl"
+        let total = 12_000
+        let configuration = GeneratorConfiguration(seed: 11, events: total, customers: 400)
+        let fd = open(input, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        try TouchpointGenerator.writeJSONLines(configuration, toFileDescriptor: fd)
+        close(fd)
+        let ids = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n").map { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return try #require(object?["id"] as? String)
+        }
+
+        var random = SplitMix(seed: 2024)
+        var killed = 0
+        var acknowledgedInTotal = 0
+        while killed < Self.kills {
+            let child = try ChildIngest([
+                "ingest", input, "--store", workspace.store, "--batch-size", "400", "--print-commits",
+            ])
+            usleep(UInt32(30_000 + random.next() % 900_000))
+            child.kill()
+            child.wait()
+            if child.process.terminationReason == .uncaughtSignal { killed += 1 }
+            let acknowledged = child.acknowledgedThroughLine
+            acknowledgedInTotal += acknowledged
+
+            let log = try EventLog(path: workspace.store)
+            let report = try Auditor(log: log).audit()
+            #expect(report.ok, "after kill \(killed): \(report.problems.prefix(3))")
+            for id in ids.prefix(acknowledged) {
+                #expect(try log.position(source: "urn:touchlog:generator", id: id) != nil, "acknowledged \(id) lost")
+            }
+            if try log.statistics().events == total {
+                try FileManager.default.removeItem(atPath: workspace.store)  // start over for more mid-ingest kills
+            }
+        }
+        #expect(acknowledgedInTotal > 0, "some kills should land after a commit")
+
+        // The last run completes what is missing, with no duplicates.
+        let finish = try ChildIngest(["ingest", input, "--store", workspace.store, "--json"])
+        finish.wait()
+        #expect(finish.process.terminationStatus == 0)
+        let log = try EventLog(path: workspace.store)
+        #expect(try log.statistics().events == total)
+        #expect(try Auditor(log: log).audit().ok)
+    }
+}
+
+/// A small seeded random source (SplitMix64) so kill times are reproducible.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt32 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return UInt32(truncatingIfNeeded: z ^ (z >> 31))
+    }
+}
