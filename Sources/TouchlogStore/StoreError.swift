@@ -24,7 +24,14 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .corruptRecord(let position):
             return "the record at position \(position) does not decode: the store is damaged (run 'touchlog audit')"
         case .storage(let operation, let code):
-            return "storage error while \(operation): \(code) (code \(code.rawValue))"
+            var text = "storage error while \(operation): \(code) (code \(code.rawValue))"
+            // LMDB 0.9.24 reports a short write (a full disk) as EIO, so both point at free space.
+            if code == .noSpace || code == LMDBError(rawValue: 5) {
+                text += "; is the store's file system full? Nothing of the failed batch was written"
+            } else if code == .mapFull {
+                text += "; the store reached its map size"
+            }
+            return text
         }
     }
 }

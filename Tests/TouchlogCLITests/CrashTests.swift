@@ -112,6 +112,9 @@ final class LineCollector: Sendable {
             }
         }
         #expect(acknowledgedInTotal > 0, "some kills should land after a commit")
+        if ProcessInfo.processInfo.environment["TOUCHLOG_CRASH_KILLS"] != nil {
+            print("crash harness: \(killed) kills, \(acknowledgedInTotal) acknowledged events checked, none lost")
+        }
 
         // The last run completes what is missing, with no duplicates.
         let finish = try ChildIngest(["ingest", input, "--store", workspace.store, "--json"])
