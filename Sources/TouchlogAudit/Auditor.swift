@@ -1,20 +1,11 @@
 import Crypto
 import TouchlogStore
 
-/// One thing an audit found wrong.
-public struct AuditProblem: Sendable, Equatable, Codable {
-    /// The position where it is, when it has one.
-    public var position: UInt64?
-    /// What kind of problem: `gap`, `hash_mismatch`, `chain_broken`, `stream_link`, `stream_index`,
-    /// `id_index`, `duplicate_event`, `undecodable`, `unknown_customer`, `seal_signature`, `seal_mismatch`.
-    public var kind: String
-    public var message: String
-
-    public init(position: UInt64?, kind: String, message: String) {
-        self.position = position
-        self.kind = kind
-        self.message = message
-    }
+extension AuditProblem.Kind {
+    /// A seal is not signed by the auditor's public key.
+    public static let sealSignature = AuditProblem.Kind(rawValue: "seal_signature")
+    /// The event at a seal's position no longer has the sealed hash (or is gone).
+    public static let sealMismatch = AuditProblem.Kind(rawValue: "seal_mismatch")
 }
 
 /// What `touchlog audit` reports.
@@ -67,9 +58,7 @@ public struct Auditor {
     /// Audits the whole log, or one customer's stream; with `sealKey`, also every stored seal.
     public func audit(customer: String? = nil, sealKey: Curve25519.Signing.PublicKey? = nil) throws -> AuditReport {
         let verification = try customer.map { try log.verify(customer: $0) } ?? log.verify(progress: progress)
-        var problems = verification.problems.map {
-            AuditProblem(position: $0.position, kind: $0.kind.rawValue, message: $0.message)
-        }
+        var problems = verification.problems
         var sealsChecked = 0
         if let sealKey {
             for seal in try SealBook(log: log).all() {
@@ -77,7 +66,7 @@ public struct Auditor {
                 problems += try check(seal, with: sealKey)
             }
         }
-        problems = problems.enumerated().sorted { ($0.element.position ?? .max, $0.offset) < ($1.element.position ?? .max, $1.offset) }.map(\.element)
+        problems = problems.sortedByPosition()
         return AuditReport(eventsChecked: verification.eventsChecked, sealsChecked: sealsChecked, problems: problems)
     }
 
@@ -87,20 +76,20 @@ public struct Auditor {
         if !seal.isSigned(by: key) {
             problems.append(
                 AuditProblem(
-                    position: seal.position, kind: "seal_signature",
+                    position: seal.position, kind: .sealSignature,
                     message: "the seal of \(seal.sealedTime) is not signed by the given public key"))
         }
         guard let event = try log.event(at: seal.position) else {
             problems.append(
                 AuditProblem(
-                    position: seal.position, kind: "seal_mismatch",
+                    position: seal.position, kind: .sealMismatch,
                     message: "the seal of \(seal.sealedTime) covers position \(seal.position), which the log no longer has"))
             return problems
         }
         if event.hash.description != seal.hash {
             problems.append(
                 AuditProblem(
-                    position: seal.position, kind: "seal_mismatch",
+                    position: seal.position, kind: .sealMismatch,
                     message: "the seal of \(seal.sealedTime) says position \(seal.position) had hash \(seal.hash); it now has \(event.hash): the history up to it was rewritten"))
         }
         return problems

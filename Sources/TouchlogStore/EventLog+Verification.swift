@@ -1,27 +1,41 @@
 import CloudEvents
 import LMDB
 
-/// Something `verify` found wrong with the stored log or its indexes.
-public struct LogProblem: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable {
+/// Something an audit found wrong with the stored log, its indexes, its seals or its projections.
+public struct AuditProblem: Sendable, Equatable, Codable {
+    /// What kind of problem; its raw value is what `audit --json` prints.
+    public struct Kind: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public init(from decoder: any Decoder) throws {
+            rawValue = try decoder.singleValueContainer().decode(String.self)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+
         /// Positions are not gapless (an event is missing).
-        case gap
+        public static let gap = Kind(rawValue: "gap")
         /// A record does not decode.
-        case undecodable
+        public static let undecodable = Kind(rawValue: "undecodable")
         /// A record's stored hash is not the hash of its bytes and position: it was changed or moved.
-        case hashMismatch = "hash_mismatch"
+        public static let hashMismatch = Kind(rawValue: "hash_mismatch")
         /// A record's predecessor hash is not the hash of the event before it.
-        case chainBroken = "chain_broken"
+        public static let chainBroken = Kind(rawValue: "chain_broken")
         /// A record's stream version or previous-position link is not what its customer's stream says.
-        case streamLink = "stream_link"
+        public static let streamLink = Kind(rawValue: "stream_link")
         /// The `streams` index disagrees with the log.
-        case streamIndex = "stream_index"
+        public static let streamIndex = Kind(rawValue: "stream_index")
         /// The `ids` index disagrees with the log.
-        case idIndex = "id_index"
+        public static let idIndex = Kind(rawValue: "id_index")
         /// Two events share `source` and `id`.
-        case duplicateEvent = "duplicate_event"
+        public static let duplicateEvent = Kind(rawValue: "duplicate_event")
         /// A customer named in the request has no stream.
-        case unknownCustomer = "unknown_customer"
+        public static let unknownCustomer = Kind(rawValue: "unknown_customer")
     }
 
     /// The position where the problem is (nil when it has none, e.g. a stray index entry).
@@ -39,7 +53,7 @@ public struct LogProblem: Sendable, Equatable, Codable {
 /// The result of verifying the log: how much was checked and what was wrong, in position order.
 public struct LogVerification: Sendable, Equatable {
     public var eventsChecked: Int
-    public var problems: [LogProblem]
+    public var problems: [AuditProblem]
     /// The head the verification saw (its consistent snapshot).
     public var headPosition: UInt64
     public var headHash: ChainHash
@@ -68,7 +82,7 @@ extension EventLog {
     }
 
     private func verifyAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?) throws -> LogVerification {
-        var problems: [LogProblem] = []
+        var problems: [AuditProblem] = []
         var expected: UInt64 = 1
         var previousHash = ChainHash.genesis
         var streams: [String: StreamHead] = [:]
@@ -77,12 +91,12 @@ extension EventLog {
         try txn.withCursor(on: databases.events) { cursor in
             try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
                 guard let position = BigEndianKey(bytes: key)?.value else {
-                    problems.append(LogProblem(position: expected, kind: .undecodable, message: "a key of the events table is not 8 bytes"))
+                    problems.append(AuditProblem(position: expected, kind: .undecodable, message: "a key of the events table is not 8 bytes"))
                     return true
                 }
                 if position != expected {
                     problems.append(
-                        LogProblem(
+                        AuditProblem(
                             position: expected, kind: .gap,
                             message: "positions jump from \(expected - 1) to \(position): \(position - expected) event(s) missing"))
                 }
@@ -90,27 +104,27 @@ extension EventLog {
                 checked += 1
                 if checked % 65_536 == 0 { progress?(checked) }
                 guard let stored = try? StoredEvent(record: value, position: position) else {
-                    problems.append(LogProblem(position: position, kind: .undecodable, message: "the record does not decode"))
+                    problems.append(AuditProblem(position: position, kind: .undecodable, message: "the record does not decode"))
                     previousHash = EventRecord.hashAndRecordedTime(value)?.0 ?? .genesis
                     return true
                 }
                 let recomputed = EventRecord.computeHash(position: position, record: value)
                 if recomputed != stored.hash {
                     problems.append(
-                        LogProblem(
+                        AuditProblem(
                             position: position, kind: .hashMismatch,
                             message: "stored hash \(stored.hash) is not the hash of the record (\(recomputed)): the event was changed or moved"))
                 }
                 if stored.predecessorHash != previousHash {
                     problems.append(
-                        LogProblem(
+                        AuditProblem(
                             position: position, kind: .chainBroken,
                             message: "predecessor hash \(stored.predecessorHash) is not the hash of the event before it (\(previousHash))"))
                 }
                 let stream = streams[stored.customer] ?? StreamHead(lastPosition: 0, version: 0)
                 if stored.version != stream.version + 1 || stored.previousPosition != stream.lastPosition {
                     problems.append(
-                        LogProblem(
+                        AuditProblem(
                             position: position, kind: .streamLink,
                             message: "customer '\(stored.customer)': version \(stored.version) after position \(stored.previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"))
                 }
@@ -126,8 +140,8 @@ extension EventLog {
         return LogVerification(eventsChecked: checked, problems: problems, headPosition: expected - 1, headHash: previousHash)
     }
 
-    private func verifyStreamIndex(_ computed: [String: StreamHead], _ txn: borrowing ReadTransaction) throws -> [LogProblem] {
-        var problems: [LogProblem] = []
+    private func verifyStreamIndex(_ computed: [String: StreamHead], _ txn: borrowing ReadTransaction) throws -> [AuditProblem] {
+        var problems: [AuditProblem] = []
         var remaining = computed
         try txn.withCursor(on: databases.streams) { cursor in
             try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
@@ -135,14 +149,14 @@ extension EventLog {
                 let indexed = StreamHead(decoding: value)
                 guard let actual = remaining.removeValue(forKey: customer) else {
                     problems.append(
-                        LogProblem(
+                        AuditProblem(
                             position: indexed?.lastPosition, kind: .streamIndex,
                             message: "the streams index has customer '\(customer)', who has no events"))
                     return true
                 }
                 if indexed?.lastPosition != actual.lastPosition || indexed?.version != actual.version {
                     problems.append(
-                        LogProblem(
+                        AuditProblem(
                             position: actual.lastPosition, kind: .streamIndex,
                             message: "the streams index says customer '\(customer)' is at version \(indexed?.version ?? 0), position \(indexed?.lastPosition ?? 0); the log says version \(actual.version), position \(actual.lastPosition)"))
                 }
@@ -151,7 +165,7 @@ extension EventLog {
         }
         for (customer, head) in remaining {
             problems.append(
-                LogProblem(
+                AuditProblem(
                     position: head.lastPosition, kind: .streamIndex,
                     message: "the streams index has no entry for customer '\(customer)'"))
         }
@@ -160,20 +174,20 @@ extension EventLog {
 
     private func verifyIdentityIndex(
         _ identities: inout [(key: UInt64, position: UInt64)], _ txn: borrowing ReadTransaction
-    ) throws -> [LogProblem] {
-        var problems: [LogProblem] = []
+    ) throws -> [AuditProblem] {
+        var problems: [AuditProblem] = []
         identities.sort { ($0.key, $0.position) < ($1.key, $1.position) }
         var index = 0
         try txn.withCursor(on: databases.ids) { cursor in
             try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
                 guard let hash = BigEndianKey(bytes: key)?.value, let position = BigEndianKey(bytes: value)?.value else {
-                    problems.append(LogProblem(position: nil, kind: .idIndex, message: "an ids entry is malformed"))
+                    problems.append(AuditProblem(position: nil, kind: .idIndex, message: "an ids entry is malformed"))
                     return true
                 }
                 // Entries the log has and the index lacks come first in the merged order.
                 while index < identities.count && (identities[index].key, identities[index].position) < (hash, position) {
                     problems.append(
-                        LogProblem(
+                        AuditProblem(
                             position: identities[index].position, kind: .idIndex,
                             message: "the ids index has no entry for this event"))
                     index += 1
@@ -182,7 +196,7 @@ extension EventLog {
                     index += 1
                 } else {
                     problems.append(
-                        LogProblem(
+                        AuditProblem(
                             position: position, kind: .idIndex,
                             message: "the ids index has an entry (key \(String(hash, radix: 16))) pointing at position \(position), whose event has another source and id"))
                 }
@@ -190,7 +204,7 @@ extension EventLog {
             }
         }
         for missing in identities[index...] {
-            problems.append(LogProblem(position: missing.position, kind: .idIndex, message: "the ids index has no entry for this event"))
+            problems.append(AuditProblem(position: missing.position, kind: .idIndex, message: "the ids index has no entry for this event"))
         }
         // Events that share a key may be true duplicates (same source and id): compare them.
         var start = 0
@@ -206,7 +220,7 @@ extension EventLog {
                     let name = identity.source + "\u{0}" + identity.id
                     if let first = seen[name] {
                         problems.append(
-                            LogProblem(
+                            AuditProblem(
                                 position: entry.position, kind: .duplicateEvent,
                                 message: "source '\(identity.source)' and id '\(identity.id)' are already at position \(first)"))
                     } else {
@@ -224,10 +238,10 @@ extension EventLog {
         guard let stream = try readStream(customer, txn) else {
             return LogVerification(
                 eventsChecked: 0,
-                problems: [LogProblem(position: nil, kind: .unknownCustomer, message: "no events for customer '\(customer)'")],
+                problems: [AuditProblem(position: nil, kind: .unknownCustomer, message: "no events for customer '\(customer)'")],
                 headPosition: head.position, headHash: head.hash)
         }
-        var problems: [LogProblem] = []
+        var problems: [AuditProblem] = []
         var position = stream.lastPosition
         var version = stream.version
         var checked = 0
@@ -237,7 +251,7 @@ extension EventLog {
             }
             guard let (decoded, recomputed) = record, let stored = decoded else {
                 problems.append(
-                    LogProblem(
+                    AuditProblem(
                         position: position, kind: record == nil ? .gap : .undecodable,
                         message: record == nil ? "the stream links to position \(position), which has no event" : "the record does not decode"))
                 break
@@ -245,7 +259,7 @@ extension EventLog {
             checked += 1
             if recomputed != stored.hash {
                 problems.append(
-                    LogProblem(
+                    AuditProblem(
                         position: position, kind: .hashMismatch,
                         message: "stored hash \(stored.hash) is not the hash of the record (\(recomputed)): the event was changed or moved"))
             }
@@ -256,13 +270,13 @@ extension EventLog {
                 } ?? nil
             if stored.predecessorHash != before {
                 problems.append(
-                    LogProblem(
+                    AuditProblem(
                         position: position, kind: .chainBroken,
                         message: "predecessor hash \(stored.predecessorHash) is not the hash of the event before it (\(before.map(\.description) ?? "missing"))"))
             }
             if stored.version != version || stored.customer != customer {
                 problems.append(
-                    LogProblem(
+                    AuditProblem(
                         position: position, kind: .streamLink,
                         message: "expected version \(version) of customer '\(customer)', found version \(stored.version) of '\(stored.customer)'"))
             }
@@ -271,7 +285,7 @@ extension EventLog {
                 id: stored.event.id, txn)
             if indexed != position {
                 problems.append(
-                    LogProblem(
+                    AuditProblem(
                         position: position, kind: .idIndex,
                         message: "the ids index points at \(indexed.map { "position \($0)" } ?? "nothing") for this event"))
             }
@@ -279,13 +293,13 @@ extension EventLog {
             version -= 1
             if version == 0 && position != 0 {
                 problems.append(
-                    LogProblem(position: position, kind: .streamLink, message: "the stream goes on past version 1"))
+                    AuditProblem(position: position, kind: .streamLink, message: "the stream goes on past version 1"))
                 break
             }
         }
         if version != 0 && problems.isEmpty {
             problems.append(
-                LogProblem(
+                AuditProblem(
                     position: nil, kind: .streamLink,
                     message: "the stream ends at version \(version + 1); the streams index says \(stream.version) events"))
         }
@@ -294,9 +308,9 @@ extension EventLog {
     }
 }
 
-extension [LogProblem] {
+extension [AuditProblem] {
     /// In position order (problems without a position last), keeping the order found within a position.
-    func sortedByPosition() -> [LogProblem] {
+    public func sortedByPosition() -> [AuditProblem] {
         enumerated().sorted { ($0.element.position ?? .max, $0.offset) < ($1.element.position ?? .max, $1.offset) }
             .map(\.element)
     }
