@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 @Suite struct CommandTests {
@@ -109,5 +110,28 @@ import Testing
         let ingestHelp = runTouchlog(["ingest", "--help"])
         #expect(ingestHelp.output.contains("--rejects <path>"))
         #expect(ingestHelp.output.contains("exit 65"))
+    }
+}
+
+@Suite struct FollowTests {
+    @Test(.timeLimit(.minutes(1)))
+    func tailFollowPrintsEventsAppendedByAnotherProcessAsTheyArrive() throws {
+        let workspace = try Workspace()
+        _ = workspace.run("ingest", try workspace.file("a.jsonl", lines: [contactLine(id: "first")]))
+        let follower = try ChildTouchlog(["tail", "--follow", "--json", "--store", workspace.store])
+        defer {
+            follower.kill()
+            follower.wait()
+        }
+        func waitFor(_ count: Int) {
+            for _ in 0..<200 where follower.output.count < count { usleep(25_000) }
+        }
+        waitFor(1)
+        #expect(follower.output.count == 1)
+        _ = workspace.run("ingest", try workspace.file("b.jsonl", lines: [contactLine(id: "second"), contactLine(id: "third")]))
+        waitFor(3)
+        #expect(follower.output.count == 3)
+        #expect(follower.output.last?.contains("\"id\":\"third\"") == true)
+        #expect(follower.output.last?.contains("\"position\":3") == true)
     }
 }

@@ -16,7 +16,7 @@ func touchlogExecutable() -> String {
 }
 
 /// Runs `touchlog` as a child process, collecting what it prints on stdout line by line.
-final class ChildIngest {
+final class ChildTouchlog {
     let process = Process()
     private let collector = LineCollector()
 
@@ -91,7 +91,7 @@ final class LineCollector: Sendable {
         var killed = 0
         var acknowledgedInTotal = 0
         while killed < Self.kills {
-            let child = try ChildIngest([
+            let child = try ChildTouchlog([
                 "ingest", input, "--store", workspace.store, "--batch-size", "400", "--print-commits",
             ])
             usleep(UInt32(30_000 + random.next() % 900_000))
@@ -117,7 +117,7 @@ final class LineCollector: Sendable {
         }
 
         // The last run completes what is missing, with no duplicates.
-        let finish = try ChildIngest(["ingest", input, "--store", workspace.store, "--json"])
+        let finish = try ChildTouchlog(["ingest", input, "--store", workspace.store, "--json"])
         finish.wait()
         #expect(finish.process.terminationStatus == 0)
         let log = try EventLog(path: workspace.store)

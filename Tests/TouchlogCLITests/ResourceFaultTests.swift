@@ -89,7 +89,7 @@ let canMountTmpfs: Bool = {
             inputs.append(input)
         }
         _ = try EventLog(path: workspace.store)  // create it before the writers race
-        let writers = try inputs.map { try ChildIngest(["ingest", $0, "--store", workspace.store, "--batch-size", "300"]) }
+        let writers = try inputs.map { try ChildTouchlog(["ingest", $0, "--store", workspace.store, "--batch-size", "300"]) }
 
         // Meanwhile, audit from this process again and again: every snapshot is whole.
         let log = try EventLog(path: workspace.store)
