@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/setup.sh
 swift build --build-tests
+# Machine-crash simulation of the durable mode (needs gcc and python3, as on Debian with Swift).
+Tools/powerloss.sh 24 3000
 swift test --skip-build
