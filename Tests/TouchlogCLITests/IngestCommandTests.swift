@@ -73,3 +73,19 @@ import Testing
         #expect(result.error.contains("missing.jsonl"))
     }
 }
+
+@Suite struct BatchFormatTests {
+    @Test func aJSONArrayBatchIngestsAndErrorsNameTheLineOfTheBadElement() throws {
+        let workspace = try Workspace()
+        let good = try workspace.file("batch.json", lines: ["[", contactLine(id: "a") + ",", contactLine(id: "b"), "]"])
+        let result = workspace.run("ingest", good, "--json")
+        #expect(result.exitCode == 0, "\(result.error)")
+        #expect(result.output.contains("\"appended\":2"))
+
+        let bad = try workspace.file(
+            "bad.json", lines: ["[", contactLine(id: "c") + ",", #"{"specversion":"1.0","id":"d"}"#, "]"])
+        let failed = workspace.run("ingest", bad)
+        #expect(failed.exitCode == 65)
+        #expect(failed.error.contains("bad.json:3: "))
+    }
+}
