@@ -20,7 +20,7 @@ import TouchlogStore
     ]
 
     @Test func mutatedEventsNeverCrashTheParserOrTheCatalog() {
-        var generator = TouchpointGenerator(GeneratorConfiguration(seed: 5, events: 200, customers: 20))
+        let generator = TouchpointGenerator(GeneratorConfiguration(seed: 5, events: 200, customers: 20))
         let corpus = Array(generator.prefix(200)) + Self.regressions
         var random = Xorshift(seed: 0x5EED)
         var accepted = 0
