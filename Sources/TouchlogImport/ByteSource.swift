@@ -85,9 +85,14 @@ public final class DecompressingFileReader: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(ByteSourceError) -> Int {
         guard let file, let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         let count = gzread(file, base, UInt32(min(buffer.count, Int(Int32.max))))
-        if count >= 0 { return Int(count) }
         var code: Int32 = 0
+        if count > 0 { return Int(count) }
         let message = gzerror(file, &code).map { String(cString: $0) } ?? "unknown error"
+        if count == 0 {
+            // "Z_BUF_ERROR indicates that the input file ended in the middle of a gzip stream" (zlib.h).
+            guard code == Z_BUF_ERROR else { return 0 }
+            throw ByteSourceError("'\(path)' ends in the middle of its gzip data (is it truncated?)", isDataError: true)
+        }
         if code == Z_ERRNO {
             throw ByteSourceError("cannot read '\(path)': \(String(cString: strerror(errno)))", isDataError: false)
         }

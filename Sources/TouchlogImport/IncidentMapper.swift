@@ -88,7 +88,9 @@ public struct IncidentMapper: Sendable {
 
         // What the ticket is as of the row before; the first row is compared with a new, unassigned ticket.
         var state = IncidentState.new
+        /// The state as written on the row before (`-100` included), and the last state that named one.
         var stateText = "New"
+        var knownStateText = "New"
         var assignee: String? = nil
         var priority = first.priority
         var caller = first.caller
@@ -109,8 +111,14 @@ public struct IncidentMapper: Sendable {
             if case .unknown = row.state {
                 // No state: keep the ticket's, but keep the fact.
                 if row.stateText != stateText { drafts.append(changed("incident_state", row.stateText, row: index)) }
-            } else if row.state != state {
+            } else if row.stateText != knownStateText {
+                // A change of state, including between states that map alike (Awaiting Vendor -> Awaiting
+                // Problem is on_hold -> on_hold, with a new reason).
                 target = row.state
+                knownStateText = row.stateText
+            } else if row.stateText != stateText {
+                // Back from a `-100` row to the state the ticket already had: the state is unchanged.
+                drafts.append(changed("incident_state", row.stateText, row: index))
             }
             stateText = row.stateText
             var reopened = false
