@@ -33,7 +33,13 @@ public struct CSVRecord: Sendable, Equatable {
 
     /// Field `index` as text, or nil when it is not valid UTF-8.
     public func field(_ index: Int) -> String? {
-        String(validating: bytes(index), as: UTF8.self)
+        let range = (index == 0 ? 0 : ends[index - 1])..<ends[index]
+        return storage.withUnsafeBufferPointer { buffer in
+            let bytes = UnsafeBufferPointer(rebasing: buffer[range])
+            // ASCII (nearly every field) is valid UTF-8: skip the validator's generic path.
+            if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+            return String(validating: bytes, as: UTF8.self)
+        }
     }
 
     /// Every field as text (invalid UTF-8 replaced by U+FFFD).

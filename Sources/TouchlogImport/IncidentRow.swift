@@ -244,27 +244,29 @@ public enum ServiceNowTime {
     }
 
     /// The RFC 3339 text of a time ("29/2/2016 01:23" -> "2016-02-29T01:23:00Z"), or nil; the calendar is
-    /// checked by `Timestamp(rfc3339:)`.
+    /// checked by `Timestamp(rfc3339:)`. Works on the UTF-8 bytes: it runs twice for every row.
     public static func rfc3339(_ text: String) -> String? {
-        let parts = text.split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.count == 2 else { return nil }
-        let date = parts[0].split(separator: "/", omittingEmptySubsequences: false)
-        let clock = parts[1].split(separator: ":", omittingEmptySubsequences: false)
-        guard date.count == 3, clock.count == 2 || clock.count == 3 else { return nil }
-        func number(_ part: Substring, digits: ClosedRange<Int>) -> Int? {
-            guard digits.contains(part.utf8.count), part.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-            return Int(part)
+        // Fields: day, month, year, hour, minute, second; with the separator expected after each.
+        var values = [0, 0, 0, 0, 0, 0]
+        var digits = [0, 0, 0, 0, 0, 0]
+        let separators: [UInt8] = [UInt8(ascii: "/"), UInt8(ascii: "/"), UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: ":")]
+        var field = 0
+        for byte in text.utf8 {
+            if byte &- 0x30 < 10 {
+                values[field] = values[field] * 10 + Int(byte &- 0x30)
+                digits[field] += 1
+                guard digits[field] <= 4 else { return nil }
+            } else if field < 5, byte == separators[field], digits[field] > 0 {
+                field += 1
+            } else {
+                return nil
+            }
         }
-        guard let day = number(date[0], digits: 1...2), let month = number(date[1], digits: 1...2),
-            let year = number(date[2], digits: 4...4), let hour = number(clock[0], digits: 1...2),
-            let minute = number(clock[1], digits: 2...2)
+        // d/m/yyyy H:MM, seconds optional.
+        guard field == 4 || (field == 5 && digits[5] == 2), (1...2).contains(digits[0]), (1...2).contains(digits[1]),
+            digits[2] == 4, (1...2).contains(digits[3]), digits[4] == 2
         else { return nil }
-        var second = 0
-        if clock.count == 3 {
-            guard let value = number(clock[2], digits: 2...2) else { return nil }
-            second = value
-        }
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)-\(two(month))-\(two(day))T\(two(hour)):\(two(minute)):\(two(second))Z"
+        return "\(values[2])-\(two(values[1]))-\(two(values[0]))T\(two(values[3])):\(two(values[4])):\(two(values[5]))Z"
     }
 }

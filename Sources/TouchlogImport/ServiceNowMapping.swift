@@ -52,23 +52,25 @@ public enum ServiceNowMapping {
     ]
 
     /// Turns a ServiceNow reference such as "Caller 2403", "Opened by  8" or "Resolver 89" into a Touchlog
-    /// identifier: lower case, each run of spaces replaced by one hyphen ("caller-2403", "opened-by-8").
+    /// identifier: ASCII letters in lower case, each run of spaces or tabs replaced by one hyphen, leading and
+    /// trailing ones dropped ("caller-2403", "opened-by-8"). Works on the UTF-8 bytes: it runs for every
+    /// reference of every row.
     public static func identifier(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
         var pendingSeparator = false
-        for scalar in text.unicodeScalars {
-            if scalar == " " || scalar == "\t" {
-                pendingSeparator = !out.isEmpty
+        for byte in text.utf8 {
+            if byte == 0x20 || byte == 0x09 {
+                pendingSeparator = !bytes.isEmpty
                 continue
             }
             if pendingSeparator {
-                out.append("-")
+                bytes.append(UInt8(ascii: "-"))
                 pendingSeparator = false
             }
-            out.unicodeScalars.append(contentsOf: String(scalar).lowercased().unicodeScalars)
+            bytes.append(byte &- 0x41 < 26 ? byte + 0x20 : byte)
         }
-        return out
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
