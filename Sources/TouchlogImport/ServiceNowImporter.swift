@@ -56,7 +56,7 @@ public struct IncidentFacts: Sendable, Equatable {
 /// `IncidentMapper`, and appended in atomic batches of about `batchSize` events (an incident's events are
 /// never split between batches). Memory is one incident's rows, one batch and the set of incident numbers
 /// already seen (about 50 bytes each). Exports whose incidents are not contiguous need
-/// `groupsInMemory`, which holds every row until the end (about 400 bytes a row).
+/// `groupsInMemory`, which holds every row until the end (about 300 bytes a row).
 public struct ServiceNowImporter {
     /// Events per atomic, durable commit (a batch ends after the incident that reaches it).
     public var batchSize = 10_000
