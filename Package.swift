@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "touchlog", targets: ["touchlog"]),
         .library(name: "TouchlogStore", targets: ["TouchlogStore"]),
+        .library(name: "TouchlogImport", targets: ["TouchlogImport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,13 +40,22 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // zlib from the system (Debian: zlib1g-dev), nothing else in this module.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // Imports of help-desk exports (ServiceNow incident audit logs): streaming CSV and gzip reading,
+        // the mapping to catalog events, and the checks against the export's own counters.
+        .target(name: "TouchlogImport", dependencies: ["CZlib", "TouchlogStore", "CloudEvents"]),
         // Deterministic synthetic touchpoints for the demo, tests and benchmarks.
         .target(name: "TouchlogGenerator"),
         // The command line as a library, so commands are testable in process.
         .target(
             name: "TouchlogCLI",
             dependencies: [
-                "TouchlogStore", "CloudEvents", "TouchlogGenerator", "TouchlogAudit",
+                "TouchlogStore", "CloudEvents", "TouchlogGenerator", "TouchlogAudit", "TouchlogImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,12 +63,17 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "CloudEventsTests", dependencies: ["CloudEvents"]),
         .testTarget(name: "TouchlogStoreTests", dependencies: ["TouchlogStore", "TouchlogGenerator"]),
+        .testTarget(
+            name: "TouchlogImportTests",
+            dependencies: ["TouchlogImport", "TouchlogStore", "CloudEvents"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "TouchlogGeneratorTests", dependencies: ["TouchlogGenerator"]),
         .testTarget(
             name: "TouchlogAuditTests", dependencies: ["TouchlogAudit", "TouchlogStore", "LMDB", "TouchlogGenerator"]),
         .testTarget(
             name: "TouchlogCLITests",
-            dependencies: ["TouchlogCLI", "TouchlogStore", "TouchlogGenerator", "TouchlogAudit"]
+            dependencies: ["TouchlogCLI", "TouchlogStore", "TouchlogGenerator", "TouchlogAudit", "TouchlogImport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -95,9 +95,13 @@ final class RejectsFile {
     }
 
     func write(_ rejected: RejectedEvent) throws {
-        let text = String(decoding: rejected.bytes, as: UTF8.self)
-        let line = try jsonLine(Entry(file: input, line: rejected.line, reason: rejected.reason, input: text)) + "\n"
-        try handle.write(contentsOf: Array(line.utf8))
+        try write(line: rejected.line, reason: rejected.reason, text: String(decoding: rejected.bytes, as: UTF8.self))
+    }
+
+    /// Writes one entry: where the bad input was, why, and its text.
+    func write(line: Int, reason: String, text: String) throws {
+        let entry = try jsonLine(Entry(file: input, line: line, reason: reason, input: text)) + "\n"
+        try handle.write(contentsOf: Array(entry.utf8))
     }
 
     func close() throws {

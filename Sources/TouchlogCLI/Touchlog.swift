@@ -12,7 +12,7 @@ public struct Touchlog: ParsableCommand {
             """,
         subcommands: [
             IngestCommand.self, AppendCommand.self, ReplayCommand.self, TailCommand.self, StatsCommand.self,
-            AuditCommand.self, SealCommand.self, KeygenCommand.self, GenerateCommand.self,
+            AuditCommand.self, SealCommand.self, KeygenCommand.self, GenerateCommand.self, ImportCommand.self,
         ])
 
     public init() {}

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+/// The slice of the real ServiceNow export kept with the import tests.
+private let slice = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../TouchlogImportTests/Fixtures/servicenow-slice.csv.gz").standardized.path
+
+private let header =
+    "number,incident_state,sys_mod_count,caller_id,sys_updated_by,sys_updated_at,contact_type,priority,assigned_to,"
+    + "opened_at,opened_by,category,reopen_count,made_sla,resolved_by,closed_code"
+
+private func row(_ number: String, _ state: String, mods: Int, time: String, priority: String = "3 - Moderate") -> String {
+    "\(number),\(state),\(mods),Caller 1,Updated by 2,\(time),Phone,\(priority),Resolver 3,1/3/2016 08:00,Opened by  4,"
+        + "Category 5,0,true,Resolved by 6,code 7"
+}
+
+@Suite struct ImportCommandTests {
+    let workspace: Workspace
+    init() throws { workspace = try Workspace() }
+
+    @Test func theSliceImportsOnceAndAgainAppendsNothing() {
+        let first = workspace.run("import", "servicenow", slice, "--json")
+        #expect(first.exitCode == 0)
+        #expect(first.output == #"{"appended":1596,"duplicates":0,"events":1596,"incidents":288,"rejected":0,"rows":2115}"# + "\n")
+        let second = workspace.run("import", "servicenow", slice)
+        #expect(second.exitCode == 0)
+        #expect(second.output.contains("read 2115 rows, 288 incidents, 1596 events: appended 0, duplicates 1596, rejected 0"))
+        #expect(second.output.contains("nothing new"))
+    }
+
+    @Test func verifyComparesTheTicketsWithTheExportsCounters() {
+        let result = workspace.run("import", "servicenow", slice, "--verify")
+        #expect(result.exitCode == 0)
+        #expect(result.output.contains("check: 288 tickets, 237 customers, 92 reps, 1596 events"))
+        #expect(result.output.contains("lifecycle anomalies: 12 in 12 tickets"))
+        #expect(result.output.contains("reopens = reopen_count: 288 of 288"))
+    }
+
+    @Test func anUnreadableRowIsFileLineAndExit65() throws {
+        let file = try workspace.file(
+            "export.csv",
+            lines: [header, row("INC1", "New", mods: 0, time: "1/3/2016 09:00"), row("INC1", "Active", mods: 1, time: "31/2/2016 09:30")])
+        let result = workspace.run("import", "servicenow", file)
+        #expect(result.exitCode == 65)
+        #expect(result.error.contains("\(file):3: sys_updated_at '31/2/2016 09:30' is not a date d/m/yyyy H:MM"))
+        #expect(workspace.run("tail", "--json").outputLines.isEmpty)
+    }
+
+    @Test func withRejectsTheRowIsSetAsideAndTheRestImported() throws {
+        let file = try workspace.file(
+            "export.csv",
+            lines: [
+                header, row("INC1", "New", mods: 0, time: "1/3/2016 09:00"),
+                row("INC1", "Active", mods: 1, time: "1/3/2016 09:30", priority: "9 - Whenever"),
+                row("INC1", "Resolved", mods: 2, time: "1/3/2016 10:00"),
+            ])
+        let rejects = workspace.path + "/rejects.jsonl"
+        let result = workspace.run("import", "servicenow", file, "--rejects", rejects, "--json")
+        #expect(result.exitCode == 0)
+        #expect(result.output == #"{"appended":3,"duplicates":0,"events":3,"incidents":1,"rejected":1,"rows":3}"# + "\n")
+        let written = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
+        #expect(written.count == 1)
+        let entry = try JSONSerialization.jsonObject(with: Data(written[0].utf8)) as? [String: Any]
+        #expect(entry?["line"] as? Int == 3)
+        #expect(entry?["file"] as? String == file)
+        #expect((entry?["reason"] as? String)?.contains("unknown priority '9 - Whenever'") == true)
+        #expect((entry?["input"] as? String)?.hasPrefix("INC1,Active,1,") == true)
+    }
+
+    @Test func aMissingFileIsAnIOErrorAndAWrongHeaderIsBadData() throws {
+        let missing = workspace.run("import", "servicenow", workspace.path + "/missing.csv")
+        #expect(missing.exitCode == 74)
+        #expect(missing.error.contains("missing.csv"))
+        let notAnExport = try workspace.file("other.csv", lines: ["a,b", "1,2"])
+        let wrong = workspace.run("import", "servicenow", notAnExport)
+        #expect(wrong.exitCode == 65)
+        #expect(wrong.error.contains("other.csv:1: this is not a ServiceNow incident export"))
+    }
+
+    @Test func helpNamesTheCommandAndItsOptions() {
+        let help = runTouchlog(["import", "servicenow", "--help"])
+        #expect(help.exitCode == 0)
+        #expect(help.output.contains("USAGE: touchlog import servicenow "))
+        #expect(help.output.contains("<file>"))
+        #expect(help.output.contains("--rejects <path>"))
+        #expect(help.output.contains("docs/SERVICENOW.md"))
+        #expect(runTouchlog(["--help"]).output.contains("import"))
+    }
+}

@@ -1,0 +1,99 @@
+import CloudEvents
+import Foundation
+import TouchlogImport
+import TouchlogStore
+import Testing
+
+/// A fresh directory for one test, removed when the test's scope ends.
+final class TemporaryDirectory {
+    let path: String
+    var store: String { path + "/store" }
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("touchlog-import-tests-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func openLog() throws -> EventLog {
+        var options = EventLog.Options()
+        options.initialMapSize = 1 << 26
+        return try EventLog(path: store, options: options)
+    }
+
+    /// Writes `text` to a file in the directory and returns its path.
+    func file(_ name: String, _ text: String) throws -> String {
+        let file = path + "/" + name
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+}
+
+/// The slice of the UCI ServiceNow export kept for tests (see Fixtures/README.md).
+let fixturePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/servicenow-slice.csv.gz").path
+
+/// The columns the importer reads, in a different order than the real export's (order must not matter).
+let testColumns = [
+    "number", "sys_mod_count", "incident_state", "caller_id", "sys_updated_by", "sys_updated_at", "contact_type",
+    "priority", "assigned_to", "opened_at", "opened_by", "category", "reopen_count", "made_sla", "resolved_by",
+    "closed_code",
+]
+
+/// One row of a hand-made export: defaults for everything but what a test sets.
+struct TestRow {
+    var number = "INC9"
+    var mods = 0
+    var state = "New"
+    var caller = "Caller 7"
+    var updatedBy = "Updated by 1"
+    var updatedAt = "1/3/2016 09:00"
+    var contact = "Phone"
+    var priority = "3 - Moderate"
+    var assignee = "?"
+    var openedAt = "1/3/2016 08:55"
+    var openedBy = "Opened by  2"
+    var category = "Category 5"
+    var reopens = 0
+    var madeSLA = true
+    var resolvedBy = "Resolved by 3"
+    var closedCode = "code 6"
+
+    var csv: String {
+        [
+            number, "\(mods)", state, caller, updatedBy, updatedAt, contact, priority, assignee, openedAt, openedBy,
+            category, "\(reopens)", "\(madeSLA)", resolvedBy, closedCode,
+        ].joined(separator: ",")
+    }
+}
+
+/// A hand-made export: the header and the rows, one per line.
+func exportText(_ rows: [TestRow]) -> String {
+    ([testColumns.joined(separator: ",")] + rows.map(\.csv)).joined(separator: "\n") + "\n"
+}
+
+/// The rows of a hand-made export, read as the importer reads them.
+func incidentRows(_ rows: [TestRow]) throws -> [IncidentRow] {
+    var reader = CSVReader(MemoryByteSource(exportText(rows)))
+    let columns = try IncidentColumns(header: try #require(try reader.next()))
+    var out: [IncidentRow] = []
+    while let record = try reader.next() { out.append(try columns.row(record)) }
+    return out
+}
+
+/// One event as a line of text: id, type, time, subject and the tags, then the data.
+func summary(_ touchpoint: Touchpoint) -> String {
+    let event = touchpoint.event
+    var parts = [event.id, event.type, event.time ?? "-", event.subject ?? "-"]
+    for name in ["ticketid", "channel", "repid", "updatedby", "sysmodcount"] {
+        switch event.extensionValue(name) {
+        case .string(let text): parts.append("\(name)=\(text)")
+        case .number(let text): parts.append("\(name)=\(text)")
+        default: break
+        }
+    }
+    if case .json(let bytes) = event.data { parts.append(String(decoding: bytes, as: UTF8.self)) }
+    return parts.joined(separator: " ")
+}
