@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "touchlog", targets: ["touchlog"]),
         .library(name: "TouchlogStore", targets: ["TouchlogStore"]),
+        .library(name: "TouchlogProjections", targets: ["TouchlogProjections"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,13 +32,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Projections folded from the log: ticket state, loyalty, rep timelines; rules, rebuilds, verification.
+        .target(
+            name: "TouchlogProjections",
+            dependencies: [
+                "TouchlogStore", "LMDB", "CloudEvents",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Deterministic synthetic touchpoints for the demo, tests and benchmarks.
         .target(name: "TouchlogGenerator"),
         // The command line as a library, so commands are testable in process.
         .target(
             name: "TouchlogCLI",
             dependencies: [
-                "TouchlogStore", "CloudEvents", "TouchlogGenerator",
+                "TouchlogStore", "TouchlogProjections", "CloudEvents", "TouchlogGenerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,8 +56,12 @@ let package = Package(
         .testTarget(name: "TouchlogStoreTests", dependencies: ["TouchlogStore", "TouchlogGenerator"]),
         .testTarget(name: "TouchlogGeneratorTests", dependencies: ["TouchlogGenerator"]),
         .testTarget(
+            name: "TouchlogProjectionsTests",
+            dependencies: ["TouchlogProjections", "TouchlogStore", "TouchlogGenerator", "CloudEvents", "LMDB"]
+        ),
+        .testTarget(
             name: "TouchlogCLITests",
-            dependencies: ["TouchlogCLI", "TouchlogStore", "TouchlogGenerator"]
+            dependencies: ["TouchlogCLI", "TouchlogStore", "TouchlogProjections", "TouchlogGenerator"]
         ),
     ],
     swiftLanguageModes: [.v6]
