@@ -33,6 +33,15 @@ public struct ProjectionFold: Sendable {
         return true
     }
 
+    /// Applies one validated touchpoint as if it were stored at `position` (positions must grow).
+    /// Returns false for an unknown type.
+    @discardableResult
+    public mutating func apply(_ touchpoint: Touchpoint, position: UInt64) -> Bool {
+        guard let event = FoldEvent(touchpoint, position: position) else { return false }
+        apply(event)
+        return true
+    }
+
     /// Takes the timeline entries collected since the last call.
     public mutating func takeTimeline() -> [RepTimelineEntry] {
         defer { timeline.removeAll(keepingCapacity: true) }
@@ -269,14 +278,21 @@ struct FoldEvent: Sendable {
     var channel: Channel?
     var kind: TouchpointKind
 
-    /// Nil for an unknown type, or an event that no longer validates.
+    /// Nil for an unknown type, or a stored event that no longer validates (the log validated it
+    /// when it was appended; a catalog change could make it invalid, and the projections then pass
+    /// over it as over an unknown type).
     init?(_ stored: StoredEvent) {
         guard Catalog.knownTypes.contains(stored.event.type),
-            let touchpoint = try? Touchpoint(validating: stored.event), let kind = touchpoint.kind
+            let touchpoint = try? Touchpoint(validating: stored.event)
         else { return nil }
-        position = stored.position
-        occurredAt = stored.occurredAt
-        type = stored.event.type
+        self.init(touchpoint, position: stored.position)
+    }
+
+    init?(_ touchpoint: Touchpoint, position: UInt64) {
+        guard let kind = touchpoint.kind else { return nil }
+        self.position = position
+        occurredAt = touchpoint.occurredAt
+        type = touchpoint.event.type
         customer = touchpoint.customer
         ticketID = touchpoint.ticketID
         repID = touchpoint.repID
