@@ -12,7 +12,8 @@ public struct Touchlog: ParsableCommand {
             """,
         subcommands: [
             IngestCommand.self, AppendCommand.self, ReplayCommand.self, TailCommand.self, StatsCommand.self,
-            GenerateCommand.self,
+            GenerateCommand.self, TicketCommand.self, LoyaltyCommand.self, RepCommand.self, RebuildCommand.self,
+            RulesCommand.self,
         ])
 
     public init() {}
