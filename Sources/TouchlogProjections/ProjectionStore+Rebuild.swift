@@ -40,7 +40,7 @@ extension ProjectionStore {
     /// - Throws: `ProjectionError.rebuildInProgress` when another live process is building,
     ///   `StoreError.storage`, or what `progress` throws.
     public func rebuild(
-        rules: Rules, chunkSize: Int = defaultChunkSize, progress: ((RebuildProgress) throws -> Void)? = nil
+        rules: Rules, chunkSize: Int = defaultRebuildChunkSize, progress: ((RebuildProgress) throws -> Void)? = nil
     ) throws -> RebuildSummary {
         let pid = getpid()
         var session: Session?
@@ -77,11 +77,10 @@ extension ProjectionStore {
                 if session?.continues(building) != true {
                     session = Session(
                         fold: ProjectionFold(rules: rules), slot: building.slot, generation: building.number,
-                        position: building.position)
+                        position: building.position, holdsSlot: building.position == 0)
                 }
                 let head = try headPosition(txn)
-                let advanced = try advance(txn, &building, &session!.fold, head: head, limit: chunkSize)
-                session!.position = building.position
+                let advanced = try advance(txn, &building, &session!, head: head, limit: chunkSize)
                 let done = building.position >= head
                 if done {
                     // The switch: one transaction retires the old generation and activates the new.

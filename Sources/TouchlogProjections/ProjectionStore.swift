@@ -29,8 +29,11 @@ public final class ProjectionStore: Sendable {
         var all: [Database] { [tickets, customers, timeline] }
     }
 
-    /// Events folded per write transaction.
+    /// Events folded per write transaction of a catch-up.
     public static let defaultChunkSize = 100_000
+    /// Events folded per write transaction of a rebuild: larger, so that records touched again and
+    /// again are written fewer times (a stopped rebuild resumes from the last of these).
+    public static let defaultRebuildChunkSize = 250_000
 
     /// Opens (creating when missing) the projection databases of `log`'s environment, in one write transaction.
     /// - Throws: `StoreError.storage`.
@@ -130,6 +133,9 @@ public final class ProjectionStore: Sendable {
         var slot: Int
         var generation: UInt64
         var position: UInt64
+        /// Whether the fold holds every record of the slot (it started from an empty slot), so
+        /// nothing needs loading.
+        var holdsSlot: Bool
 
         func continues(_ generation: ProjectionGeneration) -> Bool {
             slot == generation.slot && self.generation == generation.number && position == generation.position
@@ -158,53 +164,60 @@ public final class ProjectionStore: Sendable {
     /// position; the caller writes the generation record in the same transaction. Returns how many
     /// positions it advanced.
     func advance(
-        _ txn: borrowing WriteTransaction, _ generation: inout ProjectionGeneration, _ fold: inout ProjectionFold,
+        _ txn: borrowing WriteTransaction, _ generation: inout ProjectionGeneration, _ session: inout Session,
         head: UInt64, limit: Int
     ) throws -> UInt64 {
         guard generation.position < head else { return 0 }
         let last = min(head, generation.position + UInt64(max(1, limit)))
         let slot = slots[generation.slot]
-        var events: [FoldEvent] = []
-        events.reserveCapacity(Int(last - generation.position))
         let first = generation.position + 1
         try txn.withCursor(on: log.eventsDatabase) { cursor in
             try cursor.unsafeForEach(from: BigEndianKey(first)) { key, value in
                 guard let position = BigEndianKey(bytes: key)?.value else { throw StoreError.corruptRecord(position: first) }
                 if position > last { return false }
-                if let event = FoldEvent(try StoredEvent(record: value, position: position)) { events.append(event) }
+                let event: FoldEvent
+                switch FoldEvent.decode(record: value, position: position) {
+                case .event(let decoded): event = decoded
+                case .ignored: return position < last
+                case .unsure:
+                    guard let decoded = FoldEvent(try StoredEvent(record: value, position: position)) else { return position < last }
+                    event = decoded
+                }
+                if !session.holdsSlot {
+                    // Load the records this event touches that the fold does not hold yet.
+                    if let id = event.ticketID, event.kind.isTicketEvent, session.fold.tickets[id] == nil,
+                        let ticket = try loadTicket(id, slot: slot, txn)
+                    {
+                        session.fold.load(ticket: ticket)
+                    }
+                    for customer in [event.customer, event.ticketID.flatMap { session.fold.tickets[$0]?.customer }] {
+                        if let customer, session.fold.customers[customer] == nil,
+                            let loyalty = try loadCustomer(customer, slot: slot, txn)
+                        {
+                            session.fold.load(customer: loyalty)
+                        }
+                    }
+                }
+                session.fold.apply(event)
                 return position < last
             }
         }
-        // Load the records these events touch that the fold does not hold yet.
-        var ticketIDs: Set<String> = []
-        var customers: Set<String> = []
-        for event in events {
-            customers.insert(event.customer)
-            if let ticket = event.ticketID, event.kind.isTicketEvent { ticketIDs.insert(ticket) }
-        }
-        for id in ticketIDs {
-            if fold.tickets[id] == nil, let ticket = try loadTicket(id, slot: slot, txn) { fold.load(ticket: ticket) }
-            if let owner = fold.tickets[id]?.customer { customers.insert(owner) }
-        }
-        for customer in customers where fold.customers[customer] == nil {
-            if let loyalty = try loadCustomer(customer, slot: slot, txn) { fold.load(customer: loyalty) }
-        }
-        for event in events { fold.apply(event) }
         // Write what changed, in key order.
-        let changes = fold.takeChanges()
+        let changes = session.fold.takeChanges()
         for id in changes.tickets {
-            try txn.put(ProjectionCodec.encode(fold.tickets[id]!), forKey: id, in: slot.tickets)
+            try txn.put(ProjectionCodec.encode(session.fold.tickets[id]!), forKey: id, in: slot.tickets)
         }
         for customer in changes.customers {
-            try txn.put(ProjectionCodec.encode(fold.customers[customer]!), forKey: customer, in: slot.customers)
+            try txn.put(ProjectionCodec.encode(session.fold.customers[customer]!), forKey: customer, in: slot.customers)
         }
-        var entries = fold.takeTimeline().map {
+        var entries = session.fold.takeTimeline().map {
             (ProjectionCodec.timelineKey(rep: $0.rep, time: $0.occurredAt, position: $0.position), ProjectionCodec.encode($0))
         }
-        entries.sort { $0.0.lexicographicallyPrecedes($1.0) }
+        entries.sort { bytesLess($0.0, $1.0) }
         for (key, value) in entries { try txn.put(value, forKey: key, in: slot.timeline) }
         let advanced = last - generation.position
         generation.position = last
+        session.position = last
         return advanced
     }
 
@@ -255,12 +268,11 @@ public final class ProjectionStore: Sendable {
                 if session?.continues(active) != true {
                     session = Session(
                         fold: ProjectionFold(rules: try rules(of: active, txn)), slot: active.slot, generation: active.number,
-                        position: active.position)
+                        position: active.position, holdsSlot: active.position == 0)
                 }
                 let head = try headPosition(txn)
-                let advanced = try advance(txn, &active, &session!.fold, head: head, limit: chunkSize)
+                let advanced = try advance(txn, &active, &session!, head: head, limit: chunkSize)
                 if advanced > 0 { try put(active, txn) }
-                session!.position = active.position
                 return (advanced, active.position >= head, active)
             }
             total += advanced
@@ -289,6 +301,13 @@ func storage<R>(_ operation: String, _ body: () throws -> R) throws -> R {
     } catch let error as LMDBError {
         throw StoreError.storage(operation: operation, code: error)
     }
+}
+
+/// Byte order of two keys (LMDB's default order), by `memcmp`.
+func bytesLess(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    let common = min(a.count, b.count)
+    let order = a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, common) } }
+    return order != 0 ? order < 0 : a.count < b.count
 }
 
 /// Whether the process `pid` exists (`kill(pid, 0)`).
