@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "touchlog", targets: ["touchlog"]),
         .library(name: "TouchlogStore", targets: ["TouchlogStore"]),
+        .library(name: "TouchlogProjections", targets: ["TouchlogProjections"]),
         .library(name: "TouchlogImport", targets: ["TouchlogImport"]),
     ],
     dependencies: [
@@ -20,6 +21,12 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
+        // zlib from the system (Debian: zlib1g-dev), nothing else in this module.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // The one safe wrapper over LMDB: the only module with unsafe pointers to LMDB memory.
         .target(name: "LMDB", dependencies: ["CLMDB"]),
         // CloudEvents 1.0 JSON: parsing, validation, serialisation, RFC 3339 times, JSON Lines reading.
@@ -32,19 +39,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Proof that the history is complete and unaltered: the full audit, signed seals.
+        // Projections folded from the log: ticket state, loyalty, rep timelines; rules, rebuilds, verification.
         .target(
-            name: "TouchlogAudit",
+            name: "TouchlogProjections",
             dependencies: [
                 "TouchlogStore", "LMDB", "CloudEvents",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // zlib from the system (Debian: zlib1g-dev), nothing else in this module.
-        .systemLibrary(
-            name: "CZlib",
-            pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"])]
+        // Proof that the history is complete and unaltered: the full audit, signed seals.
+        .target(
+            name: "TouchlogAudit",
+            dependencies: [
+                "TouchlogStore", "TouchlogProjections", "LMDB", "CloudEvents",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // Imports of help-desk exports (ServiceNow incident audit logs): streaming CSV and gzip reading,
         // the mapping to catalog events, and the checks against the export's own counters.
@@ -55,7 +64,8 @@ let package = Package(
         .target(
             name: "TouchlogCLI",
             dependencies: [
-                "TouchlogStore", "CloudEvents", "TouchlogGenerator", "TouchlogAudit", "TouchlogImport",
+                "TouchlogStore", "TouchlogProjections", "TouchlogAudit", "TouchlogImport", "CloudEvents",
+                "TouchlogGenerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,16 +74,25 @@ let package = Package(
         .testTarget(name: "CloudEventsTests", dependencies: ["CloudEvents"]),
         .testTarget(name: "TouchlogStoreTests", dependencies: ["TouchlogStore", "TouchlogGenerator"]),
         .testTarget(
+            name: "TouchlogProjectionsTests",
+            dependencies: ["TouchlogProjections", "TouchlogStore", "TouchlogGenerator", "CloudEvents", "LMDB"]
+        ),
+        .testTarget(
+            name: "TouchlogAuditTests",
+            dependencies: ["TouchlogAudit", "TouchlogStore", "TouchlogProjections", "LMDB", "TouchlogGenerator"]
+        ),
+        .testTarget(
             name: "TouchlogImportTests",
             dependencies: ["TouchlogImport", "TouchlogStore", "CloudEvents"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "TouchlogGeneratorTests", dependencies: ["TouchlogGenerator"]),
         .testTarget(
-            name: "TouchlogAuditTests", dependencies: ["TouchlogAudit", "TouchlogStore", "LMDB", "TouchlogGenerator"]),
-        .testTarget(
             name: "TouchlogCLITests",
-            dependencies: ["TouchlogCLI", "TouchlogStore", "TouchlogGenerator", "TouchlogAudit", "TouchlogImport"]
+            dependencies: [
+                "TouchlogCLI", "TouchlogStore", "TouchlogProjections", "TouchlogAudit", "TouchlogImport",
+                "TouchlogGenerator",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -45,6 +45,7 @@ struct AppendCommand: ParsableCommand {
                 throw CommandFailure("invalid event: \(error.description)", exitCode: ExitStatus.dataError)
             }
             let result = try log.append([AppendRequest(touchpoint, expectedVersion: expectedVersion)])
+            try updateProjections(after: log)
             switch result.outcomes.first {
             case .appended(let position, let version):
                 Console.current.line(

@@ -60,6 +60,7 @@ struct IngestCommand: ParsableCommand {
             let summary = try ingestor.ingest(&input, named: name, into: log)
             meter.finish(summary.appended + summary.duplicates)
             try rejectsFile?.close()
+            try updateProjections(after: log)
             if output.json {
                 Console.current.line(try jsonLine(summary))
             } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CloudEvents
 import Foundation
+import TouchlogProjections
 import TouchlogStore
 
 struct ReplayCommand: ParsableCommand {
@@ -37,7 +38,7 @@ struct ReplayCommand: ParsableCommand {
             if events.isEmpty {
                 Console.current.message("no events for customer '\(customer)' (with the cuts given)")
             }
-            var narrator = ReplayNarrator()
+            var narrator = ReplayNarrator(rules: try ProjectionStore(log: log).activeRules() ?? .default)
             for stored in events {
                 buffer.appendLine(
                     "v\(stored.version)  \(stored.event.time ?? stored.occurredAt.rfc3339)  \(stored.event.type)"
@@ -49,18 +50,13 @@ struct ReplayCommand: ParsableCommand {
     }
 }
 
-/// Folds one customer's events and says, for each, what it changed: ticket statuses, assignees,
-/// priorities, ratings and order value.
+/// Folds one customer's events with the real projection fold (the active rules) and says, for each,
+/// what it changed and the ticket and loyalty state it produced.
 struct ReplayNarrator {
-    private struct Ticket {
-        var status: TicketStatus?
-        var priority: Priority?
-        var assignee: String?
-        var reopens = 0
-    }
-
-    private var tickets: [String: Ticket] = [:]
+    private var fold: ProjectionFold
     private var orderValue: [String: Decimal2] = [:]
+
+    init(rules: Rules) { fold = ProjectionFold(rules: rules) }
 
     mutating func apply(_ stored: StoredEvent) -> [String] {
         let touchpoint: Touchpoint
@@ -68,9 +64,16 @@ struct ReplayNarrator {
             return ["not interpreted: \(error.description)"]
         }
         guard let kind = touchpoint.kind else { return ["type '\(stored.event.type)' is not in the catalog: stored, not interpreted"] }
+        let ticketID = touchpoint.ticketID
+        let before = ticketID.flatMap { fold.tickets[$0] }
+        fold.apply(stored)
         var changes: [String] = []
-        if let ticketID = touchpoint.ticketID, let change = applyToTicket(ticketID, kind, touchpoint, &changes) {
-            changes.insert(change, at: 0)
+        if let ticketID, let after = fold.tickets[ticketID], after.lastPosition == stored.position {
+            changes.append(describeTicket(ticketID, before, after, kind, touchpoint))
+            for anomaly in after.anomalies.dropFirst(before?.anomalies.count ?? 0) {
+                changes.append("anomaly: \(anomaly.reason)")
+            }
+            changes.append("  state: " + ticketState(after))
         }
         switch kind {
         case .contactReceived(let summary):
@@ -89,37 +92,33 @@ struct ReplayNarrator {
         case .selfServiceViewed(let article): changes.append("viewed help article \(article)")
         default: break
         }
+        if let loyalty = fold.customers[touchpoint.customer] {
+            let parts = loyalty.parts(fold.rules)
+            changes.append(
+                String(
+                    format: "loyalty %.2f (%@): satisfaction %+.2f, service %+.2f, value %+.2f", loyalty.score, loyalty.tier,
+                    parts.satisfaction, parts.service, parts.value))
+        }
         return changes
     }
 
-    private mutating func applyToTicket(
-        _ id: String, _ kind: TouchpointKind, _ touchpoint: Touchpoint, _ notes: inout [String]
-    ) -> String? {
-        var ticket = tickets[id] ?? Ticket()
-        defer { tickets[id] = ticket }
-        guard let transition = TicketLifecycle.apply(kind, to: ticket.status) else { return nil }
+    private func describeTicket(
+        _ id: String, _ before: TicketState?, _ after: TicketState, _ kind: TouchpointKind, _ touchpoint: Touchpoint
+    ) -> String {
         var parts: [String] = []
-        let before = ticket.status
-        if before != transition.status {
-            parts.append("status \(before?.rawValue ?? "none") → \(transition.status.rawValue)")
+        if before?.status != after.status {
+            parts.append("status \(before?.status.rawValue ?? "none") → \(after.status.rawValue)")
         }
-        ticket.status = transition.status
-        if transition.reopened {
-            ticket.reopens += 1
-            parts.append("reopen #\(ticket.reopens)")
-        }
+        if after.reopens > (before?.reopens ?? 0) { parts.append("reopen #\(after.reopens)") }
         switch kind {
-        case .ticketOpened(let priority, let summary):
-            ticket.priority = priority
-            parts.append("priority \(priority.rawValue), via \(touchpoint.channel?.rawValue ?? "?")" + quoted(summary))
+        case .ticketOpened(_, let summary):
+            parts.append("priority \(after.priority.rawValue), via \(after.channel?.rawValue ?? "?")" + quoted(summary))
         case .ticketAssigned:
-            if let rep = touchpoint.repID, rep != ticket.assignee {
-                parts.append("assignee \(ticket.assignee ?? "none") → \(rep)")
-                ticket.assignee = rep
+            if before?.assignee != after.assignee {
+                parts.append("assignee \(before?.assignee ?? "none") → \(after.assignee ?? "none")")
             }
-        case .ticketPriorityChanged(let priority):
-            parts.append("priority \(ticket.priority?.rawValue ?? "none") → \(priority.rawValue)")
-            ticket.priority = priority
+        case .ticketPriorityChanged:
+            parts.append("priority \(before?.priority.rawValue ?? "none") → \(after.priority.rawValue)")
         case .ticketReplied(let author, let isPublic):
             parts.append("\(isPublic ? "public" : "private") reply by \(author == .rep ? touchpoint.repID ?? "a rep" : "the customer")")
         case .ticketEscalated(let level, let reason):
@@ -129,8 +128,19 @@ struct ReplayNarrator {
         default:
             break
         }
-        if let anomaly = transition.anomaly { notes.append("anomaly: \(anomaly)") }
+        if after.firstReplyBreached && !(before?.firstReplyBreached ?? false) { parts.append("first-reply SLA breached") }
+        if after.resolutionBreached && !(before?.resolutionBreached ?? false) { parts.append("resolution SLA breached") }
         return "\(id): " + (parts.isEmpty ? "no change" : parts.joined(separator: ", "))
+    }
+
+    private func ticketState(_ ticket: TicketState) -> String {
+        var text = "\(ticket.status.rawValue), \(ticket.priority.rawValue), assignee \(ticket.assignee ?? "-")"
+        text += ", reopens \(ticket.reopens), replies \(ticket.publicReplies), escalations \(ticket.escalations)"
+        text += ", first reply \(formatMinutes(ticket.firstReplyMinutes)) min"
+        text += ticket.firstReplyBreached ? " (breached)" : ""
+        text += ", resolution \(formatMinutes(ticket.resolutionMinutes)) min"
+        text += ticket.resolutionBreached ? " (breached)" : ""
+        return text
     }
 
     private func quoted(_ text: String?) -> String {

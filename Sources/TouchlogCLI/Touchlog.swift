@@ -12,7 +12,8 @@ public struct Touchlog: ParsableCommand {
             """,
         subcommands: [
             IngestCommand.self, AppendCommand.self, ReplayCommand.self, TailCommand.self, StatsCommand.self,
-            AuditCommand.self, SealCommand.self, KeygenCommand.self, GenerateCommand.self, ImportCommand.self,
+            TicketCommand.self, LoyaltyCommand.self, RepCommand.self, RebuildCommand.self, RulesCommand.self,
+            AuditCommand.self, SealCommand.self, KeygenCommand.self, ImportCommand.self, GenerateCommand.self,
         ])
 
     public init() {}

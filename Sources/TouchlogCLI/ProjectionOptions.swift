@@ -1,0 +1,72 @@
+import ArgumentParser
+import CloudEvents
+import Foundation
+import TouchlogProjections
+import TouchlogStore
+
+extension StoreOptions {
+    /// Opens the store and its projections, brings the projections up to the head of the log (a
+    /// short write, and only when events were appended since the last catch-up), then runs `body`.
+    ///
+    /// Reading commands use this: what they print always reflects every event in the log.
+    func withProjections<R>(_ body: (EventLog, ProjectionStore) throws -> R) throws -> R {
+        try withLog(create: false) { log in
+            let projections = try ProjectionStore(log: log)
+            try catchUp(projections)
+            return try body(log, projections)
+        }
+    }
+}
+
+/// Folds the events appended since the last catch-up into the active projections, with progress on
+/// standard error when there are many. `ingest` and `append` call it after their commits.
+func catchUp(_ projections: ProjectionStore) throws {
+    let meter = ProgressMeter("projections")
+    let summary = try projections.catchUp { meter.update(Int($0)) }
+    if summary.positions > UInt64(ProjectionStore.defaultChunkSize) { meter.finish(Int(summary.positions)) }
+}
+
+/// Updates the projections after an append; a failure says that the events themselves were committed.
+func updateProjections(after log: EventLog) throws {
+    do {
+        try catchUp(try ProjectionStore(log: log))
+    } catch {
+        throw CommandFailure(
+            "the events were committed, but updating the projections failed: \(error); "
+                + "they catch up on the next command that reads them", exitCode: ExitStatus.ioError)
+    }
+}
+
+/// Reads a rules file: `FILE:LINE: reason` and exit 65 when it is not valid rules.
+func readRules(_ path: String) throws -> Rules {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw CommandFailure("cannot read the rules file '\(path)'", exitCode: ExitStatus.ioError)
+    }
+    do {
+        return try Rules(toml: String(decoding: data, as: UTF8.self))
+    } catch {
+        let location = error.line.map { "\(path):\($0)" } ?? path
+        throw CommandFailure("\(location): \(error.message)", exitCode: ExitStatus.dataError)
+    }
+}
+
+/// `--from` and `--to`: an event-time range.
+struct TimeRangeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Only events that happened at or after this RFC 3339 time.", valueName: "time"))
+    var from: String?
+    @Option(help: ArgumentHelp("Only events that happened at or before this RFC 3339 time.", valueName: "time"))
+    var to: String?
+
+    func range() throws -> (Timestamp?, Timestamp?) {
+        (try from.map { try parseTime($0, option: "--from") }, try to.map { try parseTime($0, option: "--to") })
+    }
+}
+
+/// Minutes with at most two decimals, for text output.
+func formatMinutes(_ minutes: Double?) -> String {
+    guard let minutes else { return "-" }
+    return String(format: "%.2f", minutes).replacingOccurrences(of: ".00", with: "")
+}
+
+/// A score (or minutes) rounded to two decimals, as printed and put in JSON.
+func roundedScore(_ score: Double) -> Double { (score * 100).rounded() / 100 }

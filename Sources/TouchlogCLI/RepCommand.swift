@@ -1,0 +1,149 @@
+import ArgumentParser
+import CloudEvents
+import Foundation
+import TouchlogProjections
+import TouchlogStore
+
+struct RepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rep",
+        abstract: "Show a representative's timeline and stats.",
+        discussion: "The timeline holds every catalog event whose repid names the rep, in event-time order.",
+        subcommands: [RepTimelineCommand.self, RepStatsCommand.self])
+}
+
+struct RepTimelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeline", abstract: "Every event naming the rep, in event-time order, with customer and ticket.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var range: TimeRangeOptions
+    @Argument(help: "The rep id (the events' repid).")
+    var id: String
+
+    func run() throws {
+        let (from, to) = try range.range()
+        try storeOptions.withProjections { _, projections in
+            let entries = try projections.repTimeline(id, from: from, to: to)
+            var buffer = OutputBuffer()
+            for entry in entries {
+                if output.json {
+                    buffer.appendLine(try jsonLine(EntryJSON(entry)))
+                    continue
+                }
+                var detail = ""
+                if let score = entry.csatScore { detail = "  CSAT \(score)" }
+                if entry.type == "ticket.replied" {
+                    detail = "  " + (entry.detail & 1 == 1 ? "public" : "private") + (entry.detail & 2 == 2 ? "" : " (customer)")
+                }
+                buffer.appendLine(
+                    "\(entry.occurredAt.rfc3339)  \(entry.type)  \(entry.customer)  \(entry.ticket ?? "-")\(detail)"
+                        + "  (position \(entry.position))")
+            }
+            buffer.flush()
+            if entries.isEmpty && !output.json { Console.current.message("no events name rep '\(id)' (in that range)") }
+        }
+    }
+
+    struct EntryJSON: Encodable {
+        var rep: String
+        var time: String
+        var position: UInt64
+        var type: String
+        var customer: String
+        var ticket: String?
+        var csatScore: Int?
+        var isPublic: Bool?
+
+        init(_ entry: RepTimelineEntry) {
+            rep = entry.rep
+            time = entry.occurredAt.rfc3339
+            position = entry.position
+            type = entry.type
+            customer = entry.customer
+            ticket = entry.ticket
+            csatScore = entry.csatScore
+            isPublic = entry.type == "ticket.replied" ? entry.detail & 1 == 1 : nil
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case rep, time, position, type, customer, ticket, csatScore, isPublic = "public"
+        }
+    }
+}
+
+struct RepStatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Assigned, solved, public replies, median first reply and CSAT over a range of event time.",
+        discussion: """
+            Median first reply: over the tickets whose first public rep reply was this rep's, within the range. \
+            CSAT: the share of 4 and 5 among the feedback.csat events naming the rep.
+            """)
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var range: TimeRangeOptions
+    @Argument(help: "The rep id (the events' repid).")
+    var id: String
+
+    func run() throws {
+        let (from, to) = try range.range()
+        try storeOptions.withProjections { _, projections in
+            let stats = try projections.repStats(id, from: from, to: to)
+            let json = StatsJSON(
+                rep: stats.rep, from: from?.rfc3339, to: to?.rfc3339, events: stats.events, assigned: stats.assigned,
+                solved: stats.solved, publicReplies: stats.publicReplies,
+                medianFirstReplyMinutes: stats.medianFirstReplyMinutes.map { (($0 * 100).rounded()) / 100 },
+                csatRatings: stats.csatRatings, csatSatisfiedShare: stats.csatSatisfiedShare.map { ($0 * 10_000).rounded() / 10_000 })
+            if output.json {
+                Console.current.line(try jsonLine(json))
+                return
+            }
+            let share = stats.csatSatisfiedShare.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
+            Console.current.line(
+                """
+                rep                 \(id)
+                range               \(from?.rfc3339 ?? "beginning") to \(to?.rfc3339 ?? "end")
+                events              \(stats.events)
+                assigned            \(stats.assigned)
+                solved              \(stats.solved)
+                public replies      \(stats.publicReplies)
+                median first reply  \(formatMinutes(stats.medianFirstReplyMinutes)) minutes
+                CSAT 4-5            \(share) of \(stats.csatRatings) ratings
+                """)
+        }
+    }
+
+    struct StatsJSON: Encodable {
+        var rep: String
+        var from: String?
+        var to: String?
+        var events: Int
+        var assigned: Int
+        var solved: Int
+        var publicReplies: Int
+        var medianFirstReplyMinutes: Double?
+        var csatRatings: Int
+        var csatSatisfiedShare: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case rep, from, to, events, assigned, solved, publicReplies, medianFirstReplyMinutes, csatRatings, csatSatisfiedShare
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(rep, forKey: .rep)
+            try c.encode(from, forKey: .from)
+            try c.encode(to, forKey: .to)
+            try c.encode(events, forKey: .events)
+            try c.encode(assigned, forKey: .assigned)
+            try c.encode(solved, forKey: .solved)
+            try c.encode(publicReplies, forKey: .publicReplies)
+            try c.encode(medianFirstReplyMinutes, forKey: .medianFirstReplyMinutes)
+            try c.encode(csatRatings, forKey: .csatRatings)
+            try c.encode(csatSatisfiedShare, forKey: .csatSatisfiedShare)
+        }
+    }
+}

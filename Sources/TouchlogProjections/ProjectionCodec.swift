@@ -1,0 +1,291 @@
+import CloudEvents
+import TouchlogStore
+
+/// Appends the compact binary encoding of projection records (docs/STORAGE.md, "Projections").
+///
+/// Deterministic: the same record always gives the same bytes (integers are LEB128 or big-endian,
+/// doubles their IEEE 754 bit pattern, big-endian), so a rebuild and incremental maintenance store
+/// identical values.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 128) { bytes.reserveCapacity(capacity) }
+
+    mutating func writeByte(_ value: UInt8) { bytes.append(value) }
+
+    mutating func writeVarint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    mutating func writeUInt64(_ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    mutating func writeTime(_ time: Timestamp) { writeUInt64(UInt64(bitPattern: time.microsecondsSinceEpoch)) }
+
+    mutating func writeOptionalTime(_ time: Timestamp?) {
+        guard let time else { writeByte(0); return }
+        writeByte(1)
+        writeTime(time)
+    }
+
+    mutating func writeDouble(_ value: Double) { writeUInt64(value.bitPattern) }
+
+    mutating func writeString(_ text: String) {
+        writeVarint(UInt64(text.utf8.count))
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    mutating func writeOptionalString(_ text: String?) {
+        guard let text else { writeByte(0); return }
+        writeVarint(UInt64(text.utf8.count) + 1)
+        bytes.append(contentsOf: text.utf8)
+    }
+}
+
+/// Reads what `ByteWriter` wrote; every `read*` consumes and returns nil past the end or on bad input.
+struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    mutating func readByte() -> UInt8? {
+        guard offset < bytes.count else { return nil }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func readVarint() -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while let byte = readByte() {
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+            if shift > 63 { return nil }
+        }
+        return nil
+    }
+
+    mutating func readInt() -> Int? { readVarint().flatMap { $0 <= UInt64(Int.max) ? Int($0) : nil } }
+
+    mutating func readUInt64() -> UInt64? {
+        guard offset + 8 <= bytes.count else { return nil }
+        var value: UInt64 = 0
+        for i in offset..<offset + 8 { value = value << 8 | UInt64(bytes[i]) }
+        offset += 8
+        return value
+    }
+
+    mutating func readTime() -> Timestamp? {
+        readUInt64().map { Timestamp(microsecondsSinceEpoch: Int64(bitPattern: $0)) }
+    }
+
+    /// nil on bad input, .some(nil) when absent.
+    mutating func readOptionalTime() -> Timestamp?? {
+        switch readByte() {
+        case 0: return .some(nil)
+        case 1: return readTime().map { .some($0) }
+        default: return nil
+        }
+    }
+
+    mutating func readDouble() -> Double? { readUInt64().map { Double(bitPattern: $0) } }
+
+    mutating func readString() -> String? {
+        guard let length = readInt(), length <= bytes.count - offset else { return nil }
+        defer { offset += length }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
+    }
+
+    /// nil on bad input, .some(nil) when absent.
+    mutating func readOptionalString() -> String?? {
+        guard let marker = readInt() else { return nil }
+        if marker == 0 { return .some(nil) }
+        let length = marker - 1
+        guard length <= bytes.count - offset else { return nil }
+        defer { offset += length }
+        return .some(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self))
+    }
+}
+
+enum ProjectionCodec {
+    static let recordFormat: UInt8 = 1
+
+    // MARK: Tickets (key: ticket id)
+
+    static func encode(_ ticket: TicketState) -> [UInt8] {
+        var w = ByteWriter(capacity: 160)
+        w.writeByte(recordFormat)
+        w.writeString(ticket.customer)
+        w.writeByte(UInt8(TicketStatus.allCases.firstIndex(of: ticket.status)!))
+        w.writeByte(UInt8(Priority.allCases.firstIndex(of: ticket.priority)!))
+        w.writeByte(ticket.channel.map { UInt8(Channel.allCases.firstIndex(of: $0)! + 1) } ?? 0)
+        w.writeByte((ticket.firstReplyBreached ? 1 : 0) | (ticket.resolutionBreached ? 2 : 0) | (ticket.slaCounted & 3) << 2)
+        w.writeOptionalString(ticket.assignee)
+        w.writeOptionalTime(ticket.openedAt)
+        w.writeOptionalTime(ticket.firstReplyAt)
+        w.writeOptionalString(ticket.firstReplyBy)
+        w.writeVarint(ticket.firstReplyPosition)
+        w.writeOptionalTime(ticket.solvedAt)
+        w.writeOptionalTime(ticket.closedAt)
+        w.writeOptionalTime(ticket.resolvedAt)
+        w.writeVarint(UInt64(ticket.reopens))
+        w.writeVarint(UInt64(ticket.publicReplies))
+        w.writeVarint(UInt64(ticket.escalations))
+        w.writeOptionalString(ticket.mergedInto)
+        w.writeTime(ticket.lastEventAt)
+        w.writeVarint(ticket.lastPosition)
+        w.writeVarint(UInt64(ticket.anomalies.count))
+        for anomaly in ticket.anomalies {
+            w.writeVarint(anomaly.position)
+            w.writeString(anomaly.type)
+            w.writeString(anomaly.reason)
+        }
+        return w.bytes
+    }
+
+    static func decodeTicket(id: String, _ bytes: UnsafeRawBufferPointer) -> TicketState? {
+        var r = ByteReader(bytes)
+        guard r.readByte() == recordFormat, let customer = r.readString(),
+            let status = r.readByte().flatMap({ Int($0) < TicketStatus.allCases.count ? TicketStatus.allCases[Int($0)] : nil }),
+            let priority = r.readByte().flatMap({ Int($0) < Priority.allCases.count ? Priority.allCases[Int($0)] : nil }),
+            let channelCode = r.readByte(), Int(channelCode) <= Channel.allCases.count, let flags = r.readByte(),
+            let assignee = r.readOptionalString(), let openedAt = r.readOptionalTime(),
+            let firstReplyAt = r.readOptionalTime(), let firstReplyBy = r.readOptionalString(),
+            let firstReplyPosition = r.readVarint(), let solvedAt = r.readOptionalTime(),
+            let closedAt = r.readOptionalTime(), let resolvedAt = r.readOptionalTime(), let reopens = r.readInt(),
+            let publicReplies = r.readInt(), let escalations = r.readInt(), let mergedInto = r.readOptionalString(),
+            let lastEventAt = r.readTime(), let lastPosition = r.readVarint(), let anomalyCount = r.readInt(),
+            anomalyCount <= bytes.count
+        else { return nil }
+        var ticket = TicketState(id: id, customer: customer, at: lastEventAt, position: lastPosition)
+        ticket.status = status
+        ticket.priority = priority
+        ticket.channel = channelCode == 0 ? nil : Channel.allCases[Int(channelCode) - 1]
+        ticket.firstReplyBreached = flags & 1 != 0
+        ticket.resolutionBreached = flags & 2 != 0
+        ticket.slaCounted = (flags >> 2) & 3
+        ticket.assignee = assignee
+        ticket.openedAt = openedAt
+        ticket.firstReplyAt = firstReplyAt
+        ticket.firstReplyBy = firstReplyBy
+        ticket.firstReplyPosition = firstReplyPosition
+        ticket.solvedAt = solvedAt
+        ticket.closedAt = closedAt
+        ticket.resolvedAt = resolvedAt
+        ticket.reopens = reopens
+        ticket.publicReplies = publicReplies
+        ticket.escalations = escalations
+        ticket.mergedInto = mergedInto
+        for _ in 0..<anomalyCount {
+            guard let position = r.readVarint(), let type = r.readString(), let reason = r.readString() else { return nil }
+            ticket.anomalies.append(TicketAnomaly(position: position, type: type, reason: reason))
+        }
+        guard r.isAtEnd, flags >> 4 == 0 else { return nil }
+        return ticket
+    }
+
+    // MARK: Customers (key: customer id)
+
+    static var loyaltySums: [WritableKeyPath<CustomerLoyalty, Double>] {[
+        \.csatSum, \.csatCount, \.npsSum, \.npsCount, \.cesSum, \.cesCount, \.slaMet, \.slaBreached, \.reopens,
+        \.escalations, \.contacts, \.tickets, \.orders, \.refunds, \.orderCents, \.refundCents,
+    ]}
+
+    static func encode(_ loyalty: CustomerLoyalty) -> [UInt8] {
+        var w = ByteWriter(capacity: 180)
+        w.writeByte(recordFormat)
+        w.writeTime(loyalty.asOf)
+        w.writeVarint(loyalty.lastPosition)
+        for path in loyaltySums { w.writeDouble(loyalty[keyPath: path]) }
+        w.writeOptionalTime(loyalty.lastOrderAt)
+        w.writeDouble(loyalty.score)
+        w.writeString(loyalty.tier)
+        return w.bytes
+    }
+
+    static func decodeCustomer(id: String, _ bytes: UnsafeRawBufferPointer) -> CustomerLoyalty? {
+        var r = ByteReader(bytes)
+        guard r.readByte() == recordFormat, let asOf = r.readTime(), let lastPosition = r.readVarint() else { return nil }
+        var loyalty = CustomerLoyalty(customer: id, asOf: asOf, lastPosition: lastPosition)
+        for path in loyaltySums {
+            guard let value = r.readDouble() else { return nil }
+            loyalty[keyPath: path] = value
+        }
+        guard let lastOrderAt = r.readOptionalTime(), let score = r.readDouble(), let tier = r.readString(), r.isAtEnd
+        else { return nil }
+        loyalty.lastOrderAt = lastOrderAt
+        loyalty.score = score
+        loyalty.tier = tier
+        return loyalty
+    }
+
+    // MARK: Rep timeline (key: rep, event time, position)
+
+    /// u16 length of the rep id, the rep id, the event time (i64 with its sign bit flipped, so
+    /// byte order is time order), the position: every entry of a rep together, in event-time order.
+    static func timelineKey(rep: String, time: Timestamp, position: UInt64) -> [UInt8] {
+        var w = ByteWriter(capacity: rep.utf8.count + 18)
+        w.bytes.append(contentsOf: repPrefix(rep))
+        w.writeUInt64(UInt64(bitPattern: time.microsecondsSinceEpoch) ^ (1 << 63))
+        w.writeUInt64(position)
+        return w.bytes
+    }
+
+    static func repPrefix(_ rep: String) -> [UInt8] {
+        let count = rep.utf8.count
+        return [UInt8(count >> 8), UInt8(count & 0xFF)] + Array(rep.utf8)
+    }
+
+    static func encode(_ entry: RepTimelineEntry) -> [UInt8] {
+        var w = ByteWriter(capacity: 48)
+        w.writeByte(recordFormat)
+        w.writeByte(UInt8(Catalog.knownTypes.firstIndex(of: entry.type) ?? 255))
+        w.writeByte(entry.detail)
+        w.writeString(entry.customer)
+        w.writeOptionalString(entry.ticket)
+        return w.bytes
+    }
+
+    /// The rep, event time and position of a timeline key.
+    static func decodeTimelineKey(_ key: UnsafeRawBufferPointer) -> (rep: String, time: Timestamp, position: UInt64)? {
+        guard key.count >= 18 else { return nil }
+        let repCount = Int(key[0]) << 8 | Int(key[1])
+        guard key.count == 2 + repCount + 16 else { return nil }
+        let rep = String(decoding: UnsafeRawBufferPointer(rebasing: key[2..<2 + repCount]), as: UTF8.self)
+        var k = ByteReader(UnsafeRawBufferPointer(rebasing: key[(2 + repCount)...]))
+        guard let timeBits = k.readUInt64(), let position = k.readUInt64() else { return nil }
+        return (rep, Timestamp(microsecondsSinceEpoch: Int64(bitPattern: timeBits ^ (1 << 63))), position)
+    }
+
+    static func decodeTimeline(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> RepTimelineEntry? {
+        guard let (rep, time, position) = decodeTimelineKey(key) else { return nil }
+        var r = ByteReader(value)
+        guard r.readByte() == recordFormat, let code = r.readByte(), Int(code) < Catalog.knownTypes.count,
+            let detail = r.readByte(), let customer = r.readString(), let ticket = r.readOptionalString(), r.isAtEnd
+        else { return nil }
+        return RepTimelineEntry(
+            rep: rep, occurredAt: time, position: position, type: Catalog.knownTypes[Int(code)], customer: customer,
+            ticket: ticket, detail: detail)
+    }
+}
+
+extension CustomerLoyalty {
+    /// A record being decoded: the sums are filled in by the codec.
+    init(customer: String, asOf: Timestamp, lastPosition: UInt64) {
+        self.customer = customer
+        self.asOf = asOf
+        self.lastPosition = lastPosition
+        score = 0
+        tier = ""
+    }
+}

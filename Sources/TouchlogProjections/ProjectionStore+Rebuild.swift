@@ -1,0 +1,237 @@
+import CloudEvents
+import LMDB
+import TouchlogStore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension ProjectionStore {
+    /// How far a rebuild has come.
+    public struct RebuildProgress: Sendable, Equatable {
+        /// Positions folded by this run (not counting what a resumed run found done).
+        public var folded: UInt64
+        /// The position the new generation has reached, and the head it is heading for.
+        public var position: UInt64
+        public var head: UInt64
+    }
+
+    /// What a rebuild did.
+    public struct RebuildSummary: Sendable, Equatable {
+        /// The new, now active generation.
+        public var generation: ProjectionGeneration
+        /// The generation it replaced, if any.
+        public var replaced: UInt64?
+        /// Positions folded by this run.
+        public var folded: UInt64
+        /// Where this run started: 0, or the position a half-built generation had reached.
+        public var resumedFrom: UInt64
+    }
+
+    /// Builds a new generation under `rules` beside the active one, then makes it active in one write
+    /// transaction, and drops the old generation's data.
+    ///
+    /// Readers and catch-ups keep using the active generation until the switch. The new generation
+    /// is written in transactions of `chunkSize` events, each recording how far it got: when a
+    /// rebuild stops half-way (killed, or `progress` throws), the old generation stays active, and
+    /// the next rebuild with the same rules resumes where it stopped (other rules start afresh).
+    /// - Throws: `ProjectionError.rebuildInProgress` when another live process is building,
+    ///   `StoreError.storage`, or what `progress` throws.
+    public func rebuild(
+        rules: Rules, chunkSize: Int = defaultRebuildChunkSize, progress: ((RebuildProgress) throws -> Void)? = nil
+    ) throws -> RebuildSummary {
+        let pid = getpid()
+        var session: Session?
+        let (start, replaced) = try write(&session) { txn, _ -> (ProjectionGeneration, UInt64?) in
+            let active = try activeGeneration(txn)
+            let slot = active.map { 1 - $0.slot } ?? 0
+            let existing = try generation(txn, slot: slot)
+            if let existing, existing.state == .building, existing.builder != pid, processIsAlive(existing.builder) {
+                throw ProjectionError.rebuildInProgress(pid: existing.builder)
+            }
+            if var existing, existing.state == .building, existing.rulesHash == rules.hash,
+                existing.number > (active?.number ?? 0)
+            {
+                existing.builder = pid
+                try put(existing, txn)
+                return (existing, active?.number)
+            }
+            for database in slots[slot].all { try txn.removeAll(in: database) }
+            let generation = ProjectionGeneration(
+                slot: slot, number: max(active?.number ?? 0, existing?.number ?? 0) + 1, state: .building, position: 0,
+                rulesVersion: rules.version, rulesHash: rules.hash, builder: pid)
+            try txn.put(Array(rules.canonicalText.utf8), forKey: Self.rulesKey(slot), in: meta)
+            try put(generation, txn)
+            return (generation, active?.number)
+        }
+        var folded: UInt64 = 0
+        var finished: ProjectionGeneration
+        while true {
+            let (advanced, done, reached, head) = try write(&session) {
+                txn, session -> (UInt64, Bool, ProjectionGeneration, UInt64) in
+                guard var building = try generation(txn, slot: start.slot), building.number == start.number,
+                    building.state == .building, building.builder == pid
+                else { throw ProjectionError.rebuildSuperseded(generation: start.number) }
+                if session?.continues(building) != true {
+                    session = Session(
+                        fold: ProjectionFold(rules: rules), slot: building.slot, generation: building.number,
+                        position: building.position, holdsSlot: building.position == 0)
+                }
+                let head = try headPosition(txn)
+                let advanced = try advance(txn, &building, &session!, head: head, limit: chunkSize)
+                let done = building.position >= head
+                if done {
+                    // The switch: one transaction retires the old generation and activates the new.
+                    if var old = try activeGeneration(txn) {
+                        old.state = .retired
+                        try put(old, txn)
+                    }
+                    building.state = .active
+                    building.builder = 0
+                    try txn.put([UInt8(building.slot)], forKey: Self.activeKey, in: meta)
+                }
+                try put(building, txn)
+                return (advanced, done, building, head)
+            }
+            folded += advanced
+            if done {
+                finished = reached
+                break
+            }
+            try progress?(RebuildProgress(folded: folded, position: reached.position, head: head))
+        }
+        session = nil
+        try dropRetired()
+        return RebuildSummary(generation: finished, replaced: replaced, folded: folded, resumedFrom: start.position)
+    }
+
+    /// Empties the databases of a retired generation (`mdb_drop` on each; none is duplicate-sorted).
+    func dropRetired() throws {
+        var none: Session?
+        try write(&none) { txn, _ in
+            for slot in slots.indices {
+                guard var old = try generation(txn, slot: slot), old.state == .retired else { continue }
+                for database in slots[slot].all { try txn.removeAll(in: database) }
+                old.position = 0
+                try put(old, txn)
+            }
+        }
+    }
+
+    // MARK: Dry run
+
+    /// A customer whose tier the new rules change.
+    public struct TierChange: Sendable, Equatable {
+        public var customer: String
+        public var from: String
+        public var to: String
+        public var oldScore: Double
+        public var newScore: Double
+        public var scoreDelta: Double { newScore - oldScore }
+    }
+
+    /// A ticket whose SLA flags the new rules change.
+    public struct SLAChange: Sendable, Equatable {
+        public var ticket: String
+        public var customer: String
+        public var firstReplyBreached: (from: Bool, to: Bool)
+        public var resolutionBreached: (from: Bool, to: Bool)
+
+        public static func == (a: SLAChange, b: SLAChange) -> Bool {
+            a.ticket == b.ticket && a.customer == b.customer && a.firstReplyBreached == b.firstReplyBreached
+                && a.resolutionBreached == b.resolutionBreached
+        }
+    }
+
+    /// What new rules would change, against the active generation.
+    public struct DryRunReport: Sendable, Equatable {
+        /// The active generation compared against (nil when there was none: everything is new).
+        public var current: ProjectionGeneration?
+        /// The position both reflect.
+        public var position: UInt64
+        /// Customers whose tier moved, biggest score movers first (then by id).
+        public var tierChanges: [TierChange]
+        /// Tickets whose SLA flags changed, by ticket id.
+        public var slaChanges: [SLAChange]
+        public var customers: Int
+        public var tickets: Int
+    }
+
+    /// Folds the log under `rules` in memory up to the active generation's position and reports what
+    /// differs from it, writing nothing but the catch-up of the active generation.
+    public func dryRun(rules: Rules, progress: ((RebuildProgress) throws -> Void)? = nil) throws -> DryRunReport {
+        try catchUp()
+        for _ in 0..<5 {
+            guard let current = try activeGeneration() else { break }
+            var fold = ProjectionFold(rules: rules, keepsTimeline: false)
+            var folded: UInt64 = 0
+            try log.forEachEvent(from: 1) { stored in
+                guard stored.position <= current.position else { return false }
+                fold.apply(stored)
+                folded += 1
+                if folded % 65_536 == 0 {
+                    try progress?(RebuildProgress(folded: folded, position: stored.position, head: current.position))
+                }
+                return true
+            }
+            let report = try storage("comparing the projections") {
+                try environment.withReadTransaction { txn -> DryRunReport? in
+                    guard let now = try activeGeneration(txn), now.number == current.number, now.position == current.position
+                    else { return nil }
+                    let slot = slots[now.slot]
+                    var tierChanges: [TierChange] = []
+                    var slaChanges: [SLAChange] = []
+                    var customers = 0
+                    var tickets = 0
+                    try txn.withCursor(on: slot.customers) { cursor in
+                        try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                            let id = String(decoding: key, as: UTF8.self)
+                            guard let old = ProjectionCodec.decodeCustomer(id: id, value) else {
+                                throw ProjectionError.corruptRecord(database: "customers", key: id)
+                            }
+                            customers += 1
+                            if let new = fold.customers[id], new.tier != old.tier {
+                                tierChanges.append(
+                                    TierChange(customer: id, from: old.tier, to: new.tier, oldScore: old.score, newScore: new.score))
+                            }
+                            return true
+                        }
+                    }
+                    try txn.withCursor(on: slot.tickets) { cursor in
+                        try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                            let id = String(decoding: key, as: UTF8.self)
+                            guard let old = ProjectionCodec.decodeTicket(id: id, value) else {
+                                throw ProjectionError.corruptRecord(database: "tickets", key: id)
+                            }
+                            tickets += 1
+                            if let new = fold.tickets[id],
+                                new.firstReplyBreached != old.firstReplyBreached || new.resolutionBreached != old.resolutionBreached
+                            {
+                                slaChanges.append(
+                                    SLAChange(
+                                        ticket: id, customer: old.customer,
+                                        firstReplyBreached: (old.firstReplyBreached, new.firstReplyBreached),
+                                        resolutionBreached: (old.resolutionBreached, new.resolutionBreached)))
+                            }
+                            return true
+                        }
+                    }
+                    tierChanges.sort {
+                        let a = abs($0.scoreDelta)
+                        let b = abs($1.scoreDelta)
+                        return a != b ? a > b : utf8Less($0.customer, $1.customer)
+                    }
+                    return DryRunReport(
+                        current: now, position: now.position, tierChanges: tierChanges, slaChanges: slaChanges,
+                        customers: customers, tickets: tickets)
+                }
+            }
+            if let report { return report }
+            // The active generation moved on (events were appended, or a rebuild switched): again.
+            try catchUp()
+        }
+        return DryRunReport(current: nil, position: 0, tierChanges: [], slaChanges: [], customers: 0, tickets: 0)
+    }
+}

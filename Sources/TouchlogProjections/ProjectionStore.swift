@@ -1,0 +1,317 @@
+import CloudEvents
+import LMDB
+import TouchlogStore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The projections of a store, kept in named databases of the log's own LMDB environment
+/// (docs/STORAGE.md, "Projections").
+///
+/// Two slots of databases hold up to two generations: the active one, which readers use and
+/// `catchUp()` keeps current, and at times one being built by `rebuild`. Each generation records
+/// the log position it reflects; a catch-up folds the events after it and moves the position in
+/// the same write transaction as the state, so an event is never skipped nor applied twice.
+public final class ProjectionStore: Sendable {
+    public let log: EventLog
+    let environment: Environment
+    let meta: Database
+    let slots: [Slot]
+
+    /// The databases of one slot.
+    struct Slot: Sendable {
+        let tickets: Database
+        let customers: Database
+        let timeline: Database
+        var all: [Database] { [tickets, customers, timeline] }
+    }
+
+    /// Events folded per write transaction of a catch-up.
+    public static let defaultChunkSize = 100_000
+    /// Events folded per write transaction of a rebuild: larger, so that records touched again and
+    /// again are written fewer times (a stopped rebuild resumes from the last of these).
+    public static let defaultRebuildChunkSize = 250_000
+
+    /// Opens (creating when missing) the projection databases of `log`'s environment, in one write transaction.
+    /// - Throws: `StoreError.storage`.
+    public init(log: EventLog) throws {
+        self.log = log
+        self.environment = log.environment
+        (meta, slots) = try storage("opening the projection databases") {
+            try log.environment.withWriteTransaction(growingMap: true) { txn in
+                let meta = try txn.createDatabase(named: "projection.meta")
+                let slots = try ProjectionGeneration.slotNames.map { name in
+                    Slot(
+                        tickets: try txn.createDatabase(named: "projection.\(name).tickets"),
+                        customers: try txn.createDatabase(named: "projection.\(name).customers"),
+                        timeline: try txn.createDatabase(named: "projection.\(name).timeline"))
+                }
+                return (meta, slots)
+            }
+        }
+    }
+
+    // MARK: Meta
+
+    static let activeKey = "active"
+    static func generationKey(_ slot: Int) -> String { "generation.\(ProjectionGeneration.slotNames[slot])" }
+    static func rulesKey(_ slot: Int) -> String { "rules.\(ProjectionGeneration.slotNames[slot])" }
+
+    func activeGeneration(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> ProjectionGeneration? {
+        guard let slot = try txn.withUnsafeValue(forKey: Self.activeKey, in: meta, { $0.count == 1 ? Int($0[0]) : nil }) else {
+            return nil
+        }
+        guard let slot, slot < slots.count, let generation = try generation(txn, slot: slot) else {
+            throw ProjectionError.corruptRecord(database: "projection.meta", key: Self.activeKey)
+        }
+        return generation
+    }
+
+    func generation(_ txn: borrowing some ReadableTransaction & ~Copyable, slot: Int) throws -> ProjectionGeneration? {
+        let key = Self.generationKey(slot)
+        guard let found = try txn.withUnsafeValue(forKey: key, in: meta, { ProjectionGeneration(slot: slot, decoding: $0) })
+        else { return nil }
+        guard let found else { throw ProjectionError.corruptRecord(database: "projection.meta", key: key) }
+        return found
+    }
+
+    func put(_ generation: ProjectionGeneration, _ txn: borrowing WriteTransaction) throws {
+        try txn.put(generation.encoded(), forKey: Self.generationKey(generation.slot), in: meta)
+    }
+
+    /// The rules stored with a generation, checked against its hash.
+    func rules(of generation: ProjectionGeneration, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> Rules {
+        guard let bytes = try txn.value(forKey: Self.rulesKey(generation.slot), in: meta) else {
+            throw ProjectionError.corruptRules(generation: generation.number, reason: "they are missing")
+        }
+        let rules: Rules
+        do { rules = try Rules(toml: String(decoding: bytes, as: UTF8.self)) } catch {
+            throw ProjectionError.corruptRules(generation: generation.number, reason: error.description)
+        }
+        guard rules.hash == generation.rulesHash else {
+            throw ProjectionError.corruptRules(generation: generation.number, reason: "their hash does not match")
+        }
+        return rules
+    }
+
+    func headPosition(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> UInt64 {
+        try txn.withCursor(on: log.eventsDatabase) { cursor -> UInt64 in
+            guard try cursor.last() else { return 0 }
+            guard let position = try cursor.withUnsafeCurrent({ key, _ in BigEndianKey(bytes: key)?.value }) ?? nil else {
+                throw StoreError.corruptRecord(position: 0)
+            }
+            return position
+        }
+    }
+
+    /// The active generation, or nil before the first catch-up.
+    public func activeGeneration() throws -> ProjectionGeneration? {
+        try storage("reading the projection generation") {
+            try environment.withReadTransaction { txn in try activeGeneration(txn) }
+        }
+    }
+
+    /// The rules of the active generation, or nil before the first catch-up.
+    public func activeRules() throws -> Rules? {
+        try storage("reading the projection rules") {
+            try environment.withReadTransaction { txn in
+                guard let active = try activeGeneration(txn) else { return nil }
+                return try rules(of: active, txn)
+            }
+        }
+    }
+
+    // MARK: Folding into a slot
+
+    /// The fold of one catch-up or rebuild, kept in memory between its write transactions; valid only
+    /// while the generation's stored position is the one it reached.
+    struct Session {
+        var fold: ProjectionFold
+        var slot: Int
+        var generation: UInt64
+        var position: UInt64
+        /// Whether the fold holds every record of the slot (it started from an empty slot), so
+        /// nothing needs loading.
+        var holdsSlot: Bool
+
+        func continues(_ generation: ProjectionGeneration) -> Bool {
+            slot == generation.slot && self.generation == generation.number && position == generation.position
+        }
+    }
+
+    /// Runs `body` in a write transaction; forgets the session when the transaction does not commit
+    /// (or runs again after growing the map), so memory never holds state the store does not.
+    func write<R>(_ session: inout Session?, _ body: (borrowing WriteTransaction, inout Session?) throws -> R) throws -> R {
+        var attempt = 0
+        do {
+            return try storage("updating the projections") {
+                try environment.withWriteTransaction(growingMap: true) { txn in
+                    attempt += 1
+                    if attempt > 1 { session = nil }
+                    return try body(txn, &session)
+                }
+            }
+        } catch {
+            session = nil
+            throw error
+        }
+    }
+
+    /// Folds the events after `generation.position` (at most `limit`) into its slot and advances the
+    /// position; the caller writes the generation record in the same transaction. Returns how many
+    /// positions it advanced.
+    func advance(
+        _ txn: borrowing WriteTransaction, _ generation: inout ProjectionGeneration, _ session: inout Session,
+        head: UInt64, limit: Int
+    ) throws -> UInt64 {
+        guard generation.position < head else { return 0 }
+        let last = min(head, generation.position + UInt64(max(1, limit)))
+        let slot = slots[generation.slot]
+        let first = generation.position + 1
+        try txn.withCursor(on: log.eventsDatabase) { cursor in
+            try cursor.unsafeForEach(from: BigEndianKey(first)) { key, value in
+                guard let position = BigEndianKey(bytes: key)?.value else { throw StoreError.corruptRecord(position: first) }
+                if position > last { return false }
+                let event: FoldEvent
+                switch FoldEvent.decode(record: value, position: position) {
+                case .event(let decoded): event = decoded
+                case .ignored: return position < last
+                case .unsure:
+                    guard let decoded = FoldEvent(try StoredEvent(record: value, position: position)) else { return position < last }
+                    event = decoded
+                }
+                if !session.holdsSlot {
+                    // Load the records this event touches that the fold does not hold yet.
+                    if let id = event.ticketID, event.kind.isTicketEvent, session.fold.tickets[id] == nil,
+                        let ticket = try loadTicket(id, slot: slot, txn)
+                    {
+                        session.fold.load(ticket: ticket)
+                    }
+                    for customer in [event.customer, event.ticketID.flatMap { session.fold.tickets[$0]?.customer }] {
+                        if let customer, session.fold.customers[customer] == nil,
+                            let loyalty = try loadCustomer(customer, slot: slot, txn)
+                        {
+                            session.fold.load(customer: loyalty)
+                        }
+                    }
+                }
+                session.fold.apply(event)
+                return position < last
+            }
+        }
+        // Write what changed, in key order.
+        let changes = session.fold.takeChanges()
+        for id in changes.tickets {
+            try txn.put(ProjectionCodec.encode(session.fold.tickets[id]!), forKey: id, in: slot.tickets)
+        }
+        for customer in changes.customers {
+            try txn.put(ProjectionCodec.encode(session.fold.customers[customer]!), forKey: customer, in: slot.customers)
+        }
+        var entries = session.fold.takeTimeline().map {
+            (ProjectionCodec.timelineKey(rep: $0.rep, time: $0.occurredAt, position: $0.position), ProjectionCodec.encode($0))
+        }
+        entries.sort { bytesLess($0.0, $1.0) }
+        for (key, value) in entries { try txn.put(value, forKey: key, in: slot.timeline) }
+        let advanced = last - generation.position
+        generation.position = last
+        session.position = last
+        return advanced
+    }
+
+    func loadTicket(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> TicketState? {
+        guard let found = try txn.withUnsafeValue(forKey: id, in: slot.tickets, { ProjectionCodec.decodeTicket(id: id, $0) })
+        else { return nil }
+        guard let found else { throw ProjectionError.corruptRecord(database: "tickets", key: id) }
+        return found
+    }
+
+    func loadCustomer(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> CustomerLoyalty? {
+        guard let found = try txn.withUnsafeValue(forKey: id, in: slot.customers, { ProjectionCodec.decodeCustomer(id: id, $0) })
+        else { return nil }
+        guard let found else { throw ProjectionError.corruptRecord(database: "customers", key: id) }
+        return found
+    }
+
+    // MARK: Catch-up
+
+    /// What a catch-up did.
+    public struct CatchUpSummary: Sendable, Equatable {
+        /// Log positions folded (events of unknown types count too: they are passed over).
+        public var positions: UInt64
+        /// The position the active generation reflects now.
+        public var position: UInt64
+        public var generation: UInt64
+    }
+
+    /// Brings the active generation up to the head of the log, in write transactions of `chunkSize`
+    /// events; the first call creates generation 1 with the built-in rules.
+    ///
+    /// Each transaction reads the generation's position, folds the events after it and writes the
+    /// state with the new position: a crash between transactions loses nothing and repeats nothing.
+    /// `progress` is called after each transaction with the positions folded so far.
+    /// - Throws: `StoreError.storage`, `ProjectionError`, or what `progress` throws.
+    @discardableResult
+    public func catchUp(chunkSize: Int = defaultChunkSize, progress: ((UInt64) throws -> Void)? = nil) throws -> CatchUpSummary {
+        var session: Session?
+        var total: UInt64 = 0
+        while true {
+            let (advanced, done, generation) = try write(&session) { txn, session -> (UInt64, Bool, ProjectionGeneration) in
+                var active: ProjectionGeneration
+                if let found = try activeGeneration(txn) {
+                    active = found
+                } else {
+                    active = try initialize(txn)
+                }
+                if session?.continues(active) != true {
+                    session = Session(
+                        fold: ProjectionFold(rules: try rules(of: active, txn)), slot: active.slot, generation: active.number,
+                        position: active.position, holdsSlot: active.position == 0)
+                }
+                let head = try headPosition(txn)
+                let advanced = try advance(txn, &active, &session!, head: head, limit: chunkSize)
+                if advanced > 0 { try put(active, txn) }
+                return (advanced, active.position >= head, active)
+            }
+            total += advanced
+            if done { return CatchUpSummary(positions: total, position: generation.position, generation: generation.number) }
+            try progress?(total)
+        }
+    }
+
+    /// Creates generation 1 in slot a with the built-in rules, active at position 0.
+    private func initialize(_ txn: borrowing WriteTransaction) throws -> ProjectionGeneration {
+        let rules = Rules.default
+        let generation = ProjectionGeneration(
+            slot: 0, number: 1, state: .active, position: 0, rulesVersion: rules.version, rulesHash: rules.hash, builder: 0)
+        for database in slots[0].all { try txn.removeAll(in: database) }
+        try txn.put(Array(rules.canonicalText.utf8), forKey: Self.rulesKey(0), in: meta)
+        try put(generation, txn)
+        try txn.put([0], forKey: Self.activeKey, in: meta)
+        return generation
+    }
+}
+
+/// Runs `body`, turning an `LMDBError` into `StoreError.storage` that names `operation`.
+func storage<R>(_ operation: String, _ body: () throws -> R) throws -> R {
+    do {
+        return try body()
+    } catch let error as LMDBError {
+        throw StoreError.storage(operation: operation, code: error)
+    }
+}
+
+/// Byte order of two keys (LMDB's default order), by `memcmp`.
+func bytesLess(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    let common = min(a.count, b.count)
+    let order = a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, common) } }
+    return order != 0 ? order < 0 : a.count < b.count
+}
+
+/// Whether the process `pid` exists (`kill(pid, 0)`).
+func processIsAlive(_ pid: Int32) -> Bool {
+    guard pid > 0 else { return false }
+    return kill(pid, 0) == 0 || errno == EPERM
+}

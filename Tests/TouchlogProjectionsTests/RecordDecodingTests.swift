@@ -1,0 +1,51 @@
+import CloudEvents
+import LMDB
+import Testing
+import TouchlogStore
+
+@testable import TouchlogProjections
+
+@Suite struct RecordDecodingTests {
+    let store: TemporaryStore
+    init() throws { store = try TemporaryStore() }
+
+    /// The lean decoder of `catchUp` and `rebuild` and the validating path of `verify` read every
+    /// generated event alike.
+    @Test func theLeanDecoderAgreesWithTheValidatingPath() throws {
+        let (log, _) = try store.open()
+        var touchpoints = try generated(4_000, customers: 200)
+        var script = Script()
+        try script.add("custom.unknown", at: at())
+        try script.add("ticket.opened", at: at(), ticket: "t\\u00e9", data: #"{"priority":"high","summary":"a \"quoted\" one"}"#)
+        try script.add("ticket.replied", at: at(), ticket: "t1", rep: "r1", data: #"{"public":false,"author":"rep"}"#)
+        try script.add("feedback.nps", at: at(), data: #"{"score":0}"#)
+        try script.add("ticket.escalated", at: at(), ticket: "t1", data: #"{"level":2,"extra":{"x":[1]}}"#)
+        try script.add("order.refunded", at: at(), data: #"{"order":"o","amount":0.5,"currency":"EUR"}"#)
+        touchpoints += script.touchpoints
+        _ = try log.append(touchpoints)
+        var counts = (event: 0, ignored: 0, unsure: 0)
+        try log.environment.withReadTransaction { txn in
+            try txn.withCursor(on: log.eventsDatabase) { cursor in
+                try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                    let position = BigEndianKey(bytes: key)!.value
+                    let full = FoldEvent(try StoredEvent(record: value, position: position))
+                    switch FoldEvent.decode(record: value, position: position) {
+                    case .event(let lean):
+                        counts.event += 1
+                        #expect(lean == full, "position \(position)")
+                    case .ignored:
+                        counts.ignored += 1
+                        #expect(full == nil)
+                    case .unsure:
+                        counts.unsure += 1
+                    }
+                    return true
+                }
+            }
+        }
+        #expect(counts.ignored == 1)
+        // Only the nested value goes the validating way (a summary with escapes does not need it).
+        #expect(counts.unsure == 1)
+        #expect(counts.event == touchpoints.count - 2)
+    }
+}

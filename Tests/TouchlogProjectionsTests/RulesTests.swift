@@ -1,0 +1,113 @@
+import Testing
+
+@testable import TouchlogProjections
+
+@Suite struct RulesTests {
+    @Test func theDefaultRulesParseAndTheCanonicalTextRoundTrips() throws {
+        let rules = Rules.default
+        #expect(rules.version == "1")
+        #expect(rules.halfLifeDays == 90)
+        #expect(rules.target(for: .urgent) == Rules.SLATarget(firstReplyMinutes: 60, resolutionMinutes: 480))
+        #expect(rules.target(for: .low) == Rules.SLATarget(firstReplyMinutes: 1440, resolutionMinutes: 10080))
+        #expect(rules.loyalty.npsWeight == 1.5)
+        let reparsed = try Rules(toml: rules.canonicalText)
+        #expect(reparsed == rules)
+        #expect(reparsed.canonicalText == rules.canonicalText)
+        #expect(rules.hashHex.count == 64)
+    }
+
+    @Test func commentsAndOrderDoNotChangeTheHashValuesDo() throws {
+        let shuffled = Rules.default.canonicalText.split(separator: "\n\n").reversed().joined(separator: "\n\n# a comment\n\n")
+        // Top-level keys must come before the first table: move them back to the top.
+        let lines = shuffled.split(separator: "\n").map(String.init)
+        let top = lines.filter { $0.hasPrefix("version") || $0.hasPrefix("half_life_days") }
+        let rest = lines.filter { !($0.hasPrefix("version") || $0.hasPrefix("half_life_days")) }
+        let reordered = try Rules(toml: (top + rest).joined(separator: "\n"))
+        #expect(reordered.hash == Rules.default.hash)
+        #expect(try rules(["loyalty.value.refund_penalty": "3.5"]).hash != Rules.default.hash)
+        // An integer where a float is expected is the same value.
+        #expect(try rules(["loyalty.value.refund_penalty": "3"]).hash == Rules.default.hash)
+    }
+
+    @Test(arguments: [
+        ("half_life_days", "0", "line 13: 'half_life_days' must be greater than 0"),
+        ("sla.high.first_reply_minutes", "1.5", "line 26: 'sla.high.first_reply_minutes' must be a whole number of minutes"),
+        ("loyalty.service.floor", "5", "'loyalty.service.floor' must be 0 or less"),
+        ("version", "true", "line 9: 'version' must be a non-empty string or an integer"),
+        ("loyalty.value.refund_penalty", "-1", "'loyalty.value.refund_penalty' must be at least 0.0"),
+    ])
+    func badValuesAreRejectedWithTheirLine(key: String, value: String, message: String) {
+        #expect {
+            _ = try rules([key: value])
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    @Test func unknownAndMissingKeysAreErrors() throws {
+        let typo = Rules.default.canonicalText.replacingOccurrences(of: "refund_penalty", with: "refund_penalti")
+        #expect(throws: RulesError(line: nil, message: "'loyalty.value.refund_penalty' is missing")) {
+            try Rules(toml: typo)
+        }
+        let extra = Rules.default.canonicalText + "[extra]\ncolour = \"blue\"\n"
+        let lines = Rules.default.canonicalText.split(separator: "\n", omittingEmptySubsequences: false).count
+        #expect(throws: RulesError(line: lines + 1, message: "'extra.colour' is not a rule (see 'touchlog rules show' for every key)")) {
+            try Rules(toml: extra)
+        }
+        let noZeroTier = Rules.default.canonicalText.replacingOccurrences(of: "at_risk = 0.0", with: "at_risk = 1.0")
+        #expect(throws: RulesError.self) { try Rules(toml: noZeroTier) }
+    }
+
+    @Test func theTOMLSubsetReadsWhatItPromises() throws {
+        let document = try TOMLDocument(
+            parsing: """
+                # comment
+                title = "a \\"quoted\\" \\u00e9 string" # trailing comment
+                literal = 'C:\\path'
+                [server.limits]
+                max = 1_000
+                ratio = -2.5e3
+                small = 6.02E+23
+                on = true
+                "quoted key".part = 1
+                list = [1, 2,
+                  3, # a comment inside
+                ]
+                """)
+        let values = Dictionary(uniqueKeysWithValues: document.entries.map { ($0.path.joined(separator: "."), $0.value) })
+        #expect(values["title"] == .string("a \"quoted\" é string"))
+        #expect(values["literal"] == .string("C:\\path"))
+        #expect(values["server.limits.max"] == .integer(1000))
+        #expect(values["server.limits.ratio"] == .float(-2500))
+        #expect(values["server.limits.small"] == .float(6.02e23))
+        #expect(values["server.limits.on"] == .boolean(true))
+        #expect(values["server.limits.quoted key.part"] == .integer(1))
+        #expect(values["server.limits.list"] == .array([.integer(1), .integer(2), .integer(3)]))
+        #expect(document.entries.first?.line == 2)
+        #expect(document.entries.last?.line == 10)
+    }
+
+    @Test(arguments: [
+        ("a = 1\na = 2", "line 2: 'a' is defined twice"),
+        ("a = ", "line 1: expected a value after '='"),
+        ("a 1", "line 1: expected '=' after the key 'a'"),
+        ("\n\nwhen = 2024-05-01", "line 3: dates and times are not in the TOML subset"),
+        ("[[items]]", "line 1: arrays of tables"),
+        ("a = {b = 1}", "line 1: inline tables"),
+        ("a = \"open", "line 1: unterminated string"),
+        ("a = 0x10", "line 1: hexadecimal"),
+        ("a = 01", "line 1: '01': leading zeros"),
+        ("a = 1 2", "line 1: unexpected '2' after the value"),
+        ("a = [[1]]", "line 1: nested arrays"),
+        ("a = 1\n[a]", "line 2: 'a' is a value, not a table"),
+        ("a = inf", "line 1: inf and nan"),
+        ("a = 1__0", "line 1: '1__0' is not a value"),
+    ])
+    func theSubsetRejectsWhatItDoesNotReadWithTheLine(text: String, message: String) {
+        #expect {
+            _ = try TOMLDocument(parsing: text)
+        } throws: { error in
+            "\(error)".hasPrefix(message)
+        }
+    }
+}
