@@ -1,4 +1,5 @@
 import ArgumentParser
+import CloudEvents
 import Foundation
 import TouchlogImport
 import TouchlogStore
@@ -58,7 +59,13 @@ struct ServiceNowImportCommand: ParsableCommand {
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-        guard !source.isEmpty else { throw ValidationError("--source must not be empty") }
+        // The source must pass CloudEvents' own check of a URI-reference: parse a minimal event that has it.
+        var probe = Array(#"{"specversion":"1.0","id":"x","type":"t","source":"#.utf8)
+        JSONValue.string(source).write(into: &probe)
+        probe.append(UInt8(ascii: "}"))
+        do { _ = try CloudEvent(json: probe) } catch {
+            throw ValidationError("--source must be a non-empty URI-reference: \(error.message)")
+        }
     }
 
     /// What `--json` prints.

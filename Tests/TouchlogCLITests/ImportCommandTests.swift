@@ -90,6 +90,17 @@ private func row(
         #expect(wrong.error.contains("other.csv:1: this is not a ServiceNow incident export"))
     }
 
+    @Test func theSourceMustBeAURIReference() {
+        let result = workspace.run("import", "servicenow", slice, "--source", "not a uri")
+        #expect(result.exitCode == 64)
+        #expect(result.error.contains("--source must be a non-empty URI-reference"))
+        let custom = workspace.run("import", "servicenow", slice, "--source", "urn:acme:servicenow", "--json")
+        #expect(custom.exitCode == 0)
+        #expect(
+            workspace.run("tail", "--json").outputLines.first?.contains(#""source":"urn:acme:servicenow""#)
+                == true)
+    }
+
     @Test func helpNamesTheCommandAndItsOptions() {
         let help = runTouchlog(["import", "servicenow", "--help"])
         #expect(help.exitCode == 0)
