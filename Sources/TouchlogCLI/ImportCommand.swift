@@ -1,4 +1,5 @@
 import ArgumentParser
+import CloudEvents
 import Foundation
 import TouchlogImport
 import TouchlogStore
@@ -32,10 +33,13 @@ struct ServiceNowImportCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: ArgumentHelp("The export: CSV, plain or gzip (.gz), or - for standard input.", valueName: "file"))
+    @Argument(
+        help: ArgumentHelp(
+            "The export: CSV, plain or gzip (.gz), or - for standard input.", valueName: "file"))
     var file: String
 
-    @Option(help: ArgumentHelp("Write unreadable rows here with their reasons, and go on.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("Write unreadable rows here with their reasons, and go on.", valueName: "path"))
     var rejects: String?
 
     @Option(help: ArgumentHelp("The 'source' of the imported events.", valueName: "uri-reference"))
@@ -47,12 +51,21 @@ struct ServiceNowImportCommand: ParsableCommand {
     @Flag(help: "Hold every row until the end, for exports whose incidents are not contiguous.")
     var groupInMemory = false
 
-    @Flag(help: "Afterwards, fold the imported tickets and compare them with the export's reopen_count and made_sla.")
+    @Flag(
+        help:
+            "Afterwards, fold the imported tickets and compare them with the export's reopen_count and made_sla."
+    )
     var verify = false
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-        guard !source.isEmpty else { throw ValidationError("--source must not be empty") }
+        // The source must pass CloudEvents' own check of a URI-reference: parse a minimal event that has it.
+        var probe = Array(#"{"specversion":"1.0","id":"x","type":"t","source":"#.utf8)
+        JSONValue.string(source).write(into: &probe)
+        probe.append(UInt8(ascii: "}"))
+        do { _ = try CloudEvent(json: probe) } catch {
+            throw ValidationError("--source must be a non-empty URI-reference: \(error.message)")
+        }
     }
 
     /// What `--json` prints.
@@ -74,7 +87,9 @@ struct ServiceNowImportCommand: ParsableCommand {
             importer.groupsInMemory = groupInMemory
             let rejectsFile = try rejects.map { try RejectsFile(path: $0, input: name) }
             if let rejectsFile {
-                importer.rejectHandler = { try rejectsFile.write(line: $0.line, reason: $0.reason, text: $0.text) }
+                importer.rejectHandler = {
+                    try rejectsFile.write(line: $0.line, reason: $0.reason, text: $0.text)
+                }
             }
             final class Collected { var facts: [IncidentFacts] = [] }
             let collected = Collected()
@@ -92,23 +107,27 @@ struct ServiceNowImportCommand: ParsableCommand {
                     text += " (committed before it: \(error.committed.appended) events appended, "
                     text += "\(error.committed.duplicates) duplicates)"
                 }
-                throw CommandFailure(text, exitCode: error.isReadFailure ? ExitStatus.ioError : ExitStatus.dataError)
+                throw CommandFailure(
+                    text, exitCode: error.isReadFailure ? ExitStatus.ioError : ExitStatus.dataError)
             }
             meter.finish(summary.rows)
             try rejectsFile?.close()
             let elapsed = Date().timeIntervalSince(started)
-            let report = verify ? try ServiceNowCheck(log: log, source: source).report(facts: collected.facts) : nil
+            let report =
+                verify ? try ServiceNowCheck(log: log, source: source).report(facts: collected.facts) : nil
             if output.json {
                 Console.current.line(
                     try jsonLine(
                         Output(
                             rows: summary.rows, incidents: summary.incidents, events: summary.events,
-                            appended: summary.appended, duplicates: summary.duplicates, rejected: summary.rejected,
+                            appended: summary.appended, duplicates: summary.duplicates,
+                            rejected: summary.rejected,
                             check: report)))
                 return
             }
             var text = "read \(summary.rows) rows, \(summary.incidents) incidents, \(summary.events) events: "
-            text += "appended \(summary.appended), duplicates \(summary.duplicates), rejected \(summary.rejected)"
+            text +=
+                "appended \(summary.appended), duplicates \(summary.duplicates), rejected \(summary.rejected)"
             if summary.appended == 0 && summary.duplicates > 0 && summary.rejected == 0 {
                 text += " (nothing new: every event was already in the log)"
             }
@@ -130,7 +149,8 @@ struct ServiceNowImportCommand: ParsableCommand {
             "check: \(report.tickets) tickets, \(report.customers) customers, \(report.reps) reps, \(report.events) events",
             "  lifecycle anomalies: \(report.anomalies) in \(report.anomalousTickets) tickets",
             "  reopens = reopen_count: \(report.reopenAgreements) of \(report.reopenAgreements + report.reopenExceptions.count)"
-                + (report.reopenExceptions.isEmpty ? "" : " (exceptions: \(report.reopenExceptions.prefix(10).joined(separator: ", ")))"),
+                + (report.reopenExceptions.isEmpty
+                    ? "" : " (exceptions: \(report.reopenExceptions.prefix(10).joined(separator: ", ")))"),
             "  made_sla agrees with the resolution time: \(report.slaAgreements) of \(report.slaTickets) "
                 + "(\(percent(report.slaAgreements, report.slaTickets)))",
         ]

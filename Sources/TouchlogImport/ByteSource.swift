@@ -1,9 +1,9 @@
 import CZlib
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A stream of bytes read in chunks, so that inputs of any size need only a bounded buffer.
@@ -64,7 +64,8 @@ public final class DecompressingFileReader: ByteSource {
         self.path = path
         let fd: Int32 = path == "-" ? dup(0) : open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw ByteSourceError("cannot open '\(path)': \(String(cString: strerror(errno)))", isDataError: false)
+            throw ByteSourceError(
+                "cannot open '\(path)': \(String(cString: strerror(errno)))", isDataError: false)
         }
         // "gzdopen ... will close the file descriptor fd when gzclose() is called" (zlib.h); on failure it
         // does not, so close it here.
@@ -91,10 +92,12 @@ public final class DecompressingFileReader: ByteSource {
         if count == 0 {
             // "Z_BUF_ERROR indicates that the input file ended in the middle of a gzip stream" (zlib.h).
             guard code == Z_BUF_ERROR else { return 0 }
-            throw ByteSourceError("'\(path)' ends in the middle of its gzip data (is it truncated?)", isDataError: true)
+            throw ByteSourceError(
+                "'\(path)' ends in the middle of its gzip data (is it truncated?)", isDataError: true)
         }
         if code == Z_ERRNO {
-            throw ByteSourceError("cannot read '\(path)': \(String(cString: strerror(errno)))", isDataError: false)
+            throw ByteSourceError(
+                "cannot read '\(path)': \(String(cString: strerror(errno)))", isDataError: false)
         }
         throw ByteSourceError("'\(path)' is not valid gzip data: \(message)", isDataError: true)
     }

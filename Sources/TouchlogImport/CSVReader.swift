@@ -50,7 +50,9 @@ public struct CSVRecord: Sendable, Equatable {
     /// The record written back as one line of RFC 4180 CSV (for rejects files).
     public var csvText: String {
         fields.map { field in
-            guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+            guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+                return field
+            }
             return "\"" + field.replacingAll("\"", with: "\"\"") + "\""
         }.joined(separator: ",")
     }
@@ -154,7 +156,10 @@ public struct CSVReader<Source: ByteSource> {
     /// - Throws: `CSVError` for a malformed record (recoverable: call `next()` again to go on) or an
     ///   unreadable input.
     public mutating func next() throws(CSVError) -> CSVRecord? {
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
+        let quote = UInt8(ascii: "\"")
+        let comma = UInt8(ascii: ",")
+        let lf: UInt8 = 0x0A
+        let cr: UInt8 = 0x0D
         record: while true {
             let startLine = line
             var storage: [UInt8] = []
@@ -176,7 +181,9 @@ public struct CSVReader<Source: ByteSource> {
                         throw fail("a quoted field is not closed before the end of the input", false)
                     }
                     if pendingCR {
-                        if state == .quoteInQuoted { throw fail("field \(ends.count + 1) has text after its closing quote") }
+                        if state == .quoteInQuoted {
+                            throw fail("field \(ends.count + 1) has text after its closing quote")
+                        }
                         storage.append(cr)
                     } else if isBlank {
                         return nil
@@ -186,7 +193,8 @@ public struct CSVReader<Source: ByteSource> {
                 }
                 if storage.count > maximumRecordBytes {
                     if byte == lf { line += 1 } else { try skipLine() }
-                    throw fail("the record is longer than \(maximumRecordBytes) bytes (is a quote not closed?)")
+                    throw fail(
+                        "the record is longer than \(maximumRecordBytes) bytes (is a quote not closed?)")
                 }
                 if pendingCR {
                     pendingCR = false

@@ -40,12 +40,16 @@ public struct IncidentMapper: Sendable {
         var effective = rows.map(\.modCount)
         if counts[0] == nil {
             let repeated = rows.indices.filter { counts[rows[$0].modCount, default: 0] > 1 }
-            if let first = repeated.min(by: { (rows[$0].updatedAt, rows[$0].line) < (rows[$1].updatedAt, rows[$1].line) }) {
+            if let first = repeated.min(by: {
+                (rows[$0].updatedAt, rows[$0].line) < (rows[$1].updatedAt, rows[$1].line)
+            }) {
                 effective[first] = 0
             }
         }
         let sorted = rows.indices.sorted {
-            (effective[$0], rows[$0].updatedAt, rows[$0].line) < (effective[$1], rows[$1].updatedAt, rows[$1].line)
+            (effective[$0], rows[$0].updatedAt, rows[$0].line) < (
+                effective[$1], rows[$1].updatedAt, rows[$1].line
+            )
         }
         var ordered: [OrderedRow] = []
         ordered.reserveCapacity(rows.count)
@@ -81,10 +85,17 @@ public struct IncidentMapper: Sendable {
         drafts.reserveCapacity(ordered.count * 2)
 
         var opened: [JSONMember] = [JSONMember(key: "priority", value: .string(first.priority.rawValue))]
-        if let openedAt = first.openedAt { opened.append(JSONMember(key: "openedat", value: .string(openedAt.rfc3339))) }
-        if let openedBy = first.openedBy { opened.append(JSONMember(key: "openedby", value: .string(openedBy))) }
-        if let category = first.category { opened.append(JSONMember(key: "category", value: .string(category))) }
-        drafts.append(Draft(type: "ticket.opened", kind: "opened", row: 0, channel: first.channel, data: opened))
+        if let openedAt = first.openedAt {
+            opened.append(JSONMember(key: "openedat", value: .string(openedAt.rfc3339)))
+        }
+        if let openedBy = first.openedBy {
+            opened.append(JSONMember(key: "openedby", value: .string(openedBy)))
+        }
+        if let category = first.category {
+            opened.append(JSONMember(key: "category", value: .string(category)))
+        }
+        drafts.append(
+            Draft(type: "ticket.opened", kind: "opened", row: 0, channel: first.channel, data: opened))
 
         // What the ticket is as of the row before; the first row is compared with a new, unassigned ticket.
         var state = IncidentState.new
@@ -110,7 +121,9 @@ public struct IncidentMapper: Sendable {
             var target: IncidentState?
             if case .unknown = row.state {
                 // No state: keep the ticket's, but keep the fact.
-                if row.stateText != stateText { drafts.append(changed("incident_state", row.stateText, row: index)) }
+                if row.stateText != stateText {
+                    drafts.append(changed("incident_state", row.stateText, row: index))
+                }
             } else if row.stateText != knownStateText {
                 // A change of state, including between states that map alike (Awaiting Vendor -> Awaiting
                 // Problem is on_hold -> on_hold, with a new reason).
@@ -200,12 +213,17 @@ public struct IncidentMapper: Sendable {
         for draft in drafts {
             let row = ordered[draft.row]
             var extensions = [CloudEventExtension(name: "ticketid", value: .string(row.row.number))]
-            if let channel = draft.channel { extensions.append(CloudEventExtension(name: "channel", value: .string(channel.rawValue))) }
-            if let rep = draft.repID { extensions.append(CloudEventExtension(name: "repid", value: .string(rep))) }
+            if let channel = draft.channel {
+                extensions.append(CloudEventExtension(name: "channel", value: .string(channel.rawValue)))
+            }
+            if let rep = draft.repID {
+                extensions.append(CloudEventExtension(name: "repid", value: .string(rep)))
+            }
             if let updater = row.row.updatedBy {
                 extensions.append(CloudEventExtension(name: "updatedby", value: .string(updater)))
             }
-            extensions.append(CloudEventExtension(name: "sysmodcount", value: .number(String(row.row.modCount))))
+            extensions.append(
+                CloudEventExtension(name: "sysmodcount", value: .number(String(row.row.modCount))))
             var data: CloudEventData?
             if let members = draft.data {
                 var bytes: [UInt8] = []
@@ -213,7 +231,8 @@ public struct IncidentMapper: Sendable {
                 data = .json(bytes)
             }
             let event = CloudEvent(
-                id: "\(row.row.number)/\(row.key)/\(draft.kind)", source: source, type: draft.type, subject: customer,
+                id: "\(row.row.number)/\(row.key)/\(draft.kind)", source: source, type: draft.type,
+                subject: customer,
                 time: row.row.updatedAt.rfc3339, datacontenttype: data == nil ? nil : "application/json",
                 extensions: extensions, data: data)
             do {

@@ -146,7 +146,9 @@ public struct IncidentColumns: Sendable {
             return value == "?" || value.isEmpty ? nil : value
         }
         func required(_ column: Int) throws(RowError) -> String {
-            guard let value = try optional(column) else { throw RowError("column '\(name(column))' is empty") }
+            guard let value = try optional(column) else {
+                throw RowError("column '\(name(column))' is empty")
+            }
             return value
         }
         func name(_ column: Int) -> String {
@@ -161,7 +163,8 @@ public struct IncidentColumns: Sendable {
         } else if let code = Int(stateText), code < 0 {
             state = .unknown(stateText)  // -100: a code with no state
         } else {
-            throw RowError("unknown incident_state '\(stateText)' (see docs/SERVICENOW.md for the states mapped)")
+            throw RowError(
+                "unknown incident_state '\(stateText)' (see docs/SERVICENOW.md for the states mapped)")
         }
         let modText = try required(modCount)
         guard let mods = Int(modText), mods >= 0 else {
@@ -173,11 +176,13 @@ public struct IncidentColumns: Sendable {
         }
         let contact = try required(contactType)
         guard let channel = ServiceNowMapping.channels[contact] else {
-            throw RowError("unknown contact_type '\(contact)' (see docs/SERVICENOW.md for the channels mapped)")
+            throw RowError(
+                "unknown contact_type '\(contact)' (see docs/SERVICENOW.md for the channels mapped)")
         }
         let priorityText = try required(priority)
         guard let priority = ServiceNowMapping.priorities[priorityText] else {
-            throw RowError("unknown priority '\(priorityText)' (see docs/SERVICENOW.md for the priorities mapped)")
+            throw RowError(
+                "unknown priority '\(priorityText)' (see docs/SERVICENOW.md for the priorities mapped)")
         }
         var openedAt: Timestamp?
         if let openedText = try optional(self.openedAt) {
@@ -207,7 +212,8 @@ public struct IncidentColumns: Sendable {
             updatedBy: try optional(updatedBy).map(ServiceNowMapping.identifier), updatedAt: updated,
             channel: channel, contactType: contact, priority: priority,
             assignee: try optional(assignee).map(ServiceNowMapping.identifier), openedAt: openedAt,
-            openedBy: try optional(openedBy).map(ServiceNowMapping.identifier), category: try optional(category),
+            openedBy: try optional(openedBy).map(ServiceNowMapping.identifier),
+            category: try optional(category),
             reopenCount: reopens, madeSLA: made,
             resolvedBy: try optional(resolvedBy).map(ServiceNowMapping.identifier),
             closedCode: try optional(closedCode))
@@ -249,7 +255,9 @@ public enum ServiceNowTime {
         // Fields: day, month, year, hour, minute, second; with the separator expected after each.
         var values = [0, 0, 0, 0, 0, 0]
         var digits = [0, 0, 0, 0, 0, 0]
-        let separators: [UInt8] = [UInt8(ascii: "/"), UInt8(ascii: "/"), UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: ":")]
+        let separators: [UInt8] = [
+            UInt8(ascii: "/"), UInt8(ascii: "/"), UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: ":"),
+        ]
         var field = 0
         for byte in text.utf8 {
             if byte &- 0x30 < 10 {
@@ -263,10 +271,12 @@ public enum ServiceNowTime {
             }
         }
         // d/m/yyyy H:MM, seconds optional.
-        guard field == 4 || (field == 5 && digits[5] == 2), (1...2).contains(digits[0]), (1...2).contains(digits[1]),
+        guard field == 4 || (field == 5 && digits[5] == 2), (1...2).contains(digits[0]),
+            (1...2).contains(digits[1]),
             digits[2] == 4, (1...2).contains(digits[3]), digits[4] == 2
         else { return nil }
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(values[2])-\(two(values[1]))-\(two(values[0]))T\(two(values[3])):\(two(values[4])):\(two(values[5]))Z"
+        return
+            "\(values[2])-\(two(values[1]))-\(two(values[0]))T\(two(values[3])):\(two(values[4])):\(two(values[5]))Z"
     }
 }

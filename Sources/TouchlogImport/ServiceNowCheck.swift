@@ -145,9 +145,12 @@ public struct ServiceNowCheck {
             func agreements(_ target: Int64) -> Int { list.count { ($0.minutes <= target) == $0.made } }
             let target =
                 targets[priority]
-                ?? ServiceNowCheck.candidateTargets.max { agreements($0) < agreements($1) || (agreements($0) == agreements($1) && $0 > $1) }!
+                ?? ServiceNowCheck.candidateTargets.max {
+                    agreements($0) < agreements($1) || (agreements($0) == agreements($1) && $0 > $1)
+                }!
             let fit = SLAFit(
-                priority: priority.rawValue, tickets: list.count, targetMinutes: target, agreements: agreements(target),
+                priority: priority.rawValue, tickets: list.count, targetMinutes: target,
+                agreements: agreements(target),
                 madeSLA: list.count { $0.made })
             report.sla.append(fit)
             report.slaAgreements += fit.agreements

@@ -97,7 +97,8 @@ public struct ServiceNowImporter {
 
         func reject(line: Int?, text: String, reason: String) throws {
             guard let rejectHandler else {
-                throw ImportError(file: name, line: line, reason: reason, committed: summary, isReadFailure: false)
+                throw ImportError(
+                    file: name, line: line, reason: reason, committed: summary, isReadFailure: false)
             }
             summary.rejected += 1
             try rejectHandler(RejectedRow(line: line ?? 0, text: text, reason: reason))
@@ -125,7 +126,9 @@ public struct ServiceNowImporter {
         let columns: IncidentColumns
         do {
             guard let header = try reader.next() else {
-                throw ImportError(file: name, line: nil, reason: "the input is empty", committed: summary, isReadFailure: false)
+                throw ImportError(
+                    file: name, line: nil, reason: "the input is empty", committed: summary,
+                    isReadFailure: false)
             }
             columns = try IncidentColumns(header: header)
         } catch let error as CSVError {
@@ -133,7 +136,8 @@ public struct ServiceNowImporter {
                 file: name, line: error.line, reason: error.message, committed: summary,
                 isReadFailure: error.readFailure.map { !$0.isDataError } ?? false)
         } catch let error as RowError {
-            throw ImportError(file: name, line: 1, reason: error.message, committed: summary, isReadFailure: false)
+            throw ImportError(
+                file: name, line: 1, reason: error.message, committed: summary, isReadFailure: false)
         }
 
         var current: [IncidentRow] = []
@@ -178,7 +182,8 @@ public struct ServiceNowImporter {
             if finished.contains(row.number) {
                 try reject(
                     line: row.line, text: record.csvText,
-                    reason: "incident \(row.number) has rows earlier in the file, with other incidents between: "
+                    reason:
+                        "incident \(row.number) has rows earlier in the file, with other incidents between: "
                         + "import the export with --group-in-memory")
                 continue
             }

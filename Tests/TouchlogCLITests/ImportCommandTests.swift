@@ -9,7 +9,9 @@ private let header =
     "number,incident_state,sys_mod_count,caller_id,sys_updated_by,sys_updated_at,contact_type,priority,assigned_to,"
     + "opened_at,opened_by,category,reopen_count,made_sla,resolved_by,closed_code"
 
-private func row(_ number: String, _ state: String, mods: Int, time: String, priority: String = "3 - Moderate") -> String {
+private func row(
+    _ number: String, _ state: String, mods: Int, time: String, priority: String = "3 - Moderate"
+) -> String {
     "\(number),\(state),\(mods),Caller 1,Updated by 2,\(time),Phone,\(priority),Resolver 3,1/3/2016 08:00,Opened by  4,"
         + "Category 5,0,true,Resolved by 6,code 7"
 }
@@ -21,10 +23,15 @@ private func row(_ number: String, _ state: String, mods: Int, time: String, pri
     @Test func theSliceImportsOnceAndAgainAppendsNothing() {
         let first = workspace.run("import", "servicenow", slice, "--json")
         #expect(first.exitCode == 0)
-        #expect(first.output == #"{"appended":1596,"duplicates":0,"events":1596,"incidents":288,"rejected":0,"rows":2115}"# + "\n")
+        #expect(
+            first.output
+                == #"{"appended":1596,"duplicates":0,"events":1596,"incidents":288,"rejected":0,"rows":2115}"#
+                + "\n")
         let second = workspace.run("import", "servicenow", slice)
         #expect(second.exitCode == 0)
-        #expect(second.output.contains("read 2115 rows, 288 incidents, 1596 events: appended 0, duplicates 1596, rejected 0"))
+        #expect(
+            second.output.contains(
+                "read 2115 rows, 288 incidents, 1596 events: appended 0, duplicates 1596, rejected 0"))
         #expect(second.output.contains("nothing new"))
     }
 
@@ -39,10 +46,14 @@ private func row(_ number: String, _ state: String, mods: Int, time: String, pri
     @Test func anUnreadableRowIsFileLineAndExit65() throws {
         let file = try workspace.file(
             "export.csv",
-            lines: [header, row("INC1", "New", mods: 0, time: "1/3/2016 09:00"), row("INC1", "Active", mods: 1, time: "31/2/2016 09:30")])
+            lines: [
+                header, row("INC1", "New", mods: 0, time: "1/3/2016 09:00"),
+                row("INC1", "Active", mods: 1, time: "31/2/2016 09:30"),
+            ])
         let result = workspace.run("import", "servicenow", file)
         #expect(result.exitCode == 65)
-        #expect(result.error.contains("\(file):3: sys_updated_at '31/2/2016 09:30' is not a date d/m/yyyy H:MM"))
+        #expect(
+            result.error.contains("\(file):3: sys_updated_at '31/2/2016 09:30' is not a date d/m/yyyy H:MM"))
         #expect(workspace.run("tail", "--json").outputLines.isEmpty)
     }
 
@@ -57,7 +68,9 @@ private func row(_ number: String, _ state: String, mods: Int, time: String, pri
         let rejects = workspace.path + "/rejects.jsonl"
         let result = workspace.run("import", "servicenow", file, "--rejects", rejects, "--json")
         #expect(result.exitCode == 0)
-        #expect(result.output == #"{"appended":3,"duplicates":0,"events":3,"incidents":1,"rejected":1,"rows":3}"# + "\n")
+        #expect(
+            result.output == #"{"appended":3,"duplicates":0,"events":3,"incidents":1,"rejected":1,"rows":3}"#
+                + "\n")
         let written = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
         #expect(written.count == 1)
         let entry = try JSONSerialization.jsonObject(with: Data(written[0].utf8)) as? [String: Any]
@@ -75,6 +88,17 @@ private func row(_ number: String, _ state: String, mods: Int, time: String, pri
         let wrong = workspace.run("import", "servicenow", notAnExport)
         #expect(wrong.exitCode == 65)
         #expect(wrong.error.contains("other.csv:1: this is not a ServiceNow incident export"))
+    }
+
+    @Test func theSourceMustBeAURIReference() {
+        let result = workspace.run("import", "servicenow", slice, "--source", "not a uri")
+        #expect(result.exitCode == 64)
+        #expect(result.error.contains("--source must be a non-empty URI-reference"))
+        let custom = workspace.run("import", "servicenow", slice, "--source", "urn:acme:servicenow", "--json")
+        #expect(custom.exitCode == 0)
+        #expect(
+            workspace.run("tail", "--json").outputLines.first?.contains(#""source":"urn:acme:servicenow""#)
+                == true)
     }
 
     @Test func helpNamesTheCommandAndItsOptions() {

@@ -16,11 +16,12 @@ import TouchlogImport
     @Test(arguments: [16, 17, 64, 1 << 16])
     func quotedFieldsWithCommasQuotesAndLineBreaks(bufferSize: Int) throws {
         let read = try records(Self.tricky, bufferSize: bufferSize)
-        #expect(read.map(\.fields) == [
-            ["a", "b,c", "say \"hi\""],
-            ["two\nlines", "", ""],
-            ["last", "x\r\ny", "end"],
-        ])
+        #expect(
+            read.map(\.fields) == [
+                ["a", "b,c", "say \"hi\""],
+                ["two\nlines", "", ""],
+                ["last", "x\r\ny", "end"],
+            ])
         // A record starts on the line of its first byte; quoted line breaks count as lines.
         #expect(read.map(\.line) == [1, 2, 4])
     }

@@ -12,18 +12,35 @@ import TouchlogStore
         var rows: [TestRow] = []
         var row = TestRow()
         rows.append(row)
-        row.mods = 1; row.updatedAt = "1/3/2016 09:10"; row.state = "Active"; row.assignee = "Resolver 4"
+        row.mods = 1
+        row.updatedAt = "1/3/2016 09:10"
+        row.state = "Active"
+        row.assignee = "Resolver 4"
         rows.append(row)
-        row.mods = 2; row.updatedAt = "1/3/2016 10:00"; row.state = "Awaiting User Info"; row.priority = "2 - High"
+        row.mods = 2
+        row.updatedAt = "1/3/2016 10:00"
+        row.state = "Awaiting User Info"
+        row.priority = "2 - High"
         row.updatedBy = "Updated by 5"
         rows.append(row)
-        row.mods = 3; row.updatedAt = "1/3/2016 11:00"; row.state = "Resolved"
+        row.mods = 3
+        row.updatedAt = "1/3/2016 11:00"
+        row.state = "Resolved"
         rows.append(row)
-        row.mods = 4; row.updatedAt = "1/3/2016 12:00"; row.state = "Active"; row.reopens = 1
+        row.mods = 4
+        row.updatedAt = "1/3/2016 12:00"
+        row.state = "Active"
+        row.reopens = 1
         rows.append(row)
-        row.mods = 5; row.updatedAt = "1/3/2016 13:00"; row.state = "Resolved"; row.assignee = "Resolver 8"
+        row.mods = 5
+        row.updatedAt = "1/3/2016 13:00"
+        row.state = "Resolved"
+        row.assignee = "Resolver 8"
         rows.append(row)
-        row.mods = 6; row.updatedAt = "5/3/2016 13:00"; row.state = "Closed"; row.updatedBy = "Updated by 908"
+        row.mods = 6
+        row.updatedAt = "5/3/2016 13:00"
+        row.state = "Closed"
+        row.updatedBy = "Updated by 908"
         rows.append(row)
         return [rows[0], rows[1], rows[3], rows[2], rows[6], rows[4], rows[5]]
     }()
@@ -31,25 +48,26 @@ import TouchlogStore
     @Test func anIncidentHistoryBecomesTheseEvents() throws {
         let events = try mapper.events(for: try incidentRows(Self.history))
         let common = "ticketid=INC9"
-        #expect(events.map(summary) == [
-            "INC9/0/opened ticket.opened 2016-03-01T09:00:00Z caller-7 \(common) channel=phone updatedby=updated-by-1 sysmodcount=0 "
-                + #"{"priority":"normal","openedat":"2016-03-01T08:55:00Z","openedby":"opened-by-2","category":"Category 5"}"#,
-            "INC9/1/assigned ticket.assigned 2016-03-01T09:10:00Z caller-7 \(common) repid=resolver-4 updatedby=updated-by-1 sysmodcount=1",
-            "INC9/1/status ticket.status_changed 2016-03-01T09:10:00Z caller-7 \(common) updatedby=updated-by-1 sysmodcount=1 "
-                + #"{"status":"open","state":"Active"}"#,
-            "INC9/2/priority ticket.priority_changed 2016-03-01T10:00:00Z caller-7 \(common) updatedby=updated-by-5 sysmodcount=2 "
-                + #"{"priority":"high"}"#,
-            "INC9/2/status ticket.status_changed 2016-03-01T10:00:00Z caller-7 \(common) updatedby=updated-by-5 sysmodcount=2 "
-                + #"{"status":"pending","state":"Awaiting User Info"}"#,
-            "INC9/3/solved ticket.solved 2016-03-01T11:00:00Z caller-7 \(common) repid=resolver-4 updatedby=updated-by-5 sysmodcount=3",
-            "INC9/4/reopened ticket.reopened 2016-03-01T12:00:00Z caller-7 \(common) updatedby=updated-by-5 sysmodcount=4",
-            "INC9/5/assigned ticket.assigned 2016-03-01T13:00:00Z caller-7 \(common) repid=resolver-8 updatedby=updated-by-5 sysmodcount=5",
-            // Back-filled closure fields appear only where they became true: the last resolution, the closing.
-            "INC9/5/solved ticket.solved 2016-03-01T13:00:00Z caller-7 \(common) repid=resolver-8 updatedby=updated-by-5 sysmodcount=5 "
-                + #"{"resolvedby":"resolved-by-3"}"#,
-            "INC9/6/closed ticket.closed 2016-03-05T13:00:00Z caller-7 \(common) updatedby=updated-by-908 sysmodcount=6 "
-                + #"{"closecode":"code 6"}"#,
-        ])
+        #expect(
+            events.map(summary) == [
+                "INC9/0/opened ticket.opened 2016-03-01T09:00:00Z caller-7 \(common) channel=phone updatedby=updated-by-1 sysmodcount=0 "
+                    + #"{"priority":"normal","openedat":"2016-03-01T08:55:00Z","openedby":"opened-by-2","category":"Category 5"}"#,
+                "INC9/1/assigned ticket.assigned 2016-03-01T09:10:00Z caller-7 \(common) repid=resolver-4 updatedby=updated-by-1 sysmodcount=1",
+                "INC9/1/status ticket.status_changed 2016-03-01T09:10:00Z caller-7 \(common) updatedby=updated-by-1 sysmodcount=1 "
+                    + #"{"status":"open","state":"Active"}"#,
+                "INC9/2/priority ticket.priority_changed 2016-03-01T10:00:00Z caller-7 \(common) updatedby=updated-by-5 sysmodcount=2 "
+                    + #"{"priority":"high"}"#,
+                "INC9/2/status ticket.status_changed 2016-03-01T10:00:00Z caller-7 \(common) updatedby=updated-by-5 sysmodcount=2 "
+                    + #"{"status":"pending","state":"Awaiting User Info"}"#,
+                "INC9/3/solved ticket.solved 2016-03-01T11:00:00Z caller-7 \(common) repid=resolver-4 updatedby=updated-by-5 sysmodcount=3",
+                "INC9/4/reopened ticket.reopened 2016-03-01T12:00:00Z caller-7 \(common) updatedby=updated-by-5 sysmodcount=4",
+                "INC9/5/assigned ticket.assigned 2016-03-01T13:00:00Z caller-7 \(common) repid=resolver-8 updatedby=updated-by-5 sysmodcount=5",
+                // Back-filled closure fields appear only where they became true: the last resolution, the closing.
+                "INC9/5/solved ticket.solved 2016-03-01T13:00:00Z caller-7 \(common) repid=resolver-8 updatedby=updated-by-5 sysmodcount=5 "
+                    + #"{"resolvedby":"resolved-by-3"}"#,
+                "INC9/6/closed ticket.closed 2016-03-05T13:00:00Z caller-7 \(common) updatedby=updated-by-908 sysmodcount=6 "
+                    + #"{"closecode":"code 6"}"#,
+            ])
         // Folded with the help-desk lifecycle, the events give ServiceNow's own reopen count.
         let check = ServiceNowCheck(touchpoints: events)
         let ticket = try #require(check.tickets["INC9"])
@@ -77,9 +95,11 @@ import TouchlogStore
             return row
         }
         let events = try mapper.events(for: try incidentRows(rows))
-        #expect(events.map(\.event.type) == [
-            "ticket.opened", "ticket.solved", "ticket.closed", "ticket.reopened", "ticket.solved", "ticket.closed",
-        ])
+        #expect(
+            events.map(\.event.type) == [
+                "ticket.opened", "ticket.solved", "ticket.closed", "ticket.reopened", "ticket.solved",
+                "ticket.closed",
+            ])
         let ticket = try #require(ServiceNowCheck(touchpoints: events).tickets["INC9"])
         #expect(ticket.reopens == 1)
         #expect(ticket.anomalies == ["ticket changed after it was closed (closed -> open)"])
@@ -89,7 +109,9 @@ import TouchlogStore
     @Test func aMissingFirstRowNumberIsRepairedFromTheRepeatedModCount() throws {
         // As INC0000130 in the export: no row 0, two rows numbered 2, the earlier of them first.
         var rows: [TestRow] = []
-        for (mods, time, state) in [(2, "09:27", "New"), (1, "09:59", "New"), (2, "14:13", "Active"), (3, "15:00", "Resolved")] {
+        for (mods, time, state) in [
+            (2, "09:27", "New"), (1, "09:59", "New"), (2, "14:13", "Active"), (3, "15:00", "Resolved"),
+        ] {
             var row = TestRow()
             row.mods = mods
             row.updatedAt = "29/2/2016 " + time
@@ -106,8 +128,12 @@ import TouchlogStore
 
     @Test func repeatedModCountsWithARowZeroKeepDistinctIds() throws {
         var rows = [TestRow(), TestRow(), TestRow()]
-        rows[1].mods = 1; rows[1].state = "Active"; rows[1].updatedAt = "1/3/2016 10:00"
-        rows[2].mods = 1; rows[2].state = "Resolved"; rows[2].updatedAt = "1/3/2016 11:00"
+        rows[1].mods = 1
+        rows[1].state = "Active"
+        rows[1].updatedAt = "1/3/2016 10:00"
+        rows[2].mods = 1
+        rows[2].state = "Resolved"
+        rows[2].updatedAt = "1/3/2016 11:00"
         let events = try mapper.events(for: try incidentRows(rows))
         #expect(events.map(\.event.id) == ["INC9/0/opened", "INC9/1/status", "INC9/1-2/solved"])
     }
@@ -130,10 +156,11 @@ import TouchlogStore
         rows[4].assignee = "?"
         rows[4].caller = "Caller 8"
         let events = try mapper.events(for: try incidentRows(rows))
-        #expect(events.map(summary).map { $0.split(separator: " ").first.map(String.init) ?? "" } == [
-            "INC9/0/opened", "INC9/0/assigned", "INC9/1/status", "INC9/2/changed-incident_state",
-            "INC9/3/changed-caller_id", "INC9/3/changed-assigned_to", "INC9/4/changed-incident_state",
-        ])
+        #expect(
+            events.map(summary).map { $0.split(separator: " ").first.map(String.init) ?? "" } == [
+                "INC9/0/opened", "INC9/0/assigned", "INC9/1/status", "INC9/2/changed-incident_state",
+                "INC9/3/changed-caller_id", "INC9/3/changed-assigned_to", "INC9/4/changed-incident_state",
+            ])
         // The ticket stays the first caller's; a later caller is a recorded correction.
         #expect(Set(events.map(\.customer)) == ["caller-7"])
         #expect(events[5].event.data == .json(Array(#"{"field":"assigned_to","value":null}"#.utf8)))

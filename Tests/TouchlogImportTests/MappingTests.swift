@@ -44,7 +44,10 @@ import TouchlogStore
         #expect(ServiceNowTime.parse(text)?.rfc3339 == rfc3339)
     }
 
-    @Test(arguments: ["29/2/2017 01:23", "31/4/2016 10:00", "1/13/2016 10:00", "2016-03-01 10:00", "1/3/2016", "1/3/2016 24:00", "?", ""])
+    @Test(arguments: [
+        "29/2/2017 01:23", "31/4/2016 10:00", "1/13/2016 10:00", "2016-03-01 10:00", "1/3/2016",
+        "1/3/2016 24:00", "?", "",
+    ])
     func impossibleTimesAreRefused(text: String) {
         #expect(ServiceNowTime.parse(text) == nil)
     }
@@ -52,12 +55,17 @@ import TouchlogStore
     @Test func aRowWithAnUnknownValueIsRefusedNamingTheColumn() throws {
         var row = TestRow()
         row.contact = "Carrier pigeon"
-        #expect(throws: RowError("unknown contact_type 'Carrier pigeon' (see docs/SERVICENOW.md for the channels mapped)")) {
+        #expect(
+            throws: RowError(
+                "unknown contact_type 'Carrier pigeon' (see docs/SERVICENOW.md for the channels mapped)")
+        ) {
             try incidentRows([row])
         }
         row = TestRow()
         row.updatedAt = "30/2/2016 10:00"
-        #expect(throws: RowError("sys_updated_at '30/2/2016 10:00' is not a date d/m/yyyy H:MM")) { try incidentRows([row]) }
+        #expect(throws: RowError("sys_updated_at '30/2/2016 10:00' is not a date d/m/yyyy H:MM")) {
+            try incidentRows([row])
+        }
         row = TestRow()
         row.state = "Pondering"
         #expect(throws: RowError.self) { try incidentRows([row]) }
@@ -74,6 +82,8 @@ import TouchlogStore
     }
 
     @Test func aHeaderWithoutTheColumnsIsNotAnExport() throws {
-        #expect(throws: RowError.self) { try IncidentColumns(header: CSVRecord(line: 1, fields: ["number", "state"])) }
+        #expect(throws: RowError.self) {
+            try IncidentColumns(header: CSVRecord(line: 1, fields: ["number", "state"]))
+        }
     }
 }

@@ -52,7 +52,10 @@ import TouchlogStore
             _ = try importer.run(MemoryByteSource(exportText(rows)), named: "export.csv", into: log)
             Issue.record("a bad row was accepted")
         } catch let error as ImportError {
-            #expect(error.description == "export.csv:10: unknown priority '0 - Cosmic' (see docs/SERVICENOW.md for the priorities mapped)")
+            #expect(
+                error.description
+                    == "export.csv:10: unknown priority '0 - Cosmic' (see docs/SERVICENOW.md for the priorities mapped)"
+            )
             #expect(!error.isReadFailure)
             // INC9 filled a batch and was committed; INC10 was in the batch that held the bad row.
             #expect(error.committed.appended == 10)
@@ -113,7 +116,8 @@ import TouchlogStore
         #expect(FileManager.default.createFile(atPath: path, contents: bytes.prefix(bytes.count / 2)))
         let log = try directory.openLog()
         do {
-            _ = try ServiceNowImporter().run(try DecompressingFileReader(path: path), named: "truncated.csv.gz", into: log)
+            _ = try ServiceNowImporter().run(
+                try DecompressingFileReader(path: path), named: "truncated.csv.gz", into: log)
             Issue.record("a truncated file was read to the end")
         } catch let error as ImportError {
             #expect(error.description.hasPrefix("truncated.csv.gz: "))
@@ -132,7 +136,8 @@ import TouchlogStore
             try importer.run(MemoryByteSource(text), named: "x.csv", into: try directory.openLog())
         }
         importer.groupsInMemory = true
-        let summary = try importer.run(MemoryByteSource(text), named: "x.csv", into: try EventLog(path: directory.path + "/grouped"))
+        let summary = try importer.run(
+            MemoryByteSource(text), named: "x.csv", into: try EventLog(path: directory.path + "/grouped"))
         #expect(summary.incidents == 2)
         #expect(summary.events == 3)
     }
@@ -147,7 +152,8 @@ import TouchlogStore
         var importer = ServiceNowImporter()
         var facts: [IncidentFacts] = []
         importer.incidentHandler = { facts.append($0) }
-        let summary = try importer.run(try DecompressingFileReader(path: fixturePath), named: "slice", into: log)
+        let summary = try importer.run(
+            try DecompressingFileReader(path: fixturePath), named: "slice", into: log)
         #expect(summary.rows == 2115)
         #expect(summary.incidents == 288)
         #expect(summary.events == 1596)
@@ -155,11 +161,17 @@ import TouchlogStore
         #expect(summary.rejected == 0)
 
         var types: [String: Int] = [:]
-        try log.forEachEvent { types[$0.event.type, default: 0] += 1; return true }
-        #expect(types == [
-            "ticket.opened": 288, "ticket.assigned": 283, "ticket.status_changed": 309, "ticket.priority_changed": 12,
-            "ticket.solved": 319, "ticket.reopened": 36, "ticket.closed": 300, "servicenow.field_changed": 49,
-        ])
+        try log.forEachEvent {
+            types[$0.event.type, default: 0] += 1
+            return true
+        }
+        #expect(
+            types == [
+                "ticket.opened": 288, "ticket.assigned": 283, "ticket.status_changed": 309,
+                "ticket.priority_changed": 12,
+                "ticket.solved": 319, "ticket.reopened": 36, "ticket.closed": 300,
+                "servicenow.field_changed": 49,
+            ])
 
         let check = try ServiceNowCheck(log: log)
         let report = check.report(
@@ -184,7 +196,8 @@ import TouchlogStore
         #expect(repaired.opened == Timestamp(rfc3339: "2016-02-29T09:27:00Z"))
 
         // Importing the slice again appends nothing.
-        let again = try ServiceNowImporter().run(try DecompressingFileReader(path: fixturePath), named: "slice", into: log)
+        let again = try ServiceNowImporter().run(
+            try DecompressingFileReader(path: fixturePath), named: "slice", into: log)
         #expect(again.appended == 0)
         #expect(again.duplicates == 1596)
     }
@@ -208,7 +221,8 @@ import TouchlogStore
         #expect(report.reps == 234)
         #expect(report.reopenAgreements == 24_918)
         #expect(report.anomalousTickets == 12)
-        let again = try ServiceNowImporter().run(try DecompressingFileReader(path: path), named: path, into: log)
+        let again = try ServiceNowImporter().run(
+            try DecompressingFileReader(path: path), named: path, into: log)
         #expect(again.appended == 0)
     }
 }

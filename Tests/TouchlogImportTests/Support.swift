@@ -1,8 +1,8 @@
 import CloudEvents
 import Foundation
+import Testing
 import TouchlogImport
 import TouchlogStore
-import Testing
 
 /// A fresh directory for one test, removed when the test's scope ends.
 final class TemporaryDirectory {
@@ -10,7 +10,8 @@ final class TemporaryDirectory {
     var store: String { path + "/store" }
 
     init() throws {
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("touchlog-import-tests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
     }
@@ -37,8 +38,10 @@ let fixturePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
 /// The columns the importer reads, in a different order than the real export's (order must not matter).
 let testColumns = [
-    "number", "sys_mod_count", "incident_state", "caller_id", "sys_updated_by", "sys_updated_at", "contact_type",
-    "priority", "assigned_to", "opened_at", "opened_by", "category", "reopen_count", "made_sla", "resolved_by",
+    "number", "sys_mod_count", "incident_state", "caller_id", "sys_updated_by", "sys_updated_at",
+    "contact_type",
+    "priority", "assigned_to", "opened_at", "opened_by", "category", "reopen_count", "made_sla",
+    "resolved_by",
     "closed_code",
 ]
 
@@ -63,7 +66,8 @@ struct TestRow {
 
     var csv: String {
         [
-            number, "\(mods)", state, caller, updatedBy, updatedAt, contact, priority, assignee, openedAt, openedBy,
+            number, "\(mods)", state, caller, updatedBy, updatedAt, contact, priority, assignee, openedAt,
+            openedBy,
             category, "\(reopens)", "\(madeSLA)", resolvedBy, closedCode,
         ].joined(separator: ",")
     }
