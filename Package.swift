@@ -91,7 +91,7 @@ let package = Package(
             name: "TouchlogCLITests",
             dependencies: [
                 "TouchlogCLI", "TouchlogStore", "TouchlogProjections", "TouchlogAudit", "TouchlogImport",
-                "TouchlogGenerator",
+                "TouchlogGenerator", "LMDB",
             ]
         ),
     ],

@@ -1,4 +1,5 @@
 import Crypto
+import TouchlogProjections
 import TouchlogStore
 
 extension AuditProblem.Kind {
@@ -6,6 +7,17 @@ extension AuditProblem.Kind {
     public static let sealSignature = AuditProblem.Kind(rawValue: "seal_signature")
     /// The event at a seal's position no longer has the sealed hash (or is gone).
     public static let sealMismatch = AuditProblem.Kind(rawValue: "seal_mismatch")
+    /// A stored projection record differs from a fresh fold of the log under its recorded rules.
+    public static let projection = AuditProblem.Kind(rawValue: "projection")
+}
+
+/// A ticket event that broke the help-desk lifecycle: kept in the log, reported by the audit.
+public struct AnomalyEntry: Sendable, Equatable, Codable {
+    public var position: UInt64
+    public var ticket: String
+    public var customer: String
+    public var type: String
+    public var reason: String
 }
 
 /// What `touchlog audit` reports.
@@ -14,26 +26,38 @@ public struct AuditReport: Sendable, Equatable, Codable {
     public var ok: Bool { problems.isEmpty }
     public var eventsChecked: Int
     public var sealsChecked: Int
+    /// Ticket, customer and timeline records compared with a fresh fold.
+    public var projectionRecordsChecked: Int
     public var problems: [AuditProblem]
+    /// Rule-breaking ticket events (not problems: the log keeps them as facts).
+    public var anomalies: [AnomalyEntry]
     /// The first position with a problem.
     public var firstBadPosition: UInt64? { problems.compactMap(\.position).min() }
 
     enum CodingKeys: String, CodingKey {
-        case ok, eventsChecked = "events_checked", sealsChecked = "seals_checked", problems
+        case ok, eventsChecked = "events_checked", sealsChecked = "seals_checked", problems, anomalies
+        case projectionRecordsChecked = "projection_records_checked"
         case firstBadPosition = "first_bad_position"
     }
 
-    public init(eventsChecked: Int, sealsChecked: Int, problems: [AuditProblem]) {
+    public init(
+        eventsChecked: Int, sealsChecked: Int, projectionRecordsChecked: Int, problems: [AuditProblem],
+        anomalies: [AnomalyEntry]
+    ) {
         self.eventsChecked = eventsChecked
         self.sealsChecked = sealsChecked
+        self.projectionRecordsChecked = projectionRecordsChecked
         self.problems = problems
+        self.anomalies = anomalies
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         eventsChecked = try container.decode(Int.self, forKey: .eventsChecked)
         sealsChecked = try container.decode(Int.self, forKey: .sealsChecked)
+        projectionRecordsChecked = try container.decode(Int.self, forKey: .projectionRecordsChecked)
         problems = try container.decode([AuditProblem].self, forKey: .problems)
+        anomalies = try container.decode([AnomalyEntry].self, forKey: .anomalies)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -41,13 +65,16 @@ public struct AuditReport: Sendable, Equatable, Codable {
         try container.encode(ok, forKey: .ok)
         try container.encode(eventsChecked, forKey: .eventsChecked)
         try container.encode(sealsChecked, forKey: .sealsChecked)
+        try container.encode(projectionRecordsChecked, forKey: .projectionRecordsChecked)
         try container.encode(problems, forKey: .problems)
         try container.encode(firstBadPosition, forKey: .firstBadPosition)
+        try container.encode(anomalies, forKey: .anomalies)
     }
 }
 
 /// Verifies that the stored history is complete and unaltered: the hash chain, positions, indexes,
-/// and (with a public key) every seal. Read-only.
+/// every projection record against a fresh fold of the log, and (with a public key) every seal.
+/// It changes no data.
 public struct Auditor {
     let log: EventLog
     /// Called with the number of events checked so far during a full audit.
@@ -59,6 +86,15 @@ public struct Auditor {
     public func audit(customer: String? = nil, sealKey: Curve25519.Signing.PublicKey? = nil) throws -> AuditReport {
         let verification = try customer.map { try log.verify(customer: $0) } ?? log.verify(progress: progress)
         var problems = verification.problems
+        let projections = try ProjectionStore(log: log).verify(customer: customer)
+        problems += projections.mismatches.map {
+            AuditProblem(position: $0.position, kind: .projection, message: $0.description)
+        }
+        let anomalies = projections.anomalies.map {
+            AnomalyEntry(
+                position: $0.anomaly.position, ticket: $0.ticket, customer: $0.customer, type: $0.anomaly.type,
+                reason: $0.anomaly.reason)
+        }
         var sealsChecked = 0
         if let sealKey {
             for seal in try SealBook(log: log).all() {
@@ -67,7 +103,10 @@ public struct Auditor {
             }
         }
         problems = problems.sortedByPosition()
-        return AuditReport(eventsChecked: verification.eventsChecked, sealsChecked: sealsChecked, problems: problems)
+        return AuditReport(
+            eventsChecked: verification.eventsChecked, sealsChecked: sealsChecked,
+            projectionRecordsChecked: projections.tickets + projections.customers + projections.timelineEntries,
+            problems: problems, anomalies: anomalies)
     }
 
     /// Checks one seal: its signature under `key`, and that the event at its position still has its hash.

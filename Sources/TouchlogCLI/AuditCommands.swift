@@ -8,8 +8,10 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "Verify that the history is complete and unaltered.",
         discussion: """
-            Checks every event's hash and its link to the one before, that positions are gapless, and that \
-            the customer-stream and event-id indexes match the events. With --seals and --public-key, also \
+            Checks every event's hash and its link to the one before, that positions are gapless, that \
+            the customer-stream and event-id indexes match the events, and that every projection record \
+            equals a fresh fold of the log under its recorded rules; lists ticket anomalies (rule-breaking \
+            events, kept as facts). With --seals and --public-key, also \
             checks every stored seal, which catches a history rewritten with a recomputed chain. Read-only: \
             it reads one consistent snapshot and can run while another process ingests. Exit 0 when all \
             holds, 1 with the first bad position on any problem.
@@ -45,11 +47,17 @@ struct AuditCommand: ParsableCommand {
         if output.json {
             Console.current.line(try jsonLine(report))
         } else {
+            for anomaly in report.anomalies {
+                Console.current.line(
+                    "anomaly at position \(anomaly.position): ticket \(anomaly.ticket) of \(anomaly.customer): \(anomaly.type): \(anomaly.reason)")
+            }
             for problem in report.problems {
                 Console.current.line("position \(problem.position.map(String.init) ?? "-"): \(problem.kind): \(problem.message)")
             }
             var summary = "\(report.ok ? "ok" : "FAILED"): \(formatCount(report.eventsChecked)) events checked"
+            summary += ", \(formatCount(report.projectionRecordsChecked)) projection records checked"
             if seals { summary += ", \(report.sealsChecked) seals checked" }
+            if !report.anomalies.isEmpty { summary += ", \(report.anomalies.count) ticket anomalies" }
             if let first = report.firstBadPosition { summary += ", first bad position \(first)" }
             if !report.problems.isEmpty { summary += ", \(report.problems.count) problem(s)" }
             Console.current.line(summary)

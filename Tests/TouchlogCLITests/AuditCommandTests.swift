@@ -1,4 +1,5 @@
 import Foundation
+import LMDB
 import Testing
 
 @Suite struct AuditCommandTests {
@@ -28,7 +29,44 @@ import Testing
         #expect(seal.output.contains("\"position\":2000"))
         let sealed = workspace.run("audit", "--seals", "--public-key", key + ".pub")
         #expect(sealed.exitCode == 0)
-        #expect(sealed.output.contains("ok: 2,000 events checked, 1 seals checked"))
+        #expect(sealed.output.contains("ok: 2,000 events checked"))
+        #expect(sealed.output.contains("projection records checked, 1 seals checked"))
+    }
+
+    @Test func anAlteredProjectionRecordFailsTheAuditAndAnomaliesAreListed() throws {
+        let lines = [
+            #"{"specversion":"1.0","id":"1","source":"urn:t","type":"ticket.opened","subject":"c1","time":"2024-05-01T10:00:00Z","ticketid":"t1","channel":"chat","data":{"priority":"high"}}"#,
+            #"{"specversion":"1.0","id":"2","source":"urn:t","type":"ticket.closed","subject":"c1","time":"2024-05-01T11:00:00Z","ticketid":"t1"}"#,
+            #"{"specversion":"1.0","id":"3","source":"urn:t","type":"ticket.status_changed","subject":"c1","time":"2024-05-01T12:00:00Z","ticketid":"t1","data":{"status":"open"}}"#,
+        ]
+        _ = workspace.run("ingest", try workspace.file("t.jsonl", lines: lines))
+        let clean = workspace.run("audit", "--json")
+        #expect(clean.exitCode == 0)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(clean.output.utf8)) as? [String: Any])
+        let anomalies = try #require(report["anomalies"] as? [[String: Any]])
+        #expect(anomalies.count == 1)
+        #expect(anomalies.first?["position"] as? Int == 3)
+        #expect(anomalies.first?["ticket"] as? String == "t1")
+        #expect((report["projection_records_checked"] as? Int ?? 0) > 0)
+
+        // Change one byte of the stored ticket record, in whichever generation holds it.
+        do {
+            var options = Environment.Options()
+            options.maxDatabases = 64
+            let environment = try Environment(path: workspace.store, options: options)
+            try environment.withWriteTransaction { txn in
+                for slot in ["a", "b"] {
+                    guard let tickets = try txn.openDatabase(named: "projection.\(slot).tickets"),
+                        var record = try txn.value(forKey: "t1", in: tickets)
+                    else { continue }
+                    record[record.count / 2] ^= 0x01
+                    try txn.put(record, forKey: "t1", in: tickets)
+                }
+            }
+        }
+        let tampered = workspace.run("audit", "--json")
+        #expect(tampered.exitCode == 1)
+        #expect(tampered.output.contains("\"kind\":\"projection\""))
     }
 
     @Test func auditNeedsAPublicKeyForSeals() {
