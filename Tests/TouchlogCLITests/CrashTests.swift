@@ -138,3 +138,40 @@ struct SplitMix {
         return UInt32(truncatingIfNeeded: z ^ (z >> 31))
     }
 }
+
+@Suite struct RebuildCrashTests {
+    @Test(.timeLimit(.minutes(5)))
+    func aKilledRebuildLeavesTheOldProjectionsInUseAndTheNextOneCompletes() throws {
+        let workspace = try Workspace()
+        let input = workspace.path + "/events.jsonl"
+        #expect(runTouchlog(["generate", "--events", "20000", "--customers", "500", "--seed", "4", "-o", input]).exitCode == 0)
+        #expect(workspace.run("ingest", input).exitCode == 0)
+        let rules = workspace.path + "/rules.toml"
+        let defaults = runTouchlog(["rules", "show"]).output
+        try defaults.replacingOccurrences(of: "version = \"1\"", with: "version = \"2\"")
+            .write(toFile: rules, atomically: true, encoding: .utf8)
+        let before = workspace.run("loyalty", "top", "--limit", "5", "--json").output
+
+        var random = SplitMix(seed: 77)
+        var interrupted = 0
+        for _ in 0..<(CrashTests.kills / 2 + 2) {
+            let child = try ChildTouchlog(["rebuild", "--rules", rules, "--store", workspace.store])
+            usleep(UInt32(50_000 + random.next() % 400_000))
+            child.kill()
+            child.wait()
+            if child.process.terminationReason == .uncaughtSignal {
+                interrupted += 1
+                // Killed half-way: readers still get the old generation, whole and consistent.
+                #expect(workspace.run("loyalty", "top", "--limit", "5", "--json").output == before)
+                let audit = workspace.run("audit", "--json")
+                #expect(audit.exitCode == 0, "\(audit.output.prefix(400))")
+            }
+        }
+        #expect(interrupted > 0, "some kills should land during the rebuild")
+        let finish = workspace.run("rebuild", "--rules", rules)
+        #expect(finish.exitCode == 0, "\(finish.error)")
+        let loyalty = workspace.run("loyalty", "top", "--limit", "1", "--json")
+        #expect(loyalty.output.contains("\"rules_version\":\"2\""))
+        #expect(workspace.run("audit").exitCode == 0)
+    }
+}
