@@ -122,6 +122,35 @@ extension ProjectionStore {
 
     // MARK: Dry run
 
+    /// Folds positions 1...`last` into `fold` in memory, with the lean decoder, in short read
+    /// transactions of 65,536 events.
+    func foldLog(
+        into fold: inout ProjectionFold, through last: UInt64, progress: ((RebuildProgress) throws -> Void)?
+    ) throws {
+        var next: UInt64 = 1
+        while next <= last {
+            let end = min(last, next + 65_535)
+            try storage("reading the log") {
+                try environment.withReadTransaction { txn in
+                    try txn.withCursor(on: log.eventsDatabase) { cursor in
+                        try cursor.unsafeForEach(from: BigEndianKey(next)) { key, value in
+                            guard let position = BigEndianKey(bytes: key)?.value else { throw StoreError.corruptRecord(position: next) }
+                            if position > end { return false }
+                            switch FoldEvent.decode(record: value, position: position) {
+                            case .event(let event): fold.apply(event)
+                            case .ignored: break
+                            case .unsure: fold.apply(try StoredEvent(record: value, position: position))
+                            }
+                            return position < end
+                        }
+                    }
+                }
+            }
+            next = end + 1
+            try progress?(RebuildProgress(folded: end, position: end, head: last))
+        }
+    }
+
     /// A customer whose tier the new rules change.
     public struct TierChange: Sendable, Equatable {
         public var customer: String
@@ -166,16 +195,7 @@ extension ProjectionStore {
         for _ in 0..<5 {
             guard let current = try activeGeneration() else { break }
             var fold = ProjectionFold(rules: rules, keepsTimeline: false)
-            var folded: UInt64 = 0
-            try log.forEachEvent(from: 1) { stored in
-                guard stored.position <= current.position else { return false }
-                fold.apply(stored)
-                folded += 1
-                if folded % 65_536 == 0 {
-                    try progress?(RebuildProgress(folded: folded, position: stored.position, head: current.position))
-                }
-                return true
-            }
+            try foldLog(into: &fold, through: current.position, progress: progress)
             let report = try storage("comparing the projections") {
                 try environment.withReadTransaction { txn -> DryRunReport? in
                     guard let now = try activeGeneration(txn), now.number == current.number, now.position == current.position

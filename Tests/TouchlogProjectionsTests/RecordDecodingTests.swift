@@ -13,7 +13,7 @@ import TouchlogStore
     /// generated event alike.
     @Test func theLeanDecoderAgreesWithTheValidatingPath() throws {
         let (log, _) = try store.open()
-        var touchpoints = try generated(4_000, customers: 200)
+        var touchpoints = try generated(4_000)
         var script = Script()
         try script.add("custom.unknown", at: at())
         try script.add("ticket.opened", at: at(), ticket: "t\\u00e9", data: #"{"priority":"high","summary":"a \"quoted\" one"}"#)
