@@ -101,12 +101,14 @@ public struct ProjectionFold: Sendable {
             var detail: UInt8 = 0
             switch event.kind {
             case .csat(let score): detail = UInt8(score)
-            case .ticketReplied(let author, let isPublic): detail = (isPublic ? 1 : 0) | (author == .rep ? 2 : 0)
+            case .ticketReplied(let author, let isPublic):
+                detail = (isPublic ? 1 : 0) | (author == .rep ? 2 : 0)
             default: break
             }
             timeline.append(
                 RepTimelineEntry(
-                    rep: rep, occurredAt: time, position: event.position, type: event.type, customer: event.customer,
+                    rep: rep, occurredAt: time, position: event.position, type: event.type,
+                    customer: event.customer,
                     ticket: event.ticketID, detail: detail))
         }
     }
@@ -117,7 +119,8 @@ public struct ProjectionFold: Sendable {
         // Updated in place in the dictionary: no copy of the record in and out.
         var index = customers.index(forKey: customer)
         if index == nil {
-            customers[customer] = CustomerLoyalty(customer: customer, at: event.occurredAt, position: event.position, rules: rules)
+            customers[customer] = CustomerLoyalty(
+                customer: customer, at: event.occurredAt, position: event.position, rules: rules)
             index = customers.index(forKey: customer)
         }
         let rules = self.rules
@@ -126,7 +129,8 @@ public struct ProjectionFold: Sendable {
     }
 
     private static func observe(
-        _ loyalty: inout CustomerLoyalty, _ event: FoldEvent, _ rules: Rules, _ body: (inout CustomerLoyalty, Double) -> Void
+        _ loyalty: inout CustomerLoyalty, _ event: FoldEvent, _ rules: Rules,
+        _ body: (inout CustomerLoyalty, Double) -> Void
     ) {
         let weight = loyalty.advance(to: event.occurredAt, halfLifeDays: rules.halfLifeDays)
         loyalty.lastPosition = event.position
@@ -148,25 +152,29 @@ public struct ProjectionFold: Sendable {
         var index = tickets.index(forKey: id)
         let existingStatus = index.map { tickets.values[$0].status }
         if index == nil {
-            tickets[id] = TicketState(id: id, customer: event.customer, at: event.occurredAt, position: event.position)
+            tickets[id] = TicketState(
+                id: id, customer: event.customer, at: event.occurredAt, position: event.position)
             index = tickets.index(forKey: id)
         }
         let rules = self.rules
-        let outcome = Self.update(&tickets.values[index!], id: id, existingStatus: existingStatus, event, rules)
+        let outcome = Self.update(
+            &tickets.values[index!], id: id, existingStatus: existingStatus, event, rules)
         dirtyTickets.insert(id)
         return outcome
     }
 
     /// Applies `event` to `ticket`; `existingStatus` is nil when the event created it.
     private static func update(
-        _ ticket: inout TicketState, id: String, existingStatus: TicketStatus?, _ event: FoldEvent, _ rules: Rules
+        _ ticket: inout TicketState, id: String, existingStatus: TicketStatus?, _ event: FoldEvent,
+        _ rules: Rules
     ) -> TicketOutcome {
         let time = event.occurredAt
         let isNew = existingStatus == nil
         var outcome = TicketOutcome()
         var anomalies: [String] = []
         if !isNew, ticket.customer != event.customer {
-            anomalies.append("the ticket belongs to customer '\(ticket.customer)', this event to '\(event.customer)'")
+            anomalies.append(
+                "the ticket belongs to customer '\(ticket.customer)', this event to '\(event.customer)'")
         }
         if case .ticketOpened(let priority, _) = event.kind, !isNew, ticket.openedAt == nil {
             // The opening arrived after other events of the ticket (they were recorded as anomalies):
@@ -319,7 +327,8 @@ struct FoldEvent: Sendable, Equatable {
     var kind: TouchpointKind
 
     init(
-        position: UInt64, occurredAt: Timestamp, type: String, customer: String, ticketID: String?, repID: String?,
+        position: UInt64, occurredAt: Timestamp, type: String, customer: String, ticketID: String?,
+        repID: String?,
         channel: Channel?, kind: TouchpointKind
     ) {
         self.position = position

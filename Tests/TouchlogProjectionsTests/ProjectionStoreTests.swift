@@ -13,7 +13,8 @@ func generated(_ count: Int) throws -> [Touchpoint] {
 }
 
 private let sample = Result { () throws -> [Touchpoint] in
-    var generator = TouchpointGenerator(GeneratorConfiguration(events: 12_000, customers: 400, representatives: 20))
+    var generator = TouchpointGenerator(
+        GeneratorConfiguration(events: 12_000, customers: 400, representatives: 20))
     var touchpoints: [Touchpoint] = []
     while let bytes = generator.next() {
         touchpoints.append(try Touchpoint(validating: try CloudEvent(json: bytes)))
@@ -72,7 +73,9 @@ struct Stop: Error {}
         let sample = try generated(5_000)
         _ = try log.append(sample)
         try projections.catchUp()
-        let changed = try rules(["loyalty.satisfaction.points": "35.0", "sla.normal.first_reply_minutes": "60"])
+        let changed = try rules([
+            "loyalty.satisfaction.points": "35.0", "sla.normal.first_reply_minutes": "60",
+        ])
 
         // What the report must say, from two independent in-memory folds.
         var before = ProjectionFold(rules: .default)
@@ -81,7 +84,8 @@ struct Stop: Error {}
             before.apply(touchpoint, position: UInt64(index + 1))
             after.apply(touchpoint, position: UInt64(index + 1))
         }
-        let movers = Set(before.customers.values.filter { after.customers[$0.customer]!.tier != $0.tier }.map(\.customer))
+        let movers = Set(
+            before.customers.values.filter { after.customers[$0.customer]!.tier != $0.tier }.map(\.customer))
         let slaMoved = Set(
             before.tickets.values.filter {
                 after.tickets[$0.id]!.firstReplyBreached != $0.firstReplyBreached
@@ -163,7 +167,9 @@ struct Stop: Error {}
         _ = try log.append(try generated(3_000))
         try projections.catchUp()
         #expect(throws: Stop.self) {
-            try projections.rebuild(rules: try rules(["loyalty.base": "40.0"]), chunkSize: 1_000) { _ in throw Stop() }
+            try projections.rebuild(rules: try rules(["loyalty.base": "40.0"]), chunkSize: 1_000) { _ in
+                throw Stop()
+            }
         }
         let other = try rules(["loyalty.base": "45.0"])
         let summary = try projections.rebuild(rules: other, chunkSize: 1_000)
@@ -218,20 +224,27 @@ struct Stop: Error {}
         var s = Script()
         try s.add("ticket.opened", "c1", at: at(minutes: 0), ticket: "t1")
         try s.add("ticket.assigned", "c1", at: at(minutes: 1), ticket: "t1", rep: "r1")
-        try s.add("ticket.replied", "c1", at: at(minutes: 30), ticket: "t1", rep: "r1", data: #"{"author":"rep"}"#)
+        try s.add(
+            "ticket.replied", "c1", at: at(minutes: 30), ticket: "t1", rep: "r1", data: #"{"author":"rep"}"#)
         try s.add("ticket.solved", "c1", at: at(minutes: 40), ticket: "t1", rep: "r1")
         try s.add("feedback.csat", "c1", at: at(minutes: 50), ticket: "t1", rep: "r1", data: #"{"score":5}"#)
         try s.add("ticket.opened", "c2", at: at(minutes: 100), ticket: "t2")
         try s.add("ticket.assigned", "c2", at: at(minutes: 101), ticket: "t2", rep: "r1")
-        try s.add("ticket.replied", "c2", at: at(minutes: 110), ticket: "t2", rep: "r1", data: #"{"author":"rep","public":false}"#)
-        try s.add("ticket.replied", "c2", at: at(minutes: 190), ticket: "t2", rep: "r1", data: #"{"author":"rep"}"#)
-        try s.add("ticket.replied", "c2", at: at(minutes: 200), ticket: "t2", rep: "r1", data: #"{"author":"rep"}"#)
+        try s.add(
+            "ticket.replied", "c2", at: at(minutes: 110), ticket: "t2", rep: "r1",
+            data: #"{"author":"rep","public":false}"#)
+        try s.add(
+            "ticket.replied", "c2", at: at(minutes: 190), ticket: "t2", rep: "r1", data: #"{"author":"rep"}"#)
+        try s.add(
+            "ticket.replied", "c2", at: at(minutes: 200), ticket: "t2", rep: "r1", data: #"{"author":"rep"}"#)
         try s.add("feedback.csat", "c2", at: at(minutes: 300), ticket: "t2", rep: "r1", data: #"{"score":2}"#)
         try s.add("ticket.opened", "c1", at: at(minutes: 0), ticket: "t3")
         try s.add("ticket.assigned", "c1", at: at(minutes: 1), ticket: "t3", rep: "r2")
-        try s.add("ticket.replied", "c1", at: at(minutes: 5), ticket: "t3", rep: "r2", data: #"{"author":"rep"}"#)
+        try s.add(
+            "ticket.replied", "c1", at: at(minutes: 5), ticket: "t3", rep: "r2", data: #"{"author":"rep"}"#)
         try s.add("ticket.assigned", "c1", at: at(minutes: 10), ticket: "t3", rep: "r1")
-        try s.add("ticket.replied", "c1", at: at(minutes: 20), ticket: "t3", rep: "r1", data: #"{"author":"rep"}"#)
+        try s.add(
+            "ticket.replied", "c1", at: at(minutes: 20), ticket: "t3", rep: "r1", data: #"{"author":"rep"}"#)
         try s.add("feedback.csat", "c1", at: at(minutes: 400), rep: "r1", data: #"{"score":4}"#)
         _ = try log.append(Array(s.touchpoints[..<9]))
         try projections.catchUp()
@@ -239,7 +252,9 @@ struct Stop: Error {}
         try projections.catchUp()
 
         let timeline = try projections.repTimeline("r1")
-        #expect(timeline.map(\.occurredAt.rfc3339) == [1, 10, 20, 30, 40, 50, 101, 110, 190, 200, 300, 400].map { at(minutes: Double($0)) })
+        #expect(
+            timeline.map(\.occurredAt.rfc3339)
+                == [1, 10, 20, 30, 40, 50, 101, 110, 190, 200, 300, 400].map { at(minutes: Double($0)) })
         #expect(timeline.map(\.position) == [2, 15, 16, 3, 4, 5, 7, 8, 9, 10, 11, 17])
         #expect(timeline[1].customer == "c1")
         #expect(timeline[1].ticket == "t3")
