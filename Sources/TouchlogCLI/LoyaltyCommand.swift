@@ -18,7 +18,8 @@ struct LoyaltyCommand: ParsableCommand {
 
 struct LoyaltyShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Show one customer's score, tier and its parts. Exit 65 for an unknown customer.")
+        commandName: "show",
+        abstract: "Show one customer's score, tier and its parts. Exit 65 for an unknown customer.")
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -74,13 +75,19 @@ struct LoyaltyTopCommand: ParsableCommand {
                 if output.json {
                     buffer.appendLine(
                         try jsonLine(
-                            TopJSON(customer: loyalty.customer, score: roundedScore(loyalty.score), tier: loyalty.tier, rulesVersion: version)))
+                            TopJSON(
+                                customer: loyalty.customer, score: roundedScore(loyalty.score),
+                                tier: loyalty.tier, rulesVersion: version)))
                 } else {
-                    buffer.appendLine("\(rank + 1). \(loyalty.customer)  \(String(format: "%.2f", loyalty.score))  \(loyalty.tier)")
+                    buffer.appendLine(
+                        "\(rank + 1). \(loyalty.customer)  \(String(format: "%.2f", loyalty.score))  \(loyalty.tier)"
+                    )
                 }
             }
             buffer.flush()
-            if top.isEmpty && !output.json { Console.current.message("no customers" + (tier.map { " in tier '\($0)'" } ?? "")) }
+            if top.isEmpty && !output.json {
+                Console.current.message("no customers" + (tier.map { " in tier '\($0)'" } ?? ""))
+            }
         }
     }
 

@@ -52,13 +52,18 @@ func readRules(_ path: String) throws -> Rules {
 
 /// `--from` and `--to`: an event-time range.
 struct TimeRangeOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Only events that happened at or after this RFC 3339 time.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp("Only events that happened at or after this RFC 3339 time.", valueName: "time"))
     var from: String?
-    @Option(help: ArgumentHelp("Only events that happened at or before this RFC 3339 time.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp("Only events that happened at or before this RFC 3339 time.", valueName: "time"))
     var to: String?
 
     func range() throws -> (Timestamp?, Timestamp?) {
-        (try from.map { try parseTime($0, option: "--from") }, try to.map { try parseTime($0, option: "--to") })
+        (
+            try from.map { try parseTime($0, option: "--from") },
+            try to.map { try parseTime($0, option: "--to") }
+        )
     }
 }
 

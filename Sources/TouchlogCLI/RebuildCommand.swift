@@ -6,7 +6,8 @@ import TouchlogStore
 struct RebuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
-        abstract: "Fold the whole log again into a new generation of projections, with new rules or the same.",
+        abstract:
+            "Fold the whole log again into a new generation of projections, with new rules or the same.",
         discussion: """
             The new generation is built beside the active one, which readers keep using until the new one is \
             complete; then one transaction makes it active and the old one's data is dropped. A rebuild \
@@ -43,14 +44,18 @@ struct RebuildCommand: ParsableCommand {
                 Console.current.line(
                     try jsonLine(
                         RebuildJSON(
-                            generation: generation.number, replaced: summary.replaced, position: generation.position,
-                            rulesVersion: generation.rulesVersion, rulesHash: generation.rulesHashHex, folded: summary.folded,
-                            resumedFrom: summary.resumedFrom, seconds: (seconds * 1000).rounded() / 1000, eventsPerSecond: rate)))
+                            generation: generation.number, replaced: summary.replaced,
+                            position: generation.position,
+                            rulesVersion: generation.rulesVersion, rulesHash: generation.rulesHashHex,
+                            folded: summary.folded,
+                            resumedFrom: summary.resumedFrom, seconds: (seconds * 1000).rounded() / 1000,
+                            eventsPerSecond: rate)))
                 return
             }
             var text = "rebuilt generation \(generation.number) at position \(generation.position)"
             text += " (rules version \(generation.rulesVersion), hash \(generation.rulesHashHex.prefix(12)))"
-            text += ": folded \(formatCount(Int(summary.folded))) events in \(String(format: "%.2f", seconds)) s"
+            text +=
+                ": folded \(formatCount(Int(summary.folded))) events in \(String(format: "%.2f", seconds)) s"
             text += " (\(formatCount(rate)) events/s)"
             if summary.resumedFrom > 0 { text += ", resumed from position \(summary.resumedFrom)" }
             if let replaced = summary.replaced { text += "; replaced generation \(replaced)" }
@@ -58,7 +63,9 @@ struct RebuildCommand: ParsableCommand {
         }
     }
 
-    private func dryRunReport(_ projections: ProjectionStore, _ rules: Rules) throws -> ProjectionStore.DryRunReport {
+    private func dryRunReport(_ projections: ProjectionStore, _ rules: Rules) throws
+        -> ProjectionStore.DryRunReport
+    {
         let meter = ProgressMeter("dry run")
         let report = try projections.dryRun(rules: rules) { meter.update(Int($0.folded)) }
         meter.finish(Int(report.position))
@@ -71,9 +78,11 @@ struct RebuildCommand: ParsableCommand {
             buffer.appendLine(
                 try jsonLine(
                     SummaryJSON(
-                        kind: "summary", position: report.position, currentRulesVersion: report.current?.rulesVersion,
+                        kind: "summary", position: report.position,
+                        currentRulesVersion: report.current?.rulesVersion,
                         rulesVersion: rules.version, rulesHash: rules.hashHex, customers: report.customers,
-                        tierChanges: report.tierChanges.count, tickets: report.tickets, slaChanges: report.slaChanges.count)))
+                        tierChanges: report.tierChanges.count, tickets: report.tickets,
+                        slaChanges: report.slaChanges.count)))
             for change in report.tierChanges {
                 buffer.appendLine(
                     try jsonLine(
@@ -87,27 +96,40 @@ struct RebuildCommand: ParsableCommand {
                     try jsonLine(
                         SLAJSON(
                             kind: "sla", ticket: change.ticket, customer: change.customer,
-                            firstReplyBreachedFrom: change.firstReplyBreached.from, firstReplyBreachedTo: change.firstReplyBreached.to,
-                            resolutionBreachedFrom: change.resolutionBreached.from, resolutionBreachedTo: change.resolutionBreached.to)))
+                            firstReplyBreachedFrom: change.firstReplyBreached.from,
+                            firstReplyBreachedTo: change.firstReplyBreached.to,
+                            resolutionBreachedFrom: change.resolutionBreached.from,
+                            resolutionBreachedTo: change.resolutionBreached.to)))
             }
             buffer.flush()
             return
         }
-        let from = report.current.map { "generation \($0.number) (rules version \($0.rulesVersion))" } ?? "no projections"
-        buffer.appendLine("dry run at position \(report.position): rules version \(rules.version) against \(from); nothing switched")
+        let from =
+            report.current.map { "generation \($0.number) (rules version \($0.rulesVersion))" }
+            ?? "no projections"
+        buffer.appendLine(
+            "dry run at position \(report.position): rules version \(rules.version) against \(from); nothing switched"
+        )
         buffer.appendLine("customers whose tier moves: \(report.tierChanges.count) of \(report.customers)")
         for change in report.tierChanges {
             buffer.appendLine(
                 "  \(change.customer)  \(change.from) -> \(change.to)  "
-                    + String(format: "%.2f -> %.2f (%+.2f)", change.oldScore, change.newScore, change.scoreDelta))
+                    + String(
+                        format: "%.2f -> %.2f (%+.2f)", change.oldScore, change.newScore, change.scoreDelta))
         }
         buffer.appendLine("tickets whose SLA flags change: \(report.slaChanges.count) of \(report.tickets)")
         func describe(_ name: String, _ flags: (from: Bool, to: Bool)) -> String? {
-            flags.from == flags.to ? nil : "\(name) \(flags.from ? "breached" : "met") -> \(flags.to ? "breached" : "met")"
+            flags.from == flags.to
+                ? nil : "\(name) \(flags.from ? "breached" : "met") -> \(flags.to ? "breached" : "met")"
         }
         for change in report.slaChanges {
-            let parts = [describe("first reply", change.firstReplyBreached), describe("resolution", change.resolutionBreached)]
-            buffer.appendLine("  \(change.ticket)  (\(change.customer))  " + parts.compactMap { $0 }.joined(separator: ", "))
+            let parts = [
+                describe("first reply", change.firstReplyBreached),
+                describe("resolution", change.resolutionBreached),
+            ]
+            buffer.appendLine(
+                "  \(change.ticket)  (\(change.customer))  " + parts.compactMap { $0 }.joined(separator: ", ")
+            )
         }
         buffer.flush()
     }

@@ -14,7 +14,8 @@ struct RepCommand: ParsableCommand {
 
 struct RepTimelineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "timeline", abstract: "Every event naming the rep, in event-time order, with customer and ticket.")
+        commandName: "timeline",
+        abstract: "Every event naming the rep, in event-time order, with customer and ticket.")
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -35,14 +36,18 @@ struct RepTimelineCommand: ParsableCommand {
                 var detail = ""
                 if let score = entry.csatScore { detail = "  CSAT \(score)" }
                 if entry.type == "ticket.replied" {
-                    detail = "  " + (entry.detail & 1 == 1 ? "public" : "private") + (entry.detail & 2 == 2 ? "" : " (customer)")
+                    detail =
+                        "  " + (entry.detail & 1 == 1 ? "public" : "private")
+                        + (entry.detail & 2 == 2 ? "" : " (customer)")
                 }
                 buffer.appendLine(
                     "\(entry.occurredAt.rfc3339)  \(entry.type)  \(entry.customer)  \(entry.ticket ?? "-")\(detail)"
                         + "  (position \(entry.position))")
             }
             buffer.flush()
-            if entries.isEmpty && !output.json { Console.current.message("no events name rep '\(id)' (in that range)") }
+            if entries.isEmpty && !output.json {
+                Console.current.message("no events name rep '\(id)' (in that range)")
+            }
         }
     }
 
@@ -68,7 +73,8 @@ struct RepTimelineCommand: ParsableCommand {
         }
 
         enum CodingKeys: String, CodingKey {
-            case rep, time, position, type, customer, ticket, csatScore, isPublic = "public"
+            case rep, time, position, type, customer, ticket, csatScore
+            case isPublic = "public"
         }
     }
 }
@@ -93,10 +99,12 @@ struct RepStatsCommand: ParsableCommand {
         try storeOptions.withProjections { _, projections in
             let stats = try projections.repStats(id, from: from, to: to)
             let json = StatsJSON(
-                rep: stats.rep, from: from?.rfc3339, to: to?.rfc3339, events: stats.events, assigned: stats.assigned,
+                rep: stats.rep, from: from?.rfc3339, to: to?.rfc3339, events: stats.events,
+                assigned: stats.assigned,
                 solved: stats.solved, publicReplies: stats.publicReplies,
                 medianFirstReplyMinutes: stats.medianFirstReplyMinutes.map { (($0 * 100).rounded()) / 100 },
-                csatRatings: stats.csatRatings, csatSatisfiedShare: stats.csatSatisfiedShare.map { ($0 * 10_000).rounded() / 10_000 })
+                csatRatings: stats.csatRatings,
+                csatSatisfiedShare: stats.csatSatisfiedShare.map { ($0 * 10_000).rounded() / 10_000 })
             if output.json {
                 Console.current.line(try jsonLine(json))
                 return
@@ -129,7 +137,8 @@ struct RepStatsCommand: ParsableCommand {
         var csatSatisfiedShare: Double?
 
         enum CodingKeys: String, CodingKey {
-            case rep, from, to, events, assigned, solved, publicReplies, medianFirstReplyMinutes, csatRatings, csatSatisfiedShare
+            case rep, from, to, events, assigned, solved, publicReplies, medianFirstReplyMinutes, csatRatings,
+                csatSatisfiedShare
         }
 
         func encode(to encoder: any Encoder) throws {

@@ -28,14 +28,17 @@ struct RulesShowCommand: ParsableCommand {
         let text: String
         let rules: Rules
         if active {
-            rules = try storeOptions.withProjections { _, projections in try projections.activeRules() ?? .default }
+            rules = try storeOptions.withProjections { _, projections in
+                try projections.activeRules() ?? .default
+            }
             text = rules.canonicalText
         } else {
             rules = .default
             text = Rules.defaultText + "\n"
         }
         if output.json {
-            Console.current.line(try jsonLine(RulesJSON(version: rules.version, hash: rules.hashHex, text: text)))
+            Console.current.line(
+                try jsonLine(RulesJSON(version: rules.version, hash: rules.hashHex, text: text)))
         } else {
             Console.current.output(Array(text.utf8))
         }

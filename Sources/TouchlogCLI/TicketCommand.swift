@@ -72,7 +72,8 @@ struct TicketShowCommand: ParsableCommand {
 
 struct TicketListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List tickets by id, optionally filtered by status, assignee or customer.")
+        commandName: "list",
+        abstract: "List tickets by id, optionally filtered by status, assignee or customer.")
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -85,13 +86,15 @@ struct TicketListCommand: ParsableCommand {
 
     func validate() throws {
         if let status, TicketStatus(rawValue: status) == nil {
-            throw ValidationError("--status must be one of \(TicketStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--status must be one of \(TicketStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
     func run() throws {
         try storeOptions.withProjections { _, projections in
-            let tickets = try projections.tickets(status: status.flatMap(TicketStatus.init), rep: rep, customer: customer)
+            let tickets = try projections.tickets(
+                status: status.flatMap(TicketStatus.init), rep: rep, customer: customer)
             var buffer = OutputBuffer()
             for ticket in tickets {
                 if output.json {
@@ -103,9 +106,12 @@ struct TicketListCommand: ParsableCommand {
                 if ticket.resolutionBreached { flags.append("resolution breached") }
                 if !ticket.anomalies.isEmpty { flags.append("\(ticket.anomalies.count) anomalies") }
                 buffer.appendLine(
-                    [ticket.id, ticket.status.rawValue, ticket.priority.rawValue, ticket.customer, ticket.assignee ?? "-",
-                     "reopens \(ticket.reopens)", flags.isEmpty ? "ok" : flags.joined(separator: ", ")]
-                        .joined(separator: "  "))
+                    [
+                        ticket.id, ticket.status.rawValue, ticket.priority.rawValue, ticket.customer,
+                        ticket.assignee ?? "-",
+                        "reopens \(ticket.reopens)", flags.isEmpty ? "ok" : flags.joined(separator: ", "),
+                    ]
+                    .joined(separator: "  "))
             }
             buffer.flush()
             if tickets.isEmpty && !output.json { Console.current.message("no tickets match") }
@@ -120,9 +126,14 @@ struct TicketJSON: Encodable {
 
     enum Key: String, CodingKey {
         case id, customer, status, priority, channel, assignee, reopens, replies, escalations
-        case firstReplyMinutes = "first_reply_minutes", resolutionMinutes = "resolution_minutes"
-        case slaFirstReplyBreached = "sla_first_reply_breached", slaResolutionBreached = "sla_resolution_breached"
-        case anomalies, opened, firstReply = "first_reply", firstReplyBy = "first_reply_by", solved, closed
+        case firstReplyMinutes = "first_reply_minutes"
+        case resolutionMinutes = "resolution_minutes"
+        case slaFirstReplyBreached = "sla_first_reply_breached"
+        case slaResolutionBreached = "sla_resolution_breached"
+        case anomalies, opened
+        case firstReply = "first_reply"
+        case firstReplyBy = "first_reply_by"
+        case solved, closed
         case mergedInto = "merged_into"
     }
 

@@ -2,9 +2,9 @@ import CloudEvents
 import TouchlogStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A customer's loyalty: decayed observations and the score and tier they give (DESIGN.md section 3).
@@ -59,19 +59,24 @@ public struct CustomerLoyalty: Sendable, Equatable {
         let ratingWeight = w.csatWeight * csatCount + w.npsWeight * npsCount + w.cesWeight * cesCount
         let satisfaction =
             ratingWeight > 0
-            ? w.satisfactionPoints * (w.csatWeight * csatSum + w.npsWeight * npsSum + w.cesWeight * cesSum) / ratingWeight
+            ? w.satisfactionPoints * (w.csatWeight * csatSum + w.npsWeight * npsSum + w.cesWeight * cesSum)
+                / ratingWeight
             : 0
         var service = 0.0
-        if slaMet + slaBreached > 0 { service += w.slaPoints * (slaMet - slaBreached) / (slaMet + slaBreached) }
+        if slaMet + slaBreached > 0 {
+            service += w.slaPoints * (slaMet - slaBreached) / (slaMet + slaBreached)
+        }
         service -= w.reopenPenalty * reopens
         service -= w.escalationPenalty * escalations
         if tickets > 0 { service -= w.effortPenalty * max(0, contacts / tickets - w.effortTarget) }
         service = max(service, w.serviceFloor)
         var value = min(w.frequencyCap, w.frequencyPoints * orders)
-        value += min(w.monetaryCap, max(-w.monetaryCap, w.monetaryPointsPer100 * (orderCents - refundCents) / 10_000))
+        value += min(
+            w.monetaryCap, max(-w.monetaryCap, w.monetaryPointsPer100 * (orderCents - refundCents) / 10_000))
         value -= w.refundPenalty * refunds
         if let lastOrderAt {
-            let days = Double(asOf.microsecondsSinceEpoch - lastOrderAt.microsecondsSinceEpoch) / 86_400_000_000
+            let days =
+                Double(asOf.microsecondsSinceEpoch - lastOrderAt.microsecondsSinceEpoch) / 86_400_000_000
             value += w.recencyPoints * exp2(-max(0, days) / w.recencyHalfLifeDays)
         }
         return Parts(satisfaction: satisfaction, service: service, value: value)
@@ -90,14 +95,22 @@ public struct CustomerLoyalty: Sendable, Equatable {
         if delta == 0 { return 1 }
         let factor = exp2(-Double(delta.magnitude) / (halfLifeDays * 86_400_000_000))
         if delta < 0 { return factor }
-        csatSum *= factor; csatCount *= factor
-        npsSum *= factor; npsCount *= factor
-        cesSum *= factor; cesCount *= factor
-        slaMet *= factor; slaBreached *= factor
-        reopens *= factor; escalations *= factor
-        contacts *= factor; tickets *= factor
-        orders *= factor; refunds *= factor
-        orderCents *= factor; refundCents *= factor
+        csatSum *= factor
+        csatCount *= factor
+        npsSum *= factor
+        npsCount *= factor
+        cesSum *= factor
+        cesCount *= factor
+        slaMet *= factor
+        slaBreached *= factor
+        reopens *= factor
+        escalations *= factor
+        contacts *= factor
+        tickets *= factor
+        orders *= factor
+        refunds *= factor
+        orderCents *= factor
+        refundCents *= factor
         asOf = time
         return 1
     }

@@ -21,9 +21,14 @@ extension FoldEvent {
         var r = ByteReader(bytes)
         guard bytes.count > 97, bytes[0] == 1 else { return .unsure }
         r.offset = 89
-        guard let time = r.readTime(), r.skipString(), r.skipString(), let typeRange = r.readRange() else { return .unsure }
-        guard let typeCode = knownTypeCode(UnsafeRawBufferPointer(rebasing: bytes[typeRange])) else { return .ignored }
-        guard let subjectRange = r.readOptionalRange(), let subjectRange, r.skipOptionalString(), r.skipOptionalString(),
+        guard let time = r.readTime(), r.skipString(), r.skipString(), let typeRange = r.readRange() else {
+            return .unsure
+        }
+        guard let typeCode = knownTypeCode(UnsafeRawBufferPointer(rebasing: bytes[typeRange])) else {
+            return .ignored
+        }
+        guard let subjectRange = r.readOptionalRange(), let subjectRange, r.skipOptionalString(),
+            r.skipOptionalString(),
             r.skipOptionalString(), let extensionCount = r.readInt()
         else { return .unsure }
         var channel: Channel?
@@ -53,7 +58,9 @@ extension FoldEvent {
         switch r.readByte() {
         case 0: break
         case 1:
-            guard let range = r.readRange(), let members = DataMembers(UnsafeRawBufferPointer(rebasing: bytes[range])) else {
+            guard let range = r.readRange(),
+                let members = DataMembers(UnsafeRawBufferPointer(rebasing: bytes[range]))
+            else {
                 return .unsure
             }
             data = members
@@ -75,7 +82,8 @@ extension FoldEvent {
         return .event(
             FoldEvent(
                 position: position, occurredAt: time, type: Catalog.knownTypes[typeCode],
-                customer: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[subjectRange]), as: UTF8.self),
+                customer: String(
+                    decoding: UnsafeRawBufferPointer(rebasing: bytes[subjectRange]), as: UTF8.self),
                 ticketID: ticketID, repID: repID, channel: channel, kind: kind))
     }
 
@@ -83,7 +91,8 @@ extension FoldEvent {
     // nonisolated(unsafe): written once at initialisation, read-only afterwards.
 
     private static func knownTypeCode(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        for (index, type) in typeBytes.enumerated() where type.count == bytes.count && type.elementsEqual(bytes) {
+        for (index, type) in typeBytes.enumerated()
+        where type.count == bytes.count && type.elementsEqual(bytes) {
             return index
         }
         return nil
@@ -115,28 +124,42 @@ private struct DataMembers {
     init?(_ text: UnsafeRawBufferPointer) {
         var i = 0
         let n = text.count
-        func skipSpace() { while i < n, text[i] == 0x20 || text[i] == 0x09 || text[i] == 0x0A || text[i] == 0x0D { i += 1 } }
+        func skipSpace() {
+            while i < n, text[i] == 0x20 || text[i] == 0x09 || text[i] == 0x0A || text[i] == 0x0D { i += 1 }
+        }
         /// A string's text, or nil (and skipped) when it has escapes; `valid` turns false on bad input.
         var valid = true
         func string() -> String? {
-            guard i < n, text[i] == 0x22 else { valid = false; return nil }
+            guard i < n, text[i] == 0x22 else {
+                valid = false
+                return nil
+            }
             i += 1
             let start = i
             var escaped = false
             while i < n, text[i] != 0x22 {
-                if text[i] == 0x5C { escaped = true; i += 1 }
+                if text[i] == 0x5C {
+                    escaped = true
+                    i += 1
+                }
                 i += 1
             }
-            guard i < n else { valid = false; return nil }
+            guard i < n else {
+                valid = false
+                return nil
+            }
             defer { i += 1 }
-            return escaped ? nil : String(decoding: UnsafeRawBufferPointer(rebasing: text[start..<i]), as: UTF8.self)
+            return escaped
+                ? nil : String(decoding: UnsafeRawBufferPointer(rebasing: text[start..<i]), as: UTF8.self)
         }
         skipSpace()
         if i + 4 <= n, text[i] == UInt8(ascii: "n"), text[i + 1] == UInt8(ascii: "u") { return nil }
         guard i < n, text[i] == UInt8(ascii: "{") else { return nil }
         i += 1
         skipSpace()
-        if i < n, text[i] == UInt8(ascii: "}") { i += 1 } else {
+        if i < n, text[i] == UInt8(ascii: "}") {
+            i += 1
+        } else {
             while true {
                 skipSpace()
                 guard let key = string(), valid else { return nil }
@@ -153,12 +176,16 @@ private struct DataMembers {
                     value = s.map { .string($0) } ?? .escapedString
                 case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                     let start = i
-                    while i < n, (text[i] >= 0x30 && text[i] <= 0x39) || text[i] == UInt8(ascii: ".") || text[i] == UInt8(ascii: "-")
-                        || text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "e") || text[i] == UInt8(ascii: "E")
+                    while i < n,
+                        (text[i] >= 0x30 && text[i] <= 0x39) || text[i] == UInt8(ascii: ".")
+                            || text[i] == UInt8(ascii: "-")
+                            || text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "e")
+                            || text[i] == UInt8(ascii: "E")
                     {
                         i += 1
                     }
-                    value = .number(String(decoding: UnsafeRawBufferPointer(rebasing: text[start..<i]), as: UTF8.self))
+                    value = .number(
+                        String(decoding: UnsafeRawBufferPointer(rebasing: text[start..<i]), as: UTF8.self))
                 case UInt8(ascii: "t"):
                     guard i + 4 <= n, text[i + 1] == UInt8(ascii: "r") else { return nil }
                     i += 4
@@ -178,7 +205,10 @@ private struct DataMembers {
                 members.append((key, value))
                 skipSpace()
                 guard i < n else { return nil }
-                if text[i] == UInt8(ascii: ",") { i += 1; continue }
+                if text[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
                 guard text[i] == UInt8(ascii: "}") else { return nil }
                 i += 1
                 break
@@ -214,11 +244,14 @@ private struct DataMembers {
     }
 
     private func integer(_ key: String, _ range: ClosedRange<Int>) -> Int? {
-        guard case .number(let literal) = value(key), let number = Int(literal), range.contains(number) else { return nil }
+        guard case .number(let literal) = value(key), let number = Int(literal), range.contains(number) else {
+            return nil
+        }
         return number
     }
 
-    private func enumeration<E: RawRepresentable>(_ key: String, _: E.Type) -> E?? where E.RawValue == String {
+    private func enumeration<E: RawRepresentable>(_ key: String, _: E.Type) -> E??
+    where E.RawValue == String {
         guard let text = string(key) else { return nil }
         guard let text else { return .some(nil) }
         guard let value = E(rawValue: text) else { return nil }
@@ -255,18 +288,21 @@ private struct DataMembers {
         case 9: return .ticketReopened
         case 10: return .ticketClosed
         case 11:
-            guard let into = string("into"), let into, !into.isEmpty, into.utf8.count <= Touchpoint.maximumIdentifierBytes
+            guard let into = string("into"), let into, !into.isEmpty,
+                into.utf8.count <= Touchpoint.maximumIdentifierBytes
             else { return nil }
             return .ticketMerged(into: into)
         case 12: return integer("score", 1...5).map { .csat(score: $0) }
         case 13: return integer("score", 0...10).map { .nps(score: $0) }
         case 14: return integer("score", 1...7).map { .ces(score: $0) }
         case 15, 16:
-            guard case .number(let literal) = value("amount"), let amount = Decimal2(literal: literal), amount.cents >= 0,
+            guard case .number(let literal) = value("amount"), let amount = Decimal2(literal: literal),
+                amount.cents >= 0,
                 isString("order"), isString("currency")
             else { return nil }
             return code == 15
-                ? .orderPlaced(order: "", amount: amount, currency: "") : .orderRefunded(order: "", amount: amount, currency: "")
+                ? .orderPlaced(order: "", amount: amount, currency: "")
+                : .orderRefunded(order: "", amount: amount, currency: "")
         case 17:
             guard isString("article") else { return nil }
             return .selfServiceViewed(article: "")

@@ -23,13 +23,20 @@ struct ByteWriter {
     }
 
     mutating func writeUInt64(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
     }
 
-    mutating func writeTime(_ time: Timestamp) { writeUInt64(UInt64(bitPattern: time.microsecondsSinceEpoch)) }
+    mutating func writeTime(_ time: Timestamp) {
+        writeUInt64(UInt64(bitPattern: time.microsecondsSinceEpoch))
+    }
 
     mutating func writeOptionalTime(_ time: Timestamp?) {
-        guard let time else { writeByte(0); return }
+        guard let time else {
+            writeByte(0)
+            return
+        }
         writeByte(1)
         writeTime(time)
     }
@@ -42,7 +49,10 @@ struct ByteWriter {
     }
 
     mutating func writeOptionalString(_ text: String?) {
-        guard let text else { writeByte(0); return }
+        guard let text else {
+            writeByte(0)
+            return
+        }
         writeVarint(UInt64(text.utf8.count) + 1)
         bytes.append(contentsOf: text.utf8)
     }
@@ -103,7 +113,8 @@ struct ByteReader {
     mutating func readString() -> String? {
         guard let length = readInt(), length <= bytes.count - offset else { return nil }
         defer { offset += length }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
+        return String(
+            decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
     }
 
     /// nil on bad input, .some(nil) when absent.
@@ -113,7 +124,9 @@ struct ByteReader {
         let length = marker - 1
         guard length <= bytes.count - offset else { return nil }
         defer { offset += length }
-        return .some(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self))
+        return .some(
+            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
+        )
     }
 }
 
@@ -129,7 +142,9 @@ enum ProjectionCodec {
         w.writeByte(UInt8(TicketStatus.allCases.firstIndex(of: ticket.status)!))
         w.writeByte(UInt8(Priority.allCases.firstIndex(of: ticket.priority)!))
         w.writeByte(ticket.channel.map { UInt8(Channel.allCases.firstIndex(of: $0)! + 1) } ?? 0)
-        w.writeByte((ticket.firstReplyBreached ? 1 : 0) | (ticket.resolutionBreached ? 2 : 0) | (ticket.slaCounted & 3) << 2)
+        w.writeByte(
+            (ticket.firstReplyBreached ? 1 : 0) | (ticket.resolutionBreached ? 2 : 0)
+                | (ticket.slaCounted & 3) << 2)
         w.writeOptionalString(ticket.assignee)
         w.writeOptionalTime(ticket.openedAt)
         w.writeOptionalTime(ticket.firstReplyAt)
@@ -156,14 +171,21 @@ enum ProjectionCodec {
     static func decodeTicket(id: String, _ bytes: UnsafeRawBufferPointer) -> TicketState? {
         var r = ByteReader(bytes)
         guard r.readByte() == recordFormat, let customer = r.readString(),
-            let status = r.readByte().flatMap({ Int($0) < TicketStatus.allCases.count ? TicketStatus.allCases[Int($0)] : nil }),
-            let priority = r.readByte().flatMap({ Int($0) < Priority.allCases.count ? Priority.allCases[Int($0)] : nil }),
-            let channelCode = r.readByte(), Int(channelCode) <= Channel.allCases.count, let flags = r.readByte(),
+            let status = r.readByte().flatMap({
+                Int($0) < TicketStatus.allCases.count ? TicketStatus.allCases[Int($0)] : nil
+            }),
+            let priority = r.readByte().flatMap({
+                Int($0) < Priority.allCases.count ? Priority.allCases[Int($0)] : nil
+            }),
+            let channelCode = r.readByte(), Int(channelCode) <= Channel.allCases.count,
+            let flags = r.readByte(),
             let assignee = r.readOptionalString(), let openedAt = r.readOptionalTime(),
             let firstReplyAt = r.readOptionalTime(), let firstReplyBy = r.readOptionalString(),
             let firstReplyPosition = r.readVarint(), let solvedAt = r.readOptionalTime(),
-            let closedAt = r.readOptionalTime(), let resolvedAt = r.readOptionalTime(), let reopens = r.readInt(),
-            let publicReplies = r.readInt(), let escalations = r.readInt(), let mergedInto = r.readOptionalString(),
+            let closedAt = r.readOptionalTime(), let resolvedAt = r.readOptionalTime(),
+            let reopens = r.readInt(),
+            let publicReplies = r.readInt(), let escalations = r.readInt(),
+            let mergedInto = r.readOptionalString(),
             let lastEventAt = r.readTime(), let lastPosition = r.readVarint(), let anomalyCount = r.readInt(),
             anomalyCount <= bytes.count
         else { return nil }
@@ -187,7 +209,9 @@ enum ProjectionCodec {
         ticket.escalations = escalations
         ticket.mergedInto = mergedInto
         for _ in 0..<anomalyCount {
-            guard let position = r.readVarint(), let type = r.readString(), let reason = r.readString() else { return nil }
+            guard let position = r.readVarint(), let type = r.readString(), let reason = r.readString() else {
+                return nil
+            }
             ticket.anomalies.append(TicketAnomaly(position: position, type: type, reason: reason))
         }
         guard r.isAtEnd, flags >> 4 == 0 else { return nil }
@@ -196,10 +220,13 @@ enum ProjectionCodec {
 
     // MARK: Customers (key: customer id)
 
-    static var loyaltySums: [WritableKeyPath<CustomerLoyalty, Double>] {[
-        \.csatSum, \.csatCount, \.npsSum, \.npsCount, \.cesSum, \.cesCount, \.slaMet, \.slaBreached, \.reopens,
-        \.escalations, \.contacts, \.tickets, \.orders, \.refunds, \.orderCents, \.refundCents,
-    ]}
+    static var loyaltySums: [WritableKeyPath<CustomerLoyalty, Double>] {
+        [
+            \.csatSum, \.csatCount, \.npsSum, \.npsCount, \.cesSum, \.cesCount, \.slaMet, \.slaBreached,
+            \.reopens,
+            \.escalations, \.contacts, \.tickets, \.orders, \.refunds, \.orderCents, \.refundCents,
+        ]
+    }
 
     static func encode(_ loyalty: CustomerLoyalty) -> [UInt8] {
         var w = ByteWriter(capacity: 180)
@@ -215,13 +242,16 @@ enum ProjectionCodec {
 
     static func decodeCustomer(id: String, _ bytes: UnsafeRawBufferPointer) -> CustomerLoyalty? {
         var r = ByteReader(bytes)
-        guard r.readByte() == recordFormat, let asOf = r.readTime(), let lastPosition = r.readVarint() else { return nil }
+        guard r.readByte() == recordFormat, let asOf = r.readTime(), let lastPosition = r.readVarint() else {
+            return nil
+        }
         var loyalty = CustomerLoyalty(customer: id, asOf: asOf, lastPosition: lastPosition)
         for path in loyaltySums {
             guard let value = r.readDouble() else { return nil }
             loyalty[keyPath: path] = value
         }
-        guard let lastOrderAt = r.readOptionalTime(), let score = r.readDouble(), let tier = r.readString(), r.isAtEnd
+        guard let lastOrderAt = r.readOptionalTime(), let score = r.readDouble(), let tier = r.readString(),
+            r.isAtEnd
         else { return nil }
         loyalty.lastOrderAt = lastOrderAt
         loyalty.score = score
@@ -257,7 +287,9 @@ enum ProjectionCodec {
     }
 
     /// The rep, event time and position of a timeline key.
-    static func decodeTimelineKey(_ key: UnsafeRawBufferPointer) -> (rep: String, time: Timestamp, position: UInt64)? {
+    static func decodeTimelineKey(_ key: UnsafeRawBufferPointer) -> (
+        rep: String, time: Timestamp, position: UInt64
+    )? {
         guard key.count >= 18 else { return nil }
         let repCount = Int(key[0]) << 8 | Int(key[1])
         guard key.count == 2 + repCount + 16 else { return nil }
@@ -267,14 +299,18 @@ enum ProjectionCodec {
         return (rep, Timestamp(microsecondsSinceEpoch: Int64(bitPattern: timeBits ^ (1 << 63))), position)
     }
 
-    static func decodeTimeline(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> RepTimelineEntry? {
+    static func decodeTimeline(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+        -> RepTimelineEntry?
+    {
         guard let (rep, time, position) = decodeTimelineKey(key) else { return nil }
         var r = ByteReader(value)
         guard r.readByte() == recordFormat, let code = r.readByte(), Int(code) < Catalog.knownTypes.count,
-            let detail = r.readByte(), let customer = r.readString(), let ticket = r.readOptionalString(), r.isAtEnd
+            let detail = r.readByte(), let customer = r.readString(), let ticket = r.readOptionalString(),
+            r.isAtEnd
         else { return nil }
         return RepTimelineEntry(
-            rep: rep, occurredAt: time, position: position, type: Catalog.knownTypes[Int(code)], customer: customer,
+            rep: rep, occurredAt: time, position: position, type: Catalog.knownTypes[Int(code)],
+            customer: customer,
             ticket: ticket, detail: detail)
     }
 }

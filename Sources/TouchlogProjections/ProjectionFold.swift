@@ -101,12 +101,14 @@ public struct ProjectionFold: Sendable {
             var detail: UInt8 = 0
             switch event.kind {
             case .csat(let score): detail = UInt8(score)
-            case .ticketReplied(let author, let isPublic): detail = (isPublic ? 1 : 0) | (author == .rep ? 2 : 0)
+            case .ticketReplied(let author, let isPublic):
+                detail = (isPublic ? 1 : 0) | (author == .rep ? 2 : 0)
             default: break
             }
             timeline.append(
                 RepTimelineEntry(
-                    rep: rep, occurredAt: time, position: event.position, type: event.type, customer: event.customer,
+                    rep: rep, occurredAt: time, position: event.position, type: event.type,
+                    customer: event.customer,
                     ticket: event.ticketID, detail: detail))
         }
     }
@@ -114,15 +116,26 @@ public struct ProjectionFold: Sendable {
     private mutating func observe(
         _ customer: String, at event: FoldEvent, _ body: (inout CustomerLoyalty, Double) -> Void
     ) {
-        var loyalty =
-            customers[customer]
-            ?? CustomerLoyalty(customer: customer, at: event.occurredAt, position: event.position, rules: rules)
+        // Updated in place in the dictionary: no copy of the record in and out.
+        var index = customers.index(forKey: customer)
+        if index == nil {
+            customers[customer] = CustomerLoyalty(
+                customer: customer, at: event.occurredAt, position: event.position, rules: rules)
+            index = customers.index(forKey: customer)
+        }
+        let rules = self.rules
+        Self.observe(&customers.values[index!], event, rules, body)
+        dirtyCustomers.insert(customer)
+    }
+
+    private static func observe(
+        _ loyalty: inout CustomerLoyalty, _ event: FoldEvent, _ rules: Rules,
+        _ body: (inout CustomerLoyalty, Double) -> Void
+    ) {
         let weight = loyalty.advance(to: event.occurredAt, halfLifeDays: rules.halfLifeDays)
         loyalty.lastPosition = event.position
         body(&loyalty, weight)
         loyalty.rescore(rules)
-        customers[customer] = loyalty
-        dirtyCustomers.insert(customer)
     }
 
     struct TicketOutcome {
@@ -135,27 +148,47 @@ public struct ProjectionFold: Sendable {
     }
 
     private mutating func applyToTicket(_ id: String, _ event: FoldEvent) -> TicketOutcome {
+        // Updated in place in the dictionary: no copy of the record in and out.
+        var index = tickets.index(forKey: id)
+        let existingStatus = index.map { tickets.values[$0].status }
+        if index == nil {
+            tickets[id] = TicketState(
+                id: id, customer: event.customer, at: event.occurredAt, position: event.position)
+            index = tickets.index(forKey: id)
+        }
+        let rules = self.rules
+        let outcome = Self.update(
+            &tickets.values[index!], id: id, existingStatus: existingStatus, event, rules)
+        dirtyTickets.insert(id)
+        return outcome
+    }
+
+    /// Applies `event` to `ticket`; `existingStatus` is nil when the event created it.
+    private static func update(
+        _ ticket: inout TicketState, id: String, existingStatus: TicketStatus?, _ event: FoldEvent,
+        _ rules: Rules
+    ) -> TicketOutcome {
         let time = event.occurredAt
-        let existing = tickets[id]
-        var ticket = existing ?? TicketState(id: id, customer: event.customer, at: time, position: event.position)
+        let isNew = existingStatus == nil
         var outcome = TicketOutcome()
         var anomalies: [String] = []
-        if existing != nil, ticket.customer != event.customer {
-            anomalies.append("the ticket belongs to customer '\(ticket.customer)', this event to '\(event.customer)'")
+        if !isNew, ticket.customer != event.customer {
+            anomalies.append(
+                "the ticket belongs to customer '\(ticket.customer)', this event to '\(event.customer)'")
         }
-        if case .ticketOpened(let priority, _) = event.kind, existing != nil, ticket.openedAt == nil {
+        if case .ticketOpened(let priority, _) = event.kind, !isNew, ticket.openedAt == nil {
             // The opening arrived after other events of the ticket (they were recorded as anomalies):
             // take its fields, keep the status the ticket has reached.
             ticket.openedAt = time
             ticket.priority = priority
             ticket.channel = event.channel
             outcome.opened = true
-        } else if let transition = TicketLifecycle.apply(event.kind, to: existing?.status) {
+        } else if let transition = TicketLifecycle.apply(event.kind, to: existingStatus) {
             ticket.status = transition.status
             if transition.reopened { outcome.reopened = true }
             if let anomaly = transition.anomaly { anomalies.append(anomaly) }
             switch event.kind {
-            case .ticketOpened(let priority, _) where existing == nil:
+            case .ticketOpened(let priority, _) where isNew:
                 ticket.openedAt = time
                 ticket.priority = priority
                 ticket.channel = event.channel
@@ -198,19 +231,17 @@ public struct ProjectionFold: Sendable {
         }
         if time > ticket.lastEventAt { ticket.lastEventAt = time }
         ticket.lastPosition = event.position
-        outcome.slaOutcomes = evaluateSLA(&ticket)
+        outcome.slaOutcomes = evaluateSLA(&ticket, rules)
         for reason in anomalies {
             ticket.anomalies.append(TicketAnomaly(position: event.position, type: event.type, reason: reason))
         }
         outcome.owner = ticket.customer
-        tickets[id] = ticket
-        dirtyTickets.insert(id)
         return outcome
     }
 
     /// Sets the breach flags from the ticket's times and returns the outcomes decided for the first
     /// time by this event (true = met), which the customer's loyalty counts once each.
-    private func evaluateSLA(_ ticket: inout TicketState) -> [Bool] {
+    private static func evaluateSLA(_ ticket: inout TicketState, _ rules: Rules) -> [Bool] {
         guard let opened = ticket.openedAt else { return [] }
         let target = rules.target(for: ticket.priority)
         var decided: [Bool] = []
@@ -296,7 +327,8 @@ struct FoldEvent: Sendable, Equatable {
     var kind: TouchpointKind
 
     init(
-        position: UInt64, occurredAt: Timestamp, type: String, customer: String, ticketID: String?, repID: String?,
+        position: UInt64, occurredAt: Timestamp, type: String, customer: String, ticketID: String?,
+        repID: String?,
         channel: Channel?, kind: TouchpointKind
     ) {
         self.position = position

@@ -46,7 +46,10 @@ public struct ProjectionGeneration: Sendable, Equatable {
         return w.bytes
     }
 
-    init(slot: Int, number: UInt64, state: State, position: UInt64, rulesVersion: String, rulesHash: [UInt8], builder: Int32) {
+    init(
+        slot: Int, number: UInt64, state: State, position: UInt64, rulesVersion: String, rulesHash: [UInt8],
+        builder: Int32
+    ) {
         self.slot = slot
         self.number = number
         self.state = state
@@ -58,16 +61,20 @@ public struct ProjectionGeneration: Sendable, Equatable {
 
     init?(slot: Int, decoding bytes: UnsafeRawBufferPointer) {
         var r = ByteReader(bytes)
-        guard r.readByte() == 1, let state = r.readByte().flatMap(State.init(rawValue:)), let number = r.readUInt64(),
+        guard r.readByte() == 1, let state = r.readByte().flatMap(State.init(rawValue:)),
+            let number = r.readUInt64(),
             let position = r.readUInt64(), bytes.count >= r.offset + 32
         else { return nil }
         let hash = Array(bytes[r.offset..<r.offset + 32])
         r.offset += 32
-        guard let builder = r.readVarint(), builder <= UInt64(UInt32.max), let version = r.readString(), r.isAtEnd else {
+        guard let builder = r.readVarint(), builder <= UInt64(UInt32.max), let version = r.readString(),
+            r.isAtEnd
+        else {
             return nil
         }
         self.init(
-            slot: slot, number: number, state: state, position: position, rulesVersion: version, rulesHash: hash,
+            slot: slot, number: number, state: state, position: position, rulesVersion: version,
+            rulesHash: hash,
             builder: Int32(bitPattern: UInt32(builder)))
     }
 }
@@ -82,17 +89,22 @@ public enum ProjectionError: Error, Sendable, Equatable, CustomStringConvertible
     case rebuildInProgress(pid: Int32)
     /// The generation being built was taken over or discarded by another process.
     case rebuildSuperseded(generation: UInt64)
+    /// Concurrent writers kept the operation from finishing; the reason says what to do.
+    case busy(String)
 
     public var description: String {
         switch self {
         case .corruptRecord(let database, let key):
             return "the projection record '\(key)' in '\(database)' does not decode: run 'touchlog rebuild'"
         case .corruptRules(let generation, let reason):
-            return "the rules of projection generation \(generation) are damaged (\(reason)): run 'touchlog rebuild --rules FILE'"
+            return
+                "the rules of projection generation \(generation) are damaged (\(reason)): run 'touchlog rebuild --rules FILE'"
         case .rebuildInProgress(let pid):
             return "another rebuild (process \(pid)) is building the projections: wait for it to finish"
         case .rebuildSuperseded(let generation):
             return "generation \(generation) was taken over by another rebuild; this one stopped"
+        case .busy(let reason):
+            return reason
         }
     }
 }

@@ -24,11 +24,14 @@ extension ProjectionStore {
 
     /// The state of ticket `id` in the active generation.
     public func ticket(_ id: String) throws -> TicketState? {
-        try withActive("reading ticket '\(id)'") { txn, _, slot in try loadTicket(id, slot: slot, txn) } ?? nil
+        try withActive("reading ticket '\(id)'") { txn, _, slot in try loadTicket(id, slot: slot, txn) }
+            ?? nil
     }
 
     /// Every ticket of the active generation that matches the filters, by id. `rep` matches the assignee.
-    public func tickets(status: TicketStatus? = nil, rep: String? = nil, customer: String? = nil) throws -> [TicketState] {
+    public func tickets(status: TicketStatus? = nil, rep: String? = nil, customer: String? = nil) throws
+        -> [TicketState]
+    {
         try withActive("listing tickets") { txn, _, slot -> [TicketState] in
             var found: [TicketState] = []
             try txn.withCursor(on: slot.tickets) { cursor in
@@ -37,7 +40,8 @@ extension ProjectionStore {
                     guard let ticket = ProjectionCodec.decodeTicket(id: id, value) else {
                         throw ProjectionError.corruptRecord(database: "tickets", key: id)
                     }
-                    if (status.map { ticket.status == $0 } ?? true) && (rep.map { ticket.assignee == $0 } ?? true)
+                    if (status.map { ticket.status == $0 } ?? true)
+                        && (rep.map { ticket.assignee == $0 } ?? true)
                         && (customer.map { ticket.customer == $0 } ?? true)
                     {
                         found.append(ticket)
@@ -78,17 +82,21 @@ extension ProjectionStore {
     }
 
     /// Every event naming `rep`, in event-time order (then log order), with event time in `from...to`.
-    public func repTimeline(_ rep: String, from: Timestamp? = nil, to: Timestamp? = nil) throws -> [RepTimelineEntry] {
+    public func repTimeline(_ rep: String, from: Timestamp? = nil, to: Timestamp? = nil) throws
+        -> [RepTimelineEntry]
+    {
         try withActive("reading the timeline of '\(rep)'") { txn, _, slot in
             try timeline(rep, from: from, to: to, slot: slot, txn)
         } ?? []
     }
 
     func timeline(
-        _ rep: String, from: Timestamp?, to: Timestamp?, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable
+        _ rep: String, from: Timestamp?, to: Timestamp?, slot: Slot,
+        _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> [RepTimelineEntry] {
         let prefix = ProjectionCodec.repPrefix(rep)
-        let start = ProjectionCodec.timelineKey(rep: rep, time: from ?? Timestamp(microsecondsSinceEpoch: .min), position: 0)
+        let start = ProjectionCodec.timelineKey(
+            rep: rep, time: from ?? Timestamp(microsecondsSinceEpoch: .min), position: 0)
         var entries: [RepTimelineEntry] = []
         try txn.withCursor(on: slot.timeline) { cursor in
             try cursor.unsafeForEach(from: start) { key, value in
@@ -130,7 +138,8 @@ extension ProjectionStore {
                 }
             }
             stats.medianFirstReplyMinutes = RepStats.median(firstReplies)
-            stats.csatSatisfiedShare = stats.csatRatings > 0 ? Double(satisfied) / Double(stats.csatRatings) : nil
+            stats.csatSatisfiedShare =
+                stats.csatRatings > 0 ? Double(satisfied) / Double(stats.csatRatings) : nil
             return stats
         } ?? RepStats(rep: rep)
     }
@@ -159,7 +168,9 @@ extension ProjectionStore {
         }
     }
 
-    private func dump(_ database: Database, _ txn: borrowing ReadTransaction) throws -> ([[UInt8]: [UInt8]], [[UInt8]]) {
+    private func dump(_ database: Database, _ txn: borrowing ReadTransaction) throws -> (
+        [[UInt8]: [UInt8]], [[UInt8]]
+    ) {
         var values: [[UInt8]: [UInt8]] = [:]
         var keys: [[UInt8]] = []
         try txn.withCursor(on: database) { cursor in

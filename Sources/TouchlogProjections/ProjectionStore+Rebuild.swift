@@ -3,9 +3,9 @@ import LMDB
 import TouchlogStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension ProjectionStore {
@@ -40,7 +40,8 @@ extension ProjectionStore {
     /// - Throws: `ProjectionError.rebuildInProgress` when another live process is building,
     ///   `StoreError.storage`, or what `progress` throws.
     public func rebuild(
-        rules: Rules, chunkSize: Int = defaultRebuildChunkSize, progress: ((RebuildProgress) throws -> Void)? = nil
+        rules: Rules, chunkSize: Int = defaultRebuildChunkSize,
+        progress: ((RebuildProgress) throws -> Void)? = nil
     ) throws -> RebuildSummary {
         let pid = getpid()
         var session: Session?
@@ -48,7 +49,9 @@ extension ProjectionStore {
             let active = try activeGeneration(txn)
             let slot = active.map { 1 - $0.slot } ?? 0
             let existing = try generation(txn, slot: slot)
-            if let existing, existing.state == .building, existing.builder != pid, processIsAlive(existing.builder) {
+            if let existing, existing.state == .building, existing.builder != pid,
+                processIsAlive(existing.builder)
+            {
                 throw ProjectionError.rebuildInProgress(pid: existing.builder)
             }
             if var existing, existing.state == .building, existing.rulesHash == rules.hash,
@@ -60,7 +63,8 @@ extension ProjectionStore {
             }
             for database in slots[slot].all { try txn.removeAll(in: database) }
             let generation = ProjectionGeneration(
-                slot: slot, number: max(active?.number ?? 0, existing?.number ?? 0) + 1, state: .building, position: 0,
+                slot: slot, number: max(active?.number ?? 0, existing?.number ?? 0) + 1, state: .building,
+                position: 0,
                 rulesVersion: rules.version, rulesHash: rules.hash, builder: pid)
             try txn.put(Array(rules.canonicalText.utf8), forKey: Self.rulesKey(slot), in: meta)
             try put(generation, txn)
@@ -104,7 +108,8 @@ extension ProjectionStore {
         }
         session = nil
         try dropRetired()
-        return RebuildSummary(generation: finished, replaced: replaced, folded: folded, resumedFrom: start.position)
+        return RebuildSummary(
+            generation: finished, replaced: replaced, folded: folded, resumedFrom: start.position)
     }
 
     /// Empties the databases of a retired generation (`mdb_drop` on each; none is duplicate-sorted).
@@ -121,6 +126,37 @@ extension ProjectionStore {
     }
 
     // MARK: Dry run
+
+    /// Folds positions 1...`last` into `fold` in memory, with the lean decoder, in short read
+    /// transactions of 65,536 events.
+    func foldLog(
+        into fold: inout ProjectionFold, through last: UInt64, progress: ((RebuildProgress) throws -> Void)?
+    ) throws {
+        var next: UInt64 = 1
+        while next <= last {
+            let end = min(last, next + 65_535)
+            try storage("reading the log") {
+                try environment.withReadTransaction { txn in
+                    try txn.withCursor(on: log.eventsDatabase) { cursor in
+                        try cursor.unsafeForEach(from: BigEndianKey(next)) { key, value in
+                            guard let position = BigEndianKey(bytes: key)?.value else {
+                                throw StoreError.corruptRecord(position: next)
+                            }
+                            if position > end { return false }
+                            switch FoldEvent.decode(record: value, position: position) {
+                            case .event(let event): fold.apply(event)
+                            case .ignored: break
+                            case .unsure: fold.apply(try StoredEvent(record: value, position: position))
+                            }
+                            return position < end
+                        }
+                    }
+                }
+            }
+            next = end + 1
+            try progress?(RebuildProgress(folded: end, position: end, head: last))
+        }
+    }
 
     /// A customer whose tier the new rules change.
     public struct TierChange: Sendable, Equatable {
@@ -161,24 +197,18 @@ extension ProjectionStore {
 
     /// Folds the log under `rules` in memory up to the active generation's position and reports what
     /// differs from it, writing nothing but the catch-up of the active generation.
-    public func dryRun(rules: Rules, progress: ((RebuildProgress) throws -> Void)? = nil) throws -> DryRunReport {
+    public func dryRun(rules: Rules, progress: ((RebuildProgress) throws -> Void)? = nil) throws
+        -> DryRunReport
+    {
         try catchUp()
         for _ in 0..<5 {
             guard let current = try activeGeneration() else { break }
             var fold = ProjectionFold(rules: rules, keepsTimeline: false)
-            var folded: UInt64 = 0
-            try log.forEachEvent(from: 1) { stored in
-                guard stored.position <= current.position else { return false }
-                fold.apply(stored)
-                folded += 1
-                if folded % 65_536 == 0 {
-                    try progress?(RebuildProgress(folded: folded, position: stored.position, head: current.position))
-                }
-                return true
-            }
+            try foldLog(into: &fold, through: current.position, progress: progress)
             let report = try storage("comparing the projections") {
                 try environment.withReadTransaction { txn -> DryRunReport? in
-                    guard let now = try activeGeneration(txn), now.number == current.number, now.position == current.position
+                    guard let now = try activeGeneration(txn), now.number == current.number,
+                        now.position == current.position
                     else { return nil }
                     let slot = slots[now.slot]
                     var tierChanges: [TierChange] = []
@@ -194,7 +224,9 @@ extension ProjectionStore {
                             customers += 1
                             if let new = fold.customers[id], new.tier != old.tier {
                                 tierChanges.append(
-                                    TierChange(customer: id, from: old.tier, to: new.tier, oldScore: old.score, newScore: new.score))
+                                    TierChange(
+                                        customer: id, from: old.tier, to: new.tier, oldScore: old.score,
+                                        newScore: new.score))
                             }
                             return true
                         }
@@ -207,7 +239,8 @@ extension ProjectionStore {
                             }
                             tickets += 1
                             if let new = fold.tickets[id],
-                                new.firstReplyBreached != old.firstReplyBreached || new.resolutionBreached != old.resolutionBreached
+                                new.firstReplyBreached != old.firstReplyBreached
+                                    || new.resolutionBreached != old.resolutionBreached
                             {
                                 slaChanges.append(
                                     SLAChange(
@@ -224,7 +257,8 @@ extension ProjectionStore {
                         return a != b ? a > b : utf8Less($0.customer, $1.customer)
                     }
                     return DryRunReport(
-                        current: now, position: now.position, tierChanges: tierChanges, slaChanges: slaChanges,
+                        current: now, position: now.position, tierChanges: tierChanges,
+                        slaChanges: slaChanges,
                         customers: customers, tickets: tickets)
                 }
             }
@@ -232,6 +266,8 @@ extension ProjectionStore {
             // The active generation moved on (events were appended, or a rebuild switched): again.
             try catchUp()
         }
-        return DryRunReport(current: nil, position: 0, tierChanges: [], slaChanges: [], customers: 0, tickets: 0)
+        throw ProjectionError.busy(
+            "the projections kept moving on while being compared (events are being appended or a rebuild switched); try again"
+        )
     }
 }

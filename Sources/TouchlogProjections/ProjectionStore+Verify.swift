@@ -71,7 +71,8 @@ extension ProjectionStore {
     /// ticket shared by two customers, itself an anomaly, may then differ). The comparison runs in
     /// one read transaction, so it sees one consistent generation while appends go on.
     /// - Throws: `StoreError` when the log cannot be read.
-    public func verify(customer: String? = nil, maximumMismatches: Int = 100) throws -> ProjectionVerification {
+    public func verify(customer: String? = nil, maximumMismatches: Int = 100) throws -> ProjectionVerification
+    {
         let stream = try customer.map { try log.stream(ofCustomer: $0) }
         return try storage("verifying the projections") {
             try environment.withReadTransaction { txn -> ProjectionVerification in
@@ -83,7 +84,8 @@ extension ProjectionStore {
                 do { rules = try self.rules(of: active, txn) } catch let error as ProjectionError {
                     result.mismatches.append(
                         ProjectionMismatch(
-                            kind: .generation, key: "rules", field: "rules", expected: "rules matching \(active.rulesHashHex)",
+                            kind: .generation, key: "rules", field: "rules",
+                            expected: "rules matching \(active.rulesHashHex)",
                             found: error.description, position: nil))
                     return result
                 }
@@ -91,7 +93,8 @@ extension ProjectionStore {
                 if active.position > head {
                     result.mismatches.append(
                         ProjectionMismatch(
-                            kind: .generation, key: "position", field: "position", expected: "at most \(head)",
+                            kind: .generation, key: "position", field: "position",
+                            expected: "at most \(head)",
                             found: String(active.position), position: head))
                 }
                 var fold = ProjectionFold(rules: rules)
@@ -102,7 +105,9 @@ extension ProjectionStore {
                 } else {
                     try txn.withCursor(on: log.eventsDatabase) { cursor in
                         try cursor.unsafeForEach(from: BigEndianKey(1)) { key, value in
-                            guard let position = BigEndianKey(bytes: key)?.value else { throw StoreError.corruptRecord(position: 0) }
+                            guard let position = BigEndianKey(bytes: key)?.value else {
+                                throw StoreError.corruptRecord(position: 0)
+                            }
                             if position > active.position { return false }
                             fold.apply(try StoredEvent(record: value, position: position))
                             if fold.timeline.count >= 65_536 { timeline += fold.takeTimeline() }
@@ -117,20 +122,24 @@ extension ProjectionStore {
                     .sorted { utf8Less($0.id, $1.id) }
                     .map {
                         Expected(
-                            key: Array($0.id.utf8), name: $0.id, value: ProjectionCodec.encode($0), position: $0.lastPosition,
+                            key: Array($0.id.utf8), name: $0.id, value: ProjectionCodec.encode($0),
+                            position: $0.lastPosition,
                             fields: $0.fieldDescriptions)
                     }
                 let customers = fold.customers.values.filter { customer == nil || $0.customer == customer }
                     .sorted { utf8Less($0.customer, $1.customer) }
                     .map {
                         Expected(
-                            key: Array($0.customer.utf8), name: $0.customer, value: ProjectionCodec.encode($0),
+                            key: Array($0.customer.utf8), name: $0.customer,
+                            value: ProjectionCodec.encode($0),
                             position: $0.lastPosition, fields: $0.fieldDescriptions)
                     }
                 let entries = timeline.map {
                     Expected(
-                        key: ProjectionCodec.timelineKey(rep: $0.rep, time: $0.occurredAt, position: $0.position),
-                        name: "\($0.rep)@\($0.occurredAt.rfc3339)#\($0.position)", value: ProjectionCodec.encode($0),
+                        key: ProjectionCodec.timelineKey(
+                            rep: $0.rep, time: $0.occurredAt, position: $0.position),
+                        name: "\($0.rep)@\($0.occurredAt.rfc3339)#\($0.position)",
+                        value: ProjectionCodec.encode($0),
                         position: $0.position, fields: $0.fieldDescriptions)
                 }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
                 result.tickets = tickets.count
@@ -139,34 +148,48 @@ extension ProjectionStore {
 
                 let scoped = customer != nil
                 try compare(
-                    .ticket, tickets, slot.tickets, scoped: scoped, limit: limit, into: &result.mismatches, txn,
+                    .ticket, tickets, slot.tickets, scoped: scoped, limit: limit, into: &result.mismatches,
+                    txn,
                     name: { String(decoding: $0, as: UTF8.self) },
                     decode: { key, value in
-                        ProjectionCodec.decodeTicket(id: String(decoding: key, as: UTF8.self), value).map { ($0.fieldDescriptions, $0.lastPosition) }
+                        ProjectionCodec.decodeTicket(id: String(decoding: key, as: UTF8.self), value).map {
+                            ($0.fieldDescriptions, $0.lastPosition)
+                        }
                     })
                 try compare(
-                    .customer, customers, slot.customers, scoped: scoped, limit: limit, into: &result.mismatches, txn,
+                    .customer, customers, slot.customers, scoped: scoped, limit: limit,
+                    into: &result.mismatches, txn,
                     name: { String(decoding: $0, as: UTF8.self) },
                     decode: { key, value in
-                        ProjectionCodec.decodeCustomer(id: String(decoding: key, as: UTF8.self), value).map { ($0.fieldDescriptions, $0.lastPosition) }
+                        ProjectionCodec.decodeCustomer(id: String(decoding: key, as: UTF8.self), value).map {
+                            ($0.fieldDescriptions, $0.lastPosition)
+                        }
                     })
                 try compare(
-                    .timeline, entries, slot.timeline, scoped: scoped, limit: limit, into: &result.mismatches, txn,
+                    .timeline, entries, slot.timeline, scoped: scoped, limit: limit, into: &result.mismatches,
+                    txn,
                     name: { key in
-                        guard let (rep, time, position) = ProjectionCodec.decodeTimelineKey(key) else { return "key " + hex(Array(key)) }
+                        guard let (rep, time, position) = ProjectionCodec.decodeTimelineKey(key) else {
+                            return "key " + hex(Array(key))
+                        }
                         return "\(rep)@\(time.rfc3339)#\(position)"
                     },
                     decode: { key, value in
-                        ProjectionCodec.decodeTimeline(key: key, value: value).map { ($0.fieldDescriptions, $0.position) }
+                        ProjectionCodec.decodeTimeline(key: key, value: value).map {
+                            ($0.fieldDescriptions, $0.position)
+                        }
                     })
 
                 for ticket in fold.tickets.values where customer == nil || ticket.customer == customer {
                     for anomaly in ticket.anomalies {
-                        result.anomalies.append(TicketAnomalyReport(ticket: ticket.id, customer: ticket.customer, anomaly: anomaly))
+                        result.anomalies.append(
+                            TicketAnomalyReport(
+                                ticket: ticket.id, customer: ticket.customer, anomaly: anomaly))
                     }
                 }
                 result.anomalies.sort {
-                    $0.anomaly.position != $1.anomaly.position ? $0.anomaly.position < $1.anomaly.position : utf8Less($0.ticket, $1.ticket)
+                    $0.anomaly.position != $1.anomaly.position
+                        ? $0.anomaly.position < $1.anomaly.position : utf8Less($0.ticket, $1.ticket)
                 }
                 return result
             }
@@ -176,9 +199,12 @@ extension ProjectionStore {
     /// The ticket anomalies of the active generation (all, or one customer's), in log order.
     public func anomalies(customer: String? = nil) throws -> [TicketAnomalyReport] {
         try tickets(customer: customer).flatMap { ticket in
-            ticket.anomalies.map { TicketAnomalyReport(ticket: ticket.id, customer: ticket.customer, anomaly: $0) }
+            ticket.anomalies.map {
+                TicketAnomalyReport(ticket: ticket.id, customer: ticket.customer, anomaly: $0)
+            }
         }.sorted {
-            $0.anomaly.position != $1.anomaly.position ? $0.anomaly.position < $1.anomaly.position : utf8Less($0.ticket, $1.ticket)
+            $0.anomaly.position != $1.anomaly.position
+                ? $0.anomaly.position < $1.anomaly.position : utf8Less($0.ticket, $1.ticket)
         }
     }
 
@@ -193,7 +219,8 @@ extension ProjectionStore {
     /// Compares `expected` (sorted by key) with the database: a merge of both in key order, or, when
     /// `scoped`, a lookup of each expected key.
     private func compare(
-        _ kind: ProjectionMismatch.Kind, _ expected: [Expected], _ database: Database, scoped: Bool, limit: Int,
+        _ kind: ProjectionMismatch.Kind, _ expected: [Expected], _ database: Database, scoped: Bool,
+        limit: Int,
         into mismatches: inout [ProjectionMismatch], _ txn: borrowing ReadTransaction,
         name: (UnsafeRawBufferPointer) -> String,
         decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> ([(String, String)], UInt64)?
@@ -211,18 +238,23 @@ extension ProjectionStore {
                 let got = index < fields.count ? fields[index].1 : "-"
                 if want != got {
                     mismatches.append(
-                        ProjectionMismatch(kind: kind, key: record.name, field: field, expected: want, found: got, position: record.position))
+                        ProjectionMismatch(
+                            kind: kind, key: record.name, field: field, expected: want, found: got,
+                            position: record.position))
                     return
                 }
             }
             mismatches.append(
                 ProjectionMismatch(
-                    kind: kind, key: record.name, field: "(bytes)", expected: hex(record.value), found: hex(Array(value)),
+                    kind: kind, key: record.name, field: "(bytes)", expected: hex(record.value),
+                    found: hex(Array(value)),
                     position: record.position))
         }
         func missing(_ record: Expected) {
             mismatches.append(
-                ProjectionMismatch(kind: kind, key: record.name, field: "(missing)", expected: "a record", found: "none", position: record.position))
+                ProjectionMismatch(
+                    kind: kind, key: record.name, field: "(missing)", expected: "a record", found: "none",
+                    position: record.position))
         }
         if scoped {
             for record in expected where mismatches.count < limit {
@@ -237,7 +269,9 @@ extension ProjectionStore {
         var index = 0
         try txn.withCursor(on: database) { cursor in
             try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
-                while index < expected.count, expected[index].key.lexicographicallyPrecedes(key), mismatches.count < limit {
+                while index < expected.count, expected[index].key.lexicographicallyPrecedes(key),
+                    mismatches.count < limit
+                {
                     missing(expected[index])
                     index += 1
                 }
@@ -247,7 +281,8 @@ extension ProjectionStore {
                 } else {
                     mismatches.append(
                         ProjectionMismatch(
-                            kind: kind, key: name(key), field: "(unexpected)", expected: "none", found: "a record",
+                            kind: kind, key: name(key), field: "(unexpected)", expected: "none",
+                            found: "a record",
                             position: decode(key, value)?.1))
                 }
                 return mismatches.count < limit
@@ -268,12 +303,17 @@ extension TicketState {
             ("customer", customer), ("status", status.rawValue), ("priority", priority.rawValue),
             ("channel", channel?.rawValue ?? "-"), ("assignee", assignee ?? "-"), ("opened", text(openedAt)),
             ("first_reply", text(firstReplyAt)), ("first_reply_by", firstReplyBy ?? "-"),
-            ("first_reply_position", String(firstReplyPosition)), ("solved", text(solvedAt)), ("closed", text(closedAt)),
+            ("first_reply_position", String(firstReplyPosition)), ("solved", text(solvedAt)),
+            ("closed", text(closedAt)),
             ("resolved", text(resolvedAt)), ("reopens", String(reopens)), ("replies", String(publicReplies)),
-            ("escalations", String(escalations)), ("merged_into", mergedInto ?? "-"), ("last_event", text(lastEventAt)),
+            ("escalations", String(escalations)), ("merged_into", mergedInto ?? "-"),
+            ("last_event", text(lastEventAt)),
             ("last_position", String(lastPosition)), ("sla_first_reply_breached", String(firstReplyBreached)),
             ("sla_resolution_breached", String(resolutionBreached)), ("sla_counted", String(slaCounted)),
-            ("anomalies", anomalies.map { "\($0.position) \($0.type): \($0.reason)" }.joined(separator: "; ")),
+            (
+                "anomalies",
+                anomalies.map { "\($0.position) \($0.type): \($0.reason)" }.joined(separator: "; ")
+            ),
         ]
     }
 }
@@ -283,10 +323,13 @@ extension CustomerLoyalty {
     public var fieldDescriptions: [(String, String)] {
         var fields: [(String, String)] = [("as_of", asOf.rfc3339), ("last_position", String(lastPosition))]
         let names = [
-            "csat_sum", "csat_count", "nps_sum", "nps_count", "ces_sum", "ces_count", "sla_met", "sla_breached", "reopens",
+            "csat_sum", "csat_count", "nps_sum", "nps_count", "ces_sum", "ces_count", "sla_met",
+            "sla_breached", "reopens",
             "escalations", "contacts", "tickets", "orders", "refunds", "order_cents", "refund_cents",
         ]
-        for (name, path) in zip(names, ProjectionCodec.loyaltySums) { fields.append((name, "\(self[keyPath: path])")) }
+        for (name, path) in zip(names, ProjectionCodec.loyaltySums) {
+            fields.append((name, "\(self[keyPath: path])"))
+        }
         fields.append(("last_order", lastOrderAt?.rfc3339 ?? "-"))
         fields.append(("score", "\(score)"))
         fields.append(("tier", tier))

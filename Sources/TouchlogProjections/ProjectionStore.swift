@@ -3,9 +3,9 @@ import LMDB
 import TouchlogStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The projections of a store, kept in named databases of the log's own LMDB environment
@@ -60,8 +60,13 @@ public final class ProjectionStore: Sendable {
     static func generationKey(_ slot: Int) -> String { "generation.\(ProjectionGeneration.slotNames[slot])" }
     static func rulesKey(_ slot: Int) -> String { "rules.\(ProjectionGeneration.slotNames[slot])" }
 
-    func activeGeneration(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> ProjectionGeneration? {
-        guard let slot = try txn.withUnsafeValue(forKey: Self.activeKey, in: meta, { $0.count == 1 ? Int($0[0]) : nil }) else {
+    func activeGeneration(_ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> ProjectionGeneration?
+    {
+        guard
+            let slot = try txn.withUnsafeValue(
+                forKey: Self.activeKey, in: meta, { $0.count == 1 ? Int($0[0]) : nil })
+        else {
             return nil
         }
         guard let slot, slot < slots.count, let generation = try generation(txn, slot: slot) else {
@@ -70,9 +75,13 @@ public final class ProjectionStore: Sendable {
         return generation
     }
 
-    func generation(_ txn: borrowing some ReadableTransaction & ~Copyable, slot: Int) throws -> ProjectionGeneration? {
+    func generation(_ txn: borrowing some ReadableTransaction & ~Copyable, slot: Int) throws
+        -> ProjectionGeneration?
+    {
         let key = Self.generationKey(slot)
-        guard let found = try txn.withUnsafeValue(forKey: key, in: meta, { ProjectionGeneration(slot: slot, decoding: $0) })
+        guard
+            let found = try txn.withUnsafeValue(
+                forKey: key, in: meta, { ProjectionGeneration(slot: slot, decoding: $0) })
         else { return nil }
         guard let found else { throw ProjectionError.corruptRecord(database: "projection.meta", key: key) }
         return found
@@ -83,7 +92,9 @@ public final class ProjectionStore: Sendable {
     }
 
     /// The rules stored with a generation, checked against its hash.
-    func rules(of generation: ProjectionGeneration, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> Rules {
+    func rules(of generation: ProjectionGeneration, _ txn: borrowing some ReadableTransaction & ~Copyable)
+        throws -> Rules
+    {
         guard let bytes = try txn.value(forKey: Self.rulesKey(generation.slot), in: meta) else {
             throw ProjectionError.corruptRules(generation: generation.number, reason: "they are missing")
         }
@@ -92,7 +103,8 @@ public final class ProjectionStore: Sendable {
             throw ProjectionError.corruptRules(generation: generation.number, reason: error.description)
         }
         guard rules.hash == generation.rulesHash else {
-            throw ProjectionError.corruptRules(generation: generation.number, reason: "their hash does not match")
+            throw ProjectionError.corruptRules(
+                generation: generation.number, reason: "their hash does not match")
         }
         return rules
     }
@@ -100,7 +112,10 @@ public final class ProjectionStore: Sendable {
     func headPosition(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> UInt64 {
         try txn.withCursor(on: log.eventsDatabase) { cursor -> UInt64 in
             guard try cursor.last() else { return 0 }
-            guard let position = try cursor.withUnsafeCurrent({ key, _ in BigEndianKey(bytes: key)?.value }) ?? nil else {
+            guard
+                let position = try cursor.withUnsafeCurrent({ key, _ in BigEndianKey(bytes: key)?.value })
+                    ?? nil
+            else {
                 throw StoreError.corruptRecord(position: 0)
             }
             return position
@@ -144,7 +159,9 @@ public final class ProjectionStore: Sendable {
 
     /// Runs `body` in a write transaction; forgets the session when the transaction does not commit
     /// (or runs again after growing the map), so memory never holds state the store does not.
-    func write<R>(_ session: inout Session?, _ body: (borrowing WriteTransaction, inout Session?) throws -> R) throws -> R {
+    func write<R>(_ session: inout Session?, _ body: (borrowing WriteTransaction, inout Session?) throws -> R)
+        throws -> R
+    {
         var attempt = 0
         do {
             return try storage("updating the projections") {
@@ -173,14 +190,18 @@ public final class ProjectionStore: Sendable {
         let first = generation.position + 1
         try txn.withCursor(on: log.eventsDatabase) { cursor in
             try cursor.unsafeForEach(from: BigEndianKey(first)) { key, value in
-                guard let position = BigEndianKey(bytes: key)?.value else { throw StoreError.corruptRecord(position: first) }
+                guard let position = BigEndianKey(bytes: key)?.value else {
+                    throw StoreError.corruptRecord(position: first)
+                }
                 if position > last { return false }
                 let event: FoldEvent
                 switch FoldEvent.decode(record: value, position: position) {
                 case .event(let decoded): event = decoded
                 case .ignored: return position < last
                 case .unsure:
-                    guard let decoded = FoldEvent(try StoredEvent(record: value, position: position)) else { return position < last }
+                    guard let decoded = FoldEvent(try StoredEvent(record: value, position: position)) else {
+                        return position < last
+                    }
                     event = decoded
                 }
                 if !session.holdsSlot {
@@ -190,7 +211,9 @@ public final class ProjectionStore: Sendable {
                     {
                         session.fold.load(ticket: ticket)
                     }
-                    for customer in [event.customer, event.ticketID.flatMap { session.fold.tickets[$0]?.customer }] {
+                    for customer in [
+                        event.customer, event.ticketID.flatMap { session.fold.tickets[$0]?.customer },
+                    ] {
                         if let customer, session.fold.customers[customer] == nil,
                             let loyalty = try loadCustomer(customer, slot: slot, txn)
                         {
@@ -208,10 +231,15 @@ public final class ProjectionStore: Sendable {
             try txn.put(ProjectionCodec.encode(session.fold.tickets[id]!), forKey: id, in: slot.tickets)
         }
         for customer in changes.customers {
-            try txn.put(ProjectionCodec.encode(session.fold.customers[customer]!), forKey: customer, in: slot.customers)
+            try txn.put(
+                ProjectionCodec.encode(session.fold.customers[customer]!), forKey: customer,
+                in: slot.customers)
         }
         var entries = session.fold.takeTimeline().map {
-            (ProjectionCodec.timelineKey(rep: $0.rep, time: $0.occurredAt, position: $0.position), ProjectionCodec.encode($0))
+            (
+                ProjectionCodec.timelineKey(rep: $0.rep, time: $0.occurredAt, position: $0.position),
+                ProjectionCodec.encode($0)
+            )
         }
         entries.sort { bytesLess($0.0, $1.0) }
         for (key, value) in entries { try txn.put(value, forKey: key, in: slot.timeline) }
@@ -221,15 +249,23 @@ public final class ProjectionStore: Sendable {
         return advanced
     }
 
-    func loadTicket(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> TicketState? {
-        guard let found = try txn.withUnsafeValue(forKey: id, in: slot.tickets, { ProjectionCodec.decodeTicket(id: id, $0) })
+    func loadTicket(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> TicketState?
+    {
+        guard
+            let found = try txn.withUnsafeValue(
+                forKey: id, in: slot.tickets, { ProjectionCodec.decodeTicket(id: id, $0) })
         else { return nil }
         guard let found else { throw ProjectionError.corruptRecord(database: "tickets", key: id) }
         return found
     }
 
-    func loadCustomer(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> CustomerLoyalty? {
-        guard let found = try txn.withUnsafeValue(forKey: id, in: slot.customers, { ProjectionCodec.decodeCustomer(id: id, $0) })
+    func loadCustomer(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> CustomerLoyalty?
+    {
+        guard
+            let found = try txn.withUnsafeValue(
+                forKey: id, in: slot.customers, { ProjectionCodec.decodeCustomer(id: id, $0) })
         else { return nil }
         guard let found else { throw ProjectionError.corruptRecord(database: "customers", key: id) }
         return found
@@ -254,11 +290,14 @@ public final class ProjectionStore: Sendable {
     /// `progress` is called after each transaction with the positions folded so far.
     /// - Throws: `StoreError.storage`, `ProjectionError`, or what `progress` throws.
     @discardableResult
-    public func catchUp(chunkSize: Int = defaultChunkSize, progress: ((UInt64) throws -> Void)? = nil) throws -> CatchUpSummary {
+    public func catchUp(chunkSize: Int = defaultChunkSize, progress: ((UInt64) throws -> Void)? = nil) throws
+        -> CatchUpSummary
+    {
         var session: Session?
         var total: UInt64 = 0
         while true {
-            let (advanced, done, generation) = try write(&session) { txn, session -> (UInt64, Bool, ProjectionGeneration) in
+            let (advanced, done, generation) = try write(&session) {
+                txn, session -> (UInt64, Bool, ProjectionGeneration) in
                 var active: ProjectionGeneration
                 if let found = try activeGeneration(txn) {
                     active = found
@@ -267,7 +306,8 @@ public final class ProjectionStore: Sendable {
                 }
                 if session?.continues(active) != true {
                     session = Session(
-                        fold: ProjectionFold(rules: try rules(of: active, txn)), slot: active.slot, generation: active.number,
+                        fold: ProjectionFold(rules: try rules(of: active, txn)), slot: active.slot,
+                        generation: active.number,
                         position: active.position, holdsSlot: active.position == 0)
                 }
                 let head = try headPosition(txn)
@@ -276,7 +316,10 @@ public final class ProjectionStore: Sendable {
                 return (advanced, active.position >= head, active)
             }
             total += advanced
-            if done { return CatchUpSummary(positions: total, position: generation.position, generation: generation.number) }
+            if done {
+                return CatchUpSummary(
+                    positions: total, position: generation.position, generation: generation.number)
+            }
             try progress?(total)
         }
     }
@@ -285,7 +328,8 @@ public final class ProjectionStore: Sendable {
     private func initialize(_ txn: borrowing WriteTransaction) throws -> ProjectionGeneration {
         let rules = Rules.default
         let generation = ProjectionGeneration(
-            slot: 0, number: 1, state: .active, position: 0, rulesVersion: rules.version, rulesHash: rules.hash, builder: 0)
+            slot: 0, number: 1, state: .active, position: 0, rulesVersion: rules.version,
+            rulesHash: rules.hash, builder: 0)
         for database in slots[0].all { try txn.removeAll(in: database) }
         try txn.put(Array(rules.canonicalText.utf8), forKey: Self.rulesKey(0), in: meta)
         try put(generation, txn)
@@ -306,7 +350,9 @@ func storage<R>(_ operation: String, _ body: () throws -> R) throws -> R {
 /// Byte order of two keys (LMDB's default order), by `memcmp`.
 func bytesLess(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     let common = min(a.count, b.count)
-    let order = a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, common) } }
+    let order = a.withUnsafeBytes { x in
+        b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, common) }
+    }
     return order != 0 ? order < 0 : a.count < b.count
 }
 

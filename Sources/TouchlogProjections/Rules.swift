@@ -65,7 +65,9 @@ public struct Rules: Sendable, Equatable {
 
     /// The built-in rules: `Rules.defaultText` parsed.
     public static let `default`: Rules = {
-        do { return try Rules(toml: defaultText) } catch { preconditionFailure("the built-in rules do not parse: \(error)") }
+        do { return try Rules(toml: defaultText) } catch {
+            preconditionFailure("the built-in rules do not parse: \(error)")
+        }
     }()
 
     /// The tier of `score`: the highest tier whose minimum it reaches.
@@ -76,7 +78,8 @@ public struct Rules: Sendable, Equatable {
 
     /// The SLA target of `priority`.
     public func target(for priority: Priority) -> SLATarget {
-        sla[priority] ?? SLATarget(firstReplyMinutes: .max / 120_000_000, resolutionMinutes: .max / 120_000_000)
+        sla[priority]
+            ?? SLATarget(firstReplyMinutes: .max / 120_000_000, resolutionMinutes: .max / 120_000_000)
     }
 
     // MARK: Canonical text and hash
@@ -135,37 +138,45 @@ public struct Rules: Sendable, Equatable {
     }
 
     private func key(_ name: String) -> String {
-        let bare = !name.isEmpty && name.utf8.allSatisfy {
-            ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D
-        }
+        let bare =
+            !name.isEmpty
+            && name.utf8.allSatisfy {
+                ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39)
+                    || $0 == 0x5F || $0 == 0x2D
+            }
         return bare ? name : quoted(name)
     }
 
     /// The loyalty keys of the file, table by table, in canonical order.
-    static var loyaltyKeys: [(String, [(String, WritableKeyPath<LoyaltyWeights, Double>)])] {[
-        ("loyalty", [("base", \.base)]),
-        (
-            "loyalty.satisfaction",
-            [("points", \.satisfactionPoints), ("csat_weight", \.csatWeight), ("nps_weight", \.npsWeight), ("ces_weight", \.cesWeight)]
-        ),
-        (
-            "loyalty.service",
-            [
-                ("sla_points", \.slaPoints), ("reopen_penalty", \.reopenPenalty),
-                ("escalation_penalty", \.escalationPenalty), ("effort_target", \.effortTarget),
-                ("effort_penalty", \.effortPenalty), ("floor", \.serviceFloor),
-            ]
-        ),
-        (
-            "loyalty.value",
-            [
-                ("frequency_points", \.frequencyPoints), ("frequency_cap", \.frequencyCap),
-                ("monetary_points_per_100", \.monetaryPointsPer100), ("monetary_cap", \.monetaryCap),
-                ("refund_penalty", \.refundPenalty), ("recency_points", \.recencyPoints),
-                ("recency_half_life_days", \.recencyHalfLifeDays),
-            ]
-        ),
-    ]}
+    static var loyaltyKeys: [(String, [(String, WritableKeyPath<LoyaltyWeights, Double>)])] {
+        [
+            ("loyalty", [("base", \.base)]),
+            (
+                "loyalty.satisfaction",
+                [
+                    ("points", \.satisfactionPoints), ("csat_weight", \.csatWeight),
+                    ("nps_weight", \.npsWeight), ("ces_weight", \.cesWeight),
+                ]
+            ),
+            (
+                "loyalty.service",
+                [
+                    ("sla_points", \.slaPoints), ("reopen_penalty", \.reopenPenalty),
+                    ("escalation_penalty", \.escalationPenalty), ("effort_target", \.effortTarget),
+                    ("effort_penalty", \.effortPenalty), ("floor", \.serviceFloor),
+                ]
+            ),
+            (
+                "loyalty.value",
+                [
+                    ("frequency_points", \.frequencyPoints), ("frequency_cap", \.frequencyCap),
+                    ("monetary_points_per_100", \.monetaryPointsPer100), ("monetary_cap", \.monetaryCap),
+                    ("refund_penalty", \.refundPenalty), ("recency_points", \.recencyPoints),
+                    ("recency_half_life_days", \.recencyHalfLifeDays),
+                ]
+            ),
+        ]
+    }
 
     // MARK: Reading
 
@@ -184,7 +195,9 @@ public struct Rules: Sendable, Equatable {
         var used: Set<String> = []
 
         func entry(_ path: String) throws(RulesError) -> TOMLDocument.Entry {
-            guard let entry = entries[path] else { throw RulesError(line: nil, message: "'\(path)' is missing") }
+            guard let entry = entries[path] else {
+                throw RulesError(line: nil, message: "'\(path)' is missing")
+            }
             used.insert(path)
             return entry
         }
@@ -197,19 +210,24 @@ public struct Rules: Sendable, Equatable {
             default: throw RulesError(line: found.line, message: "'\(path)' must be a number")
             }
             if let minimum, value < minimum {
-                throw RulesError(line: found.line, message: "'\(path)' must be at least \(minimum), not \(value)")
+                throw RulesError(
+                    line: found.line, message: "'\(path)' must be at least \(minimum), not \(value)")
             }
             return value
         }
         func positiveDouble(_ path: String) throws(RulesError) -> Double {
             let value = try double(path)
-            guard value > 0 else { throw RulesError(line: entries[path]?.line, message: "'\(path)' must be greater than 0") }
+            guard value > 0 else {
+                throw RulesError(line: entries[path]?.line, message: "'\(path)' must be greater than 0")
+            }
             return value
         }
         func minutes(_ path: String) throws(RulesError) -> Int64 {
             let found = try entry(path)
             guard case .integer(let value) = found.value, value > 0, value <= 1_000_000_000 else {
-                throw RulesError(line: found.line, message: "'\(path)' must be a whole number of minutes from 1 to 1000000000")
+                throw RulesError(
+                    line: found.line,
+                    message: "'\(path)' must be a whole number of minutes from 1 to 1000000000")
             }
             return value
         }
@@ -218,7 +236,9 @@ public struct Rules: Sendable, Equatable {
         switch versionEntry.value {
         case .string(let text) where !text.isEmpty: version = text
         case .integer(let number): version = String(number)
-        default: throw RulesError(line: versionEntry.line, message: "'version' must be a non-empty string or an integer")
+        default:
+            throw RulesError(
+                line: versionEntry.line, message: "'version' must be a non-empty string or an integer")
         }
         halfLifeDays = try positiveDouble("half_life_days")
         var sla: [Priority: SLATarget] = [:]
@@ -229,9 +249,12 @@ public struct Rules: Sendable, Equatable {
         }
         self.sla = sla
         var weights = LoyaltyWeights(
-            base: 0, satisfactionPoints: 0, csatWeight: 0, npsWeight: 0, cesWeight: 0, slaPoints: 0, reopenPenalty: 0,
-            escalationPenalty: 0, effortTarget: 0, effortPenalty: 0, serviceFloor: 0, frequencyPoints: 0, frequencyCap: 0,
-            monetaryPointsPer100: 0, monetaryCap: 0, refundPenalty: 0, recencyPoints: 0, recencyHalfLifeDays: 1)
+            base: 0, satisfactionPoints: 0, csatWeight: 0, npsWeight: 0, cesWeight: 0, slaPoints: 0,
+            reopenPenalty: 0,
+            escalationPenalty: 0, effortTarget: 0, effortPenalty: 0, serviceFloor: 0, frequencyPoints: 0,
+            frequencyCap: 0,
+            monetaryPointsPer100: 0, monetaryCap: 0, refundPenalty: 0, recencyPoints: 0,
+            recencyHalfLifeDays: 1)
         for (table, keys) in Rules.loyaltyKeys {
             for (key, path) in keys {
                 let full = table + "." + key
@@ -255,19 +278,28 @@ public struct Rules: Sendable, Equatable {
             let path = candidate.path.joined(separator: ".")
             let minimum = try double(path)
             guard (0...100).contains(minimum) else {
-                throw RulesError(line: candidate.line, message: "tier '\(candidate.path[1])' must have a minimum score from 0 to 100")
+                throw RulesError(
+                    line: candidate.line,
+                    message: "tier '\(candidate.path[1])' must have a minimum score from 0 to 100")
             }
             tiers.append(Tier(name: candidate.path[1], minimumScore: minimum))
         }
-        tiers.sort { $0.minimumScore != $1.minimumScore ? $0.minimumScore > $1.minimumScore : $0.name < $1.name }
+        tiers.sort {
+            $0.minimumScore != $1.minimumScore ? $0.minimumScore > $1.minimumScore : $0.name < $1.name
+        }
         guard tiers.last?.minimumScore == 0 else {
-            throw RulesError(line: nil, message: "[tiers] needs at least one tier, and one with minimum score 0 (every score has a tier)")
+            throw RulesError(
+                line: nil,
+                message:
+                    "[tiers] needs at least one tier, and one with minimum score 0 (every score has a tier)")
         }
         self.tiers = tiers
         if let unknown = document.entries.first(where: { !used.contains($0.path.joined(separator: ".")) }) {
             throw RulesError(
                 line: unknown.line,
-                message: "'\(unknown.path.joined(separator: "."))' is not a rule (see 'touchlog rules show' for every key)")
+                message:
+                    "'\(unknown.path.joined(separator: "."))' is not a rule (see 'touchlog rules show' for every key)"
+            )
         }
     }
 }

@@ -82,8 +82,16 @@ private struct TOMLParser {
         skipSpaces()
         skipComment()
         guard let byte = peek else { return }
-        if byte == 0x0A { index += 1; line += 1; return }
-        if byte == 0x0D, index + 1 < bytes.count, bytes[index + 1] == 0x0A { index += 2; line += 1; return }
+        if byte == 0x0A {
+            index += 1
+            line += 1
+            return
+        }
+        if byte == 0x0D, index + 1 < bytes.count, bytes[index + 1] == 0x0A {
+            index += 2
+            line += 1
+            return
+        }
         throw fail("unexpected '\(printable(byte))' after the value (one key = value per line)")
     }
 
@@ -97,7 +105,9 @@ private struct TOMLParser {
         while let byte = peek {
             switch byte {
             case 0x20, 0x09, 0x0D: index += 1
-            case 0x0A: index += 1; line += 1
+            case 0x0A:
+                index += 1
+                line += 1
             case UInt8(ascii: "#"): skipComment()
             default: return
             }
@@ -110,7 +120,9 @@ private struct TOMLParser {
             skipSpaces()
             guard let byte = peek else { break }
             switch byte {
-            case 0x0A: index += 1; line += 1
+            case 0x0A:
+                index += 1
+                line += 1
             case 0x0D: try expectEndOfLine()
             case UInt8(ascii: "#"): skipComment()
             case UInt8(ascii: "["):
@@ -122,7 +134,9 @@ private struct TOMLParser {
                 let entryLine = line
                 let key = try parseKey()
                 skipSpaces()
-                guard peek == UInt8(ascii: "=") else { throw fail("expected '=' after the key '\(key.joined(separator: "."))'") }
+                guard peek == UInt8(ascii: "=") else {
+                    throw fail("expected '=' after the key '\(key.joined(separator: "."))'")
+                }
                 index += 1
                 skipSpaces()
                 let value = try parseValue()
@@ -130,7 +144,8 @@ private struct TOMLParser {
                 guard !definedKeys.contains(path), !definedTables.contains(path) else {
                     throw fail("'\(path.joined(separator: "."))' is defined twice")
                 }
-                for prefixLength in currentTable.count..<path.count where definedKeys.contains(Array(path[..<prefixLength])) {
+                for prefixLength in currentTable.count..<path.count
+                where definedKeys.contains(Array(path[..<prefixLength])) {
                     throw fail("'\(path[..<prefixLength].joined(separator: "."))' is a value, not a table")
                 }
                 definedKeys.insert(path)
@@ -150,7 +165,9 @@ private struct TOMLParser {
         skipSpaces()
         guard peek == UInt8(ascii: "]") else { throw fail("expected ']' to end the table header") }
         index += 1
-        guard !definedTables.contains(path) else { throw fail("table [\(path.joined(separator: "."))] is defined twice") }
+        guard !definedTables.contains(path) else {
+            throw fail("table [\(path.joined(separator: "."))] is defined twice")
+        }
         for prefixLength in 1...path.count where definedKeys.contains(Array(path[..<prefixLength])) {
             throw fail("'\(path[..<prefixLength].joined(separator: "."))' is a value, not a table")
         }
@@ -182,11 +199,14 @@ private struct TOMLParser {
     }
 
     func isBareKeyByte(_ b: UInt8) -> Bool {
-        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x2D
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
+            || b == 0x2D
     }
 
     mutating func parseValue() throws(TOMLError) -> TOMLDocument.Value {
-        guard let byte = peek, byte != 0x0A, byte != UInt8(ascii: "#") else { throw fail("expected a value after '='") }
+        guard let byte = peek, byte != 0x0A, byte != UInt8(ascii: "#") else {
+            throw fail("expected a value after '='")
+        }
         switch byte {
         case UInt8(ascii: "\""): return .string(try parseBasicString())
         case UInt8(ascii: "'"): return .string(try parseLiteralString())
@@ -195,7 +215,10 @@ private struct TOMLParser {
         default: break
         }
         let start = index
-        while let b = peek, !(b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == UInt8(ascii: "#") || b == UInt8(ascii: ",") || b == UInt8(ascii: "]")) {
+        while let b = peek,
+            !(b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == UInt8(ascii: "#")
+                || b == UInt8(ascii: ",") || b == UInt8(ascii: "]"))
+        {
             index += 1
         }
         let token = String(decoding: bytes[start..<index], as: UTF8.self)
@@ -205,16 +228,21 @@ private struct TOMLParser {
     }
 
     func parseNumber(_ token: String) throws(TOMLError) -> TOMLDocument.Value {
-        let invalid = fail("'\(token)' is not a value of the TOML subset (a string, integer, float, boolean or array)")
+        let invalid = fail(
+            "'\(token)' is not a value of the TOML subset (a string, integer, float, boolean or array)")
         var digits = Array(token.utf8)
         guard !digits.isEmpty else { throw invalid }
         // Underscores must sit between two digits.
         for (i, b) in digits.enumerated() where b == UInt8(ascii: "_") {
-            guard i > 0, i + 1 < digits.count, isDigit(digits[i - 1]), isDigit(digits[i + 1]) else { throw invalid }
+            guard i > 0, i + 1 < digits.count, isDigit(digits[i - 1]), isDigit(digits[i + 1]) else {
+                throw invalid
+            }
         }
         digits.removeAll { $0 == UInt8(ascii: "_") }
         var body = digits[...]
-        if let first = body.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { body = body.dropFirst() }
+        if let first = body.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") {
+            body = body.dropFirst()
+        }
         guard let first = body.first, isDigit(first) else {
             if token.hasSuffix("inf") || token.hasSuffix("nan") {
                 throw fail("inf and nan are not in the TOML subset Touchlog reads")
@@ -224,7 +252,9 @@ private struct TOMLParser {
         // Integer part: no leading zeros.
         var i = body.startIndex
         while i < body.endIndex, isDigit(body[i]) { i += 1 }
-        if body[body.startIndex] == UInt8(ascii: "0"), i - body.startIndex > 1 { throw fail("'\(token)': leading zeros are not allowed") }
+        if body[body.startIndex] == UInt8(ascii: "0"), i - body.startIndex > 1 {
+            throw fail("'\(token)': leading zeros are not allowed")
+        }
         if i == body.endIndex {
             guard let value = Int64(String(decoding: digits, as: UTF8.self)) else {
                 throw fail("'\(token)' does not fit in a 64-bit integer")
@@ -252,7 +282,8 @@ private struct TOMLParser {
             while i < body.endIndex, isDigit(body[i]) { i += 1 }
             guard i > exponentStart else { throw invalid }
         }
-        guard i == body.endIndex, let value = Double(String(decoding: digits, as: UTF8.self)), value.isFinite else {
+        guard i == body.endIndex, let value = Double(String(decoding: digits, as: UTF8.self)), value.isFinite
+        else {
             throw invalid
         }
         return .float(value)
@@ -266,12 +297,20 @@ private struct TOMLParser {
         while true {
             skipBlank()
             guard let byte = peek else { throw fail("unterminated array: expected ']'") }
-            if byte == UInt8(ascii: "]") { index += 1; return .array(elements) }
-            if byte == UInt8(ascii: "[") { throw fail("nested arrays are not in the TOML subset Touchlog reads (arrays hold scalars)") }
+            if byte == UInt8(ascii: "]") {
+                index += 1
+                return .array(elements)
+            }
+            if byte == UInt8(ascii: "[") {
+                throw fail("nested arrays are not in the TOML subset Touchlog reads (arrays hold scalars)")
+            }
             elements.append(try parseValue())
             skipBlank()
             guard let next = peek else { throw fail("unterminated array: expected ']'") }
-            if next == UInt8(ascii: ",") { index += 1; continue }
+            if next == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
             guard next == UInt8(ascii: "]") else { throw fail("expected ',' or ']' in the array") }
         }
     }
@@ -320,7 +359,8 @@ private struct TOMLParser {
                 case UInt8(ascii: "u"), UInt8(ascii: "U"):
                     let count = escape == UInt8(ascii: "u") ? 4 : 8
                     guard index + count <= bytes.count,
-                        let code = UInt32(String(decoding: bytes[index..<index + count], as: UTF8.self), radix: 16),
+                        let code = UInt32(
+                            String(decoding: bytes[index..<index + count], as: UTF8.self), radix: 16),
                         let scalar = Unicode.Scalar(code)
                     else { throw fail("invalid \\\(Character(Unicode.Scalar(escape))) escape in a string") }
                     index += count
@@ -336,6 +376,7 @@ private struct TOMLParser {
     }
 
     func printable(_ byte: UInt8) -> String {
-        byte >= 0x20 && byte < 0x7F ? String(Character(Unicode.Scalar(byte))) : "\\u{\(String(byte, radix: 16))}"
+        byte >= 0x20 && byte < 0x7F
+            ? String(Character(Unicode.Scalar(byte))) : "\\u{\(String(byte, radix: 16))}"
     }
 }

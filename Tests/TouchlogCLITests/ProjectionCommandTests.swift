@@ -31,8 +31,10 @@ import Testing
         #expect(shown.exitCode == 0, "\(shown.error)")
         let ticket = try object(shown.output)
         for key in [
-            "id", "customer", "status", "priority", "channel", "assignee", "reopens", "replies", "escalations",
-            "first_reply_minutes", "resolution_minutes", "sla_first_reply_breached", "sla_resolution_breached", "anomalies",
+            "id", "customer", "status", "priority", "channel", "assignee", "reopens", "replies",
+            "escalations",
+            "first_reply_minutes", "resolution_minutes", "sla_first_reply_breached",
+            "sla_resolution_breached", "anomalies",
         ] {
             #expect(ticket[key] != nil, "\(key)")
         }
@@ -72,7 +74,8 @@ import Testing
         #expect(workspace.run("ticket", "list").outputLines.count == 2)
         #expect(workspace.run("ticket", "list", "--status", "new").outputLines.map { $0.prefix(2) } == ["t2"])
         #expect(workspace.run("ticket", "list", "--rep", "r1", "--json").outputLines.count == 1)
-        #expect(workspace.run("ticket", "list", "--customer", "c2", "--json").output.contains("\"id\":\"t2\""))
+        #expect(
+            workspace.run("ticket", "list", "--customer", "c2", "--json").output.contains("\"id\":\"t2\""))
         #expect(workspace.run("ticket", "list", "--status", "lost").exitCode == 64)
     }
 
@@ -103,7 +106,8 @@ import Testing
         #expect(object["public_replies"] as? Int == 1)
         #expect(object["median_first_reply_minutes"] as? Double == 240)
         #expect(object["csat_satisfied_share"] as? Double == 1)
-        let window = workspace.run("rep", "stats", "r1", "--from", "2024-05-01T14:30:00Z", "--to", "2024-05-01T15:30:00Z", "--json")
+        let window = workspace.run(
+            "rep", "stats", "r1", "--from", "2024-05-01T14:30:00Z", "--to", "2024-05-01T15:30:00Z", "--json")
         let windowed = try self.object(window.output)
         #expect(windowed["solved"] as? Int == 1)
         #expect(windowed["assigned"] as? Int == 0)
@@ -129,12 +133,16 @@ import Testing
         let summary = try object(rebuild.output)
         #expect(summary["generation"] as? Int == 2)
         #expect(summary["folded"] as? Int == 7)
-        #expect(workspace.run("rules", "show", "--active").output.hasPrefix("version = \"1\"\nhalf_life_days = 90.0\n"))
+        #expect(
+            workspace.run("rules", "show", "--active").output.hasPrefix(
+                "version = \"1\"\nhalf_life_days = 90.0\n"))
     }
 
     @Test func rebuildDryRunReportsTierMovesAndRebuildMakesLoyaltyAgree() throws {
         let sample = workspace.path + "/sample.jsonl"
-        #expect(runTouchlog(["generate", "--events", "3000", "--customers", "100", "--output", sample]).exitCode == 0)
+        #expect(
+            runTouchlog(["generate", "--events", "3000", "--customers", "100", "--output", sample]).exitCode
+                == 0)
         #expect(workspace.run("ingest", sample).exitCode == 0)
         let rules = runTouchlog(["rules", "show"]).output
             .replacingOccurrences(of: "points = 25.0 ", with: "points = 40.0 ")
@@ -154,7 +162,9 @@ import Testing
         #expect(deltas == deltas.sorted(by: >))
         // Nothing switched yet.
         let first = try #require(moves.first?["customer"] as? String)
-        #expect(try object(workspace.run("loyalty", "show", first, "--json").output)["tier"] as? String == moves.first?["from"] as? String)
+        #expect(
+            try object(workspace.run("loyalty", "show", first, "--json").output)["tier"] as? String == moves
+                .first?["from"] as? String)
 
         #expect(workspace.run("rebuild", "--rules", file).exitCode == 0)
         for move in moves {
@@ -179,10 +189,13 @@ import Testing
     @Test func appendKeepsTheProjectionsCurrent() throws {
         try ingestStory()
         let appended = workspace.run(
-            "append", "--type", "ticket.solved", "--customer", "c1", "--ticket", "t1", "--rep", "r2", "--time",
+            "append", "--type", "ticket.solved", "--customer", "c1", "--ticket", "t1", "--rep", "r2",
+            "--time",
             "2024-05-02T18:00:00Z")
         #expect(appended.exitCode == 0)
-        #expect(try object(workspace.run("ticket", "show", "t1", "--json").output)["status"] as? String == "solved")
+        #expect(
+            try object(workspace.run("ticket", "show", "t1", "--json").output)["status"] as? String
+                == "solved")
     }
 
     @Test func replayShowsTheTicketAndLoyaltyStateAfterEachEvent() throws {
@@ -190,10 +203,14 @@ import Testing
         let replay = workspace.run("replay", "--customer", "c1")
         #expect(replay.exitCode == 0)
         #expect(replay.output.contains("t1: status none → new, priority high, via chat"))
-        #expect(replay.output.contains("state: open, high, assignee r1, reopens 0, replies 1, escalations 0, first reply 240 min"))
+        #expect(
+            replay.output.contains(
+                "state: open, high, assignee r1, reopens 0, replies 1, escalations 0, first reply 240 min"))
         #expect(replay.output.contains("anomaly: ticket changed after it was closed (closed -> open)"))
         #expect(replay.output.contains("loyalty 85.00 (platinum): satisfaction +25.00, service +10.00"))
-        #expect(replay.outputLines.last == "    loyalty 82.00 (platinum): satisfaction +25.00, service +7.00, value +0.00")
+        #expect(
+            replay.outputLines.last
+                == "    loyalty 82.00 (platinum): satisfaction +25.00, service +7.00, value +0.00")
     }
 
     @Test func helpNamesTheProjectionCommands() {

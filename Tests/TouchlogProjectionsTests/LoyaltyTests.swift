@@ -13,7 +13,8 @@ import TouchlogStore
     let steady: Rules
     init() throws { steady = try TouchlogProjectionsTests.rules(["half_life_days": "1e9"]) }
 
-    func score(_ script: Script, _ rules: Rules = .default, customer: String = "c1") throws -> CustomerLoyalty {
+    func score(_ script: Script, _ rules: Rules = .default, customer: String = "c1") throws -> CustomerLoyalty
+    {
         try #require(script.fold(rules).customers[customer])
     }
 
@@ -74,7 +75,8 @@ import TouchlogStore
     @Test func serviceCountsSLAsReopensEscalationsAndEffort() throws {
         var script = Script()
         try script.add("ticket.opened", at: at(minutes: 0), ticket: "t1")
-        try script.add("ticket.replied", at: at(minutes: 10), ticket: "t1", rep: "r1", data: #"{"author":"rep"}"#)
+        try script.add(
+            "ticket.replied", at: at(minutes: 10), ticket: "t1", rep: "r1", data: #"{"author":"rep"}"#)
         try script.add("ticket.escalated", at: at(minutes: 20), ticket: "t1")
         try script.add("ticket.solved", at: at(minutes: 30), ticket: "t1")
         try script.add("ticket.replied", at: at(minutes: 40), ticket: "t1", data: #"{"author":"customer"}"#)
@@ -88,7 +90,9 @@ import TouchlogStore
         loyalty = try score(script, steady)
         #expect(abs(loyalty.parts(steady).service - -7) < 1e-6)
         // Service never takes off more than the floor.
-        for minute in 60..<80 { try script.add("ticket.escalated", at: at(minutes: Double(minute)), ticket: "t1") }
+        for minute in 60..<80 {
+            try script.add("ticket.escalated", at: at(minutes: Double(minute)), ticket: "t1")
+        }
         loyalty = try score(script, steady)
         #expect(loyalty.parts(steady).service == -30)
         #expect(abs(loyalty.score - 20) < 1e-6)
@@ -97,7 +101,8 @@ import TouchlogStore
     @Test func aBreachedSLACountsAgainstTheCustomer() throws {
         var script = Script()
         try script.add("ticket.opened", at: at(minutes: 0), ticket: "t1", data: #"{"priority":"urgent"}"#)
-        try script.add("ticket.replied", at: at(minutes: 61), ticket: "t1", rep: "r1", data: #"{"author":"rep"}"#)
+        try script.add(
+            "ticket.replied", at: at(minutes: 61), ticket: "t1", rep: "r1", data: #"{"author":"rep"}"#)
         let loyalty = try score(script, steady)
         #expect(loyalty.slaBreached == 1)
         #expect(loyalty.slaMet == 0)
@@ -107,7 +112,8 @@ import TouchlogStore
     @Test func valueCountsOrdersRefundsRecencyAndFrequency() throws {
         var script = Script()
         for order in 1...3 {
-            try script.add("order.placed", at: at(), data: #"{"order":"o\#(order)","amount":100.00,"currency":"EUR"}"#)
+            try script.add(
+                "order.placed", at: at(), data: #"{"order":"o\#(order)","amount":100.00,"currency":"EUR"}"#)
         }
         // Frequency 3 x 2 = 6, spend 300 -> 3, an order right now -> 10: 19 -> 69.
         var loyalty = try score(script)
@@ -120,14 +126,16 @@ import TouchlogStore
         #expect(loyalty.tier == "gold")
         // Frequency is capped at 10.
         for order in 4...9 {
-            try script.add("order.placed", at: at(), data: #"{"order":"o\#(order)","amount":0.01,"currency":"EUR"}"#)
+            try script.add(
+                "order.placed", at: at(), data: #"{"order":"o\#(order)","amount":0.01,"currency":"EUR"}"#)
         }
         #expect(abs(try score(script).parts(.default).value - 19.0006) < 1e-9)
     }
 
     @Test func recencyHalvesWithItsOwnHalfLife() throws {
         var script = Script()
-        try script.add("order.placed", at: at(days: 0), data: #"{"order":"o1","amount":100,"currency":"EUR"}"#)
+        try script.add(
+            "order.placed", at: at(days: 0), data: #"{"order":"o1","amount":100,"currency":"EUR"}"#)
         try script.add("contact.received", at: at(days: 30))
         // Frequency 2, spend 1, recency 10 x 0.5 = 5: 8 -> 58.
         let loyalty = try score(script, steady)
@@ -148,7 +156,9 @@ import TouchlogStore
         #expect(rules.tier(for: 0) == "at_risk")
         var script = Script()
         try script.add("contact.sent", at: at(), rep: "r1")
-        #expect(try score(script, try TouchlogProjectionsTests.rules(["loyalty.base": "65.0"])).tier == "gold")
-        #expect(try score(script, try TouchlogProjectionsTests.rules(["loyalty.base": "64.99"])).tier == "silver")
+        #expect(
+            try score(script, try TouchlogProjectionsTests.rules(["loyalty.base": "65.0"])).tier == "gold")
+        #expect(
+            try score(script, try TouchlogProjectionsTests.rules(["loyalty.base": "64.99"])).tier == "silver")
     }
 }

@@ -13,11 +13,14 @@ import TouchlogStore
     /// generated event alike.
     @Test func theLeanDecoderAgreesWithTheValidatingPath() throws {
         let (log, _) = try store.open()
-        var touchpoints = try generated(4_000, customers: 200)
+        var touchpoints = try generated(4_000)
         var script = Script()
         try script.add("custom.unknown", at: at())
-        try script.add("ticket.opened", at: at(), ticket: "t\\u00e9", data: #"{"priority":"high","summary":"a \"quoted\" one"}"#)
-        try script.add("ticket.replied", at: at(), ticket: "t1", rep: "r1", data: #"{"public":false,"author":"rep"}"#)
+        try script.add(
+            "ticket.opened", at: at(), ticket: "t\\u00e9",
+            data: #"{"priority":"high","summary":"a \"quoted\" one"}"#)
+        try script.add(
+            "ticket.replied", at: at(), ticket: "t1", rep: "r1", data: #"{"public":false,"author":"rep"}"#)
         try script.add("feedback.nps", at: at(), data: #"{"score":0}"#)
         try script.add("ticket.escalated", at: at(), ticket: "t1", data: #"{"level":2,"extra":{"x":[1]}}"#)
         try script.add("order.refunded", at: at(), data: #"{"order":"o","amount":0.5,"currency":"EUR"}"#)

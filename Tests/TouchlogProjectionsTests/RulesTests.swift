@@ -17,7 +17,8 @@ import Testing
     }
 
     @Test func commentsAndOrderDoNotChangeTheHashValuesDo() throws {
-        let shuffled = Rules.default.canonicalText.split(separator: "\n\n").reversed().joined(separator: "\n\n# a comment\n\n")
+        let shuffled = Rules.default.canonicalText.split(separator: "\n\n").reversed().joined(
+            separator: "\n\n# a comment\n\n")
         // Top-level keys must come before the first table: move them back to the top.
         let lines = shuffled.split(separator: "\n").map(String.init)
         let top = lines.filter { $0.hasPrefix("version") || $0.hasPrefix("half_life_days") }
@@ -31,7 +32,10 @@ import Testing
 
     @Test(arguments: [
         ("half_life_days", "0", "line 13: 'half_life_days' must be greater than 0"),
-        ("sla.high.first_reply_minutes", "1.5", "line 26: 'sla.high.first_reply_minutes' must be a whole number of minutes"),
+        (
+            "sla.high.first_reply_minutes", "1.5",
+            "line 26: 'sla.high.first_reply_minutes' must be a whole number of minutes"
+        ),
         ("loyalty.service.floor", "5", "'loyalty.service.floor' must be 0 or less"),
         ("version", "true", "line 9: 'version' must be a non-empty string or an integer"),
         ("loyalty.value.refund_penalty", "-1", "'loyalty.value.refund_penalty' must be at least 0.0"),
@@ -45,16 +49,22 @@ import Testing
     }
 
     @Test func unknownAndMissingKeysAreErrors() throws {
-        let typo = Rules.default.canonicalText.replacingOccurrences(of: "refund_penalty", with: "refund_penalti")
+        let typo = Rules.default.canonicalText.replacingOccurrences(
+            of: "refund_penalty", with: "refund_penalti")
         #expect(throws: RulesError(line: nil, message: "'loyalty.value.refund_penalty' is missing")) {
             try Rules(toml: typo)
         }
         let extra = Rules.default.canonicalText + "[extra]\ncolour = \"blue\"\n"
         let lines = Rules.default.canonicalText.split(separator: "\n", omittingEmptySubsequences: false).count
-        #expect(throws: RulesError(line: lines + 1, message: "'extra.colour' is not a rule (see 'touchlog rules show' for every key)")) {
+        #expect(
+            throws: RulesError(
+                line: lines + 1,
+                message: "'extra.colour' is not a rule (see 'touchlog rules show' for every key)")
+        ) {
             try Rules(toml: extra)
         }
-        let noZeroTier = Rules.default.canonicalText.replacingOccurrences(of: "at_risk = 0.0", with: "at_risk = 1.0")
+        let noZeroTier = Rules.default.canonicalText.replacingOccurrences(
+            of: "at_risk = 0.0", with: "at_risk = 1.0")
         #expect(throws: RulesError.self) { try Rules(toml: noZeroTier) }
     }
 
@@ -74,7 +84,8 @@ import Testing
                   3, # a comment inside
                 ]
                 """)
-        let values = Dictionary(uniqueKeysWithValues: document.entries.map { ($0.path.joined(separator: "."), $0.value) })
+        let values = Dictionary(
+            uniqueKeysWithValues: document.entries.map { ($0.path.joined(separator: "."), $0.value) })
         #expect(values["title"] == .string("a \"quoted\" é string"))
         #expect(values["literal"] == .string("C:\\path"))
         #expect(values["server.limits.max"] == .integer(1000))

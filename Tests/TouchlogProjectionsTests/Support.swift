@@ -10,7 +10,9 @@ let start: Int64 = 1_714_557_600_000_000
 
 /// The RFC 3339 text of `start` plus `minutes` (and `micros`).
 func at(minutes: Double = 0, days: Double = 0, micros: Int64 = 0) -> String {
-    Timestamp(microsecondsSinceEpoch: start + Int64(minutes * 60_000_000) + Int64(days * 86_400_000_000) + micros).rfc3339
+    Timestamp(
+        microsecondsSinceEpoch: start + Int64(minutes * 60_000_000) + Int64(days * 86_400_000_000) + micros
+    ).rfc3339
 }
 
 /// Builds valid touchpoints with fresh ids.
@@ -21,9 +23,13 @@ struct Script {
         _ type: String, _ customer: String = "c1", at time: String, ticket: String? = nil, rep: String? = nil,
         channel: String? = nil, data: String? = nil
     ) throws {
-        var text = "{\"specversion\":\"1.0\",\"id\":\"e\(touchpoints.count + 1)\",\"source\":\"urn:test\",\"type\":\"\(type)\","
+        var text =
+            "{\"specversion\":\"1.0\",\"id\":\"e\(touchpoints.count + 1)\",\"source\":\"urn:test\",\"type\":\"\(type)\","
         text += "\"subject\":\"\(customer)\",\"time\":\"\(time)\""
-        let channel = channel ?? (["contact.received", "contact.sent", "ticket.opened", "selfservice.viewed"].contains(type) ? "email" : nil)
+        let channel =
+            channel
+            ?? (["contact.received", "contact.sent", "ticket.opened", "selfservice.viewed"].contains(type)
+                ? "email" : nil)
         if let channel { text += ",\"channel\":\"\(channel)\"" }
         if let ticket { text += ",\"ticketid\":\"\(ticket)\"" }
         if let rep { text += ",\"repid\":\"\(rep)\"" }
@@ -35,7 +41,9 @@ struct Script {
     /// Folds everything in memory under `rules`.
     func fold(_ rules: Rules = .default) -> ProjectionFold {
         var fold = ProjectionFold(rules: rules)
-        for (index, touchpoint) in touchpoints.enumerated() { fold.apply(touchpoint, position: UInt64(index + 1)) }
+        for (index, touchpoint) in touchpoints.enumerated() {
+            fold.apply(touchpoint, position: UInt64(index + 1))
+        }
         return fold
     }
 }
@@ -70,7 +78,8 @@ final class TemporaryStore {
     var path: String { directory + "/store" }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory
+        directory =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("touchlog-projections-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
     }

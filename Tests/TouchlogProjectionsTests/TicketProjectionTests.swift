@@ -32,7 +32,8 @@ import TouchlogStore
         try step("ticket.closed", minutes: 200)
         #expect(
             statuses == [
-                .new, .new, .open, .pending, .open, .onHold, .open, .open, .open, .open, .solved, .open, .solved, .open,
+                .new, .new, .open, .pending, .open, .onHold, .open, .open, .open, .open, .solved, .open,
+                .solved, .open,
                 .solved, .closed,
             ])
         let ticket = try #require(fold.tickets["t1"])
@@ -107,7 +108,9 @@ import TouchlogStore
     func slaFlagsAtTheBoundary(offset: Int64, breached: Bool) throws {
         var script = Script()
         try script.add("ticket.opened", at: at(minutes: 0), ticket: "t1")
-        try script.add("ticket.replied", at: at(minutes: 480, micros: offset), ticket: "t1", rep: "r1", data: #"{"author":"rep"}"#)
+        try script.add(
+            "ticket.replied", at: at(minutes: 480, micros: offset), ticket: "t1", rep: "r1",
+            data: #"{"author":"rep"}"#)
         try script.add("ticket.opened", at: at(minutes: 0), ticket: "t2")
         try script.add("ticket.solved", at: at(minutes: 4320, micros: offset), ticket: "t2")
         let fold = script.fold()
@@ -126,7 +129,8 @@ import TouchlogStore
         try script.add("ticket.replied", at: at(minutes: 61), ticket: "t1", data: #"{"author":"customer"}"#)
         #expect(script.fold().tickets["t1"]?.firstReplyBreached == true)
         // A priority change moves the target: high allows 240 minutes.
-        try script.add("ticket.priority_changed", at: at(minutes: 62), ticket: "t1", data: #"{"priority":"high"}"#)
+        try script.add(
+            "ticket.priority_changed", at: at(minutes: 62), ticket: "t1", data: #"{"priority":"high"}"#)
         #expect(script.fold().tickets["t1"]?.firstReplyBreached == false)
     }
 
@@ -144,7 +148,8 @@ import TouchlogStore
         // Reopened while open.
         try script.add("ticket.reopened", at: at(minutes: 12), ticket: "tx")
         // Another customer's event on it.
-        try script.add("ticket.replied", "c2", at: at(minutes: 13), ticket: "tx", data: #"{"author":"customer"}"#)
+        try script.add(
+            "ticket.replied", "c2", at: at(minutes: 13), ticket: "tx", data: #"{"author":"customer"}"#)
         // An event before the ticket was opened.
         try script.add("ticket.escalated", at: at(minutes: -1), ticket: "tx")
         let ticket = try #require(script.fold().tickets["tx"])
