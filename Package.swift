@@ -33,11 +33,13 @@ let package = Package(
         ),
         // Deterministic synthetic touchpoints for the demo, tests and benchmarks.
         .target(name: "TouchlogGenerator"),
+        // `touchlog bench`: the engine against raw LMDB and the Python peer, in one process.
+        .target(name: "TouchlogBench", dependencies: ["TouchlogStore", "LMDB", "CloudEvents", "TouchlogGenerator"]),
         // The command line as a library, so commands are testable in process.
         .target(
             name: "TouchlogCLI",
             dependencies: [
-                "TouchlogStore", "CloudEvents", "TouchlogGenerator",
+                "TouchlogStore", "CloudEvents", "TouchlogGenerator", "TouchlogBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -12,7 +12,7 @@ public struct Touchlog: ParsableCommand {
             """,
         subcommands: [
             IngestCommand.self, AppendCommand.self, ReplayCommand.self, TailCommand.self, StatsCommand.self,
-            GenerateCommand.self,
+            GenerateCommand.self, BenchCommand.self,
         ])
 
     public init() {}

@@ -318,3 +318,21 @@ extension StoredEvent {
         return copy
     }
 }
+
+extension EventLog {
+    /// Encodes `touchpoint` as the record `append` would store at `position` (docs/STORAGE.md), into
+    /// `buffer` (replacing its contents), and returns its hash.
+    ///
+    /// For benchmarks and tools that need the exact record bytes without a store (the raw LMDB
+    /// baseline of `touchlog bench` appends these bytes); not part of the stable API.
+    @_spi(Benchmarks)
+    public static func encodeRecord(
+        _ touchpoint: Touchpoint, position: UInt64, version: UInt64, previousPosition: UInt64,
+        recordedAt: Timestamp, predecessorHash: ChainHash, into buffer: inout [UInt8]
+    ) -> ChainHash {
+        EventRecord.encode(
+            touchpoint.event, position: position, version: version, previousPosition: previousPosition,
+            recordedAt: recordedAt, occurredAt: touchpoint.occurredAt, predecessorHash: predecessorHash,
+            into: &buffer)
+    }
+}
