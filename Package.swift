@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .executable(name: "touchlog", targets: ["touchlog"]),
         .library(name: "TouchlogStore", targets: ["TouchlogStore"]),
+        // For the micro-benchmarks in Benchmarks/ (a package of its own).
+        .library(name: "CloudEvents", targets: ["CloudEvents"]),
+        .library(name: "TouchlogGenerator", targets: ["TouchlogGenerator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -336,3 +336,12 @@ extension EventLog {
             into: &buffer)
     }
 }
+
+extension EventLog {
+    /// The chain hash of `record` stored at `position`: SHA-256 of the position and the record's bytes
+    /// after its own hash (docs/STORAGE.md). For benchmarks and tools; not part of the stable API.
+    @_spi(Benchmarks)
+    public static func recordHash(position: UInt64, record: [UInt8]) -> ChainHash {
+        EventRecord.computeHash(position: position, record: record)
+    }
+}
