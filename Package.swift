@@ -9,6 +9,9 @@ let package = Package(
         .library(name: "TouchlogStore", targets: ["TouchlogStore"]),
         .library(name: "TouchlogProjections", targets: ["TouchlogProjections"]),
         .library(name: "TouchlogImport", targets: ["TouchlogImport"]),
+        // For the micro-benchmarks in Benchmarks/ (a package of its own).
+        .library(name: "CloudEvents", targets: ["CloudEvents"]),
+        .library(name: "TouchlogGenerator", targets: ["TouchlogGenerator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -60,12 +63,14 @@ let package = Package(
         .target(name: "TouchlogImport", dependencies: ["CZlib", "TouchlogStore", "CloudEvents"]),
         // Deterministic synthetic touchpoints for the demo, tests and benchmarks.
         .target(name: "TouchlogGenerator"),
+        // `touchlog bench`: the engine against raw LMDB and the Python peer, in one process.
+        .target(name: "TouchlogBench", dependencies: ["TouchlogStore", "LMDB", "CloudEvents", "TouchlogGenerator"]),
         // The command line as a library, so commands are testable in process.
         .target(
             name: "TouchlogCLI",
             dependencies: [
                 "TouchlogStore", "TouchlogProjections", "TouchlogAudit", "TouchlogImport", "CloudEvents",
-                "TouchlogGenerator",
+                "TouchlogGenerator", "TouchlogBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

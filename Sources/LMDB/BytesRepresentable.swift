@@ -20,6 +20,10 @@ extension ArraySlice: BytesRepresentable where Element == UInt8 {
 
 extension String: BytesRepresentable {
     public func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        // Native strings lend their UTF-8 in place; others are made contiguous on a copy.
+        if let result = try utf8.withContiguousStorageIfAvailable({ try body(UnsafeRawBufferPointer($0)) }) {
+            return result
+        }
         var copy = self
         return try copy.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
     }
@@ -34,6 +38,13 @@ public struct BigEndianKey: BytesRepresentable, Sendable, Hashable {
     public func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         var bigEndian = value.bigEndian
         return try withUnsafeBytes(of: &bigEndian, body)
+    }
+
+    /// Decodes 8 big-endian bytes; nil when `bytes` is not 8 bytes long.
+    @inlinable
+    public init?(bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 8 else { return nil }
+        self.value = UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
     }
 
     /// Decodes 8 big-endian bytes; nil when `bytes` is not 8 bytes long.

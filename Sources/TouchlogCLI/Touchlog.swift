@@ -14,6 +14,7 @@ public struct Touchlog: ParsableCommand {
             IngestCommand.self, AppendCommand.self, ReplayCommand.self, TailCommand.self, StatsCommand.self,
             TicketCommand.self, LoyaltyCommand.self, RepCommand.self, RebuildCommand.self, RulesCommand.self,
             AuditCommand.self, SealCommand.self, KeygenCommand.self, ImportCommand.self, GenerateCommand.self,
+            BenchCommand.self,
         ])
 
     public init() {}

@@ -128,42 +128,53 @@ public final class EventLog: Sendable {
         // Recorded time never goes backwards, so `--as-known-at` cuts are a prefix of the log.
         let recordedAt = max(now, head.recordedAt)
         var streams: [String: StreamHead] = [:]
+        streams.reserveCapacity(min(requests.count, 1 << 14))
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(requests.count)
-        var record: [UInt8] = []
-        record.reserveCapacity(1024)
+        let databases = self.databases
 
-        for request in requests {
-            let event = request.touchpoint.event
-            let idKey = IdentityKey(source: event.source, id: event.id)
-            if let existing = try findEvent(idKey, source: event.source, id: event.id, txn) {
-                outcomes.append(.duplicate(position: existing))
-                continue
+        // The requests are read in place (borrowed from the array's storage), never copied: a copy
+        // of a touchpoint retains and releases every one of its strings.
+        try requests.withUnsafeBufferPointer { requests in
+            for index in requests.indices {
+                let idKey = IdentityKey(source: requests[index].touchpoint.event.source, id: requests[index].touchpoint.event.id)
+                if let existing = try findEvent(
+                    idKey, source: requests[index].touchpoint.event.source, id: requests[index].touchpoint.event.id, txn)
+                {
+                    outcomes.append(.duplicate(position: existing))
+                    continue
+                }
+                let customer = requests[index].touchpoint.customer
+                var stream: StreamHead
+                if let touched = streams[customer] {
+                    stream = touched
+                } else {
+                    stream = try readStream(customer, txn) ?? StreamHead(lastPosition: 0, version: 0)
+                }
+                if let expected = requests[index].expectedVersion, expected != stream.version {
+                    throw StoreError.versionConflict(customer: customer, expected: expected, actual: stream.version)
+                }
+                position += 1
+                // The record is encoded straight into the page LMDB reserves for it (MDB_RESERVE).
+                let size = EventRecord.encodedSize(requests[index].touchpoint.event)
+                var hash = predecessor
+                let (recordPosition, version, previous, predecessorHash) = (position, stream.version + 1, stream.lastPosition, predecessor)
+                try txn.putReserving(count: size, forKey: BigEndianKey(position), in: databases.events, options: .append) {
+                    target in
+                    hash = EventRecord.write(
+                        requests[index].touchpoint.event, position: recordPosition, version: version,
+                        previousPosition: previous, recordedAt: recordedAt,
+                        occurredAt: requests[index].touchpoint.occurredAt, predecessorHash: predecessorHash, into: target)
+                }
+                try txn.put(BigEndianKey(position), forKey: idKey, in: databases.ids)
+                stream = StreamHead(lastPosition: position, version: stream.version + 1)
+                streams[customer] = stream
+                predecessor = hash
+                outcomes.append(.appended(position: position, version: stream.version))
             }
-            let customer = request.touchpoint.customer
-            var stream: StreamHead
-            if let touched = streams[customer] {
-                stream = touched
-            } else {
-                stream = try readStream(customer, txn) ?? StreamHead(lastPosition: 0, version: 0)
-            }
-            if let expected = request.expectedVersion, expected != stream.version {
-                throw StoreError.versionConflict(customer: customer, expected: expected, actual: stream.version)
-            }
-            position += 1
-            let hash = EventRecord.encode(
-                event, position: position, version: stream.version + 1, previousPosition: stream.lastPosition,
-                recordedAt: recordedAt, occurredAt: request.touchpoint.occurredAt, predecessorHash: predecessor,
-                into: &record)
-            try txn.put(record, forKey: BigEndianKey(position), in: databases.events, options: .append)
-            try txn.put(BigEndianKey(position), forKey: idKey, in: databases.ids)
-            stream = StreamHead(lastPosition: position, version: stream.version + 1)
-            streams[customer] = stream
-            predecessor = hash
-            outcomes.append(.appended(position: position, version: stream.version))
         }
         for (customer, stream) in streams {
-            try txn.put(stream.encoded, forKey: customer, in: databases.streams)
+            try txn.put(stream, forKey: customer, in: databases.streams)
         }
         return AppendResult(outcomes: outcomes)
     }
@@ -394,7 +405,7 @@ public struct StoreStatistics: Sendable, Equatable, Codable {
 }
 
 /// The head of a customer's stream: the `streams` value (16 bytes: last position, version, big-endian).
-struct StreamHead {
+struct StreamHead: BytesRepresentable {
     var lastPosition: UInt64
     var version: UInt64
 
@@ -404,9 +415,15 @@ struct StreamHead {
     }
 
     init?(decoding bytes: UnsafeRawBufferPointer) {
-        guard bytes.count == 16, let last = BigEndianKey(bytes: bytes[0..<8]), let version = BigEndianKey(bytes: bytes[8..<16])
-        else { return nil }
-        self.init(lastPosition: last.value, version: version.value)
+        guard bytes.count == 16 else { return nil }
+        self.init(
+            lastPosition: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+            version: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+    }
+
+    func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var pair = (lastPosition.bigEndian, version.bigEndian)
+        return try withUnsafeBytes(of: &pair, body)
     }
 
     var encoded: [UInt8] {
@@ -428,10 +445,24 @@ struct IdentityKey: BytesRepresentable {
 
     init(source: String, id: String) {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in source.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        hash = IdentityKey.fnv1a(source, hash)
         hash = (hash ^ 0xff) &* 0x0000_0100_0000_01b3
-        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        self.hash = hash
+        self.hash = IdentityKey.fnv1a(id, hash)
+    }
+
+    @inline(__always)
+    private static func fnv1a(_ text: String, _ start: UInt64) -> UInt64 {
+        // Native strings lend their UTF-8 in place; the loop over `utf8` is the fallback.
+        if let hash = text.utf8.withContiguousStorageIfAvailable({ bytes -> UInt64 in
+            var hash = start
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            return hash
+        }) {
+            return hash
+        }
+        var hash = start
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return hash
     }
 
     func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

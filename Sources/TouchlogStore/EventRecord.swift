@@ -2,13 +2,45 @@ import CloudEvents
 import Crypto
 
 /// A SHA-256 digest in the log's hash chain.
+///
+/// Kept inline (four words, no heap allocation): the append path makes one per event.
 public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
+    private var words: (UInt64, UInt64, UInt64, UInt64)
+
     /// The 32 bytes of the digest.
-    public var bytes: [UInt8]
+    public var bytes: [UInt8] {
+        withUnsafeBytes { Array($0) }
+    }
 
     public init(bytes: [UInt8]) {
         precondition(bytes.count == 32, "a chain hash has 32 bytes")
-        self.bytes = bytes
+        self.init(unsafeBytes: bytes.withUnsafeBytes { $0 })
+    }
+
+    /// Copies the first 32 bytes of `raw`.
+    init(unsafeBytes raw: UnsafeRawBufferPointer) {
+        precondition(raw.count >= 32, "a chain hash has 32 bytes")
+        words = (
+            raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+            raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+        )
+    }
+
+    /// Lends the 32 bytes, in digest order.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var copy = words
+        return try Swift.withUnsafeBytes(of: &copy) { try body($0) }
+    }
+
+    public static func == (a: ChainHash, b: ChainHash) -> Bool {
+        a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2 && a.words.3 == b.words.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 
     /// The predecessor of the first event: 32 zero bytes.
@@ -19,9 +51,11 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
         let digits = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         text.reserveCapacity(64)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
+        withUnsafeBytes { raw in
+            for byte in raw {
+                text.append(digits[Int(byte >> 4)])
+                text.append(digits[Int(byte & 0x0f)])
+            }
         }
         return String(decoding: text, as: UTF8.self)
     }
@@ -88,38 +122,80 @@ enum EventRecord {
         _ event: CloudEvent, position: UInt64, version: UInt64, previousPosition: UInt64,
         recordedAt: Timestamp, occurredAt: Timestamp, predecessorHash: ChainHash, into buffer: inout [UInt8]
     ) -> ChainHash {
-        buffer.removeAll(keepingCapacity: true)
-        buffer.append(format)
-        buffer.append(contentsOf: repeatElement(0, count: 32))
-        buffer.append(contentsOf: predecessorHash.bytes)
-        appendUInt64(previousPosition, to: &buffer)
-        appendUInt64(version, to: &buffer)
-        appendUInt64(UInt64(bitPattern: recordedAt.microsecondsSinceEpoch), to: &buffer)
-        appendUInt64(UInt64(bitPattern: occurredAt.microsecondsSinceEpoch), to: &buffer)
-        appendString(event.id, to: &buffer)
-        appendString(event.source, to: &buffer)
-        appendString(event.type, to: &buffer)
-        appendOptional(event.subject, to: &buffer)
-        appendOptional(event.time, to: &buffer)
-        appendOptional(event.datacontenttype, to: &buffer)
-        appendOptional(event.dataschema, to: &buffer)
-        appendLength(event.extensions.count, to: &buffer)
+        let size = encodedSize(event)
+        var hash = ChainHash.genesis
+        buffer = [UInt8](unsafeUninitializedCapacity: size) { storage, count in
+            hash = write(
+                event, position: position, version: version, previousPosition: previousPosition,
+                recordedAt: recordedAt, occurredAt: occurredAt, predecessorHash: predecessorHash,
+                into: UnsafeMutableRawBufferPointer(storage))
+            count = size
+        }
+        return hash
+    }
+
+    /// The exact size of the record of `event`.
+    static func encodedSize(_ event: CloudEvent) -> Int {
+        var size = headerSize
+        size += stringSize(event.id) + stringSize(event.source) + stringSize(event.type)
+        size += optionalSize(event.subject) + optionalSize(event.time) + optionalSize(event.datacontenttype)
+        size += optionalSize(event.dataschema)
+        size += lengthSize(event.extensions.count)
         for attribute in event.extensions {
-            appendString(attribute.name, to: &buffer)
+            size += stringSize(attribute.name) + 1
             switch attribute.value {
-            case .string(let text): buffer.append(0); appendString(text, to: &buffer)
-            case .number(let literal): buffer.append(1); appendString(literal, to: &buffer)
-            case .bool(let flag): buffer.append(flag ? 2 : 3)
+            case .string(let text), .number(let text): size += stringSize(text)
+            default: break
+            }
+        }
+        switch event.data {
+        case nil: size += 1
+        case .json(let text): size += 1 + lengthSize(text.count) + text.count
+        case .base64(let text): size += 1 + stringSize(text)
+        }
+        return size
+    }
+
+    /// Writes the record into `target`, which must be exactly `encodedSize(event)` bytes (for example
+    /// memory reserved in LMDB with `MDB_RESERVE`), fills in its hash, and returns the hash.
+    static func write(
+        _ event: CloudEvent, position: UInt64, version: UInt64, previousPosition: UInt64,
+        recordedAt: Timestamp, occurredAt: Timestamp, predecessorHash: ChainHash,
+        into target: UnsafeMutableRawBufferPointer
+    ) -> ChainHash {
+        var w = RecordWriter(target)
+        w.byte(format)
+        w.offset = 33  // the hash, filled in below
+        predecessorHash.withUnsafeBytes { w.bytes($0) }
+        w.uint64(previousPosition)
+        w.uint64(version)
+        w.uint64(UInt64(bitPattern: recordedAt.microsecondsSinceEpoch))
+        w.uint64(UInt64(bitPattern: occurredAt.microsecondsSinceEpoch))
+        w.string(event.id)
+        w.string(event.source)
+        w.string(event.type)
+        w.optional(event.subject)
+        w.optional(event.time)
+        w.optional(event.datacontenttype)
+        w.optional(event.dataschema)
+        w.length(event.extensions.count)
+        for attribute in event.extensions {
+            w.string(attribute.name)
+            switch attribute.value {
+            case .string(let text): w.byte(0); w.string(text)
+            case .number(let literal): w.byte(1); w.string(literal)
+            case .bool(let flag): w.byte(flag ? 2 : 3)
             default: preconditionFailure("CloudEvent extensions are strings, numbers or booleans")
             }
         }
         switch event.data {
-        case nil: buffer.append(0)
-        case .json(let text): buffer.append(1); appendLength(text.count, to: &buffer); buffer.append(contentsOf: text)
-        case .base64(let text): buffer.append(2); appendString(text, to: &buffer)
+        case nil: w.byte(0)
+        case .json(let text): w.byte(1); w.length(text.count); text.withUnsafeBytes { w.bytes($0) }
+        case .base64(let text): w.byte(2); w.string(text)
         }
-        let hash = computeHash(position: position, record: buffer)
-        buffer.replaceSubrange(hashRange, with: hash.bytes)
+        precondition(w.offset == target.count, "record size mismatch")
+        let hash = computeHash(position: position, record: UnsafeRawBufferPointer(target))
+        hash.withUnsafeBytes { target.baseAddress!.advanced(by: 1).copyMemory(from: $0.baseAddress!, byteCount: 32) }
         return hash
     }
 
@@ -131,7 +207,28 @@ enum EventRecord {
         record.withBytes { bytes in
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[min(33, bytes.count)...]))
         }
-        return ChainHash(bytes: Array(hasher.finalize()))
+        return hasher.finalize().withUnsafeBytes { ChainHash(unsafeBytes: $0) }
+    }
+
+    private static func lengthSize(_ length: Int) -> Int {
+        var value = UInt64(length)
+        var size = 1
+        while value >= 0x80 {
+            value >>= 7
+            size += 1
+        }
+        return size
+    }
+
+    private static func stringSize(_ text: String) -> Int {
+        let count = text.utf8.count
+        return lengthSize(count) + count
+    }
+
+    private static func optionalSize(_ text: String?) -> Int {
+        guard let text else { return 1 }
+        let count = text.utf8.count
+        return lengthSize(count + 1) + count
     }
 
     /// Decodes a whole record stored at `position`.
@@ -160,34 +257,62 @@ enum EventRecord {
     static func hashAndRecordedTime(_ bytes: UnsafeRawBufferPointer) -> (ChainHash, Timestamp)? {
         guard bytes.count >= headerSize else { return nil }
         var reader = RecordReader(bytes: bytes)
-        guard reader.skip(1), let hash = reader.readBytes(32), reader.skip(48), let recorded = reader.readUInt64()
-        else { return nil }
-        return (ChainHash(bytes: hash), Timestamp(microsecondsSinceEpoch: Int64(bitPattern: recorded)))
+        guard reader.skip(81), let recorded = reader.readUInt64() else { return nil }
+        let hash = ChainHash(unsafeBytes: UnsafeRawBufferPointer(rebasing: bytes[1..<33]))
+        return (hash, Timestamp(microsecondsSinceEpoch: Int64(bitPattern: recorded)))
     }
 
-    private static func appendUInt64(_ value: UInt64, to buffer: inout [UInt8]) {
-        var v = value.bigEndian
-        withUnsafeBytes(of: &v) { buffer.append(contentsOf: $0) }
+}
+
+/// Writes a record front to back into memory of exactly the right size.
+private struct RecordWriter {
+    let target: UnsafeMutableRawBufferPointer
+    var offset = 0
+
+    init(_ target: UnsafeMutableRawBufferPointer) { self.target = target }
+
+    @inline(__always) mutating func byte(_ value: UInt8) {
+        target[offset] = value
+        offset += 1
     }
 
-    private static func appendLength(_ length: Int, to buffer: inout [UInt8]) {
+    @inline(__always) mutating func bytes(_ source: UnsafeRawBufferPointer) {
+        guard let base = source.baseAddress, source.count > 0 else { return }
+        precondition(offset + source.count <= target.count)
+        (target.baseAddress! + offset).copyMemory(from: base, byteCount: source.count)
+        offset += source.count
+    }
+
+    @inline(__always) mutating func uint64(_ value: UInt64) {
+        precondition(offset + 8 <= target.count)
+        target.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt64.self)
+        offset += 8
+    }
+
+    @inline(__always) mutating func length(_ length: Int) {
         var value = UInt64(length)
         while value >= 0x80 {
-            buffer.append(UInt8(value & 0x7f) | 0x80)
+            byte(UInt8(value & 0x7f) | 0x80)
             value >>= 7
         }
-        buffer.append(UInt8(value))
+        byte(UInt8(value))
     }
 
-    private static func appendString(_ text: String, to buffer: inout [UInt8]) {
-        appendLength(text.utf8.count, to: &buffer)
-        buffer.append(contentsOf: text.utf8)
+    @inline(__always) mutating func utf8(_ text: String) {
+        if text.utf8.withContiguousStorageIfAvailable({ bytes(UnsafeRawBufferPointer($0)) }) == nil {
+            for b in text.utf8 { byte(b) }
+        }
     }
 
-    private static func appendOptional(_ text: String?, to buffer: inout [UInt8]) {
-        guard let text else { buffer.append(0); return }
-        appendLength(text.utf8.count + 1, to: &buffer)
-        buffer.append(contentsOf: text.utf8)
+    mutating func string(_ text: String) {
+        length(text.utf8.count)
+        utf8(text)
+    }
+
+    mutating func optional(_ text: String?) {
+        guard let text else { return byte(0) }
+        length(text.utf8.count + 1)
+        utf8(text)
     }
 }
 
@@ -229,10 +354,15 @@ private struct RecordReader {
         return Array(bytes[offset..<offset + count])
     }
 
+    mutating func readHash() -> ChainHash? {
+        guard offset + 32 <= bytes.count else { return nil }
+        defer { offset += 32 }
+        return ChainHash(unsafeBytes: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + 32]))
+    }
+
     mutating func readUInt64() -> UInt64? {
         guard offset + 8 <= bytes.count else { return nil }
-        var value: UInt64 = 0
-        for i in offset..<offset + 8 { value = value << 8 | UInt64(bytes[i]) }
+        let value = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         offset += 8
         return value
     }
@@ -266,7 +396,7 @@ private struct RecordReader {
     }
 
     mutating func readEvent() -> StoredEvent? {
-        guard readByte() == EventRecord.format, let hash = readBytes(32), let predecessor = readBytes(32),
+        guard readByte() == EventRecord.format, let hash = readHash(), let predecessor = readHash(),
             let previous = readUInt64(), let version = readUInt64(), let recorded = readUInt64(),
             let occurred = readUInt64(), let id = readString(), let source = readString(), let type = readString(),
             let subject = readOptional(), let time = readOptional(), let contentType = readOptional(),
@@ -301,7 +431,7 @@ private struct RecordReader {
             position: 0, version: version, previousPosition: previous,
             recordedAt: Timestamp(microsecondsSinceEpoch: Int64(bitPattern: recorded)),
             occurredAt: Timestamp(microsecondsSinceEpoch: Int64(bitPattern: occurred)),
-            hash: ChainHash(bytes: hash), predecessorHash: ChainHash(bytes: predecessor), event: event)
+            hash: hash, predecessorHash: predecessor, event: event)
     }
 }
 
@@ -316,5 +446,32 @@ extension StoredEvent {
         var copy = self
         copy.position = position
         return copy
+    }
+}
+
+extension EventLog {
+    /// Encodes `touchpoint` as the record `append` would store at `position` (docs/STORAGE.md), into
+    /// `buffer` (replacing its contents), and returns its hash.
+    ///
+    /// For benchmarks and tools that need the exact record bytes without a store (the raw LMDB
+    /// baseline of `touchlog bench` appends these bytes); not part of the stable API.
+    @_spi(Benchmarks)
+    public static func encodeRecord(
+        _ touchpoint: Touchpoint, position: UInt64, version: UInt64, previousPosition: UInt64,
+        recordedAt: Timestamp, predecessorHash: ChainHash, into buffer: inout [UInt8]
+    ) -> ChainHash {
+        EventRecord.encode(
+            touchpoint.event, position: position, version: version, previousPosition: previousPosition,
+            recordedAt: recordedAt, occurredAt: touchpoint.occurredAt, predecessorHash: predecessorHash,
+            into: &buffer)
+    }
+}
+
+extension EventLog {
+    /// The chain hash of `record` stored at `position`: SHA-256 of the position and the record's bytes
+    /// after its own hash (docs/STORAGE.md). For benchmarks and tools; not part of the stable API.
+    @_spi(Benchmarks)
+    public static func recordHash(position: UInt64, record: [UInt8]) -> ChainHash {
+        EventRecord.computeHash(position: position, record: record)
     }
 }

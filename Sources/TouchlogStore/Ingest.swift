@@ -1,4 +1,5 @@
 import CloudEvents
+import Dispatch
 
 /// Counts of one ingest, as `touchlog ingest` prints them.
 public struct IngestSummary: Sendable, Equatable, Codable {
@@ -59,22 +60,41 @@ public struct Ingestor {
         var summary = IngestSummary()
         var batch: [AppendRequest] = []
         batch.reserveCapacity(batchSize)
+        // Reading, parsing and validating go on here while the previous batch commits on the writer
+        // thread (two cores: one parses, one writes). Counts move into `summary` only once their batch
+        // has committed, so what is reported is what is durable.
+        let committer = PipelinedCommitter(log: log, depth: 2)
+        defer { committer.finish() }
         var lastLine = 0
+
+        func collect() throws {
+            let (results, failure) = committer.drain()
+            for result in results {
+                summary.appended += result.appended
+                summary.duplicates += result.duplicates
+                progress?(summary)
+                try commitHandler?(summary, result.throughLine)
+            }
+            if let failure { throw failure }
+        }
 
         func commit() throws {
             guard !batch.isEmpty else { return }
-            let result = try log.append(batch)
-            summary.appended += result.appended
-            summary.duplicates += result.duplicates
-            batch.removeAll(keepingCapacity: true)
-            progress?(summary)
-            try commitHandler?(summary, lastLine)
+            committer.submit(batch, throughLine: lastLine)
+            batch = []
+            batch.reserveCapacity(batchSize)
+            try collect()
+        }
+
+        /// Stops the ingest: waits for the batches already handed to the writer, then throws.
+        func stop(line: Int?, reason: String, isReadFailure: Bool) throws -> Never {
+            committer.finish()
+            try collect()
+            throw IngestError(file: name, line: line, reason: reason, committed: summary, isReadFailure: isReadFailure)
         }
 
         func reject(line: Int?, bytes: [UInt8], reason: String) throws {
-            guard let rejectHandler else {
-                throw IngestError(file: name, line: line, reason: reason, committed: summary, isReadFailure: false)
-            }
+            guard let rejectHandler else { try stop(line: line, reason: reason, isReadFailure: false) }
             summary.rejected += 1
             try rejectHandler(RejectedEvent(line: line ?? 0, bytes: bytes, reason: reason))
         }
@@ -85,10 +105,7 @@ public struct Ingestor {
                 guard let next = try input.next() else { break }
                 record = next
             } catch {
-                guard error.isRecoverable else {
-                    throw IngestError(
-                        file: name, line: error.line, reason: error.message, committed: summary, isReadFailure: true)
-                }
+                guard error.isRecoverable else { try stop(line: error.line, reason: error.message, isReadFailure: true) }
                 summary.read += 1
                 try reject(line: error.line, bytes: [], reason: error.message)
                 continue
@@ -105,6 +122,66 @@ public struct Ingestor {
             if batch.count >= batchSize { try commit() }
         }
         try commit()
+        committer.finish()
+        try collect()
         return summary
+    }
+}
+
+/// Appends batches, in order, on one writer thread, with at most `depth` batches waiting, so the
+/// caller can prepare the next batch while one commits.
+///
+/// After a failed batch, the batches queued behind it are dropped, not committed: the caller sees the
+/// failure at its next `drain()` and stops.
+final class PipelinedCommitter: @unchecked Sendable {
+    // @unchecked Sendable: `completed` and `failure` are read and written only inside `state.sync`;
+    // `log` is Sendable and its write transactions run only on the serial `writer` queue.
+    private let log: EventLog
+    private let writer = DispatchQueue(label: "touchlog.ingest.writer")
+    private let state = DispatchQueue(label: "touchlog.ingest.state")
+    private let slots: DispatchSemaphore
+    private var completed: [CommittedBatch] = []
+    private var failure: (any Error)?
+
+    init(log: EventLog, depth: Int) {
+        self.log = log
+        self.slots = DispatchSemaphore(value: depth)
+    }
+
+    /// What one committed batch did; `throughLine` is the input line of its last event.
+    struct CommittedBatch {
+        var appended: Int
+        var duplicates: Int
+        var throughLine: Int
+    }
+
+    /// Queues `batch` for the writer; blocks while `depth` batches are already waiting.
+    func submit(_ batch: [AppendRequest], throughLine: Int) {
+        slots.wait()
+        writer.async { [self] in
+            defer { slots.signal() }
+            if state.sync(execute: { failure != nil }) { return }
+            do {
+                let result = try log.append(batch)
+                let committed = CommittedBatch(
+                    appended: result.appended, duplicates: result.duplicates, throughLine: throughLine)
+                state.sync { completed.append(committed) }
+            } catch {
+                state.sync { if failure == nil { failure = error } }
+            }
+        }
+    }
+
+    /// The counts of the batches committed since the last call, in order, and the failure if one happened.
+    func drain() -> (results: [CommittedBatch], failure: (any Error)?) {
+        state.sync {
+            defer { completed.removeAll() }
+            return (completed, failure)
+        }
+    }
+
+    /// Waits until every queued batch has committed or been dropped.
+    func finish() {
+        writer.sync {}
     }
 }

@@ -115,7 +115,11 @@ public struct Touchpoint: Sendable, Equatable {
     /// - Throws: `CloudEventError` naming the attribute and the rule that failed.
     public init(validating event: CloudEvent) throws(CloudEventError) {
         var event = event
-        event.extensions.removeAll { Touchpoint.logAssignedAttributes.contains($0.name) }
+        // Checked before removing: an unconditional removeAll would copy the (shared) extensions array
+        // of every event, although almost none carries a log-assigned attribute.
+        if event.extensions.contains(where: { Touchpoint.isLogAssigned($0.name) }) {
+            event.extensions.removeAll { Touchpoint.isLogAssigned($0.name) }
+        }
         guard let subject = event.subject else {
             throw CloudEventError(
                 attribute: "subject", message: "Touchlog requires 'subject': the customer id the touchpoint belongs to")
@@ -134,6 +138,18 @@ public struct Touchpoint: Sendable, Equatable {
         self.event = event
         self.kind = nil
         self.kind = try Catalog.decode(self)
+    }
+
+    /// Whether `name` is one of `logAssignedAttributes`, without hashing it (all of them start with
+    /// 'h', 'p', 'r' or 's', and are 4 to 15 bytes long).
+    @inline(__always)
+    static func isLogAssigned(_ name: String) -> Bool {
+        let utf8 = name.utf8
+        guard (4...15).contains(utf8.count), let first = utf8.first,
+            first == UInt8(ascii: "h") || first == UInt8(ascii: "p") || first == UInt8(ascii: "r")
+                || first == UInt8(ascii: "s")
+        else { return false }
+        return logAssignedAttributes.contains(name)
     }
 
     static func checkIdentifier(_ value: String, attribute: String) throws(CloudEventError) {

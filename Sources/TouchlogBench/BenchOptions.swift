@@ -1,0 +1,95 @@
+import TouchlogStore
+
+/// One measured part of `touchlog bench`.
+public enum BenchPhase: String, Sendable, CaseIterable, Codable {
+    /// Parsed events appended to `EventLog` in batches, against raw `MDB_APPEND` puts of the same record bytes.
+    case append
+    /// CloudEvents JSON Lines from a file, end to end through `Ingestor`, against the Python peer.
+    case ingest
+    /// One customer's history read back (latency percentiles), against raw reads of the same records.
+    case replay
+    /// Every projection rebuilt from position 1 (needs the projections module; reports "not available" until wired).
+    case rebuild
+    /// One event per durable commit, against one raw put per commit.
+    case commit
+
+    /// Parses a comma-separated list such as `append,replay`; nil names the first unknown phase.
+    public static func parseList(_ text: String) -> Result<[BenchPhase], BenchOptionError> {
+        var phases: [BenchPhase] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = part.trimmingSpaces()
+            guard let phase = BenchPhase(rawValue: name) else {
+                let known = BenchPhase.allCases.map(\.rawValue).joined(separator: ", ")
+                return .failure(BenchOptionError("unknown phase '\(name)': choose from \(known)"))
+            }
+            if !phases.contains(phase) { phases.append(phase) }
+        }
+        if phases.isEmpty { return .failure(BenchOptionError("name at least one phase")) }
+        return .success(phases)
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> String {
+        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
+
+/// A bench setting that cannot run, in words for the user.
+public struct BenchOptionError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Folds every projection of `log` from position 1 and returns how many events it read.
+/// The projections module installs one; until then the rebuild phase reports "not available".
+public typealias RebuildHook = @Sendable (EventLog) throws -> Int
+
+/// What `touchlog bench` runs.
+public struct BenchOptions: Sendable {
+    /// Events in the workload (append, ingest, and the log that replay and rebuild read).
+    public var events = 1_000_000
+    /// Customers the generator spreads the events over (its realistic skew: a few are very busy).
+    public var customers = 10_000
+    /// Events per atomic commit, for the engine and the raw baseline alike.
+    public var batchSize = 10_000
+    /// `MDB_NOSYNC` for the engine and the baselines; off (durable commits) by default.
+    public var noSync = false
+    /// The phases, run in the order of `BenchPhase.allCases`.
+    public var phases: [BenchPhase] = BenchPhase.allCases
+    /// The generator's seed: the same seed gives the same events.
+    public var seed: UInt64 = 42
+    /// Customers whose history the replay phase reads.
+    public var replaySamples = 1_000
+    /// Events of the commit phase (one durable commit each).
+    public var commitEvents = 1_000
+    /// The Python peer's rate measured in this sitting; when nil, the peer script is run if it can be.
+    public var peerRate: Double?
+    /// The Python interpreter with `eventsourcing` installed; nil tries the usual places.
+    public var peerPython: String?
+    /// `peer_eventsourcing.py`; nil tries `$TOUCHLOG_PEER_SCRIPT` and `../shared/bench/`.
+    public var peerScript: String?
+    /// Where temporary stores go (a fresh directory inside it, removed afterwards); nil: the system's.
+    public var workDirectory: String?
+    /// Installed by the projections module; nil makes the rebuild phase report "not available".
+    public var rebuild: RebuildHook?
+
+    public init() {}
+
+    /// Checks the settings before anything runs.
+    /// - Throws: `BenchOptionError` naming the first bad setting.
+    public func validate() throws(BenchOptionError) {
+        guard events >= 1 else { throw BenchOptionError("--events must be at least 1") }
+        guard (1...99_999_999).contains(customers) else {
+            throw BenchOptionError("--customers must be from 1 to 99999999")
+        }
+        guard batchSize >= 1 else { throw BenchOptionError("--batch-size must be at least 1") }
+        guard replaySamples >= 1 else { throw BenchOptionError("--replay-samples must be at least 1") }
+        guard commitEvents >= 1 else { throw BenchOptionError("--commit-events must be at least 1") }
+        if let peerRate, !(peerRate > 0 && peerRate.isFinite) {
+            throw BenchOptionError("--peer-rate must be a positive number of events per second")
+        }
+        guard !phases.isEmpty else { throw BenchOptionError("name at least one phase") }
+    }
+}

@@ -1,0 +1,83 @@
+/// What one phase measured: the engine's rate, the baseline's rate in the same run, and their ratio.
+public struct PhaseResult: Sendable, Encodable {
+    public var phase: BenchPhase
+    /// Events the engine handled in the timed part.
+    public var events: Int
+    /// Engine events per second; nil when the phase could not run.
+    public var rate: Double?
+    /// Baseline events per second, measured in the same run (or given with `--peer-rate`).
+    public var baseline: Double?
+    /// `rate / baseline`.
+    public var ratio: Double?
+    /// What the baseline is.
+    public var baselineName: String
+    /// The target of DESIGN.md section 6, in words.
+    public var target: String
+    /// Whether the target is met; nil when it could not be judged.
+    public var meetsTarget: Bool?
+    /// Seconds of the timed engine work and of the baseline.
+    public var seconds: Double?
+    public var baselineSeconds: Double?
+    public var batchSize: Int
+    public var durable: Bool
+    /// The peak resident set size during the phase (VmHWM, reset before the phase where Linux allows).
+    public var peakRSSBytes: Int
+    /// The largest anonymous (heap) resident size seen during the phase; file-backed pages of the
+    /// LMDB map are not in it.
+    public var maxAnonymousRSSBytes: Int?
+    /// Replay latencies.
+    public var latency: Latency?
+    /// Why a figure is missing, or what to know about it.
+    public var note: String?
+
+    /// Latency percentiles of one customer's history read, in milliseconds.
+    public struct Latency: Sendable, Encodable, Equatable {
+        public var samples: Int
+        public var meanEvents: Double
+        public var p50Ms: Double
+        public var p99Ms: Double
+        public var p999Ms: Double
+        /// The same over customers whose history has 90 to 110 events (the target's 100-event history).
+        public var hundredEventSamples: Int
+        public var hundredEventP50Ms: Double?
+        public var hundredEventP99Ms: Double?
+    }
+
+    init(phase: BenchPhase, batchSize: Int, durable: Bool, baselineName: String, target: String) {
+        self.phase = phase
+        self.events = 0
+        self.baselineName = baselineName
+        self.target = target
+        self.batchSize = batchSize
+        self.durable = durable
+        self.peakRSSBytes = 0
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case phase, events, rate, baseline, ratio, baselineName, target, meetsTarget, seconds, baselineSeconds
+        case batchSize, durable, peakRSSBytes, maxAnonymousRSSBytes, latency, note
+    }
+
+    /// Every key is present: a figure that is missing is `null`, so readers can rely on the shape.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(phase, forKey: .phase)
+        try c.encode(events, forKey: .events)
+        try c.encode(rate.map(Self.rounded), forKey: .rate)
+        try c.encode(baseline.map(Self.rounded), forKey: .baseline)
+        try c.encode(ratio.map { ($0 * 1000).rounded() / 1000 }, forKey: .ratio)
+        try c.encode(baselineName, forKey: .baselineName)
+        try c.encode(target, forKey: .target)
+        try c.encode(meetsTarget, forKey: .meetsTarget)
+        try c.encode(seconds.map { ($0 * 1000).rounded() / 1000 }, forKey: .seconds)
+        try c.encode(baselineSeconds.map { ($0 * 1000).rounded() / 1000 }, forKey: .baselineSeconds)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(durable, forKey: .durable)
+        try c.encode(peakRSSBytes, forKey: .peakRSSBytes)
+        try c.encode(maxAnonymousRSSBytes, forKey: .maxAnonymousRSSBytes)
+        try c.encode(latency, forKey: .latency)
+        try c.encode(note, forKey: .note)
+    }
+
+    private static func rounded(_ value: Double) -> Double { value.rounded() }
+}

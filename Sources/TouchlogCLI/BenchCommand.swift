@@ -1,0 +1,169 @@
+import ArgumentParser
+import Foundation
+import TouchlogBench
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the engine against baselines run in this process, and print the ratios.",
+        discussion: """
+            Generates a deterministic workload and runs, per phase, the engine and its baseline in this \
+            process: append (parsed events into the log, against raw MDB_APPEND puts of the same record \
+            bytes, batch by batch interleaved), ingest (JSON Lines end to end, against the Python \
+            eventsourcing SQLite recorder run now, or --peer-rate), replay (one customer's history, latency \
+            percentiles, against raw reads of the same records), rebuild (all projections; "not available" \
+            until the projections are wired in), commit (one event per durable commit, against one raw put \
+            per commit). Commits are durable unless --no-sync. Temporary stores are removed afterwards. \
+            --volume instead ingests one growing log step by step and writes the rate of each step as CSV \
+            and an SVG chart. Progress goes to standard error.
+            """)
+
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Events in the workload.")
+    var events = 1_000_000
+    @Option(help: "Customers the events are spread over (about events/100 gives 100-event histories).")
+    var customers = 10_000
+    @Option(help: "Events per atomic commit, for the engine and the baselines alike.")
+    var batchSize = 10_000
+    @Flag(help: "Commit without fsync (MDB_NOSYNC) in the engine and the baselines. Default: durable.")
+    var noSync = false
+    @Option(help: "Comma-separated phases: append, ingest, replay, rebuild, commit.")
+    var phases = BenchPhase.allCases.map(\.rawValue).joined(separator: ",")
+    @Option(help: "Generator seed.")
+    var seed: UInt64 = 42
+    @Option(help: "Customers whose history the replay phase reads.")
+    var replaySamples = 1_000
+    @Option(help: "Events of the commit phase, one durable commit each.")
+    var commitEvents = 1_000
+    @Option(help: "The Python peer's events/s measured in this sitting (instead of running it).")
+    var peerRate: Double?
+    @Option(help: ArgumentHelp("Python with eventsourcing 9.5.6 installed (see Tools/peer-venv.sh).", valueName: "path"))
+    var peerPython: String?
+    @Option(help: ArgumentHelp("peer_eventsourcing.py (default: ../shared/bench/).", valueName: "path"))
+    var peerScript: String?
+    @Option(help: ArgumentHelp("Directory for the temporary stores (default: the system's).", valueName: "dir"))
+    var workDir: String?
+
+    @Flag(help: "Throughput versus volume: ingest one growing log step by step; write CSV and SVG.")
+    var volume = false
+    @Option(help: "With --volume: events per step.")
+    var step = 1_000_000
+    @Option(help: ArgumentHelp("With --volume: the CSV file to write.", valueName: "path"))
+    var csv: String?
+    @Option(help: ArgumentHelp("With --volume: the SVG chart to write.", valueName: "path"))
+    var svg: String?
+
+    func validate() throws {
+        if volume {
+            do { try volumeRun().validate() } catch { throw ValidationError(error.description) }
+            if csv == nil && svg == nil { throw ValidationError("--volume needs --csv PATH and/or --svg PATH") }
+            return
+        }
+        if csv != nil || svg != nil { throw ValidationError("--csv and --svg go with --volume") }
+        do { try benchOptions().validate() } catch let error as BenchOptionError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func benchOptions() throws -> BenchOptions {
+        var options = BenchOptions()
+        options.events = events
+        options.customers = customers
+        options.batchSize = batchSize
+        options.noSync = noSync
+        switch BenchPhase.parseList(phases) {
+        case .success(let list): options.phases = list
+        case .failure(let error): throw error
+        }
+        options.seed = seed
+        options.replaySamples = replaySamples
+        options.commitEvents = commitEvents
+        options.peerRate = peerRate
+        options.peerPython = peerPython
+        options.peerScript = peerScript
+        options.workDirectory = workDir
+        return options
+    }
+
+    func volumeRun() -> VolumeRun {
+        var run = VolumeRun()
+        run.events = events
+        run.step = step
+        run.customers = customers
+        run.batchSize = batchSize
+        run.noSync = noSync
+        run.seed = seed
+        run.workDirectory = workDir
+        return run
+    }
+
+    func run() throws {
+        let console = Console.current
+        let progress: (String) -> Void = { console.message("bench: " + $0) }
+        try reportingFailures {
+            if volume { return try runVolume(progress) }
+            let runner = try BenchRunner(try benchOptions(), progress: progress)
+            defer { runner.close() }
+            if !output.json {
+                console.line("phase    engine/s      baseline/s    ratio    target                               met   peak RSS")
+            }
+            try runner.run { result in
+                if output.json {
+                    console.line(try jsonLine(result))
+                } else {
+                    console.line(Self.text(result))
+                    if let latency = result.latency {
+                        console.line(
+                            "         replay latency over \(latency.samples) customers (mean \(String(format: "%.1f", latency.meanEvents)) events): "
+                                + "p50 \(latency.p50Ms) ms, p99 \(latency.p99Ms) ms, p99.9 \(latency.p999Ms) ms")
+                        if let p50 = latency.hundredEventP50Ms, let p99 = latency.hundredEventP99Ms {
+                            console.line(
+                                "         100-event histories (\(latency.hundredEventSamples) customers): p50 \(p50) ms, p99 \(p99) ms")
+                        }
+                    }
+                    if let note = result.note { console.line("         " + note) }
+                }
+            }
+            if !output.json {
+                console.line("process peak RSS \(Self.mib(MemoryStats.processPeakBytes())) (getrusage)")
+            }
+        }
+    }
+
+    private func runVolume(_ progress: @escaping (String) -> Void) throws {
+        let run = volumeRun()
+        var points: [VolumeRun.Point] = []
+        var csvLines = [VolumeRun.csvHeader]
+        try run.run(progress: progress) { point in
+            points.append(point)
+            csvLines.append(VolumeRun.csvLine(point))
+            // Rewritten after every step, so a long run that is stopped keeps what it measured.
+            if let csv { try (csvLines.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8) }
+            if let svg {
+                let mode = noSync ? "no-sync" : "durable"
+                let chart = SVGChart(
+                    title: "touchlog ingest rate per \(formatCount(step)) events (\(mode), batch \(formatCount(batchSize)), \(formatCount(customers)) customers)")
+                try chart.render(points.map { (Double($0.events), $0.rate) })
+                    .write(toFile: svg, atomically: true, encoding: .utf8)
+            }
+            if output.json {
+                Console.current.line(
+                    "{\"events\":\(point.events),\"rate\":\(Int(point.rate.rounded())),\"seconds\":\(String(format: "%.3f", point.seconds))}")
+            } else {
+                Console.current.line(VolumeRun.csvLine(point))
+            }
+        }
+    }
+
+    static func text(_ r: PhaseResult) -> String {
+        func rate(_ v: Double?) -> String { v.map { formatCount(Int($0.rounded())) } ?? "-" }
+        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(1, n - s.count)) }
+        let ratio = r.ratio.map { String(format: "%.3fx", $0) } ?? "-"
+        let met = r.meetsTarget.map { $0 ? "yes" : "NO" } ?? "-"
+        return pad(r.phase.rawValue, 9) + pad(rate(r.rate), 14) + pad(rate(r.baseline), 14) + pad(ratio, 9)
+            + pad(r.target, 37) + pad(met, 6) + mib(r.peakRSSBytes)
+    }
+
+    static func mib(_ bytes: Int) -> String { String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
+}

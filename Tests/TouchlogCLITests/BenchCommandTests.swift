@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// `touchlog bench` on tiny workloads: option checks and the shape of `--json`. No timing is asserted.
+@Suite struct BenchCommandTests {
+    let workspace: Workspace
+    init() throws { workspace = try Workspace() }
+
+    @Test(arguments: [
+        (["--events", "0"], "--events must be at least 1"),
+        (["--customers", "0"], "--customers must be from 1 to 99999999"),
+        (["--batch-size", "0"], "--batch-size must be at least 1"),
+        (["--phases", "append,warp"], "unknown phase 'warp'"),
+        (["--phases", ""], "unknown phase ''"),
+        (["--peer-rate=-3"], "--peer-rate must be a positive number"),
+        (["--peer-rate", "0"], "--peer-rate must be a positive number"),
+        (["--commit-events", "0"], "--commit-events must be at least 1"),
+        (["--replay-samples", "0"], "--replay-samples must be at least 1"),
+        (["--csv", "x.csv"], "--csv and --svg go with --volume"),
+        (["--volume"], "--volume needs --csv PATH and/or --svg PATH"),
+        (["--volume", "--step", "0", "--csv", "x.csv"], "--step must be at least 1"),
+    ])
+    func invalidOptionsAreUsageErrors(arguments: [String], message: String) {
+        let result = runTouchlog(["bench"] + arguments)
+        #expect(result.exitCode == 64)
+        #expect(result.error.contains(message))
+    }
+
+    @Test func jsonReportsEveryPhaseWithRateBaselineAndRatio() throws {
+        let result = runTouchlog([
+            "bench", "--json", "--events", "300", "--customers", "10", "--batch-size", "100", "--no-sync",
+            "--commit-events", "3", "--replay-samples", "5", "--peer-rate", "1000", "--work-dir", workspace.path,
+        ])
+        #expect(result.exitCode == 0, "\(result.error)")
+        let objects = try result.outputLines.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(objects.map { $0["phase"] as? String } == ["append", "ingest", "replay", "rebuild", "commit"])
+        for object in objects {
+            for key in ["rate", "baseline", "ratio", "baseline_name", "target", "peak_rss_bytes", "durable"] {
+                #expect(object.keys.contains(key), "\(object["phase"] ?? "?") lacks \(key)")
+            }
+        }
+        for object in objects where object["phase"] as? String != "rebuild" {
+            let rate = try #require(object["rate"] as? Double)
+            let baseline = try #require(object["baseline"] as? Double)
+            let ratio = try #require(object["ratio"] as? Double)
+            #expect(rate > 0 && baseline > 0)
+            #expect(abs(ratio - rate / baseline) <= 0.01 * max(1, ratio))
+        }
+        let rebuild = try #require(objects.first { $0["phase"] as? String == "rebuild" })
+        #expect(rebuild["rate"] is NSNull)
+        #expect((rebuild["note"] as? String)?.contains("not available") == true)
+        let replay = try #require(objects.first { $0["phase"] as? String == "replay" })
+        let latency = try #require(replay["latency"] as? [String: Any])
+        #expect(latency["p50_ms"] is Double && latency["p99_ms"] is Double && latency["p999_ms"] is Double)
+        // The temporary stores are gone.
+        let left = try FileManager.default.contentsOfDirectory(atPath: workspace.path)
+        #expect(left.filter { $0.hasPrefix("touchlog-bench-") }.isEmpty)
+    }
+
+    @Test func volumeWritesCSVAndSVG() throws {
+        let csv = workspace.path + "/volume.csv"
+        let svg = workspace.path + "/volume.svg"
+        let result = runTouchlog([
+            "bench", "--volume", "--events", "300", "--step", "100", "--customers", "10", "--batch-size", "50",
+            "--no-sync", "--csv", csv, "--svg", svg, "--work-dir", workspace.path,
+        ])
+        #expect(result.exitCode == 0, "\(result.error)")
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "events,rate_events_per_s,seconds,anon_rss_bytes,store_bytes")
+        #expect(rows.dropFirst().map { $0.split(separator: ",").first.map(String.init) } == ["100", "200", "300"])
+        let chart = try String(contentsOfFile: svg, encoding: .utf8)
+        #expect(chart.hasPrefix("<svg") && chart.contains("<polyline"))
+    }
+}
