@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TouchlogBench
+import TouchlogProjections
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,8 +12,8 @@ struct BenchCommand: ParsableCommand {
             process: append (parsed events into the log, against raw MDB_APPEND puts of the same record \
             bytes, batch by batch interleaved), ingest (JSON Lines end to end, against the Python \
             eventsourcing SQLite recorder run now, or --peer-rate), replay (one customer's history, latency \
-            percentiles, against raw reads of the same records), rebuild (all projections; "not available" \
-            until the projections are wired in), commit (one event per durable commit, against one raw put \
+            percentiles, against raw reads of the same records), rebuild (every projection folded \
+            from position 1 under the default rules, against a raw cursor scan of the events), commit (one event per durable commit, against one raw put \
             per commit). Commits are durable unless --no-sync. Temporary stores are removed afterwards. \
             --volume instead ingests one growing log step by step and writes the rate of each step as CSV \
             and an SVG chart. Progress goes to standard error.
@@ -83,6 +84,10 @@ struct BenchCommand: ParsableCommand {
         options.peerPython = peerPython
         options.peerScript = peerScript
         options.workDirectory = workDir
+        options.rebuild = { log in
+            let summary = try ProjectionStore(log: log).rebuild(rules: .default)
+            return Int(summary.folded)
+        }
         return options
     }
 
