@@ -79,6 +79,7 @@ public struct CustomerLoyalty: Sendable, Equatable {
                 Double(asOf.microsecondsSinceEpoch - lastOrderAt.microsecondsSinceEpoch) / 86_400_000_000
             value += w.recencyPoints * exp2(-max(0, days) / w.recencyHalfLifeDays)
         }
+        value = max(value, w.valueFloor)
         return Parts(satisfaction: satisfaction, service: service, value: value)
     }
 

@@ -73,6 +73,7 @@ extension Rules {
         refund_penalty = 3.0            # points off per refund
         recency_points = 10.0           # points for an order at the customer's latest event, halving
         recency_half_life_days = 30.0   # every this many days between the last order and that event
+        floor = -20.0                   # value never takes off more than this many points
 
         # Tiers: a customer is in the highest tier whose minimum score they reach. Name them as
         # you like; one tier must start at 0.

@@ -61,6 +61,7 @@ public struct Rules: Sendable, Equatable {
         public var refundPenalty: Double
         public var recencyPoints: Double
         public var recencyHalfLifeDays: Double
+        public var valueFloor: Double
     }
 
     /// The built-in rules: `Rules.defaultText` parsed.
@@ -172,7 +173,7 @@ public struct Rules: Sendable, Equatable {
                     ("frequency_points", \.frequencyPoints), ("frequency_cap", \.frequencyCap),
                     ("monetary_points_per_100", \.monetaryPointsPer100), ("monetary_cap", \.monetaryCap),
                     ("refund_penalty", \.refundPenalty), ("recency_points", \.recencyPoints),
-                    ("recency_half_life_days", \.recencyHalfLifeDays),
+                    ("recency_half_life_days", \.recencyHalfLifeDays), ("floor", \.valueFloor),
                 ]
             ),
         ]
@@ -250,11 +251,9 @@ public struct Rules: Sendable, Equatable {
         self.sla = sla
         var weights = LoyaltyWeights(
             base: 0, satisfactionPoints: 0, csatWeight: 0, npsWeight: 0, cesWeight: 0, slaPoints: 0,
-            reopenPenalty: 0,
-            escalationPenalty: 0, effortTarget: 0, effortPenalty: 0, serviceFloor: 0, frequencyPoints: 0,
-            frequencyCap: 0,
-            monetaryPointsPer100: 0, monetaryCap: 0, refundPenalty: 0, recencyPoints: 0,
-            recencyHalfLifeDays: 1)
+            reopenPenalty: 0, escalationPenalty: 0, effortTarget: 0, effortPenalty: 0, serviceFloor: 0,
+            frequencyPoints: 0, frequencyCap: 0, monetaryPointsPer100: 0, monetaryCap: 0, refundPenalty: 0,
+            recencyPoints: 0, recencyHalfLifeDays: 1, valueFloor: 0)
         for (table, keys) in Rules.loyaltyKeys {
             for (key, path) in keys {
                 let full = table + "." + key
@@ -268,6 +267,9 @@ public struct Rules: Sendable, Equatable {
         }
         if let floor = entries["loyalty.service.floor"], weights.serviceFloor > 0 {
             throw RulesError(line: floor.line, message: "'loyalty.service.floor' must be 0 or less")
+        }
+        if let floor = entries["loyalty.value.floor"], weights.valueFloor > 0 {
+            throw RulesError(line: floor.line, message: "'loyalty.value.floor' must be 0 or less")
         }
         if let base = entries["loyalty.base"], weights.base > 100 {
             throw RulesError(line: base.line, message: "'loyalty.base' must be from 0 to 100")

@@ -132,6 +132,24 @@ import TouchlogStore
         #expect(abs(try score(script).parts(.default).value - 19.0006) < 1e-9)
     }
 
+    @Test func valueNeverTakesOffMoreThanItsFloor() throws {
+        var script = Script()
+        for refund in 1...5 {
+            try script.add(
+                "order.refunded", at: at(), data: #"{"order":"o\#(refund)","amount":100,"currency":"EUR"}"#)
+        }
+        // 5 refunds -15 and spend -5 -> -20, the floor; two more cannot go lower.
+        #expect(try score(script).parts(.default).value == -20)
+        for refund in 6...7 {
+            try script.add(
+                "order.refunded", at: at(), data: #"{"order":"o\#(refund)","amount":100,"currency":"EUR"}"#)
+        }
+        let loyalty = try score(script)
+        #expect(loyalty.parts(.default).value == -20)
+        #expect(loyalty.score == 30)
+        #expect(loyalty.tier == "at_risk")
+    }
+
     @Test func recencyHalvesWithItsOwnHalfLife() throws {
         var script = Script()
         try script.add(
