@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on a built-in sample: set up, build, generate touchpoints, ingest them, replay one customer.
+# The main job on a built-in sample: set up, build, generate touchpoints, ingest them, replay one customer,
+# audit the store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/setup.sh
@@ -17,3 +18,5 @@ customer=$("$bin" tail --store "$store" --limit 1 --json | sed -E 's/.*"subject"
 "$bin" replay --customer "$customer" --store "$store" > "$store/replay.txt"
 echo "--- replay of customer $customer ($(grep -c '^v' "$store/replay.txt") events; the first 40 lines):"
 head -n 40 "$store/replay.txt"
+echo "--- audit: hash chain, indexes and projections against a fresh fold:"
+"$bin" audit --store "$store" | tail -n 1

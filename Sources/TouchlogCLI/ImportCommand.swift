@@ -113,6 +113,7 @@ struct ServiceNowImportCommand: ParsableCommand {
             meter.finish(summary.rows)
             try rejectsFile?.close()
             let elapsed = Date().timeIntervalSince(started)
+            try updateProjections(after: log)
             let report =
                 verify ? try ServiceNowCheck(log: log, source: source).report(facts: collected.facts) : nil
             if output.json {

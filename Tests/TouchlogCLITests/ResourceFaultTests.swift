@@ -121,3 +121,27 @@ let canMountTmpfs: Bool = {
         }
     }
 }
+
+@Suite struct StaleReaderTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aReaderSlotLeftByAKilledProcessIsClearedAtOpen() throws {
+        let workspace = try Workspace()
+        let input = workspace.path + "/events.jsonl"
+        #expect(runTouchlog(["generate", "--events", "30000", "--customers", "300", "-o", input]).exitCode == 0)
+        #expect(workspace.run("ingest", input).exitCode == 0)
+        // LMDB resets the reader table when the first process opens the store, so a stale slot matters
+        // while another process keeps it open: this one. `audit` reads the whole log in one read
+        // transaction: kill it inside, leaving its slot behind, then clear it as the next open would.
+        let log = try EventLog(path: workspace.store)
+        var cleared = 0
+        for attempt in 0..<6 where cleared == 0 {
+            let auditor = try ChildTouchlog(["audit", "--store", workspace.store])
+            usleep(UInt32(400_000 + attempt * 200_000))
+            auditor.kill()
+            auditor.wait()
+            cleared = try log.environment.clearStaleReaders()
+        }
+        #expect(cleared >= 1, "the dead process's reader slot is cleared")
+        #expect(try Auditor(log: log).audit().ok)
+    }
+}
