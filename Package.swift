@@ -64,7 +64,9 @@ let package = Package(
         // Deterministic synthetic touchpoints for the demo, tests and benchmarks.
         .target(name: "TouchlogGenerator"),
         // `touchlog bench`: the engine against raw LMDB and the Python peer, in one process.
-        .target(name: "TouchlogBench", dependencies: ["TouchlogStore", "LMDB", "CloudEvents", "TouchlogGenerator"]),
+        .target(
+            name: "TouchlogBench",
+            dependencies: ["TouchlogStore", "LMDB", "CloudEvents", "TouchlogGenerator"]),
         // The command line as a library, so commands are testable in process.
         .target(
             name: "TouchlogCLI",
@@ -80,11 +82,15 @@ let package = Package(
         .testTarget(name: "TouchlogStoreTests", dependencies: ["TouchlogStore", "TouchlogGenerator"]),
         .testTarget(
             name: "TouchlogProjectionsTests",
-            dependencies: ["TouchlogProjections", "TouchlogStore", "TouchlogGenerator", "CloudEvents", "LMDB"]
+            dependencies: [
+                "TouchlogProjections", "TouchlogStore", "TouchlogGenerator", "CloudEvents", "LMDB",
+            ]
         ),
         .testTarget(
             name: "TouchlogAuditTests",
-            dependencies: ["TouchlogAudit", "TouchlogStore", "TouchlogProjections", "LMDB", "TouchlogGenerator"]
+            dependencies: [
+                "TouchlogAudit", "TouchlogStore", "TouchlogProjections", "LMDB", "TouchlogGenerator",
+            ]
         ),
         .testTarget(
             name: "TouchlogImportTests",

@@ -62,11 +62,15 @@ private enum Attribute: UInt16 {
             default: return nil
             }
         case 6, 7:
-            let (a, z) = (p.loadUnaligned(as: UInt32.self), p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            let (a, z) = (
+                p.loadUnaligned(as: UInt32.self), p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+            )
             if n == 6 { return a == 0x7275_6f73 && z == 0x6563_7275 ? .source : nil }
             return a == 0x6a62_7573 && z == 0x7463_656a ? .subject : nil
         case 10, 11, 15:
-            let (a, z) = (p.loadUnaligned(as: UInt64.self), p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+            let (a, z) = (
+                p.loadUnaligned(as: UInt64.self), p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            )
             switch (n, a, z) {
             case (10, 0x6568_6373_6174_6164, 0x616d_6568_6373_6174): return .dataschema
             case (11, 0x7372_6576_6365_7073, 0x6e6f_6973_7265_7663): return .specversion
@@ -125,7 +129,9 @@ private struct EventParser: ~Copyable {
 
     mutating func parse() throws(JSONError) {
         scanner.skipWhitespace()
-        guard let first = scanner.current else { throw scanner.error("unexpected end of input (empty event)") }
+        guard let first = scanner.current else {
+            throw scanner.error("unexpected end of input (empty event)")
+        }
         guard first == UInt8(ascii: "{") else {
             let kind = Self.kindName(first)
             try scanner.skipValue()
@@ -144,8 +150,11 @@ private struct EventParser: ~Copyable {
             while true {
                 scanner.skipWhitespace()
                 guard scanner.current == UInt8(ascii: "\"") else {
-                    if scanner.current == UInt8(ascii: "}") && !first { throw scanner.error("trailing comma in object") }
-                    throw scanner.isAtEnd ? scanner.error("unexpected end of input") : scanner.error("expected a string key")
+                    if scanner.current == UInt8(ascii: "}") && !first {
+                        throw scanner.error("trailing comma in object")
+                    }
+                    throw scanner.isAtEnd
+                        ? scanner.error("unexpected end of input") : scanner.error("expected a string key")
                 }
                 first = false
                 let keyToken = try scanner.scanString()
@@ -221,7 +230,9 @@ private struct EventParser: ~Copyable {
             }
             try scanner.skipValue()
             dataRange = start..<scanner.pos
-            if dataBase64 != nil { fail("data", "'data' and 'data_base64' are mutually exclusive; an event has one or neither") }
+            if dataBase64 != nil {
+                fail("data", "'data' and 'data_base64' are mutually exclusive; an event has one or neither")
+            }
             return
         default:
             break
@@ -232,12 +243,14 @@ private struct EventParser: ~Copyable {
         switch attribute {
         case .specversion:
             specversionSeen = true
-            if token.hasEscapes || raw.count != 3 || raw[0] != UInt8(ascii: "1") || raw[1] != UInt8(ascii: ".")
+            if token.hasEscapes || raw.count != 3 || raw[0] != UInt8(ascii: "1")
+                || raw[1] != UInt8(ascii: ".")
                 || raw[2] != UInt8(ascii: "0")
             {
                 let value = scanner.makeString(token)
                 if value != "1.0" {
-                    fail(name, "unsupported specversion \"\(Self.excerpt(value))\": only \"1.0\" is supported")
+                    fail(
+                        name, "unsupported specversion \"\(Self.excerpt(value))\": only \"1.0\" is supported")
                 }
             }
         case .id, .type, .subject, .datacontenttype:
@@ -252,7 +265,8 @@ private struct EventParser: ~Copyable {
             default:
                 // The usual value costs no allocation as a literal.
                 datacontenttype =
-                    !token.hasEscapes && raw.count == 16 && memoryEqual(raw.baseAddress!, ("application/json" as StaticString).utf8Start, 16)
+                    !token.hasEscapes && raw.count == 16
+                        && memoryEqual(raw.baseAddress!, ("application/json" as StaticString).utf8Start, 16)
                     ? "application/json" : scanner.makeString(token)
             }
         case .source, .dataschema:
@@ -283,7 +297,9 @@ private struct EventParser: ~Copyable {
                 return
             }
             dataBase64 = scanner.makeString(token)
-            if dataRange != nil { fail(name, "'data' and 'data_base64' are mutually exclusive; an event has one or neither") }
+            if dataRange != nil {
+                fail(name, "'data' and 'data_base64' are mutually exclusive; an event has one or neither")
+            }
         case .data:
             break
         }
@@ -313,7 +329,9 @@ private struct EventParser: ~Copyable {
             return
         default:
             try scanner.skipValue()
-            fail(name, "extension attribute '\(name)' must be a string, number or boolean, not \(Self.kindName(b))")
+            fail(
+                name,
+                "extension attribute '\(name)' must be a string, number or boolean, not \(Self.kindName(b))")
             return
         }
         if extensions.capacity == 0 { extensions.reserveCapacity(4) }
@@ -336,7 +354,8 @@ private struct EventParser: ~Copyable {
             data = .base64(dataBase64)
         }
         return CloudEvent(
-            id: id, source: source, type: type, subject: subject, time: time, datacontenttype: datacontenttype,
+            id: id, source: source, type: type, subject: subject, time: time,
+            datacontenttype: datacontenttype,
             dataschema: dataschema, extensions: extensions, data: data)
     }
 

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One event's raw bytes as read from the input, with the 1-based line number where it starts.
@@ -100,7 +100,8 @@ public struct EventInputReader: ~Copyable {
             fd = open(path, O_RDONLY | O_CLOEXEC)
         } while fd < 0 && errno == EINTR
         guard fd >= 0 else {
-            throw EventInputError(line: nil, message: "cannot open \(path): \(Self.errorText(errno))", isRecoverable: false)
+            throw EventInputError(
+                line: nil, message: "cannot open \(path): \(Self.errorText(errno))", isRecoverable: false)
         }
         self.init(fd: fd, owns: true)
     }
@@ -169,7 +170,8 @@ public struct EventInputReader: ~Copyable {
                 return
             }
             if errno == EINTR { continue }
-            throw EventInputError(line: line, message: "read failed: \(Self.errorText(errno))", isRecoverable: false)
+            throw EventInputError(
+                line: line, message: "read failed: \(Self.errorText(errno))", isRecoverable: false)
         }
     }
 
@@ -179,7 +181,8 @@ public struct EventInputReader: ~Copyable {
 
     private mutating func decideMode() throws(EventInputError) {
         while end - start < 3 && !atEOF { try fill() }
-        if end - start >= 3 && buffer[start] == 0xEF && buffer[start + 1] == 0xBB && buffer[start + 2] == 0xBF {
+        if end - start >= 3 && buffer[start] == 0xEF && buffer[start + 1] == 0xBB && buffer[start + 2] == 0xBF
+        {
             start += 3
             scanned = start
         }
@@ -234,7 +237,9 @@ public struct EventInputReader: ~Copyable {
     }
 
     /// The record for the line `buffer[from..<to]` (without its LF), or `nil` if it is blank.
-    private func record(_ from: Int, _ to: Int, _ lineNumber: Int) throws(EventInputError) -> EventInputRecord? {
+    private func record(_ from: Int, _ to: Int, _ lineNumber: Int) throws(EventInputError)
+        -> EventInputRecord?
+    {
         var to = to
         if to > from && buffer[to - 1] == 0x0D { to -= 1 }
         var blank = true
@@ -244,13 +249,15 @@ public struct EventInputReader: ~Copyable {
         }
         if blank { return nil }
         guard to - from <= Self.maximumEventBytes else { throw overlong(lineNumber) }
-        return EventInputRecord(line: lineNumber, bytes: Array(UnsafeBufferPointer(start: buffer + from, count: to - from)))
+        return EventInputRecord(
+            line: lineNumber, bytes: Array(UnsafeBufferPointer(start: buffer + from, count: to - from)))
     }
 
     private func overlong(_ lineNumber: Int) -> EventInputError {
         EventInputError(
             line: lineNumber,
-            message: "event is longer than the maximum of \(Self.maximumEventBytes) bytes", isRecoverable: true)
+            message: "event is longer than the maximum of \(Self.maximumEventBytes) bytes",
+            isRecoverable: true)
     }
 
     /// Drops the current line, which is known to be too long, through its LF; then throws.
@@ -296,7 +303,8 @@ public struct EventInputReader: ~Copyable {
             return nil
         }
         mode = .finished  // while `state` is out; put back below
-        let result = try state.bytes.withUnsafeBufferPointer { p throws(EventInputError) -> EventInputRecord? in
+        let result = try state.bytes.withUnsafeBufferPointer {
+            p throws(EventInputError) -> EventInputRecord? in
             let n = p.count
             func skipWhitespace() {
                 while state.pos < n && Self.isWhitespace(p[state.pos]) {
@@ -358,7 +366,9 @@ public struct EventInputReader: ~Copyable {
             guard elementEnd >= 0 else { throw malformed(elementLine, "the array is not closed with ']'") }
             var last = elementEnd
             while last > elementStart && Self.isWhitespace(p[last - 1]) { last -= 1 }
-            guard last > elementStart else { throw malformed(state.line, "expected an event before '\(closesArray ? "]" : ",")'") }
+            guard last > elementStart else {
+                throw malformed(state.line, "expected an event before '\(closesArray ? "]" : ",")'")
+            }
             state.pos = elementEnd + 1
             state.expectingFirst = false
             if closesArray {
@@ -369,7 +379,8 @@ public struct EventInputReader: ~Copyable {
             guard last - elementStart <= Self.maximumEventBytes else {
                 return EventInputRecord(line: elementLine, bytes: [])
             }
-            return EventInputRecord(line: elementLine, bytes: Array(UnsafeBufferPointer(rebasing: p[elementStart..<last])))
+            return EventInputRecord(
+                line: elementLine, bytes: Array(UnsafeBufferPointer(rebasing: p[elementStart..<last])))
         }
         guard let result else { return nil }
         mode = .batch(state)

@@ -115,7 +115,9 @@ struct JSONScanner: ~Copyable {
     /// Records the key just scanned and rejects a duplicate in this object.
     /// - Returns: the key, for `key(_:equals:)` and `withKeyBytes`.
     @discardableResult
-    mutating func registerKey(_ token: StringToken, frame: (keys: Int, bytes: Int)) throws(JSONError) -> KeyEntry {
+    mutating func registerKey(_ token: StringToken, frame: (keys: Int, bytes: Int)) throws(JSONError)
+        -> KeyEntry
+    {
         let entry = decodeKey(token)
         try register(entry, frame: frame)
         return entry
@@ -161,7 +163,8 @@ struct JSONScanner: ~Copyable {
         let entries = keys[first...]
         let firstDuplicate = keyBytes.withUnsafeBufferPointer { scratch -> KeyEntry? in
             func compare(_ a: KeyEntry, _ b: KeyEntry) -> Int {
-                let pa = pointer(a, scratch), pb = pointer(b, scratch)
+                let pa = pointer(a, scratch)
+                let pb = pointer(b, scratch)
                 for k in 0..<min(a.count, b.count) where pa[k] != pb[k] { return Int(pa[k]) - Int(pb[k]) }
                 return a.count - b.count
             }
@@ -182,13 +185,17 @@ struct JSONScanner: ~Copyable {
     func key(_ key: KeyEntry, equals name: StaticString) -> Bool {
         guard key.count == name.utf8CodeUnitCount else { return false }
         if !key.inScratch { return memoryEqual(bytes.baseAddress! + key.start, name.utf8Start, key.count) }
-        return keyBytes.withUnsafeBufferPointer { scratch in memoryEqual(pointer(key, scratch), name.utf8Start, key.count) }
+        return keyBytes.withUnsafeBufferPointer { scratch in
+            memoryEqual(pointer(key, scratch), name.utf8Start, key.count)
+        }
     }
 
     /// Calls `body` with the decoded bytes of `key`.
     func withKeyBytes<R>(_ key: KeyEntry, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if !key.inScratch { return body(UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])) }
-        return keyBytes.withUnsafeBufferPointer { scratch in body(UnsafeBufferPointer(rebasing: scratch[key.start..<key.end])) }
+        return keyBytes.withUnsafeBufferPointer { scratch in
+            body(UnsafeBufferPointer(rebasing: scratch[key.start..<key.end]))
+        }
     }
 
     // MARK: Values (building)
@@ -233,7 +240,9 @@ struct JSONScanner: ~Copyable {
             while true {
                 skipWhitespace()
                 guard current == UInt8(ascii: "\"") else {
-                    if current == UInt8(ascii: "}") && !members.isEmpty { throw error("trailing comma in object") }
+                    if current == UInt8(ascii: "}") && !members.isEmpty {
+                        throw error("trailing comma in object")
+                    }
                     throw isAtEnd ? error("unexpected end of input") : error("expected a string key")
                 }
                 let keyToken = try scanString()
@@ -266,7 +275,9 @@ struct JSONScanner: ~Copyable {
         } else {
             while true {
                 skipWhitespace()
-                if current == UInt8(ascii: "]") && !elements.isEmpty { throw error("trailing comma in array") }
+                if current == UInt8(ascii: "]") && !elements.isEmpty {
+                    throw error("trailing comma in array")
+                }
                 elements.append(try parseValue())
                 skipWhitespace()
                 guard let b = current else { throw error("unexpected end of input") }
@@ -424,7 +435,8 @@ struct JSONScanner: ~Copyable {
                 // A byte b has its high bit set in (b - k) & ~b only if b < k (for k <= 0x80), and
                 // the zero-byte test (x - 1) & ~x finds a byte equal to the pattern.
                 let special =
-                    ((w &- ones &* 0x20) | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash | w) & highs
+                    ((w &- ones &* 0x20) | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash | w)
+                    & highs
                 if special != 0 { break }
                 i += 8
             }
@@ -443,7 +455,9 @@ struct JSONScanner: ~Copyable {
                 hasEscapes = true
                 i = try scanEscape(at: i)
             } else if b < 0x20 {
-                throw error("unescaped control character 0x\(b < 0x10 ? "0" : "")\(String(b, radix: 16, uppercase: true)) in string", at: i)
+                throw error(
+                    "unescaped control character 0x\(b < 0x10 ? "0" : "")\(String(b, radix: 16, uppercase: true)) in string",
+                    at: i)
             } else {
                 i = try scanUTF8Sequence(at: i)
             }
@@ -462,7 +476,9 @@ struct JSONScanner: ~Copyable {
             return i + 2
         case UInt8(ascii: "u"):
             let unit = try hex4(at: i + 2)
-            if unit >= 0xDC00 && unit <= 0xDFFF { throw error("lone surrogate \\u\(hexString(unit)) in string", at: i) }
+            if unit >= 0xDC00 && unit <= 0xDFFF {
+                throw error("lone surrogate \\u\(hexString(unit)) in string", at: i)
+            }
             if unit >= 0xD800 && unit <= 0xDBFF {
                 guard i + 7 < n, bytes[i + 6] == UInt8(ascii: "\\"), bytes[i + 7] == UInt8(ascii: "u") else {
                     throw error("lone surrogate \\u\(hexString(unit)) in string", at: i)
@@ -485,7 +501,9 @@ struct JSONScanner: ~Copyable {
     }
 
     private func hex4(at i: Int) throws(JSONError) -> UInt16 {
-        guard i + 4 <= bytes.count else { throw error("invalid \\u escape: expected 4 hex digits", at: i - 2) }
+        guard i + 4 <= bytes.count else {
+            throw error("invalid \\u escape: expected 4 hex digits", at: i - 2)
+        }
         var v: UInt16 = 0
         for k in 0..<4 {
             guard let d = hexValue(bytes[i + k]) else {
@@ -549,14 +567,18 @@ struct JSONScanner: ~Copyable {
     }
 
     /// Appends the decoded bytes of a scanned string literal.
-    static func appendDecoded(_ bytes: UnsafeBufferPointer<UInt8>, _ token: StringToken, to array: inout [UInt8]) {
+    static func appendDecoded(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ token: StringToken, to array: inout [UInt8]
+    ) {
         if !token.hasEscapes {
             array.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[token.start..<token.end]))
             return
         }
         let old = array.count
         array.append(contentsOf: repeatElement(0, count: token.count))
-        let written = array.withUnsafeMutableBufferPointer { buf in decode(bytes, token, into: buf.baseAddress! + old) }
+        let written = array.withUnsafeMutableBufferPointer { buf in
+            decode(bytes, token, into: buf.baseAddress! + old)
+        }
         array.removeLast(token.count - written)
     }
 
@@ -579,11 +601,21 @@ struct JSONScanner: ~Copyable {
             let e = bytes[i + 1]
             i += 2
             switch e {
-            case UInt8(ascii: "b"): out[o] = 0x08; o += 1
-            case UInt8(ascii: "f"): out[o] = 0x0C; o += 1
-            case UInt8(ascii: "n"): out[o] = 0x0A; o += 1
-            case UInt8(ascii: "r"): out[o] = 0x0D; o += 1
-            case UInt8(ascii: "t"): out[o] = 0x09; o += 1
+            case UInt8(ascii: "b"):
+                out[o] = 0x08
+                o += 1
+            case UInt8(ascii: "f"):
+                out[o] = 0x0C
+                o += 1
+            case UInt8(ascii: "n"):
+                out[o] = 0x0A
+                o += 1
+            case UInt8(ascii: "r"):
+                out[o] = 0x0D
+                o += 1
+            case UInt8(ascii: "t"):
+                out[o] = 0x09
+                o += 1
             case UInt8(ascii: "u"):
                 var scalar = UInt32(unsafeHex4(bytes, at: i))
                 i += 4

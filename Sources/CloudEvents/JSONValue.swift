@@ -125,7 +125,9 @@ enum JSONWriter {
             for i in 0..<utf8.count {
                 let b = utf8[i]
                 guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
-                if runStart < i { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+                if runStart < i {
+                    buffer.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                }
                 runStart = i + 1
                 buffer.append(UInt8(ascii: "\\"))
                 switch b {
@@ -137,10 +139,15 @@ enum JSONWriter {
                 case 0x08: buffer.append(UInt8(ascii: "b"))
                 case 0x0C: buffer.append(UInt8(ascii: "f"))
                 default:
-                    buffer.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+                    buffer.append(contentsOf: [
+                        UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)],
+                        hex[Int(b & 0xF)],
+                    ])
                 }
             }
-            if runStart < utf8.count { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+            if runStart < utf8.count {
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+            }
         }
         buffer.append(UInt8(ascii: "\""))
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A point in time with microsecond precision (UTC), as used for CloudEvents `time` and the
@@ -81,7 +81,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         if p[i] | 0x20 == UInt8(ascii: "z") {
             i += 1
         } else if p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-") {
-            guard n - i == 6, let oh = digits(i + 1, 2), p[i + 3] == UInt8(ascii: ":"), let om = digits(i + 4, 2),
+            guard n - i == 6, let oh = digits(i + 1, 2), p[i + 3] == UInt8(ascii: ":"),
+                let om = digits(i + 4, 2),
                 oh <= 23, om <= 59
             else { return nil }
             offsetSeconds = (oh * 60 + om) * 60 * (p[i] == UInt8(ascii: "-") ? -1 : 1)

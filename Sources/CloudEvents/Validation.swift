@@ -14,7 +14,9 @@ enum Validation {
         var firstDelimiter = n
         for k in 0..<n {
             let b = p[k]
-            if b == UInt8(ascii: ":") || b == UInt8(ascii: "/") || b == UInt8(ascii: "?") || b == UInt8(ascii: "#") {
+            if b == UInt8(ascii: ":") || b == UInt8(ascii: "/") || b == UInt8(ascii: "?")
+                || b == UInt8(ascii: "#")
+            {
                 firstDelimiter = k
                 break
             }
@@ -23,7 +25,9 @@ enum Validation {
             guard firstDelimiter > 0, isAlpha(p[0]) else { return "has an invalid scheme" }
             for k in 1..<firstDelimiter {
                 let b = p[k]
-                guard isAlpha(b) || isDigit(b) || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
+                guard
+                    isAlpha(b) || isDigit(b) || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
+                        || b == UInt8(ascii: ".")
                 else { return "has an invalid scheme" }
             }
             hasScheme = true
@@ -34,7 +38,8 @@ enum Validation {
         var authorityEnd = i
         if i + 1 < n && p[i] == UInt8(ascii: "/") && p[i + 1] == UInt8(ascii: "/") {
             authorityEnd = i + 2
-            while authorityEnd < n, p[authorityEnd] != UInt8(ascii: "/"), p[authorityEnd] != UInt8(ascii: "?"),
+            while authorityEnd < n, p[authorityEnd] != UInt8(ascii: "/"),
+                p[authorityEnd] != UInt8(ascii: "?"),
                 p[authorityEnd] != UInt8(ascii: "#")
             {
                 authorityEnd += 1
@@ -54,12 +59,15 @@ enum Validation {
                 if sawFragment { return "has more than one '#'" }
                 sawFragment = true
             } else if b == UInt8(ascii: "[") || b == UInt8(ascii: "]") {
-                if i >= authorityEnd { return "has '\(Character(Unicode.Scalar(b)))' outside an IP literal host" }
+                if i >= authorityEnd {
+                    return "has '\(Character(Unicode.Scalar(b)))' outside an IP literal host"
+                }
             } else if !isURICharacter(b) {
                 if b == 0x20 { return "contains a space at position \(i)" }
                 if b < 0x20 || b == 0x7F { return "contains a control character at position \(i)" }
                 if b >= 0x80 { return "contains a non-ASCII character at position \(i) (percent-encode it)" }
-                return "contains '\(Character(Unicode.Scalar(b)))' at position \(i), which is not allowed in a URI"
+                return
+                    "contains '\(Character(Unicode.Scalar(b)))' at position \(i), which is not allowed in a URI"
             }
             i += 1
         }

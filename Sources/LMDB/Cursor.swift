@@ -90,5 +90,5 @@ public struct Cursor: ~Copyable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

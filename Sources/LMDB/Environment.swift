@@ -1,7 +1,7 @@
 import CLMDB
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An open LMDB environment: one directory holding `data.mdb` and `lock.mdb`.

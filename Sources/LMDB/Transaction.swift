@@ -101,7 +101,8 @@ extension ReadableTransaction where Self: ~Copyable {
     }
 
     /// Opens an existing named database (`mdb_dbi_open` without `MDB_CREATE`); nil when it does not exist.
-    public func openDatabase(named name: String, options: DatabaseOptions = []) throws(LMDBError) -> Database? {
+    public func openDatabase(named name: String, options: DatabaseOptions = []) throws(LMDBError) -> Database?
+    {
         var dbi: MDB_dbi = 0
         let rc = mdb_dbi_open(handle.pointer, name, options.subtracting(.create).rawValue, &dbi)
         if rc == MDB_NOTFOUND { return nil }
@@ -121,7 +122,9 @@ public struct WriteTransaction: ~Copyable, ReadableTransaction {
     public let handle: TransactionHandle
 
     /// Opens (with `.create`, creates) a named database (`mdb_dbi_open`). Open every database once, at start.
-    public func createDatabase(named name: String, options: DatabaseOptions = [.create]) throws(LMDBError) -> Database {
+    public func createDatabase(named name: String, options: DatabaseOptions = [.create]) throws(LMDBError)
+        -> Database
+    {
         var dbi: MDB_dbi = 0
         try check(mdb_dbi_open(handle.pointer, name, options.union(.create).rawValue, &dbi))
         return Database(dbi: dbi)
@@ -153,7 +156,8 @@ public struct WriteTransaction: ~Copyable, ReadableTransaction {
         var reserved = MDB_val(mv_size: count, mv_data: nil)
         let rc = key.withKeyBytes { keyBytes in
             var k = MDB_val(bytes: keyBytes)
-            return mdb_put(handle.pointer, database.dbi, &k, &reserved, options.rawValue | UInt32(MDB_RESERVE))
+            return mdb_put(
+                handle.pointer, database.dbi, &k, &reserved, options.rawValue | UInt32(MDB_RESERVE))
         }
         try check(rc)
         try body(UnsafeMutableRawBufferPointer(start: reserved.mv_data, count: count))

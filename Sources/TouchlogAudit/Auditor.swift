@@ -35,7 +35,10 @@ public struct AuditReport: Sendable, Equatable, Codable {
     public var firstBadPosition: UInt64? { problems.compactMap(\.position).min() }
 
     enum CodingKeys: String, CodingKey {
-        case ok, eventsChecked = "events_checked", sealsChecked = "seals_checked", problems, anomalies
+        case ok
+        case eventsChecked = "events_checked"
+        case sealsChecked = "seals_checked"
+        case problems, anomalies
         case projectionRecordsChecked = "projection_records_checked"
         case firstBadPosition = "first_bad_position"
     }
@@ -83,7 +86,9 @@ public struct Auditor {
     public init(log: EventLog) { self.log = log }
 
     /// Audits the whole log, or one customer's stream; with `sealKey`, also every stored seal.
-    public func audit(customer: String? = nil, sealKey: Curve25519.Signing.PublicKey? = nil) throws -> AuditReport {
+    public func audit(customer: String? = nil, sealKey: Curve25519.Signing.PublicKey? = nil) throws
+        -> AuditReport
+    {
         let verification = try customer.map { try log.verify(customer: $0) } ?? log.verify(progress: progress)
         var problems = verification.problems
         let projections = try ProjectionStore(log: log).verify(customer: customer)
@@ -92,7 +97,8 @@ public struct Auditor {
         }
         let anomalies = projections.anomalies.map {
             AnomalyEntry(
-                position: $0.anomaly.position, ticket: $0.ticket, customer: $0.customer, type: $0.anomaly.type,
+                position: $0.anomaly.position, ticket: $0.ticket, customer: $0.customer,
+                type: $0.anomaly.type,
                 reason: $0.anomaly.reason)
         }
         var sealsChecked = 0
@@ -105,7 +111,8 @@ public struct Auditor {
         problems = problems.sortedByPosition()
         return AuditReport(
             eventsChecked: verification.eventsChecked, sealsChecked: sealsChecked,
-            projectionRecordsChecked: projections.tickets + projections.customers + projections.timelineEntries,
+            projectionRecordsChecked: projections.tickets + projections.customers
+                + projections.timelineEntries,
             problems: problems, anomalies: anomalies)
     }
 
@@ -122,14 +129,18 @@ public struct Auditor {
             problems.append(
                 AuditProblem(
                     position: seal.position, kind: .sealMismatch,
-                    message: "the seal of \(seal.sealedTime) covers position \(seal.position), which the log no longer has"))
+                    message:
+                        "the seal of \(seal.sealedTime) covers position \(seal.position), which the log no longer has"
+                ))
             return problems
         }
         if event.hash.description != seal.hash {
             problems.append(
                 AuditProblem(
                     position: seal.position, kind: .sealMismatch,
-                    message: "the seal of \(seal.sealedTime) says position \(seal.position) had hash \(seal.hash); it now has \(event.hash): the history up to it was rewritten"))
+                    message:
+                        "the seal of \(seal.sealedTime) says position \(seal.position) had hash \(seal.hash); it now has \(event.hash): the history up to it was rewritten"
+                ))
         }
         return problems
     }

@@ -62,7 +62,9 @@ public struct SealBook: Sendable {
         try log.environment.withWriteTransaction(growingMap: true) { txn in
             let seals = try txn.createDatabase(named: "seals")
             let next = try txn.withCursor(on: seals) { cursor in
-                try cursor.last() ? (try cursor.withUnsafeCurrent { key, _ in BigEndianKey(bytes: key)?.value } ?? nil) ?? 0 : 0
+                try cursor.last()
+                    ? (try cursor.withUnsafeCurrent { key, _ in BigEndianKey(bytes: key)?.value } ?? nil) ?? 0
+                    : 0
             }
             try txn.put(Array(text.utf8), forKey: BigEndianKey(next + 1), in: seals, options: .noOverwrite)
         }
@@ -79,7 +81,8 @@ public struct SealBook: Sendable {
                     do {
                         result.append(try JSONDecoder().decode(Seal.self, from: Data(value)))
                     } catch {
-                        throw SealError.malformedSeal("stored seal \(BigEndianKey(bytes: key)?.value ?? 0) does not decode: \(error)")
+                        throw SealError.malformedSeal(
+                            "stored seal \(BigEndianKey(bytes: key)?.value ?? 0) does not decode: \(error)")
                     }
                     return true
                 }

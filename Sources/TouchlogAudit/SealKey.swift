@@ -11,7 +11,9 @@ public enum SealKey {
 
     /// Makes a new key pair and writes it to `privatePath` (0600) and `publicPath` (0644).
     /// Refuses to overwrite an existing file.
-    public static func generate(privatePath: String, publicPath: String) throws -> Curve25519.Signing.PublicKey {
+    public static func generate(privatePath: String, publicPath: String) throws
+        -> Curve25519.Signing.PublicKey
+    {
         let key = Curve25519.Signing.PrivateKey()
         try write(armored(key.rawRepresentation, marker: privateMarker), to: privatePath, mode: 0o600)
         try write(armored(key.publicKey.rawRepresentation, marker: publicMarker), to: publicPath, mode: 0o644)
@@ -39,14 +41,18 @@ public enum SealKey {
     }
 
     private static func unarmored(path: String, marker: String) throws -> Data {
-        guard let text = FileManager.default.contents(atPath: path).map({ String(decoding: $0, as: UTF8.self) }) else {
+        guard
+            let text = FileManager.default.contents(atPath: path).map({ String(decoding: $0, as: UTF8.self) })
+        else {
             throw SealError.badKeyFile(path: path, reason: "cannot read it")
         }
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard lines.count == 3, lines[0] == "-----BEGIN \(marker)-----", lines[2] == "-----END \(marker)-----",
+        guard lines.count == 3, lines[0] == "-----BEGIN \(marker)-----",
+            lines[2] == "-----END \(marker)-----",
             let raw = Data(base64Encoded: lines[1])
         else {
-            throw SealError.badKeyFile(path: path, reason: "expected a '\(marker)' file made by 'touchlog keygen'")
+            throw SealError.badKeyFile(
+                path: path, reason: "expected a '\(marker)' file made by 'touchlog keygen'")
         }
         return raw
     }
@@ -55,7 +61,9 @@ public enum SealKey {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw SealError.badKeyFile(path: path, reason: "the file exists; refusing to overwrite a key")
         }
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
         else { throw SealError.badKeyFile(path: path, reason: "cannot create it") }
     }
 }

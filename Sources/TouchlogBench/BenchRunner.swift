@@ -27,7 +27,8 @@ public final class BenchRunner {
         template += Array("touchlog-bench-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard made != nil else {
-            throw BenchOptionError("cannot create a temporary directory in '\(parent)': \(String(cString: strerror(errno)))")
+            throw BenchOptionError(
+                "cannot create a temporary directory in '\(parent)': \(String(cString: strerror(errno)))")
         }
         root = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
@@ -78,7 +79,8 @@ public final class BenchRunner {
 
     private func result(_ phase: BenchPhase, baseline: String, target: String) -> PhaseResult {
         PhaseResult(
-            phase: phase, batchSize: options.batchSize, durable: !options.noSync, baselineName: baseline, target: target)
+            phase: phase, batchSize: options.batchSize, durable: !options.noSync, baselineName: baseline,
+            target: target)
     }
 
     // MARK: Append
@@ -113,7 +115,9 @@ public final class BenchRunner {
         var done = 0
         var maxAnonymous: Int?
         var lastReport = monotonicSeconds()
-        progress("append: \(options.events) events in batches of \(options.batchSize), raw baseline and engine interleaved")
+        progress(
+            "append: \(options.events) events in batches of \(options.batchSize), raw baseline and engine interleaved"
+        )
         while true {
             let touchpoints = try workload.nextBatch(options.batchSize)
             if touchpoints.isEmpty { break }
@@ -127,11 +131,14 @@ public final class BenchRunner {
             rawSeconds += t1 - t0
             engineSeconds += t2 - t1
             done += touchpoints.count
-            if let anonymous = MemoryStats.anonymousResidentBytes() { maxAnonymous = max(maxAnonymous ?? 0, anonymous) }
+            if let anonymous = MemoryStats.anonymousResidentBytes() {
+                maxAnonymous = max(maxAnonymous ?? 0, anonymous)
+            }
             if t2 - lastReport >= 2 {
                 lastReport = t2
                 progress(
-                    "append: \(done) events, engine \(Int(Double(done) / engineSeconds))/s, raw \(Int(Double(done) / rawSeconds))/s")
+                    "append: \(done) events, engine \(Int(Double(done) / engineSeconds))/s, raw \(Int(Double(done) / rawSeconds))/s"
+                )
             }
         }
         return ((rawSeconds, engineSeconds, maxAnonymous), (raw, log))
@@ -155,10 +162,13 @@ public final class BenchRunner {
         let file = root + "/ingest.jsonl"
         progress("ingest: generating \(options.events) events as JSON Lines (untimed)")
         let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw BenchOptionError("cannot create \(file): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw BenchOptionError("cannot create \(file): \(String(cString: strerror(errno)))")
+        }
         do {
             try TouchpointGenerator.writeJSONLines(
-                GeneratorConfiguration(seed: options.seed, events: options.events, customers: options.customers),
+                GeneratorConfiguration(
+                    seed: options.seed, events: options.events, customers: options.customers),
                 toFileDescriptor: fd)
         } catch {
             Glibc.close(fd)
@@ -177,11 +187,14 @@ public final class BenchRunner {
         let start = lastReport
         let report = progress
         ingestor.progress = { summary in
-            if let anonymous = MemoryStats.anonymousResidentBytes() { maxAnonymous = max(maxAnonymous ?? 0, anonymous) }
+            if let anonymous = MemoryStats.anonymousResidentBytes() {
+                maxAnonymous = max(maxAnonymous ?? 0, anonymous)
+            }
             let now = monotonicSeconds()
             if now - lastReport >= 2 {
                 lastReport = now
-                report("ingest: \(summary.appended) events, \(Int(Double(summary.appended) / (now - start)))/s")
+                report(
+                    "ingest: \(summary.appended) events, \(Int(Double(summary.appended) / (now - start)))/s")
             }
         }
         MemoryStats.resetPeak()
@@ -206,17 +219,21 @@ public final class BenchRunner {
             do {
                 let stateBytes = max(1, fileBytes / max(1, options.events))
                 let rate = try PeerBaseline.measure(
-                    python: options.peerPython, script: options.peerScript, directory: root, events: options.events,
+                    python: options.peerPython, script: options.peerScript, directory: root,
+                    events: options.events,
                     stateBytes: stateBytes, batch: options.batchSize, customers: options.customers)
                 result.baseline = rate
                 result.baselineSeconds = Double(options.events) / rate
-                result.note = "peer run in this process's sitting with \(stateBytes)-byte events (the mean JSON line)"
+                result.note =
+                    "peer run in this process's sitting with \(stateBytes)-byte events (the mean JSON line)"
             } catch {
                 result.note = "peer not available: \(error)"
             }
             try? FileManager.default.removeItem(atPath: root + "/peer.db")
         }
-        if let rate = result.rate, let baseline = result.baseline { result.meetsTarget = rate / baseline >= 5 }
+        if let rate = result.rate, let baseline = result.baseline {
+            result.meetsTarget = rate / baseline >= 5
+        }
         // The peak of the ingest alone (the peer is another process).
         result.peakRSSBytes = peak
         return result
@@ -233,7 +250,9 @@ public final class BenchRunner {
         let samples = min(options.replaySamples, options.customers)
         let stride = max(1, options.customers / samples)
         var customers: [String] = []
-        for i in 0..<samples { customers.append(Workload.customerID((i * stride) % options.customers, of: options.customers)) }
+        for i in 0..<samples {
+            customers.append(Workload.customerID((i * stride) % options.customers, of: options.customers))
+        }
         // Customers with about 100 events, for the target's figure.
         var hundred: [String] = []
         var index = 0
@@ -274,11 +293,13 @@ public final class BenchRunner {
         result.baseline = Double(all.events) / rawSeconds
         let ms = { (s: Double) in (s * 1e6).rounded() / 1e3 }
         result.latency = PhaseResult.Latency(
-            samples: all.latencies.count, meanEvents: Double(all.events) / Double(max(1, all.latencies.count)),
+            samples: all.latencies.count,
+            meanEvents: Double(all.events) / Double(max(1, all.latencies.count)),
             p50Ms: ms(percentile(all.latencies, 0.5)), p99Ms: ms(percentile(all.latencies, 0.99)),
             p999Ms: ms(percentile(all.latencies, 0.999)), hundredEventSamples: hundredRun.latencies.count,
             hundredEventP50Ms: hundredRun.latencies.isEmpty ? nil : ms(percentile(hundredRun.latencies, 0.5)),
-            hundredEventP99Ms: hundredRun.latencies.isEmpty ? nil : ms(percentile(hundredRun.latencies, 0.99)))
+            hundredEventP99Ms: hundredRun.latencies.isEmpty ? nil : ms(percentile(hundredRun.latencies, 0.99))
+        )
         if hundredRun.latencies.isEmpty {
             result.note = "no customer has 90 to 110 events: use about events/100 customers"
         } else {

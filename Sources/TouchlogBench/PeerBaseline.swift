@@ -12,7 +12,9 @@ enum PeerBaseline {
     static func candidatePythons(_ named: String?) -> [String] {
         if let named { return [named] }
         var list: [String] = []
-        if let fromEnvironment = ProcessInfo.processInfo.environment["TOUCHLOG_PEER_PYTHON"], !fromEnvironment.isEmpty {
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TOUCHLOG_PEER_PYTHON"],
+            !fromEnvironment.isEmpty
+        {
             list.append(fromEnvironment)
         }
         list += [".build/peer-venv/bin/python3", "/tmp/esvenv/bin/python", "/usr/bin/python3"]
@@ -22,7 +24,9 @@ enum PeerBaseline {
     static func candidateScripts(_ named: String?) -> [String] {
         if let named { return [named] }
         var list: [String] = []
-        if let fromEnvironment = ProcessInfo.processInfo.environment["TOUCHLOG_PEER_SCRIPT"], !fromEnvironment.isEmpty {
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TOUCHLOG_PEER_SCRIPT"],
+            !fromEnvironment.isEmpty
+        {
             list.append(fromEnvironment)
         }
         list += ["../shared/bench/peer_eventsourcing.py", "../../shared/bench/peer_eventsourcing.py"]
@@ -39,18 +43,25 @@ enum PeerBaseline {
         let fm = FileManager.default
         guard let scriptPath = candidateScripts(script).first(where: { fm.fileExists(atPath: $0) }) else {
             throw Unavailable(
-                description: "peer_eventsourcing.py not found (tried \(candidateScripts(script).joined(separator: ", "))); "
+                description:
+                    "peer_eventsourcing.py not found (tried \(candidateScripts(script).joined(separator: ", "))); "
                     + "name it with --peer-script, or give --peer-rate")
         }
         let pythons = candidatePythons(python).filter { fm.isExecutableFile(atPath: $0) }
-        guard let interpreter = pythons.first(where: { (try? run($0, ["-c", "import eventsourcing"])) != nil }) else {
+        guard
+            let interpreter = pythons.first(where: { (try? run($0, ["-c", "import eventsourcing"])) != nil })
+        else {
             throw Unavailable(
-                description: "no Python with eventsourcing 9.5.6 (tried \(candidatePythons(python).joined(separator: ", "))); "
+                description:
+                    "no Python with eventsourcing 9.5.6 (tried \(candidatePythons(python).joined(separator: ", "))); "
                     + "run Tools/peer-venv.sh, name one with --peer-python, or give --peer-rate")
         }
         let output = try run(
             interpreter,
-            [scriptPath, directory + "/peer.db", String(events), String(stateBytes), String(batch), String(customers)])
+            [
+                scriptPath, directory + "/peer.db", String(events), String(stateBytes), String(batch),
+                String(customers),
+            ])
         // "peer=eventsourcing-sqlite n=... : 63000 events/s in 7.9s"
         guard let range = output.range(of: ": "), let end = output.range(of: " events/s"),
             let rate = Double(output[range.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespaces))

@@ -12,8 +12,12 @@ public struct SVGChart {
 
     /// The chart of `points` (x in events, y in events per second); an empty chart says "no data".
     public func render(_ points: [(x: Double, y: Double)]) -> String {
-        let left = 90.0, right = 30.0, top = 50.0, bottom = 60.0
-        let plotW = width - left - right, plotH = height - top - bottom
+        let left = 90.0
+        let right = 30.0
+        let top = 50.0
+        let bottom = 60.0
+        let plotW = width - left - right
+        let plotH = height - top - bottom
         let maxX = max(points.map(\.x).max() ?? 1, 1)
         let maxY = niceCeiling(max(points.map(\.y).max() ?? 1, 1))
         func px(_ x: Double) -> Double { left + x / maxX * plotW }
@@ -28,22 +32,31 @@ public struct SVGChart {
         // Horizontal grid and y labels.
         for i in 0...5 {
             let y = maxY * Double(i) / 5
-            svg += "<line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(left + plotW))\" y2=\"\(f(py(y)))\" stroke=\"#ddd\"/>\n"
-            svg += "<text x=\"\(f(left - 8))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(grouped(Int(y)))</text>\n"
+            svg +=
+                "<line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(left + plotW))\" y2=\"\(f(py(y)))\" stroke=\"#ddd\"/>\n"
+            svg +=
+                "<text x=\"\(f(left - 8))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(grouped(Int(y)))</text>\n"
         }
         // X ticks in millions.
         let ticks = min(10, max(1, Int(maxX / 1_000_000)))
         for i in 0...ticks {
             let x = maxX * Double(i) / Double(ticks)
-            svg += "<line x1=\"\(f(px(x)))\" y1=\"\(f(top + plotH))\" x2=\"\(f(px(x)))\" y2=\"\(f(top + plotH + 5))\" stroke=\"#333\"/>\n"
-            svg += "<text x=\"\(f(px(x)))\" y=\"\(f(top + plotH + 20))\" text-anchor=\"middle\">\(String(format: "%.1f", x / 1e6))</text>\n"
+            svg +=
+                "<line x1=\"\(f(px(x)))\" y1=\"\(f(top + plotH))\" x2=\"\(f(px(x)))\" y2=\"\(f(top + plotH + 5))\" stroke=\"#333\"/>\n"
+            svg +=
+                "<text x=\"\(f(px(x)))\" y=\"\(f(top + plotH + 20))\" text-anchor=\"middle\">\(String(format: "%.1f", x / 1e6))</text>\n"
         }
-        svg += "<line x1=\"\(f(left))\" y1=\"\(f(top + plotH))\" x2=\"\(f(left + plotW))\" y2=\"\(f(top + plotH))\" stroke=\"#333\"/>\n"
-        svg += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + plotH))\" stroke=\"#333\"/>\n"
-        svg += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 15))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
-        svg += "<text x=\"20\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 20 \(f(top + plotH / 2)))\">\(escape(yLabel))</text>\n"
+        svg +=
+            "<line x1=\"\(f(left))\" y1=\"\(f(top + plotH))\" x2=\"\(f(left + plotW))\" y2=\"\(f(top + plotH))\" stroke=\"#333\"/>\n"
+        svg +=
+            "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + plotH))\" stroke=\"#333\"/>\n"
+        svg +=
+            "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 15))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+        svg +=
+            "<text x=\"20\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 20 \(f(top + plotH / 2)))\">\(escape(yLabel))</text>\n"
         if points.isEmpty {
-            svg += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\">no data</text>\n"
+            svg +=
+                "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\">no data</text>\n"
         } else {
             let path = points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"\(path)\"/>\n"

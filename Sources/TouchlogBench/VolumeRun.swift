@@ -34,7 +34,9 @@ public struct VolumeRun {
     public func validate() throws(BenchOptionError) {
         guard events >= 1 else { throw BenchOptionError("--events must be at least 1") }
         guard step >= 1 else { throw BenchOptionError("--step must be at least 1") }
-        guard (1...99_999_999).contains(customers) else { throw BenchOptionError("--customers must be from 1 to 99999999") }
+        guard (1...99_999_999).contains(customers) else {
+            throw BenchOptionError("--customers must be from 1 to 99999999")
+        }
         guard batchSize >= 1 else { throw BenchOptionError("--batch-size must be at least 1") }
     }
 
@@ -49,7 +51,9 @@ public struct VolumeRun {
     public func run(progress: (String) -> Void = { _ in }, onPoint: (Point) throws -> Void) throws {
         try validate()
         let parent = workDirectory ?? NSTemporaryDirectory()
-        let root = (parent.hasSuffix("/") ? parent : parent + "/") + "touchlog-volume-\(getpid())-\(Int(monotonicSeconds() * 1000))"
+        let root =
+            (parent.hasSuffix("/") ? parent : parent + "/")
+            + "touchlog-volume-\(getpid())-\(Int(monotonicSeconds() * 1000))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         var logOptions = EventLog.Options()

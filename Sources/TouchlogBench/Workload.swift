@@ -1,6 +1,6 @@
 import CloudEvents
-@_spi(Benchmarks) import TouchlogStore
 import TouchlogGenerator
+@_spi(Benchmarks) import TouchlogStore
 
 /// The deterministic workload: generated CloudEvents JSON, parsed and validated into touchpoints in
 /// batches (outside every timed section).

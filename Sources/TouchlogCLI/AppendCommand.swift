@@ -87,7 +87,9 @@ struct AppendCommand: ParsableCommand {
             if let ticket { object.append(JSONMember(key: "ticketid", value: .string(ticket))) }
             if let rep { object.append(JSONMember(key: "repid", value: .string(rep))) }
             if let data {
-                do { object.append(JSONMember(key: "data", value: try JSONValue.parse(Array(data.utf8)))) } catch {
+                do {
+                    object.append(JSONMember(key: "data", value: try JSONValue.parse(Array(data.utf8))))
+                } catch {
                     throw ValidationError("--data is not valid JSON: \(error.reason)")
                 }
             }

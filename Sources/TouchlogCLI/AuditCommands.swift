@@ -23,7 +23,9 @@ struct AuditCommand: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Audit only this customer's stream, end to end.",
-            discussion: "Checks every event the stream index leads to; the full audit also proves the index complete."))
+            discussion:
+                "Checks every event the stream index leads to; the full audit also proves the index complete."
+        ))
     var customer: String?
     @Flag(help: "Verify the stored seals (needs --public-key).")
     var seals = false
@@ -49,12 +51,16 @@ struct AuditCommand: ParsableCommand {
         } else {
             for anomaly in report.anomalies {
                 Console.current.line(
-                    "anomaly at position \(anomaly.position): ticket \(anomaly.ticket) of \(anomaly.customer): \(anomaly.type): \(anomaly.reason)")
+                    "anomaly at position \(anomaly.position): ticket \(anomaly.ticket) of \(anomaly.customer): \(anomaly.type): \(anomaly.reason)"
+                )
             }
             for problem in report.problems {
-                Console.current.line("position \(problem.position.map(String.init) ?? "-"): \(problem.kind): \(problem.message)")
+                Console.current.line(
+                    "position \(problem.position.map(String.init) ?? "-"): \(problem.kind): \(problem.message)"
+                )
             }
-            var summary = "\(report.ok ? "ok" : "FAILED"): \(formatCount(report.eventsChecked)) events checked"
+            var summary =
+                "\(report.ok ? "ok" : "FAILED"): \(formatCount(report.eventsChecked)) events checked"
             summary += ", \(formatCount(report.projectionRecordsChecked)) projection records checked"
             if seals { summary += ", \(report.sealsChecked) seals checked" }
             if !report.anomalies.isEmpty { summary += ", \(report.anomalies.count) ticket anomalies" }
@@ -91,13 +97,16 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Make an Ed25519 key pair for seals: FILE (private, owner-only) and FILE.pub.")
 
-    @Argument(help: ArgumentHelp("Where to write the private key; the public key goes to FILE.pub.", valueName: "file"))
+    @Argument(
+        help: ArgumentHelp(
+            "Where to write the private key; the public key goes to FILE.pub.", valueName: "file"))
     var file: String
 
     func run() throws {
         try reportingFailures {
             _ = try SealKey.generate(privatePath: file, publicPath: file + ".pub")
-            Console.current.message("wrote the private key to \(file) (mode 0600) and the public key to \(file).pub")
+            Console.current.message(
+                "wrote the private key to \(file) (mode 0600) and the public key to \(file).pub")
         }
     }
 }

@@ -39,11 +39,14 @@ struct BenchCommand: ParsableCommand {
     var commitEvents = 1_000
     @Option(help: "The Python peer's events/s measured in this sitting (instead of running it).")
     var peerRate: Double?
-    @Option(help: ArgumentHelp("Python with eventsourcing 9.5.6 installed (see Tools/peer-venv.sh).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Python with eventsourcing 9.5.6 installed (see Tools/peer-venv.sh).", valueName: "path"))
     var peerPython: String?
     @Option(help: ArgumentHelp("peer_eventsourcing.py (default: ../shared/bench/).", valueName: "path"))
     var peerScript: String?
-    @Option(help: ArgumentHelp("Directory for the temporary stores (default: the system's).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp("Directory for the temporary stores (default: the system's).", valueName: "dir"))
     var workDir: String?
 
     @Flag(help: "Throughput versus volume: ingest one growing log step by step; write CSV and SVG.")
@@ -58,7 +61,9 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if volume {
             do { try volumeRun().validate() } catch { throw ValidationError(error.description) }
-            if csv == nil && svg == nil { throw ValidationError("--volume needs --csv PATH and/or --svg PATH") }
+            if csv == nil && svg == nil {
+                throw ValidationError("--volume needs --csv PATH and/or --svg PATH")
+            }
             return
         }
         if csv != nil || svg != nil { throw ValidationError("--csv and --svg go with --volume") }
@@ -111,7 +116,9 @@ struct BenchCommand: ParsableCommand {
             let runner = try BenchRunner(try benchOptions(), progress: progress)
             defer { runner.close() }
             if !output.json {
-                console.line("phase    engine/s      baseline/s    ratio    target                               met   peak RSS")
+                console.line(
+                    "phase    engine/s      baseline/s    ratio    target                               met   peak RSS"
+                )
             }
             try runner.run { result in
                 if output.json {
@@ -121,10 +128,12 @@ struct BenchCommand: ParsableCommand {
                     if let latency = result.latency {
                         console.line(
                             "         replay latency over \(latency.samples) customers (mean \(String(format: "%.1f", latency.meanEvents)) events): "
-                                + "p50 \(latency.p50Ms) ms, p99 \(latency.p99Ms) ms, p99.9 \(latency.p999Ms) ms")
+                                + "p50 \(latency.p50Ms) ms, p99 \(latency.p99Ms) ms, p99.9 \(latency.p999Ms) ms"
+                        )
                         if let p50 = latency.hundredEventP50Ms, let p99 = latency.hundredEventP99Ms {
                             console.line(
-                                "         100-event histories (\(latency.hundredEventSamples) customers): p50 \(p50) ms, p99 \(p99) ms")
+                                "         100-event histories (\(latency.hundredEventSamples) customers): p50 \(p50) ms, p99 \(p99) ms"
+                            )
                         }
                     }
                     if let note = result.note { console.line("         " + note) }
@@ -144,17 +153,23 @@ struct BenchCommand: ParsableCommand {
             points.append(point)
             csvLines.append(VolumeRun.csvLine(point))
             // Rewritten after every step, so a long run that is stopped keeps what it measured.
-            if let csv { try (csvLines.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8) }
+            if let csv {
+                try (csvLines.joined(separator: "\n") + "\n").write(
+                    toFile: csv, atomically: true, encoding: .utf8)
+            }
             if let svg {
                 let mode = noSync ? "no-sync" : "durable"
                 let chart = SVGChart(
-                    title: "touchlog ingest rate per \(formatCount(step)) events (\(mode), batch \(formatCount(batchSize)), \(formatCount(customers)) customers)")
+                    title:
+                        "touchlog ingest rate per \(formatCount(step)) events (\(mode), batch \(formatCount(batchSize)), \(formatCount(customers)) customers)"
+                )
                 try chart.render(points.map { (Double($0.events), $0.rate) })
                     .write(toFile: svg, atomically: true, encoding: .utf8)
             }
             if output.json {
                 Console.current.line(
-                    "{\"events\":\(point.events),\"rate\":\(Int(point.rate.rounded())),\"seconds\":\(String(format: "%.3f", point.seconds))}")
+                    "{\"events\":\(point.events),\"rate\":\(Int(point.rate.rounded())),\"seconds\":\(String(format: "%.3f", point.seconds))}"
+                )
             } else {
                 Console.current.line(VolumeRun.csvLine(point))
             }

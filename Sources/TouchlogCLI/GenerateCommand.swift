@@ -3,7 +3,7 @@ import Foundation
 import TouchlogGenerator
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct GenerateCommand: ParsableCommand {
@@ -21,12 +21,14 @@ struct GenerateCommand: ParsableCommand {
     var seed: UInt64 = 42
     @Option(help: "Share of events that arrive late (event time before earlier arrivals), 0 to 1.")
     var lateFraction = 0.01
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output file, or - for standard output.", valueName: "file"))
+    @Option(
+        name: .shortAndLong, help: ArgumentHelp("Output file, or - for standard output.", valueName: "file"))
     var output = "-"
 
     private var configuration: GeneratorConfiguration {
         GeneratorConfiguration(
-            seed: seed, events: events, customers: customers, representatives: reps, lateFraction: lateFraction)
+            seed: seed, events: events, customers: customers, representatives: reps,
+            lateFraction: lateFraction)
     }
 
     func validate() throws {
@@ -43,7 +45,8 @@ struct GenerateCommand: ParsableCommand {
             let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
             guard fd >= 0 else {
                 throw CommandFailure(
-                    "cannot create '\(output)': \(String(cString: strerror(errno)))", exitCode: ExitStatus.ioError)
+                    "cannot create '\(output)': \(String(cString: strerror(errno)))",
+                    exitCode: ExitStatus.ioError)
             }
             defer { close(fd) }
             try TouchpointGenerator.writeJSONLines(configuration, toFileDescriptor: fd)

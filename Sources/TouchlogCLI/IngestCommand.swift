@@ -54,7 +54,8 @@ struct IngestCommand: ParsableCommand {
             if printCommits {
                 ingestor.commitHandler = { summary, line in
                     Console.current.line(
-                        "{\"committed_through_line\":\(line),\"appended\":\(summary.appended),\"duplicates\":\(summary.duplicates)}")
+                        "{\"committed_through_line\":\(line),\"appended\":\(summary.appended),\"duplicates\":\(summary.duplicates)}"
+                    )
                 }
             }
             let summary = try ingestor.ingest(&input, named: name, into: log)
@@ -64,7 +65,8 @@ struct IngestCommand: ParsableCommand {
             if output.json {
                 Console.current.line(try jsonLine(summary))
             } else {
-                var text = "read \(summary.read), appended \(summary.appended), duplicates \(summary.duplicates)"
+                var text =
+                    "read \(summary.read), appended \(summary.appended), duplicates \(summary.duplicates)"
                 text += ", rejected \(summary.rejected)"
                 if summary.appended == 0 && summary.duplicates > 0 && summary.rejected == 0 {
                     text += " (nothing new: every event was already in the log)"
@@ -81,9 +83,13 @@ final class RejectsFile {
     private let input: String
 
     init(path: String, input: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
             let handle = FileHandle(forWritingAtPath: path)
-        else { throw CommandFailure("cannot create the rejects file '\(path)'", exitCode: ExitStatus.ioError) }
+        else {
+            throw CommandFailure("cannot create the rejects file '\(path)'", exitCode: ExitStatus.ioError)
+        }
         self.handle = handle
         self.input = input
     }
@@ -96,7 +102,9 @@ final class RejectsFile {
     }
 
     func write(_ rejected: RejectedEvent) throws {
-        try write(line: rejected.line, reason: rejected.reason, text: String(decoding: rejected.bytes, as: UTF8.self))
+        try write(
+            line: rejected.line, reason: rejected.reason,
+            text: String(decoding: rejected.bytes, as: UTF8.self))
     }
 
     /// Writes one entry: where the bad input was, why, and its text.

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import CloudEvents
+import Foundation
 import TouchlogAudit
 import TouchlogStore
 
@@ -28,7 +28,9 @@ struct StoreOptions: ParsableArguments {
     /// The store path: `--store`, else `$TOUCHLOG_STORE`, else `./.touchlog`.
     var path: String {
         if let store { return store }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["TOUCHLOG_STORE"], !fromEnvironment.isEmpty {
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TOUCHLOG_STORE"],
+            !fromEnvironment.isEmpty
+        {
             return fromEnvironment
         }
         return ".touchlog"
@@ -91,7 +93,8 @@ private func describe(_ error: any Error) -> (String, Int32) {
         var text = failure.description
         let committed = failure.committed
         if committed.appended + committed.duplicates > 0 {
-            text += " (committed before it: \(committed.appended) appended, \(committed.duplicates) duplicates)"
+            text +=
+                " (committed before it: \(committed.appended) appended, \(committed.duplicates) duplicates)"
         }
         return (text, failure.isReadFailure ? ExitStatus.ioError : ExitStatus.dataError)
     case let failure as SealError:
@@ -109,7 +112,8 @@ private func describe(_ error: any Error) -> (String, Int32) {
 /// Parses a time option: RFC 3339.
 func parseTime(_ text: String, option: String) throws -> Timestamp {
     guard let time = Timestamp(rfc3339: text) else {
-        throw ValidationError("\(option) must be an RFC 3339 time such as 2024-05-01T10:00:00Z, not '\(text)'")
+        throw ValidationError(
+            "\(option) must be an RFC 3339 time such as 2024-05-01T10:00:00Z, not '\(text)'")
     }
     return time
 }

@@ -19,19 +19,28 @@ struct ReplayCommand: ParsableCommand {
 
     @Option(help: "The customer id (the events' subject).")
     var customer: String
-    @Option(help: ArgumentHelp("Only events that happened at or before this RFC 3339 time.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp("Only events that happened at or before this RFC 3339 time.", valueName: "time"))
     var until: String?
-    @Option(help: ArgumentHelp("Only events the log had recorded at or before this RFC 3339 time.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Only events the log had recorded at or before this RFC 3339 time.", valueName: "time"))
     var asKnownAt: String?
 
     func run() throws {
         let untilTime = try until.map { try parseTime($0, option: "--until") }
         let knownAt = try asKnownAt.map { try parseTime($0, option: "--as-known-at") }
         try storeOptions.withLog(create: false) { log in
-            let events = try log.stream(ofCustomer: customer, occurredUntil: untilTime, recordedUntil: knownAt)
+            let events = try log.stream(
+                ofCustomer: customer, occurredUntil: untilTime, recordedUntil: knownAt)
             var buffer = OutputBuffer()
             if output.json {
-                for stored in events { buffer.write { stored.writeJSON(into: &$0); $0.append(0x0a) } }
+                for stored in events {
+                    buffer.write {
+                        stored.writeJSON(into: &$0)
+                        $0.append(0x0a)
+                    }
+                }
                 buffer.flush()
                 return
             }
@@ -63,7 +72,9 @@ struct ReplayNarrator {
         do { touchpoint = try Touchpoint(validating: stored.event) } catch {
             return ["not interpreted: \(error.description)"]
         }
-        guard let kind = touchpoint.kind else { return ["type '\(stored.event.type)' is not in the catalog: stored, not interpreted"] }
+        guard let kind = touchpoint.kind else {
+            return ["type '\(stored.event.type)' is not in the catalog: stored, not interpreted"]
+        }
         let ticketID = touchpoint.ticketID
         let before = ticketID.flatMap { fold.tickets[$0] }
         fold.apply(stored)
@@ -77,18 +88,25 @@ struct ReplayNarrator {
         }
         switch kind {
         case .contactReceived(let summary):
-            changes.append("customer reached out via \(touchpoint.channel?.rawValue ?? "?")" + quoted(summary))
+            changes.append(
+                "customer reached out via \(touchpoint.channel?.rawValue ?? "?")" + quoted(summary))
         case .contactSent(let summary):
-            changes.append("\(touchpoint.repID ?? "a rep") reached out via \(touchpoint.channel?.rawValue ?? "?")" + quoted(summary))
+            changes.append(
+                "\(touchpoint.repID ?? "a rep") reached out via \(touchpoint.channel?.rawValue ?? "?")"
+                    + quoted(summary))
         case .csat(let score): changes.append("CSAT \(score) of 5")
         case .nps(let score): changes.append("NPS \(score) of 10")
         case .ces(let score): changes.append("effort score \(score) of 7")
         case .orderPlaced(let order, let amount, let currency):
             orderValue[currency, default: Decimal2(cents: 0)].cents += amount.cents
-            changes.append("order \(order) placed: \(amount) \(currency); net order value \(orderValue[currency]!) \(currency)")
+            changes.append(
+                "order \(order) placed: \(amount) \(currency); net order value \(orderValue[currency]!) \(currency)"
+            )
         case .orderRefunded(let order, let amount, let currency):
             orderValue[currency, default: Decimal2(cents: 0)].cents -= amount.cents
-            changes.append("order \(order) refunded: \(amount) \(currency); net order value \(orderValue[currency]!) \(currency)")
+            changes.append(
+                "order \(order) refunded: \(amount) \(currency); net order value \(orderValue[currency]!) \(currency)"
+            )
         case .selfServiceViewed(let article): changes.append("viewed help article \(article)")
         default: break
         }
@@ -96,14 +114,16 @@ struct ReplayNarrator {
             let parts = loyalty.parts(fold.rules)
             changes.append(
                 String(
-                    format: "loyalty %.2f (%@): satisfaction %+.2f, service %+.2f, value %+.2f", loyalty.score, loyalty.tier,
+                    format: "loyalty %.2f (%@): satisfaction %+.2f, service %+.2f, value %+.2f",
+                    loyalty.score, loyalty.tier,
                     parts.satisfaction, parts.service, parts.value))
         }
         return changes
     }
 
     private func describeTicket(
-        _ id: String, _ before: TicketState?, _ after: TicketState, _ kind: TouchpointKind, _ touchpoint: Touchpoint
+        _ id: String, _ before: TicketState?, _ after: TicketState, _ kind: TouchpointKind,
+        _ touchpoint: Touchpoint
     ) -> String {
         var parts: [String] = []
         if before?.status != after.status {
@@ -112,7 +132,9 @@ struct ReplayNarrator {
         if after.reopens > (before?.reopens ?? 0) { parts.append("reopen #\(after.reopens)") }
         switch kind {
         case .ticketOpened(_, let summary):
-            parts.append("priority \(after.priority.rawValue), via \(after.channel?.rawValue ?? "?")" + quoted(summary))
+            parts.append(
+                "priority \(after.priority.rawValue), via \(after.channel?.rawValue ?? "?")" + quoted(summary)
+            )
         case .ticketAssigned:
             if before?.assignee != after.assignee {
                 parts.append("assignee \(before?.assignee ?? "none") → \(after.assignee ?? "none")")
@@ -120,7 +142,9 @@ struct ReplayNarrator {
         case .ticketPriorityChanged:
             parts.append("priority \(before?.priority.rawValue ?? "none") → \(after.priority.rawValue)")
         case .ticketReplied(let author, let isPublic):
-            parts.append("\(isPublic ? "public" : "private") reply by \(author == .rep ? touchpoint.repID ?? "a rep" : "the customer")")
+            parts.append(
+                "\(isPublic ? "public" : "private") reply by \(author == .rep ? touchpoint.repID ?? "a rep" : "the customer")"
+            )
         case .ticketEscalated(let level, let reason):
             parts.append("escalated" + (level.map { " to level \($0)" } ?? "") + quoted(reason))
         case .ticketMerged(let into):
@@ -128,14 +152,20 @@ struct ReplayNarrator {
         default:
             break
         }
-        if after.firstReplyBreached && !(before?.firstReplyBreached ?? false) { parts.append("first-reply SLA breached") }
-        if after.resolutionBreached && !(before?.resolutionBreached ?? false) { parts.append("resolution SLA breached") }
+        if after.firstReplyBreached && !(before?.firstReplyBreached ?? false) {
+            parts.append("first-reply SLA breached")
+        }
+        if after.resolutionBreached && !(before?.resolutionBreached ?? false) {
+            parts.append("resolution SLA breached")
+        }
         return "\(id): " + (parts.isEmpty ? "no change" : parts.joined(separator: ", "))
     }
 
     private func ticketState(_ ticket: TicketState) -> String {
-        var text = "\(ticket.status.rawValue), \(ticket.priority.rawValue), assignee \(ticket.assignee ?? "-")"
-        text += ", reopens \(ticket.reopens), replies \(ticket.publicReplies), escalations \(ticket.escalations)"
+        var text =
+            "\(ticket.status.rawValue), \(ticket.priority.rawValue), assignee \(ticket.assignee ?? "-")"
+        text +=
+            ", reopens \(ticket.reopens), replies \(ticket.publicReplies), escalations \(ticket.escalations)"
         text += ", first reply \(formatMinutes(ticket.firstReplyMinutes)) min"
         text += ticket.firstReplyBreached ? " (breached)" : ""
         text += ", resolution \(formatMinutes(ticket.resolutionMinutes)) min"

@@ -33,7 +33,10 @@ struct TailCommand: ParsableCommand {
                 try log.forEachEvent(from: next) { stored in
                     if let limit, printed >= limit { return false }
                     if output.json {
-                        buffer.write { stored.writeJSON(into: &$0); $0.append(0x0a) }
+                        buffer.write {
+                            stored.writeJSON(into: &$0)
+                            $0.append(0x0a)
+                        }
                     } else {
                         buffer.appendLine(EventText.summaryLine(stored))
                     }
@@ -54,7 +57,8 @@ enum EventText {
     /// "position  time  customer  type  tags  data".
     static func summaryLine(_ stored: StoredEvent) -> String {
         var parts = [
-            String(stored.position), stored.event.time ?? stored.occurredAt.rfc3339, stored.customer, stored.event.type,
+            String(stored.position), stored.event.time ?? stored.occurredAt.rfc3339, stored.customer,
+            stored.event.type,
         ]
         let tags = tagText(stored.event)
         if !tags.isEmpty { parts.append(tags) }

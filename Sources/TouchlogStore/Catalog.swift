@@ -16,11 +16,14 @@ public enum Catalog {
         let type = touchpoint.event.type
         // All known types start with one of these letters: most unknown types are turned away without
         // comparing strings.
-        guard let first = type.utf8.first, "ctfos".utf8.contains(first), knownTypes.contains(type) else { return nil }
+        guard let first = type.utf8.first, "ctfos".utf8.contains(first), knownTypes.contains(type) else {
+            return nil
+        }
         let data = try DataFields(touchpoint.event)
         func require(_ tag: String, _ value: Any?) throws(CloudEventError) {
             if value == nil {
-                throw CloudEventError(attribute: tag, message: "type '\(type)' requires the '\(tag)' extension attribute")
+                throw CloudEventError(
+                    attribute: tag, message: "type '\(type)' requires the '\(tag)' extension attribute")
             }
         }
         switch type {
@@ -48,10 +51,12 @@ public enum Catalog {
             return .ticketReplied(author: author, isPublic: try data.bool("public") ?? true)
         case "ticket.status_changed":
             try require("ticketid", touchpoint.ticketID)
-            return .ticketStatusChanged(try data.required("status", try data.enumeration("status", SettableStatus.self)))
+            return .ticketStatusChanged(
+                try data.required("status", try data.enumeration("status", SettableStatus.self)))
         case "ticket.priority_changed":
             try require("ticketid", touchpoint.ticketID)
-            return .ticketPriorityChanged(try data.required("priority", try data.enumeration("priority", Priority.self)))
+            return .ticketPriorityChanged(
+                try data.required("priority", try data.enumeration("priority", Priority.self)))
         case "ticket.escalated":
             try require("ticketid", touchpoint.ticketID)
             return .ticketEscalated(level: try data.scalarText("level"), reason: try data.string("reason"))
@@ -103,7 +108,8 @@ private struct DataFields {
             members = []
         case .base64:
             throw CloudEventError(
-                attribute: "data_base64", message: "type '\(event.type)' carries JSON 'data', not 'data_base64'")
+                attribute: "data_base64",
+                message: "type '\(event.type)' carries JSON 'data', not 'data_base64'")
         case .json(let bytes):
             let value: JSONValue
             do { value = try JSONValue.parse(bytes) } catch {
@@ -113,7 +119,8 @@ private struct DataFields {
             case .object(let members): self.members = members
             case .null: self.members = []
             default:
-                throw CloudEventError(attribute: "data", message: "type '\(event.type)' requires 'data' to be a JSON object")
+                throw CloudEventError(
+                    attribute: "data", message: "type '\(event.type)' requires 'data' to be a JSON object")
             }
         }
     }
@@ -155,11 +162,14 @@ private struct DataFields {
         }
     }
 
-    func enumeration<E: RawRepresentable & CaseIterable>(_ field: String, _: E.Type) throws(CloudEventError) -> E?
+    func enumeration<E: RawRepresentable & CaseIterable>(_ field: String, _: E.Type) throws(CloudEventError)
+        -> E?
     where E.RawValue == String {
         guard let text = try string(field) else { return nil }
         guard let value = E(rawValue: text) else {
-            throw invalid(field, "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text)\"")
+            throw invalid(
+                field, "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text)\""
+            )
         }
         return value
     }
@@ -174,7 +184,8 @@ private struct DataFields {
 
     func amount(_ field: String) throws(CloudEventError) -> Decimal2? {
         guard let value = value(field) else { return nil }
-        guard case .number(let literal) = value, let amount = Decimal2(literal: literal), amount.cents >= 0 else {
+        guard case .number(let literal) = value, let amount = Decimal2(literal: literal), amount.cents >= 0
+        else {
             throw invalid(field, "must be a non-negative decimal number with at most two fraction digits")
         }
         return amount

@@ -81,7 +81,9 @@ extension EventLog {
         }
     }
 
-    private func verifyAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?) throws -> LogVerification {
+    private func verifyAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?) throws
+        -> LogVerification
+    {
         var problems: [AuditProblem] = []
         var expected: UInt64 = 1
         var previousHash = ChainHash.genesis
@@ -91,20 +93,27 @@ extension EventLog {
         try txn.withCursor(on: databases.events) { cursor in
             try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
                 guard let position = BigEndianKey(bytes: key)?.value else {
-                    problems.append(AuditProblem(position: expected, kind: .undecodable, message: "a key of the events table is not 8 bytes"))
+                    problems.append(
+                        AuditProblem(
+                            position: expected, kind: .undecodable,
+                            message: "a key of the events table is not 8 bytes"))
                     return true
                 }
                 if position != expected {
                     problems.append(
                         AuditProblem(
                             position: expected, kind: .gap,
-                            message: "positions jump from \(expected - 1) to \(position): \(position - expected) event(s) missing"))
+                            message:
+                                "positions jump from \(expected - 1) to \(position): \(position - expected) event(s) missing"
+                        ))
                 }
                 expected = position + 1
                 checked += 1
                 if checked % 65_536 == 0 { progress?(checked) }
                 guard let stored = try? StoredEvent(record: value, position: position) else {
-                    problems.append(AuditProblem(position: position, kind: .undecodable, message: "the record does not decode"))
+                    problems.append(
+                        AuditProblem(
+                            position: position, kind: .undecodable, message: "the record does not decode"))
                     previousHash = EventRecord.hashAndRecordedTime(value)?.0 ?? .genesis
                     return true
                 }
@@ -113,23 +122,30 @@ extension EventLog {
                     problems.append(
                         AuditProblem(
                             position: position, kind: .hashMismatch,
-                            message: "stored hash \(stored.hash) is not the hash of the record (\(recomputed)): the event was changed or moved"))
+                            message:
+                                "stored hash \(stored.hash) is not the hash of the record (\(recomputed)): the event was changed or moved"
+                        ))
                 }
                 if stored.predecessorHash != previousHash {
                     problems.append(
                         AuditProblem(
                             position: position, kind: .chainBroken,
-                            message: "predecessor hash \(stored.predecessorHash) is not the hash of the event before it (\(previousHash))"))
+                            message:
+                                "predecessor hash \(stored.predecessorHash) is not the hash of the event before it (\(previousHash))"
+                        ))
                 }
                 let stream = streams[stored.customer] ?? StreamHead(lastPosition: 0, version: 0)
                 if stored.version != stream.version + 1 || stored.previousPosition != stream.lastPosition {
                     problems.append(
                         AuditProblem(
                             position: position, kind: .streamLink,
-                            message: "customer '\(stored.customer)': version \(stored.version) after position \(stored.previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"))
+                            message:
+                                "customer '\(stored.customer)': version \(stored.version) after position \(stored.previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
+                        ))
                 }
                 streams[stored.customer] = StreamHead(lastPosition: position, version: stream.version + 1)
-                identities.append((IdentityKey(source: stored.event.source, id: stored.event.id).hash, position))
+                identities.append(
+                    (IdentityKey(source: stored.event.source, id: stored.event.id).hash, position))
                 previousHash = stored.hash
                 return true
             }
@@ -137,10 +153,13 @@ extension EventLog {
         problems += try verifyStreamIndex(streams, txn)
         problems += try verifyIdentityIndex(&identities, txn)
         problems = problems.sortedByPosition()
-        return LogVerification(eventsChecked: checked, problems: problems, headPosition: expected - 1, headHash: previousHash)
+        return LogVerification(
+            eventsChecked: checked, problems: problems, headPosition: expected - 1, headHash: previousHash)
     }
 
-    private func verifyStreamIndex(_ computed: [String: StreamHead], _ txn: borrowing ReadTransaction) throws -> [AuditProblem] {
+    private func verifyStreamIndex(_ computed: [String: StreamHead], _ txn: borrowing ReadTransaction) throws
+        -> [AuditProblem]
+    {
         var problems: [AuditProblem] = []
         var remaining = computed
         try txn.withCursor(on: databases.streams) { cursor in
@@ -158,7 +177,9 @@ extension EventLog {
                     problems.append(
                         AuditProblem(
                             position: actual.lastPosition, kind: .streamIndex,
-                            message: "the streams index says customer '\(customer)' is at version \(indexed?.version ?? 0), position \(indexed?.lastPosition ?? 0); the log says version \(actual.version), position \(actual.lastPosition)"))
+                            message:
+                                "the streams index says customer '\(customer)' is at version \(indexed?.version ?? 0), position \(indexed?.lastPosition ?? 0); the log says version \(actual.version), position \(actual.lastPosition)"
+                        ))
                 }
                 return true
             }
@@ -180,12 +201,17 @@ extension EventLog {
         var index = 0
         try txn.withCursor(on: databases.ids) { cursor in
             try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
-                guard let hash = BigEndianKey(bytes: key)?.value, let position = BigEndianKey(bytes: value)?.value else {
-                    problems.append(AuditProblem(position: nil, kind: .idIndex, message: "an ids entry is malformed"))
+                guard let hash = BigEndianKey(bytes: key)?.value,
+                    let position = BigEndianKey(bytes: value)?.value
+                else {
+                    problems.append(
+                        AuditProblem(position: nil, kind: .idIndex, message: "an ids entry is malformed"))
                     return true
                 }
                 // Entries the log has and the index lacks come first in the merged order.
-                while index < identities.count && (identities[index].key, identities[index].position) < (hash, position) {
+                while index < identities.count
+                    && (identities[index].key, identities[index].position) < (hash, position)
+                {
                     problems.append(
                         AuditProblem(
                             position: identities[index].position, kind: .idIndex,
@@ -198,13 +224,18 @@ extension EventLog {
                     problems.append(
                         AuditProblem(
                             position: position, kind: .idIndex,
-                            message: "the ids index has an entry (key \(String(hash, radix: 16))) pointing at position \(position), whose event has another source and id"))
+                            message:
+                                "the ids index has an entry (key \(String(hash, radix: 16))) pointing at position \(position), whose event has another source and id"
+                        ))
                 }
                 return true
             }
         }
         for missing in identities[index...] {
-            problems.append(AuditProblem(position: missing.position, kind: .idIndex, message: "the ids index has no entry for this event"))
+            problems.append(
+                AuditProblem(
+                    position: missing.position, kind: .idIndex,
+                    message: "the ids index has no entry for this event"))
         }
         // Events that share a key may be true duplicates (same source and id): compare them.
         var start = 0
@@ -214,15 +245,21 @@ extension EventLog {
             if end - start > 1 {
                 var seen: [String: UInt64] = [:]
                 for entry in identities[start..<end] {
-                    guard let identity = try txn.withUnsafeValue(forKey: BigEndianKey(entry.position), in: databases.events, {
-                        EventRecord.sourceAndID($0)
-                    }), let identity else { continue }
+                    guard
+                        let identity = try txn.withUnsafeValue(
+                            forKey: BigEndianKey(entry.position), in: databases.events,
+                            {
+                                EventRecord.sourceAndID($0)
+                            }), let identity
+                    else { continue }
                     let name = identity.source + "\u{0}" + identity.id
                     if let first = seen[name] {
                         problems.append(
                             AuditProblem(
                                 position: entry.position, kind: .duplicateEvent,
-                                message: "source '\(identity.source)' and id '\(identity.id)' are already at position \(first)"))
+                                message:
+                                    "source '\(identity.source)' and id '\(identity.id)' are already at position \(first)"
+                            ))
                     } else {
                         seen[name] = entry.position
                     }
@@ -233,12 +270,18 @@ extension EventLog {
         return problems
     }
 
-    private func verifyCustomer(_ customer: String, _ txn: borrowing ReadTransaction) throws -> LogVerification {
+    private func verifyCustomer(_ customer: String, _ txn: borrowing ReadTransaction) throws
+        -> LogVerification
+    {
         let head = try readHead(txn)
         guard let stream = try readStream(customer, txn) else {
             return LogVerification(
                 eventsChecked: 0,
-                problems: [AuditProblem(position: nil, kind: .unknownCustomer, message: "no events for customer '\(customer)'")],
+                problems: [
+                    AuditProblem(
+                        position: nil, kind: .unknownCustomer, message: "no events for customer '\(customer)'"
+                    )
+                ],
                 headPosition: head.position, headHash: head.hash)
         }
         var problems: [AuditProblem] = []
@@ -246,14 +289,20 @@ extension EventLog {
         var version = stream.version
         var checked = 0
         while position != 0 {
-            let record = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) { value in
-                (try? StoredEvent(record: value, position: position), EventRecord.computeHash(position: position, record: value))
+            let record = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) {
+                value in
+                (
+                    try? StoredEvent(record: value, position: position),
+                    EventRecord.computeHash(position: position, record: value)
+                )
             }
             guard let (decoded, recomputed) = record, let stored = decoded else {
                 problems.append(
                     AuditProblem(
                         position: position, kind: record == nil ? .gap : .undecodable,
-                        message: record == nil ? "the stream links to position \(position), which has no event" : "the record does not decode"))
+                        message: record == nil
+                            ? "the stream links to position \(position), which has no event"
+                            : "the record does not decode"))
                 break
             }
             checked += 1
@@ -261,9 +310,12 @@ extension EventLog {
                 problems.append(
                     AuditProblem(
                         position: position, kind: .hashMismatch,
-                        message: "stored hash \(stored.hash) is not the hash of the record (\(recomputed)): the event was changed or moved"))
+                        message:
+                            "stored hash \(stored.hash) is not the hash of the record (\(recomputed)): the event was changed or moved"
+                    ))
             }
-            let before = position == 1
+            let before =
+                position == 1
                 ? ChainHash.genesis
                 : try txn.withUnsafeValue(forKey: BigEndianKey(position - 1), in: databases.events) {
                     EventRecord.hashAndRecordedTime($0)?.0
@@ -272,13 +324,17 @@ extension EventLog {
                 problems.append(
                     AuditProblem(
                         position: position, kind: .chainBroken,
-                        message: "predecessor hash \(stored.predecessorHash) is not the hash of the event before it (\(before.map(\.description) ?? "missing"))"))
+                        message:
+                            "predecessor hash \(stored.predecessorHash) is not the hash of the event before it (\(before.map(\.description) ?? "missing"))"
+                    ))
             }
             if stored.version != version || stored.customer != customer {
                 problems.append(
                     AuditProblem(
                         position: position, kind: .streamLink,
-                        message: "expected version \(version) of customer '\(customer)', found version \(stored.version) of '\(stored.customer)'"))
+                        message:
+                            "expected version \(version) of customer '\(customer)', found version \(stored.version) of '\(stored.customer)'"
+                    ))
             }
             let indexed = try findEvent(
                 IdentityKey(source: stored.event.source, id: stored.event.id), source: stored.event.source,
@@ -287,13 +343,16 @@ extension EventLog {
                 problems.append(
                     AuditProblem(
                         position: position, kind: .idIndex,
-                        message: "the ids index points at \(indexed.map { "position \($0)" } ?? "nothing") for this event"))
+                        message:
+                            "the ids index points at \(indexed.map { "position \($0)" } ?? "nothing") for this event"
+                    ))
             }
             position = stored.previousPosition
             version -= 1
             if version == 0 && position != 0 {
                 problems.append(
-                    AuditProblem(position: position, kind: .streamLink, message: "the stream goes on past version 1"))
+                    AuditProblem(
+                        position: position, kind: .streamLink, message: "the stream goes on past version 1"))
                 break
             }
         }
@@ -301,17 +360,22 @@ extension EventLog {
             problems.append(
                 AuditProblem(
                     position: nil, kind: .streamLink,
-                    message: "the stream ends at version \(version + 1); the streams index says \(stream.version) events"))
+                    message:
+                        "the stream ends at version \(version + 1); the streams index says \(stream.version) events"
+                ))
         }
         problems = problems.sortedByPosition()
-        return LogVerification(eventsChecked: checked, problems: problems, headPosition: head.position, headHash: head.hash)
+        return LogVerification(
+            eventsChecked: checked, problems: problems, headPosition: head.position, headHash: head.hash)
     }
 }
 
 extension [AuditProblem] {
     /// In position order (problems without a position last), keeping the order found within a position.
     public func sortedByPosition() -> [AuditProblem] {
-        enumerated().sorted { ($0.element.position ?? .max, $0.offset) < ($1.element.position ?? .max, $1.offset) }
-            .map(\.element)
+        enumerated().sorted {
+            ($0.element.position ?? .max, $0.offset) < ($1.element.position ?? .max, $1.offset)
+        }
+        .map(\.element)
     }
 }

@@ -2,7 +2,7 @@ import CloudEvents
 import LMDB
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The append-only touchpoint log in one LMDB environment (the store directory).
@@ -64,7 +64,8 @@ public final class EventLog: Sendable {
                 if let format = try txn.value(forKey: "format", in: meta) {
                     let found = String(decoding: format, as: UTF8.self)
                     guard found == String(EventLog.formatVersion) else {
-                        throw StoreError.unsupportedFormat(path: path, found: found, supported: String(EventLog.formatVersion))
+                        throw StoreError.unsupportedFormat(
+                            path: path, found: found, supported: String(EventLog.formatVersion))
                     }
                 } else {
                     try txn.put(Array(String(EventLog.formatVersion).utf8), forKey: "format", in: meta)
@@ -73,7 +74,8 @@ public final class EventLog: Sendable {
                     meta: meta,
                     events: try txn.createDatabase(named: "events"),
                     streams: try txn.createDatabase(named: "streams"),
-                    ids: try txn.createDatabase(named: "ids", options: [.create, .duplicateSort, .duplicateFixed]))
+                    ids: try txn.createDatabase(
+                        named: "ids", options: [.create, .duplicateSort, .duplicateFixed]))
             }
         }
     }
@@ -82,7 +84,8 @@ public final class EventLog: Sendable {
         var info = stat()
         if lstat(path, &info) == 0 {
             if info.st_mode & S_IFMT == S_IFLNK {
-                throw StoreError.invalidStorePath(path: path, reason: "it is a symbolic link; name the directory itself")
+                throw StoreError.invalidStorePath(
+                    path: path, reason: "it is a symbolic link; name the directory itself")
             }
             if info.st_mode & S_IFMT != S_IFDIR {
                 throw StoreError.invalidStorePath(path: path, reason: "it is not a directory")
@@ -90,10 +93,12 @@ public final class EventLog: Sendable {
             return
         }
         guard errno == ENOENT, create else {
-            throw StoreError.storage(operation: "opening the store at '\(path)'", code: LMDBError(rawValue: errno))
+            throw StoreError.storage(
+                operation: "opening the store at '\(path)'", code: LMDBError(rawValue: errno))
         }
         if mkdir(path, 0o700) != 0 {
-            throw StoreError.storage(operation: "creating the store directory '\(path)'", code: LMDBError(rawValue: errno))
+            throw StoreError.storage(
+                operation: "creating the store directory '\(path)'", code: LMDBError(rawValue: errno))
         }
     }
 
@@ -120,7 +125,9 @@ public final class EventLog: Sendable {
         try append(touchpoints.map { AppendRequest($0) })
     }
 
-    private func appendInTransaction(_ requests: [AppendRequest], _ txn: borrowing WriteTransaction) throws -> AppendResult {
+    private func appendInTransaction(_ requests: [AppendRequest], _ txn: borrowing WriteTransaction) throws
+        -> AppendResult
+    {
         let head = try readHead(txn)
         var position = head.position
         var predecessor = head.hash
@@ -137,9 +144,11 @@ public final class EventLog: Sendable {
         // of a touchpoint retains and releases every one of its strings.
         try requests.withUnsafeBufferPointer { requests in
             for index in requests.indices {
-                let idKey = IdentityKey(source: requests[index].touchpoint.event.source, id: requests[index].touchpoint.event.id)
+                let idKey = IdentityKey(
+                    source: requests[index].touchpoint.event.source, id: requests[index].touchpoint.event.id)
                 if let existing = try findEvent(
-                    idKey, source: requests[index].touchpoint.event.source, id: requests[index].touchpoint.event.id, txn)
+                    idKey, source: requests[index].touchpoint.event.source,
+                    id: requests[index].touchpoint.event.id, txn)
                 {
                     outcomes.append(.duplicate(position: existing))
                     continue
@@ -152,19 +161,25 @@ public final class EventLog: Sendable {
                     stream = try readStream(customer, txn) ?? StreamHead(lastPosition: 0, version: 0)
                 }
                 if let expected = requests[index].expectedVersion, expected != stream.version {
-                    throw StoreError.versionConflict(customer: customer, expected: expected, actual: stream.version)
+                    throw StoreError.versionConflict(
+                        customer: customer, expected: expected, actual: stream.version)
                 }
                 position += 1
                 // The record is encoded straight into the page LMDB reserves for it (MDB_RESERVE).
                 let size = EventRecord.encodedSize(requests[index].touchpoint.event)
                 var hash = predecessor
-                let (recordPosition, version, previous, predecessorHash) = (position, stream.version + 1, stream.lastPosition, predecessor)
-                try txn.putReserving(count: size, forKey: BigEndianKey(position), in: databases.events, options: .append) {
+                let (recordPosition, version, previous, predecessorHash) = (
+                    position, stream.version + 1, stream.lastPosition, predecessor
+                )
+                try txn.putReserving(
+                    count: size, forKey: BigEndianKey(position), in: databases.events, options: .append
+                ) {
                     target in
                     hash = EventRecord.write(
                         requests[index].touchpoint.event, position: recordPosition, version: version,
                         previousPosition: previous, recordedAt: recordedAt,
-                        occurredAt: requests[index].touchpoint.occurredAt, predecessorHash: predecessorHash, into: target)
+                        occurredAt: requests[index].touchpoint.occurredAt, predecessorHash: predecessorHash,
+                        into: target)
                 }
                 try txn.put(BigEndianKey(position), forKey: idKey, in: databases.ids)
                 stream = StreamHead(lastPosition: position, version: stream.version + 1)
@@ -180,16 +195,23 @@ public final class EventLog: Sendable {
     }
 
     /// The position of the event with this `source` and `id`, if the log has it.
-    func findEvent(_ key: IdentityKey, source: String, id: String, _ txn: borrowing some ReadableTransaction & ~Copyable)
+    func findEvent(
+        _ key: IdentityKey, source: String, id: String, _ txn: borrowing some ReadableTransaction & ~Copyable
+    )
         throws -> UInt64?
     {
         // Fast path: most keys are new, and `mdb_get` answers that without a cursor.
-        guard try txn.withUnsafeValue(forKey: key, in: databases.ids, { _ in true }) != nil else { return nil }
+        guard try txn.withUnsafeValue(forKey: key, in: databases.ids, { _ in true }) != nil else {
+            return nil
+        }
         let events = databases.events
         return try txn.withCursor(on: databases.ids) { cursor -> UInt64? in
             guard try cursor.seek(to: key) else { return nil }
             repeat {
-                guard let position = try cursor.withUnsafeCurrent({ _, value in BigEndianKey(bytes: value)?.value }),
+                guard
+                    let position = try cursor.withUnsafeCurrent({ _, value in
+                        BigEndianKey(bytes: value)?.value
+                    }),
                     let candidate = position
                 else { continue }
                 let matches = try txn.withUnsafeValue(forKey: BigEndianKey(candidate), in: events) { record in
@@ -224,7 +246,9 @@ public final class EventLog: Sendable {
         }
     }
 
-    func readStream(_ customer: String, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> StreamHead? {
+    func readStream(_ customer: String, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> StreamHead?
+    {
         try txn.withUnsafeValue(forKey: customer, in: databases.streams) { StreamHead(decoding: $0) } ?? nil
     }
 
@@ -316,9 +340,13 @@ public final class EventLog: Sendable {
                 events.reserveCapacity(Int(head.version))
                 var position = head.lastPosition
                 while position != 0 {
-                    guard let event = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events, {
-                        try EventRecord.decode($0, position: position)
-                    }) else { throw StoreError.corruptRecord(position: position) }
+                    guard
+                        let event = try txn.withUnsafeValue(
+                            forKey: BigEndianKey(position), in: databases.events,
+                            {
+                                try EventRecord.decode($0, position: position)
+                            })
+                    else { throw StoreError.corruptRecord(position: position) }
                     events.append(event)
                     position = event.previousPosition
                 }
@@ -430,7 +458,9 @@ struct StreamHead: BytesRepresentable {
         var bytes = [UInt8]()
         bytes.reserveCapacity(16)
         for value in [lastPosition, version] {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+            }
         }
         return bytes
     }

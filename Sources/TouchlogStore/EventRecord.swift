@@ -21,8 +21,10 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     init(unsafeBytes raw: UnsafeRawBufferPointer) {
         precondition(raw.count >= 32, "a chain hash has 32 bytes")
         words = (
-            raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-            raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+            raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+            raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
+            raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
         )
     }
 
@@ -182,20 +184,31 @@ enum EventRecord {
         for attribute in event.extensions {
             w.string(attribute.name)
             switch attribute.value {
-            case .string(let text): w.byte(0); w.string(text)
-            case .number(let literal): w.byte(1); w.string(literal)
+            case .string(let text):
+                w.byte(0)
+                w.string(text)
+            case .number(let literal):
+                w.byte(1)
+                w.string(literal)
             case .bool(let flag): w.byte(flag ? 2 : 3)
             default: preconditionFailure("CloudEvent extensions are strings, numbers or booleans")
             }
         }
         switch event.data {
         case nil: w.byte(0)
-        case .json(let text): w.byte(1); w.length(text.count); text.withUnsafeBytes { w.bytes($0) }
-        case .base64(let text): w.byte(2); w.string(text)
+        case .json(let text):
+            w.byte(1)
+            w.length(text.count)
+            text.withUnsafeBytes { w.bytes($0) }
+        case .base64(let text):
+            w.byte(2)
+            w.string(text)
         }
         precondition(w.offset == target.count, "record size mismatch")
         let hash = computeHash(position: position, record: UnsafeRawBufferPointer(target))
-        hash.withUnsafeBytes { target.baseAddress!.advanced(by: 1).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+        hash.withUnsafeBytes {
+            target.baseAddress!.advanced(by: 1).copyMemory(from: $0.baseAddress!, byteCount: 32)
+        }
         return hash
     }
 
@@ -242,14 +255,18 @@ enum EventRecord {
     /// Reads only `source` and `id` of a record (the idempotency check needs nothing more).
     static func sourceAndID(_ bytes: UnsafeRawBufferPointer) -> (source: String, id: String)? {
         var reader = RecordReader(bytes: bytes)
-        guard reader.skip(headerSize), let id = reader.readString(), let source = reader.readString() else { return nil }
+        guard reader.skip(headerSize), let id = reader.readString(), let source = reader.readString() else {
+            return nil
+        }
         return (source, id)
     }
 
     /// The stream links of a record: previous position in the customer's stream, and version.
     static func streamLinks(_ bytes: UnsafeRawBufferPointer) -> (previousPosition: UInt64, version: UInt64)? {
         var reader = RecordReader(bytes: bytes)
-        guard reader.skip(65), let previous = reader.readUInt64(), let version = reader.readUInt64() else { return nil }
+        guard reader.skip(65), let previous = reader.readUInt64(), let version = reader.readUInt64() else {
+            return nil
+        }
         return (previous, version)
     }
 
@@ -322,7 +339,9 @@ protocol ContiguousBytesSlice {
 }
 
 extension Array: ContiguousBytesSlice where Element == UInt8 {
-    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try withUnsafeBytes(body) }
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeBytes(body)
+    }
 }
 
 extension UnsafeRawBufferPointer: ContiguousBytesSlice {
@@ -382,7 +401,8 @@ private struct RecordReader {
     mutating func readString() -> String? {
         guard let length = readLength(), offset + length <= bytes.count else { return nil }
         defer { offset += length }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
+        return String(
+            decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
     }
 
     /// An optional string: nil on malformed input, .some(nil) when absent.
@@ -392,13 +412,16 @@ private struct RecordReader {
         let length = marker - 1
         guard offset + length <= bytes.count else { return nil }
         defer { offset += length }
-        return .some(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self))
+        return .some(
+            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
+        )
     }
 
     mutating func readEvent() -> StoredEvent? {
         guard readByte() == EventRecord.format, let hash = readHash(), let predecessor = readHash(),
             let previous = readUInt64(), let version = readUInt64(), let recorded = readUInt64(),
-            let occurred = readUInt64(), let id = readString(), let source = readString(), let type = readString(),
+            let occurred = readUInt64(), let id = readString(), let source = readString(),
+            let type = readString(),
             let subject = readOptional(), let time = readOptional(), let contentType = readOptional(),
             let schema = readOptional(), let extensionCount = readLength()
         else { return nil }
@@ -408,8 +431,12 @@ private struct RecordReader {
             guard let name = readString(), let kind = readByte() else { return nil }
             let value: JSONValue
             switch kind {
-            case 0: guard let text = readString() else { return nil }; value = .string(text)
-            case 1: guard let text = readString() else { return nil }; value = .number(text)
+            case 0:
+                guard let text = readString() else { return nil }
+                value = .string(text)
+            case 1:
+                guard let text = readString() else { return nil }
+                value = .number(text)
             case 2: value = .bool(true)
             case 3: value = .bool(false)
             default: return nil
@@ -419,8 +446,12 @@ private struct RecordReader {
         let data: CloudEventData?
         switch readByte() {
         case 0: data = nil
-        case 1: guard let length = readLength(), let text = readBytes(length) else { return nil }; data = .json(text)
-        case 2: guard let text = readString() else { return nil }; data = .base64(text)
+        case 1:
+            guard let length = readLength(), let text = readBytes(length) else { return nil }
+            data = .json(text)
+        case 2:
+            guard let text = readString() else { return nil }
+            data = .base64(text)
         default: return nil
         }
         guard offset == bytes.count else { return nil }

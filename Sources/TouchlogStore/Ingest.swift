@@ -56,7 +56,9 @@ public struct Ingestor {
     /// Ingests every event of `input` (named `name` in messages) into `log`.
     /// - Throws: `IngestError` for a bad event in strict mode or an unreadable input; `StoreError`
     ///   when the store fails (the failing batch is not written).
-    public func ingest(_ input: inout EventInputReader, named name: String, into log: EventLog) throws -> IngestSummary {
+    public func ingest(_ input: inout EventInputReader, named name: String, into log: EventLog) throws
+        -> IngestSummary
+    {
         var summary = IngestSummary()
         var batch: [AppendRequest] = []
         batch.reserveCapacity(batchSize)
@@ -90,7 +92,8 @@ public struct Ingestor {
         func stop(line: Int?, reason: String, isReadFailure: Bool) throws -> Never {
             committer.finish()
             try collect()
-            throw IngestError(file: name, line: line, reason: reason, committed: summary, isReadFailure: isReadFailure)
+            throw IngestError(
+                file: name, line: line, reason: reason, committed: summary, isReadFailure: isReadFailure)
         }
 
         func reject(line: Int?, bytes: [UInt8], reason: String) throws {
@@ -105,7 +108,9 @@ public struct Ingestor {
                 guard let next = try input.next() else { break }
                 record = next
             } catch {
-                guard error.isRecoverable else { try stop(line: error.line, reason: error.message, isReadFailure: true) }
+                guard error.isRecoverable else {
+                    try stop(line: error.line, reason: error.message, isReadFailure: true)
+                }
                 summary.read += 1
                 try reject(line: error.line, bytes: [], reason: error.message)
                 continue

@@ -16,13 +16,16 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .versionConflict(let customer, let expected, let actual):
-            return "version conflict on customer '\(customer)': expected version \(expected), actual version \(actual)"
+            return
+                "version conflict on customer '\(customer)': expected version \(expected), actual version \(actual)"
         case .invalidStorePath(let path, let reason):
             return "cannot use '\(path)' as a store: \(reason)"
         case .unsupportedFormat(let path, let found, let supported):
-            return "the store at '\(path)' has format \(found), this touchlog reads format \(supported): use a newer touchlog"
+            return
+                "the store at '\(path)' has format \(found), this touchlog reads format \(supported): use a newer touchlog"
         case .corruptRecord(let position):
-            return "the record at position \(position) does not decode: the store is damaged (run 'touchlog audit')"
+            return
+                "the record at position \(position) does not decode: the store is damaged (run 'touchlog audit')"
         case .storage(let operation, let code):
             var text = "storage error while \(operation): \(code) (code \(code.rawValue))"
             // LMDB 0.9.24 reports a short write (a full disk) as EIO, so both point at free space.

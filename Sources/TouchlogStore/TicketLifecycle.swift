@@ -31,7 +31,8 @@ public enum TicketLifecycle {
                 anomaly = "event on a ticket that was never opened"
             }
             if anomaly == nil, current == .closed, status != .closed {
-                anomaly = "ticket changed after it was closed (\(TicketStatus.closed.rawValue) -> \(status.rawValue))"
+                anomaly =
+                    "ticket changed after it was closed (\(TicketStatus.closed.rawValue) -> \(status.rawValue))"
             }
             return Transition(status: status, reopened: reopened, anomaly: anomaly)
         }
@@ -39,7 +40,9 @@ public enum TicketLifecycle {
         switch kind {
         case .ticketOpened:
             if let current {
-                return Transition(status: current, reopened: false, anomaly: "ticket opened again (it is \(current.rawValue))")
+                return Transition(
+                    status: current, reopened: false,
+                    anomaly: "ticket opened again (it is \(current.rawValue))")
             }
             return Transition(status: .new, reopened: false, anomaly: nil)
         case .ticketAssigned:

@@ -59,7 +59,10 @@ public struct Decimal2: Sendable, Hashable, Comparable, CustomStringConvertible 
     public init?(literal: String) {
         var sign: Int64 = 1
         var text = Substring(literal)
-        if text.first == "-" { sign = -1; text = text.dropFirst() }
+        if text.first == "-" {
+            sign = -1
+            text = text.dropFirst()
+        }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.count <= 15,
             whole.allSatisfy({ $0.isASCII && $0.isNumber }), let units = Int64(whole)
@@ -122,14 +125,17 @@ public struct Touchpoint: Sendable, Equatable {
         }
         guard let subject = event.subject else {
             throw CloudEventError(
-                attribute: "subject", message: "Touchlog requires 'subject': the customer id the touchpoint belongs to")
+                attribute: "subject",
+                message: "Touchlog requires 'subject': the customer id the touchpoint belongs to")
         }
         try Touchpoint.checkIdentifier(subject, attribute: "subject")
         guard let timeText = event.time else {
-            throw CloudEventError(attribute: "time", message: "Touchlog requires 'time': when the touchpoint happened")
+            throw CloudEventError(
+                attribute: "time", message: "Touchlog requires 'time': when the touchpoint happened")
         }
         guard let time = Timestamp(rfc3339: timeText) else {
-            throw CloudEventError(attribute: "time", message: "'time' is not an RFC 3339 timestamp: \"\(timeText)\"")
+            throw CloudEventError(
+                attribute: "time", message: "'time' is not an RFC 3339 timestamp: \"\(timeText)\"")
         }
         self.occurredAt = time
         self.channel = try Touchpoint.channel(of: event)
@@ -159,11 +165,13 @@ public struct Touchpoint: Sendable, Equatable {
         if value.utf8.count > maximumIdentifierBytes {
             throw CloudEventError(
                 attribute: attribute,
-                message: "'\(attribute)' is longer than \(maximumIdentifierBytes) bytes (\(value.utf8.count))")
+                message: "'\(attribute)' is longer than \(maximumIdentifierBytes) bytes (\(value.utf8.count))"
+            )
         }
     }
 
-    private static func identifierTag(_ name: String, of event: CloudEvent) throws(CloudEventError) -> String? {
+    private static func identifierTag(_ name: String, of event: CloudEvent) throws(CloudEventError) -> String?
+    {
         guard let value = event.extensionValue(name) else { return nil }
         guard case .string(let text) = value else {
             throw CloudEventError(attribute: name, message: "'\(name)' must be a string")

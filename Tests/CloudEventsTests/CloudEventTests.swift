@@ -98,7 +98,8 @@ private func parseEvent(_ text: String) throws(CloudEventError) -> CloudEvent {
     }
 
     @Test(arguments: [
-        "https://example.com/a", "/relative/path", "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66", "mailto:x@y.z",
+        "https://example.com/a", "/relative/path", "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66",
+        "mailto:x@y.z",
         "a/b:c", "//host:80/p?q#f", "http://[::1]:8080/x", "%41bc", "x", "./a:b", "https://ex.com/a%20b",
         "http://u@h/~a!$&'()*+,;=",
     ])
@@ -113,25 +114,39 @@ private func parseEvent(_ text: String) throws(CloudEventError) -> CloudEvent {
         (#"{"specversion":"1.0","id":"1""#, nil, "invalid JSON at byte"),
         (#"{"specversion":"1.0","id":"1",}"#, nil, "trailing comma"),
         (#"{"specversion":"1.0","id":"1","id":"2","source":"s","type":"t"}"#, nil, "duplicate key \"id\""),
-        (#"{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"a":1,"a":2}}"#, nil, "duplicate key \"a\""),
+        (
+            #"{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"a":1,"a":2}}"#, nil,
+            "duplicate key \"a\""
+        ),
         (#"{"specversion":"1.0","id":"1","source":"s","type":"t","data":01}"#, nil, "leading zeros"),
         (#"{"specversion":"1.0","id":"1","source":"s","type":"t","data":NaN}"#, nil, "NaN"),
         (#"{"specversion":"1.0","id":"1","source":"s","type":"t","data":"\ud800"}"#, nil, "lone surrogate"),
         (#"{"specversion":"1.0","id":"1","source":"s","type":"t"} x"#, nil, "unexpected data after"),
-        (#"{"specversion":"1.0","id":"1","source":"s","type":"t","data":"#
-            + String(repeating: "[", count: 64) + String(repeating: "]", count: 64) + "}", nil,
-        "nesting deeper than 64"),
+        (
+            #"{"specversion":"1.0","id":"1","source":"s","type":"t","data":"#
+                + String(repeating: "[", count: 64) + String(repeating: "]", count: 64) + "}", nil,
+            "nesting deeper than 64"
+        ),
         ("[]", nil, "must be a JSON object, not an array"),
         (#""event""#, nil, "must be a JSON object, not a string"),
         ("", nil, "unexpected end of input"),
         // A JSON error wins over a rule broken earlier.
         (#"{"specversion":"0.3","id":"1","source":"s","type":"t","data":tru}"#, nil, "invalid JSON"),
         // specversion
-        (event(setting: "specversion", to: nil), "specversion", "required attribute 'specversion' is missing"),
-        (event(setting: "specversion", to: "null"), "specversion", "required attribute 'specversion' is missing"),
+        (
+            event(setting: "specversion", to: nil), "specversion",
+            "required attribute 'specversion' is missing"
+        ),
+        (
+            event(setting: "specversion", to: "null"), "specversion",
+            "required attribute 'specversion' is missing"
+        ),
         (event(setting: "specversion", to: #""0.3""#), "specversion", "unsupported specversion \"0.3\""),
         (event(setting: "specversion", to: #""1.0 ""#), "specversion", "unsupported specversion"),
-        (event(setting: "specversion", to: "1.0"), "specversion", "'specversion' must be a string, not a number"),
+        (
+            event(setting: "specversion", to: "1.0"), "specversion",
+            "'specversion' must be a string, not a number"
+        ),
         // id
         (event(setting: "id", to: nil), "id", "required attribute 'id' is missing"),
         (event(setting: "id", to: "null"), "id", "required attribute 'id' is missing"),
@@ -163,23 +178,37 @@ private func parseEvent(_ text: String) throws(CloudEventError) -> CloudEvent {
         (event(setting: "subject", to: #""""#), "subject", "'subject' must not be empty"),
         (event(setting: "subject", to: "7"), "subject", "'subject' must be a string, not a number"),
         // time
-        (event(setting: "time", to: #""2024-13-01T00:00:00Z""#), "time",
-        #"'time' is not an RFC 3339 timestamp: "2024-13-01T00:00:00Z""#),
+        (
+            event(setting: "time", to: #""2024-13-01T00:00:00Z""#), "time",
+            #"'time' is not an RFC 3339 timestamp: "2024-13-01T00:00:00Z""#
+        ),
         (event(setting: "time", to: #""2024-05-01""#), "time", "not an RFC 3339 timestamp"),
         (event(setting: "time", to: #""""#), "time", "not an RFC 3339 timestamp"),
         (event(setting: "time", to: "1714557600"), "time", "'time' must be a string, not a number"),
         // datacontenttype
-        (event(setting: "datacontenttype", to: #""""#), "datacontenttype", "'datacontenttype' must not be empty"),
-        (event(setting: "datacontenttype", to: "false"), "datacontenttype", "must be a string, not a boolean"),
+        (
+            event(setting: "datacontenttype", to: #""""#), "datacontenttype",
+            "'datacontenttype' must not be empty"
+        ),
+        (
+            event(setting: "datacontenttype", to: "false"), "datacontenttype",
+            "must be a string, not a boolean"
+        ),
         // dataschema
         (event(setting: "dataschema", to: #""""#), "dataschema", "'dataschema' must not be empty"),
         (event(setting: "dataschema", to: #""/schemas/x.json""#), "dataschema", "not an absolute URI"),
         (event(setting: "dataschema", to: #""https://ex.com/a b""#), "dataschema", "contains a space"),
         (event(setting: "dataschema", to: "{}"), "dataschema", "must be a string, not an object"),
         // data and data_base64
-        (event(baseMembers + [("data", "1"), ("data_base64", #""AA==""#)]), "data_base64", "mutually exclusive"),
+        (
+            event(baseMembers + [("data", "1"), ("data_base64", #""AA==""#)]), "data_base64",
+            "mutually exclusive"
+        ),
         (event(baseMembers + [("data_base64", #""AA==""#), ("data", "{}")]), "data", "mutually exclusive"),
-        (event(setting: "data_base64", to: "12"), "data_base64", "'data_base64' must be a string, not a number"),
+        (
+            event(setting: "data_base64", to: "12"), "data_base64",
+            "'data_base64' must be a string, not a number"
+        ),
         (event(setting: "data_base64", to: #""AAA""#), "data_base64", "not a multiple of 4"),
         (event(setting: "data_base64", to: #""AA=A""#), "data_base64", "padding"),
         (event(setting: "data_base64", to: #""A===""#), "data_base64", "padding"),
@@ -190,7 +219,10 @@ private func parseEvent(_ text: String) throws(CloudEventError) -> CloudEvent {
         (event(setting: "ticket_id", to: #""T-1""#), "ticket_id", "invalid attribute name"),
         (event(setting: "", to: #""x""#), "", "invalid attribute name"),
         (event(setting: "é", to: #""x""#), "é", "invalid attribute name"),
-        (event(setting: "tags", to: #"["a"]"#), "tags", "extension attribute 'tags' must be a string, number or boolean, not an array"),
+        (
+            event(setting: "tags", to: #"["a"]"#), "tags",
+            "extension attribute 'tags' must be a string, number or boolean, not an array"
+        ),
         (event(setting: "meta", to: #"{"a":1}"#), "meta", "not an object"),
     ]
 
@@ -210,7 +242,9 @@ private func parseEvent(_ text: String) throws(CloudEventError) -> CloudEvent {
         let text = event([
             ("specversion", #""1.0""#), ("id", #""""#), ("source", #""a b""#), ("type", #""t""#),
         ])
-        #expect(throws: CloudEventError(attribute: "id", message: "'id' must not be empty")) { try parseEvent(text) }
+        #expect(throws: CloudEventError(attribute: "id", message: "'id' must not be empty")) {
+            try parseEvent(text)
+        }
     }
 
     @Test func jsonErrorMessageHasOffset() {
@@ -245,7 +279,10 @@ private func parseEvent(_ text: String) throws(CloudEventError) -> CloudEvent {
 
     @Test func duplicateExtensionsAreRejectedEvenWhenEscaped() {
         let text = #"{"specversion":"1.0","id":"1","source":"s","type":"t","channel":"a","\u0063hannel":"b"}"#
-        #expect(throws: CloudEventError(attribute: nil, message: #"invalid JSON at byte 68: duplicate key "channel""#)) {
+        #expect(
+            throws: CloudEventError(
+                attribute: nil, message: #"invalid JSON at byte 68: duplicate key "channel""#)
+        ) {
             try parseEvent(text)
         }
         // A null extension is unset but its key still counts.
@@ -307,7 +344,10 @@ private func parseEvent(_ text: String) throws(CloudEventError) -> CloudEvent {
         let e = CloudEvent(
             id: "1", source: "/s", type: "t", subject: "c", time: "2024-05-01T10:00:00Z",
             datacontenttype: "application/json", dataschema: "https://x/s",
-            extensions: [CloudEventExtension(name: "zz", value: .string("z")), CloudEventExtension(name: "aa", value: .number("1"))],
+            extensions: [
+                CloudEventExtension(name: "zz", value: .string("z")),
+                CloudEventExtension(name: "aa", value: .number("1")),
+            ],
             data: .json(Array(#"{"k":true}"#.utf8)))
         var out: [UInt8] = []
         e.writeJSON(

@@ -4,11 +4,13 @@ import Testing
 @testable import CloudEvents
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct EventInputReaderTests {
-    private func check(_ input: [UInt8], _ expected: [(Int?, String)], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    private func check(
+        _ input: [UInt8], _ expected: [(Int?, String)], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let file = try TemporaryFile(input)
         defer { file.remove() }
         let got = try readAll(path: file.path)
@@ -16,7 +18,9 @@ import Glibc
         #expect(got.map(\.1) == expected.map(\.1), sourceLocation: sourceLocation)
     }
 
-    private func check(_ input: String, _ expected: [(Int?, String)], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    private func check(
+        _ input: String, _ expected: [(Int?, String)], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         try check(Array(input.utf8), expected, sourceLocation: sourceLocation)
     }
 
@@ -32,7 +36,8 @@ import Glibc
     }
 
     @Test func byteOrderMarkAtStartIsSkipped() throws {
-        try check([0xEF, 0xBB, 0xBF] + Array("{\"a\":1}\n{\"b\":2}\n".utf8), [(1, #"{"a":1}"#), (2, #"{"b":2}"#)])
+        try check(
+            [0xEF, 0xBB, 0xBF] + Array("{\"a\":1}\n{\"b\":2}\n".utf8), [(1, #"{"a":1}"#), (2, #"{"b":2}"#)])
         try check([0xEF, 0xBB, 0xBF] + Array("\n\n[{\"a\":1}]".utf8), [(3, #"{"a":1}"#)])
     }
 
@@ -120,7 +125,8 @@ import Glibc
     }
 
     @Test func batchElementsParseAsEvents() throws {
-        let input = #"[{"specversion":"1.0","id":"1","source":"/s","type":"t"}, [1], {"specversion":"1.0","id":"2","source":"/s","type":"t"}]"#
+        let input =
+            #"[{"specversion":"1.0","id":"1","source":"/s","type":"t"}, [1], {"specversion":"1.0","id":"2","source":"/s","type":"t"}]"#
         let file = try TemporaryFile(input)
         defer { file.remove() }
         var reader = try EventInputReader(path: file.path)
@@ -159,11 +165,16 @@ import Glibc
         let big = #"{"pad":""# + String(repeating: "x", count: EventInputReader.maximumEventBytes) + #""}"#
         try check(
             "[{\"a\":1},\n" + big + ",\n{\"b\":2}]",
-            [(1, #"{"a":1}"#), (2, "ERROR: event is longer than the maximum of 1048576 bytes"), (3, #"{"b":2}"#)])
+            [
+                (1, #"{"a":1}"#), (2, "ERROR: event is longer than the maximum of 1048576 bytes"),
+                (3, #"{"b":2}"#),
+            ])
     }
 
     @Test func missingFileIsAnError() {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "no-such-\(UUID().uuidString)"
+        ).path
         do {
             _ = try EventInputReader(path: path)
             Issue.record("opened a missing file")
@@ -197,5 +208,7 @@ import Glibc
 }
 
 extension EventInputRecord: Equatable {
-    public static func == (a: EventInputRecord, b: EventInputRecord) -> Bool { a.line == b.line && a.bytes == b.bytes }
+    public static func == (a: EventInputRecord, b: EventInputRecord) -> Bool {
+        a.line == b.line && a.bytes == b.bytes
+    }
 }

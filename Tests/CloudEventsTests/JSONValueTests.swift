@@ -14,7 +14,9 @@ private func parse(_ text: String) throws(JSONError) -> JSONValue {
                 == .object([
                     JSONMember(
                         key: "a",
-                        value: .array([.number("1"), .number("-2.50"), .number("3e2"), .bool(true), .bool(false), .null])),
+                        value: .array([
+                            .number("1"), .number("-2.50"), .number("3e2"), .bool(true), .bool(false), .null,
+                        ])),
                     JSONMember(key: "b", value: .object([JSONMember(key: "c", value: .string("d"))])),
                     JSONMember(key: "e", value: .string("")),
                 ]))
@@ -25,7 +27,8 @@ private func parse(_ text: String) throws(JSONError) -> JSONValue {
     }
 
     @Test(arguments: [
-        ("0", "0"), ("-0", "-0"), ("12.50", "12.50"), ("-3e2", "-3e2"), ("1E+10", "1E+10"), ("1.5e-7", "1.5e-7"),
+        ("0", "0"), ("-0", "-0"), ("12.50", "12.50"), ("-3e2", "-3e2"), ("1E+10", "1E+10"),
+        ("1.5e-7", "1.5e-7"),
         ("123456789012345678901234567890", "123456789012345678901234567890"),
     ])
     func numbersKeepTheirText(input: String, literal: String) throws {
@@ -143,9 +146,14 @@ private func parse(_ text: String) throws(JSONError) -> JSONValue {
         #expect(throws: JSONError(offset: offset + 1, reason: "unescaped control character 0x1F in string")) {
             try parse("\"\(prefix)\u{1F}\(suffix)\"")
         }
-        let invalid = [UInt8(ascii: "\"")] + Array(prefix.utf8) + [0xFF] + Array(suffix.utf8) + [UInt8(ascii: "\"")]
-        #expect(throws: JSONError(offset: offset + 1, reason: "invalid UTF-8")) { try JSONValue.parse(invalid) }
-        #expect(throws: JSONError(offset: 0, reason: "unterminated string")) { try parse("\"\(prefix)\(suffix)") }
+        let invalid =
+            [UInt8(ascii: "\"")] + Array(prefix.utf8) + [0xFF] + Array(suffix.utf8) + [UInt8(ascii: "\"")]
+        #expect(throws: JSONError(offset: offset + 1, reason: "invalid UTF-8")) {
+            try JSONValue.parse(invalid)
+        }
+        #expect(throws: JSONError(offset: 0, reason: "unterminated string")) {
+            try parse("\"\(prefix)\(suffix)")
+        }
     }
 
     @Test func nestingLimit() throws {
@@ -187,7 +195,8 @@ private func parse(_ text: String) throws(JSONError) -> JSONValue {
     }
 
     @Test func writesCompactJSON() throws {
-        let input = #" { "a" : [ 1 , -2.50 , true , null ] , "s" : "q\"\\\n\u0001é" , "o" : { } , "e" : [ ] } "#
+        let input =
+            #" { "a" : [ 1 , -2.50 , true , null ] , "s" : "q\"\\\n\u0001é" , "o" : { } , "e" : [ ] } "#
         var out: [UInt8] = []
         try parse(input).write(into: &out)
         let text = String(decoding: out, as: UTF8.self)

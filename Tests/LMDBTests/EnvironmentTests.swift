@@ -6,7 +6,8 @@ import Testing
 final class TemporaryDirectory {
     let path: String
     init() throws {
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("lmdb-tests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
     }
@@ -82,7 +83,9 @@ private struct TestFailure: Error {}
         let value = [UInt8](repeating: 7, count: 1000)
         #expect(throws: LMDBError.mapFull) {
             try env.withWriteTransaction { txn in
-                for i in 1...1000 { try txn.put(value, forKey: BigEndianKey(UInt64(i)), in: db, options: .append) }
+                for i in 1...1000 {
+                    try txn.put(value, forKey: BigEndianKey(UInt64(i)), in: db, options: .append)
+                }
             }
         }
         #expect(try env.withReadTransaction { try $0.statistics(of: db).entries } == 0)
@@ -91,7 +94,9 @@ private struct TestFailure: Error {}
         var attempts = 0
         try env.withWriteTransaction(growingMap: true) { txn in
             attempts += 1
-            for i in 1...1000 { try txn.put(value, forKey: BigEndianKey(UInt64(i)), in: db, options: .append) }
+            for i in 1...1000 {
+                try txn.put(value, forKey: BigEndianKey(UInt64(i)), in: db, options: .append)
+            }
         }
         #expect(attempts > 1)
         #expect(env.mapSize > before)
@@ -102,7 +107,9 @@ private struct TestFailure: Error {}
         let env = try open()
         let db = try env.withWriteTransaction { txn in
             let db = try txn.createDatabase(named: "log")
-            for i: UInt64 in [5, 1, 3, 300, 2] { try txn.put([UInt8(i & 0xff)], forKey: BigEndianKey(i), in: db) }
+            for i: UInt64 in [5, 1, 3, 300, 2] {
+                try txn.put([UInt8(i & 0xff)], forKey: BigEndianKey(i), in: db)
+            }
             return db
         }
         let seen = try env.withReadTransaction { txn in

@@ -13,7 +13,8 @@ final class TamperableStore {
     var path: String { directory + "/store" }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         let log = try EventLog(path: path)
         for batch in 0..<3 {
@@ -36,7 +37,10 @@ final class TamperableStore {
     }
 
     /// Opens the environment directly (no EventLog is open) and lets `body` change it.
-    func tamper(_ body: (borrowing WriteTransaction, _ events: Database, _ streams: Database, _ ids: Database) throws -> Void)
+    func tamper(
+        _ body: (borrowing WriteTransaction, _ events: Database, _ streams: Database, _ ids: Database) throws
+            -> Void
+    )
         throws
     {
         var options = Environment.Options()
@@ -45,7 +49,8 @@ final class TamperableStore {
         try environment.withWriteTransaction { txn in
             let events = try #require(try txn.openDatabase(named: "events"))
             let streams = try #require(try txn.openDatabase(named: "streams"))
-            let ids = try #require(try txn.openDatabase(named: "ids", options: [.duplicateSort, .duplicateFixed]))
+            let ids = try #require(
+                try txn.openDatabase(named: "ids", options: [.duplicateSort, .duplicateFixed]))
             try body(txn, events, streams, ids)
         }
     }
@@ -143,7 +148,9 @@ final class TamperableStore {
         // Rewrite event 4's data and recompute every hash from there on, as a forger would.
         try store.tamper { txn, events, _, _ in
             var previous = try #require(
-                try txn.withUnsafeValue(forKey: BigEndianKey(3), in: events) { try StoredEvent(record: $0, position: 3).hash })
+                try txn.withUnsafeValue(forKey: BigEndianKey(3), in: events) {
+                    try StoredEvent(record: $0, position: 3).hash
+                })
             for position: UInt64 in 4...12 {
                 var stored = try #require(
                     try txn.withUnsafeValue(forKey: BigEndianKey(position), in: events) {
@@ -152,8 +159,10 @@ final class TamperableStore {
                 if position == 4 { stored.event.data = .json(Array("{\"summary\":\"forged\"}".utf8)) }
                 var record: [UInt8] = []
                 previous = EventRecord.encode(
-                    stored.event, position: position, version: stored.version, previousPosition: stored.previousPosition,
-                    recordedAt: stored.recordedAt, occurredAt: stored.occurredAt, predecessorHash: previous, into: &record)
+                    stored.event, position: position, version: stored.version,
+                    previousPosition: stored.previousPosition,
+                    recordedAt: stored.recordedAt, occurredAt: stored.occurredAt, predecessorHash: previous,
+                    into: &record)
                 try txn.put(record, forKey: BigEndianKey(position), in: events)
             }
         }

@@ -8,7 +8,8 @@ import Testing
 
     @Test func aGeneratedSampleAuditsCleanAndSealsVerify() throws {
         let sample = workspace.path + "/sample.jsonl"
-        #expect(runTouchlog(["generate", "--events", "2000", "--customers", "150", "-o", sample]).exitCode == 0)
+        #expect(
+            runTouchlog(["generate", "--events", "2000", "--customers", "150", "-o", sample]).exitCode == 0)
         #expect(workspace.run("ingest", sample).exitCode == 0)
 
         let audit = workspace.run("audit", "--json")
@@ -42,7 +43,8 @@ import Testing
         _ = workspace.run("ingest", try workspace.file("t.jsonl", lines: lines))
         let clean = workspace.run("audit", "--json")
         #expect(clean.exitCode == 0)
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(clean.output.utf8)) as? [String: Any])
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(clean.output.utf8)) as? [String: Any])
         let anomalies = try #require(report["anomalies"] as? [[String: Any]])
         #expect(anomalies.count == 1)
         #expect(anomalies.first?["position"] as? Int == 3)

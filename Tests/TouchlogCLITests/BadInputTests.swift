@@ -4,41 +4,106 @@ import Testing
 /// Every kind of bad input gets the documented result: `FILE:LINE: reason`, exit 65, nothing of its batch.
 @Suite struct BadInputTests {
     static let head = #""specversion":"1.0","id":"bad","source":"urn:test""#
-    static let body = #""type":"contact.received","subject":"c1","time":"2024-05-01T10:00:00Z","channel":"email""#
+    static let body =
+        #""type":"contact.received","subject":"c1","time":"2024-05-01T10:00:00Z","channel":"email""#
 
     /// (name, the bad line's bytes, a substring of the expected reason)
     static let cases: [(String, [UInt8], String)] = [
         ("malformed JSON", Array("{\(head),\(body)".utf8), "invalid JSON"),
         ("truncated line", Array("{\(head),\"type\":\"contact.rec".utf8), "invalid JSON"),
         ("not an object", Array("[1,2]".utf8), "object"),
-        ("id not a string", Array(#"{"specversion":"1.0","id":7,"source":"urn:test",\#(body)}"#.utf8), "'id'"),
-        ("source not a string", Array(#"{"specversion":"1.0","id":"x","source":{},\#(body)}"#.utf8), "'source'"),
-        ("specversion wrong", Array(#"{"specversion":"0.3","id":"x","source":"urn:test",\#(body)}"#.utf8), "specversion"),
-        ("type not a string", Array(#"{\#(head),"type":true,"subject":"c1","time":"2024-05-01T10:00:00Z"}"#.utf8), "'type'"),
-        ("subject not a string", Array(#"{\#(head),"type":"x.y","subject":5,"time":"2024-05-01T10:00:00Z"}"#.utf8), "'subject'"),
+        (
+            "id not a string", Array(#"{"specversion":"1.0","id":7,"source":"urn:test",\#(body)}"#.utf8),
+            "'id'"
+        ),
+        (
+            "source not a string", Array(#"{"specversion":"1.0","id":"x","source":{},\#(body)}"#.utf8),
+            "'source'"
+        ),
+        (
+            "specversion wrong", Array(#"{"specversion":"0.3","id":"x","source":"urn:test",\#(body)}"#.utf8),
+            "specversion"
+        ),
+        (
+            "type not a string",
+            Array(#"{\#(head),"type":true,"subject":"c1","time":"2024-05-01T10:00:00Z"}"#.utf8), "'type'"
+        ),
+        (
+            "subject not a string",
+            Array(#"{\#(head),"type":"x.y","subject":5,"time":"2024-05-01T10:00:00Z"}"#.utf8), "'subject'"
+        ),
         ("empty id", Array(#"{"specversion":"1.0","id":"","source":"urn:test",\#(body)}"#.utf8), "'id'"),
-        ("source with a space", Array(#"{"specversion":"1.0","id":"x","source":"not a uri",\#(body)}"#.utf8), "'source'"),
-        ("time not RFC 3339", Array(#"{\#(head),"type":"x.y","subject":"c1","time":"2024-05-01 10:00"}"#.utf8), "'time'"),
-        ("time on Feb 30", Array(#"{\#(head),"type":"x.y","subject":"c1","time":"2024-02-30T10:00:00Z"}"#.utf8), "'time'"),
+        (
+            "source with a space",
+            Array(#"{"specversion":"1.0","id":"x","source":"not a uri",\#(body)}"#.utf8), "'source'"
+        ),
+        (
+            "time not RFC 3339",
+            Array(#"{\#(head),"type":"x.y","subject":"c1","time":"2024-05-01 10:00"}"#.utf8), "'time'"
+        ),
+        (
+            "time on Feb 30",
+            Array(#"{\#(head),"type":"x.y","subject":"c1","time":"2024-02-30T10:00:00Z"}"#.utf8), "'time'"
+        ),
         ("missing time", Array(#"{\#(head),"type":"x.y","subject":"c1"}"#.utf8), "'time'"),
-        ("missing subject", Array(#"{\#(head),"type":"x.y","time":"2024-05-01T10:00:00Z"}"#.utf8), "'subject'"),
+        (
+            "missing subject", Array(#"{\#(head),"type":"x.y","time":"2024-05-01T10:00:00Z"}"#.utf8),
+            "'subject'"
+        ),
         ("upper-case attribute name", Array(#"{\#(head),\#(body),"Region":"eu"}"#.utf8), "Region"),
         ("attribute name with a dash", Array(#"{\#(head),\#(body),"my-attr":"eu"}"#.utf8), "my-attr"),
         ("extension that is an object", Array(#"{\#(head),\#(body),"meta":{"a":1}}"#.utf8), "meta"),
-        ("data and data_base64", Array(#"{\#(head),\#(body),"data":{},"data_base64":"AAAA"}"#.utf8), "data_base64"),
-        ("invalid base64", Array(#"{\#(head),"type":"x.y","subject":"c1","time":"2024-05-01T10:00:00Z","data_base64":"@@@"}"#.utf8), "base64"),
-        ("invalid UTF-8", Array("{\(head),\(body),\"note\":\"".utf8) + [0xC3, 0x28] + Array("\"}".utf8), "UTF-8"),
+        (
+            "data and data_base64", Array(#"{\#(head),\#(body),"data":{},"data_base64":"AAAA"}"#.utf8),
+            "data_base64"
+        ),
+        (
+            "invalid base64",
+            Array(
+                #"{\#(head),"type":"x.y","subject":"c1","time":"2024-05-01T10:00:00Z","data_base64":"@@@"}"#
+                    .utf8), "base64"
+        ),
+        (
+            "invalid UTF-8", Array("{\(head),\(body),\"note\":\"".utf8) + [0xC3, 0x28] + Array("\"}".utf8),
+            "UTF-8"
+        ),
         ("control character in a string", Array("{\(head),\(body),\"note\":\"a\u{01}b\"}".utf8), "control"),
-        ("deep nesting", Array("{\(head),\(body),\"data\":\(String(repeating: "[", count: 100))\(String(repeating: "]", count: 100))}".utf8), "nesting"),
+        (
+            "deep nesting",
+            Array(
+                "{\(head),\(body),\"data\":\(String(repeating: "[", count: 100))\(String(repeating: "]", count: 100))}"
+                    .utf8), "nesting"
+        ),
         ("duplicate key", Array(#"{\#(head),\#(body),"subject":"c2"}"#.utf8), "duplicate"),
-        ("number out of range in data", Array(#"{\#(head),"type":"feedback.nps","subject":"c1","time":"2024-05-01T10:00:00Z","data":{"score":1e400}}"#.utf8), "score"),
-        ("known type with invalid data", Array(#"{\#(head),"type":"ticket.status_changed","subject":"c1","time":"2024-05-01T10:00:00Z","ticketid":"t","data":{"status":"done"}}"#.utf8), "status"),
-        ("known type missing a tag", Array(#"{\#(head),"type":"ticket.assigned","subject":"c1","time":"2024-05-01T10:00:00Z","ticketid":"t"}"#.utf8), "repid"),
-        ("huge line", Array("{\(head),\(body),\"note\":\"\(String(repeating: "x", count: 1_100_000))\"}".utf8), "longer than"),
+        (
+            "number out of range in data",
+            Array(
+                #"{\#(head),"type":"feedback.nps","subject":"c1","time":"2024-05-01T10:00:00Z","data":{"score":1e400}}"#
+                    .utf8), "score"
+        ),
+        (
+            "known type with invalid data",
+            Array(
+                #"{\#(head),"type":"ticket.status_changed","subject":"c1","time":"2024-05-01T10:00:00Z","ticketid":"t","data":{"status":"done"}}"#
+                    .utf8), "status"
+        ),
+        (
+            "known type missing a tag",
+            Array(
+                #"{\#(head),"type":"ticket.assigned","subject":"c1","time":"2024-05-01T10:00:00Z","ticketid":"t"}"#
+                    .utf8), "repid"
+        ),
+        (
+            "huge line",
+            Array("{\(head),\(body),\"note\":\"\(String(repeating: "x", count: 1_100_000))\"}".utf8),
+            "longer than"
+        ),
     ]
 
     @Test(arguments: cases)
-    func aBadLineStopsTheIngestWithItsLineAndWritesNothingOfItsBatch(name: String, bad: [UInt8], reason: String) throws {
+    func aBadLineStopsTheIngestWithItsLineAndWritesNothingOfItsBatch(
+        name: String, bad: [UInt8], reason: String
+    ) throws {
         let workspace = try Workspace()
         let file = workspace.path + "/input.jsonl"
         var bytes: [UInt8] = []
@@ -51,7 +116,8 @@ import Testing
         #expect(result.exitCode == 65, "\(name)")
         #expect(result.error.contains("\(file):3: "), "\(name): \(result.error.prefix(300))")
         #expect(result.error.contains(reason), "\(name): \(result.error.prefix(300))")
-        #expect(workspace.run("stats", "--json").output.contains("\"events\":0"), "\(name): nothing of the batch")
+        #expect(
+            workspace.run("stats", "--json").output.contains("\"events\":0"), "\(name): nothing of the batch")
     }
 
     @Test func aByteOrderMarkAndCRLFLineEndsAreAccepted() throws {

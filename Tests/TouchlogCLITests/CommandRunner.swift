@@ -46,7 +46,9 @@ final class Workspace {
     var store: String { path + "/store" }
 
     init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("touchlog-cli-\(UUID().uuidString)").path
+        path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("touchlog-cli-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
     }
 

@@ -7,14 +7,20 @@ import Testing
     init() throws { workspace = try Workspace() }
 
     @Test func appendChecksTheExpectedVersion() {
-        let common = ["--type", "contact.received", "--customer", "c1", "--channel", "phone", "--time", "2024-05-01T10:00:00Z"]
-        let first = runTouchlog(["append", "--store", workspace.store, "--expected-version", "0", "--json"] + common)
+        let common = [
+            "--type", "contact.received", "--customer", "c1", "--channel", "phone", "--time",
+            "2024-05-01T10:00:00Z",
+        ]
+        let first = runTouchlog(
+            ["append", "--store", workspace.store, "--expected-version", "0", "--json"] + common)
         #expect(first.exitCode == 0)
         #expect(first.output == "{\"outcome\":\"appended\",\"position\":1,\"version\":1}\n")
-        let conflict = runTouchlog(["append", "--store", workspace.store, "--expected-version", "0"] + common)
+        let conflict = runTouchlog(
+            ["append", "--store", workspace.store, "--expected-version", "0"] + common)
         #expect(conflict.exitCode == 65)
         #expect(conflict.error.contains("expected version 0, actual version 1"))
-        let second = runTouchlog(["append", "--store", workspace.store, "--expected-version", "1", "--id", "fixed"] + common)
+        let second = runTouchlog(
+            ["append", "--store", workspace.store, "--expected-version", "1", "--id", "fixed"] + common)
         #expect(second.exitCode == 0)
         #expect(second.output.contains("position 2, version 2"))
         let again = runTouchlog(["append", "--store", workspace.store, "--id", "fixed"] + common)
@@ -22,7 +28,8 @@ import Testing
     }
 
     @Test func appendRejectsAnInvalidEventWithTheRule() {
-        let result = workspace.run("append", "--type", "ticket.opened", "--customer", "c1", "--channel", "fax")
+        let result = workspace.run(
+            "append", "--type", "ticket.opened", "--customer", "c1", "--channel", "fax")
         #expect(result.exitCode == 65)
         #expect(result.error.contains("'channel' must be one of"))
     }
@@ -54,14 +61,16 @@ import Testing
         let until = workspace.run("replay", "--customer", "c1", "--until", "2024-05-01T10:30:00Z", "--json")
         #expect(until.outputLines.count == 2)
         #expect(until.outputLines[1].contains("\"sequence\":\"00000000000000000002\""))
-        let knownBefore = workspace.run("replay", "--customer", "c1", "--as-known-at", "2000-01-01T00:00:00Z", "--json")
+        let knownBefore = workspace.run(
+            "replay", "--customer", "c1", "--as-known-at", "2000-01-01T00:00:00Z", "--json")
         #expect(knownBefore.outputLines.isEmpty)
         let bad = workspace.run("replay", "--customer", "c1", "--until", "yesterday")
         #expect(bad.exitCode == 64)
     }
 
     @Test func tailPrintsTheGlobalLogFromAPosition() throws {
-        let file = try workspace.file("t.jsonl", lines: (1...7).map { contactLine(id: "e\($0)", customer: "c\($0 % 3)") })
+        let file = try workspace.file(
+            "t.jsonl", lines: (1...7).map { contactLine(id: "e\($0)", customer: "c\($0 % 3)") })
         _ = workspace.run("ingest", file)
         let tail = workspace.run("tail", "--from", "5", "--json")
         #expect(tail.exitCode == 0)
@@ -81,7 +90,8 @@ import Testing
     }
 
     @Test func statsCountEventsAndCustomers() throws {
-        let file = try workspace.file("t.jsonl", lines: (1...9).map { contactLine(id: "e\($0)", customer: "c\($0 % 3)") })
+        let file = try workspace.file(
+            "t.jsonl", lines: (1...9).map { contactLine(id: "e\($0)", customer: "c\($0 % 3)") })
         _ = workspace.run("ingest", file)
         let stats = workspace.run("stats", "--json")
         let object = try JSONSerialization.jsonObject(with: Data(stats.output.utf8)) as? [String: Any]
@@ -128,7 +138,9 @@ import Testing
         }
         waitFor(1)
         #expect(follower.output.count == 1)
-        _ = workspace.run("ingest", try workspace.file("b.jsonl", lines: [contactLine(id: "second"), contactLine(id: "third")]))
+        _ = workspace.run(
+            "ingest",
+            try workspace.file("b.jsonl", lines: [contactLine(id: "second"), contactLine(id: "third")]))
         waitFor(3)
         #expect(follower.output.count == 3)
         #expect(follower.output.last?.contains("\"id\":\"third\"") == true)

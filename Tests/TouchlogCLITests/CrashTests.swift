@@ -6,7 +6,7 @@ import TouchlogGenerator
 import TouchlogStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The built `touchlog` executable, beside this test bundle.
@@ -105,7 +105,9 @@ final class LineCollector: Sendable {
             let report = try Auditor(log: log).audit()
             #expect(report.ok, "after kill \(killed): \(report.problems.prefix(3))")
             for id in ids.prefix(acknowledged) {
-                #expect(try log.position(source: "urn:touchlog:generator", id: id) != nil, "acknowledged \(id) lost")
+                #expect(
+                    try log.position(source: "urn:touchlog:generator", id: id) != nil,
+                    "acknowledged \(id) lost")
             }
             if try log.statistics().events == total {
                 try FileManager.default.removeItem(atPath: workspace.store)  // start over for more mid-ingest kills
@@ -113,7 +115,9 @@ final class LineCollector: Sendable {
         }
         #expect(acknowledgedInTotal > 0, "some kills should land after a commit")
         if ProcessInfo.processInfo.environment["TOUCHLOG_CRASH_KILLS"] != nil {
-            print("crash harness: \(killed) kills, \(acknowledgedInTotal) acknowledged events checked, none lost")
+            print(
+                "crash harness: \(killed) kills, \(acknowledgedInTotal) acknowledged events checked, none lost"
+            )
         }
 
         // The last run completes what is missing, with no duplicates.
@@ -144,7 +148,9 @@ struct SplitMix {
     func aKilledRebuildLeavesTheOldProjectionsInUseAndTheNextOneCompletes() throws {
         let workspace = try Workspace()
         let input = workspace.path + "/events.jsonl"
-        #expect(runTouchlog(["generate", "--events", "20000", "--customers", "500", "--seed", "4", "-o", input]).exitCode == 0)
+        #expect(
+            runTouchlog(["generate", "--events", "20000", "--customers", "500", "--seed", "4", "-o", input])
+                .exitCode == 0)
         #expect(workspace.run("ingest", input).exitCode == 0)
         let rules = workspace.path + "/rules.toml"
         let defaults = runTouchlog(["rules", "show"]).output

@@ -118,12 +118,17 @@ private func row(
         #expect(workspace.run("import", "servicenow", slice).exitCode == 0)
         let audit = workspace.run("audit", "--json")
         #expect(audit.exitCode == 0, "\(audit.output.prefix(300))")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(audit.output.utf8)) as? [String: Any])
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(audit.output.utf8)) as? [String: Any])
         #expect(report["events_checked"] as? Int == 1596)
-        #expect((report["projection_records_checked"] as? Int ?? 0) > 0, "import brings the projections up to date")
+        #expect(
+            (report["projection_records_checked"] as? Int ?? 0) > 0,
+            "import brings the projections up to date")
         let anomalies = try #require(report["anomalies"] as? [[String: Any]])
         // The slice holds 12 Closed -> Active rows: imported as facts, reported, not dropped.
-        #expect(anomalies.filter { ($0["reason"] as? String)?.contains("after it was closed") == true }.count == 12)
+        #expect(
+            anomalies.filter { ($0["reason"] as? String)?.contains("after it was closed") == true }.count
+                == 12)
         let ticket = try #require(anomalies.first?["ticket"] as? String)
         let shown = workspace.run("ticket", "show", ticket, "--json")
         #expect(shown.output.contains("after it was closed"))

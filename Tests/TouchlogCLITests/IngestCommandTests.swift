@@ -6,7 +6,8 @@ import Testing
     init() throws { workspace = try Workspace() }
 
     @Test func ingestingTheSameFileTwiceAppendsNothingTheSecondTime() throws {
-        let file = try workspace.file("events.jsonl", lines: (1...25).map { contactLine(id: "e\($0)", customer: "c\($0 % 4)") })
+        let file = try workspace.file(
+            "events.jsonl", lines: (1...25).map { contactLine(id: "e\($0)", customer: "c\($0 % 4)") })
         let first = workspace.run("ingest", file, "--json")
         #expect(first.exitCode == 0)
         #expect(first.output == "{\"appended\":25,\"duplicates\":0,\"read\":25,\"rejected\":0}\n")
@@ -18,7 +19,8 @@ import Testing
 
     @Test func aBadEventStopsAStrictIngestAndNothingOfItsBatchIsWritten() throws {
         var lines = (1...10).map { contactLine(id: "e\($0)") }
-        lines[6] = #"{"specversion":"1.0","id":"bad","source":"urn:test","type":"contact.received","time":"2024-05-01T10:00:00Z","channel":"email"}"#
+        lines[6] =
+            #"{"specversion":"1.0","id":"bad","source":"urn:test","type":"contact.received","time":"2024-05-01T10:00:00Z","channel":"email"}"#
         let file = try workspace.file("events.jsonl", lines: lines)
         let result = workspace.run("ingest", file, "--batch-size", "4")
         #expect(result.exitCode == 65)
@@ -64,7 +66,9 @@ import Testing
         let file = try workspace.file("bad.jsonl", lines: [line])
         let result = workspace.run("ingest", file)
         #expect(result.exitCode == 65)
-        #expect(result.error.contains("bad.jsonl:1: 'data.score' of type 'feedback.csat' must be an integer from 1 to 5"))
+        #expect(
+            result.error.contains(
+                "bad.jsonl:1: 'data.score' of type 'feedback.csat' must be an integer from 1 to 5"))
     }
 
     @Test func aMissingInputFileIsAnIOError() {
@@ -77,7 +81,8 @@ import Testing
 @Suite struct BatchFormatTests {
     @Test func aJSONArrayBatchIngestsAndErrorsNameTheLineOfTheBadElement() throws {
         let workspace = try Workspace()
-        let good = try workspace.file("batch.json", lines: ["[", contactLine(id: "a") + ",", contactLine(id: "b"), "]"])
+        let good = try workspace.file(
+            "batch.json", lines: ["[", contactLine(id: "a") + ",", contactLine(id: "b"), "]"])
         let result = workspace.run("ingest", good, "--json")
         #expect(result.exitCode == 0, "\(result.error)")
         #expect(result.output.contains("\"appended\":2"))

@@ -6,12 +6,14 @@ import TouchlogGenerator
 import TouchlogStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Whether this process may mount a size-limited tmpfs (root on Linux; CI runs as root).
 let canMountTmpfs: Bool = {
-    let probe = FileManager.default.temporaryDirectory.appendingPathComponent("mount-probe-\(UUID().uuidString)").path
+    let probe = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "mount-probe-\(UUID().uuidString)"
+    ).path
     guard mkdir(probe, 0o700) == 0 else { return false }
     defer { rmdir(probe) }
     guard mount("tmpfs", probe, "tmpfs", 0, "size=1m") == 0 else { return false }
@@ -29,17 +31,21 @@ let canMountTmpfs: Bool = {
         defer { umount(disk) }
         let input = workspace.path + "/events.jsonl"
         let fd = open(input, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        try TouchpointGenerator.writeJSONLines(GeneratorConfiguration(seed: 3, events: 30_000), toFileDescriptor: fd)
+        try TouchpointGenerator.writeJSONLines(
+            GeneratorConfiguration(seed: 3, events: 30_000), toFileDescriptor: fd)
         close(fd)
 
         let store = disk + "/store"
-        let result = runTouchlog(["ingest", input, "--store", store, "--batch-size", "1000", "--print-commits"])
+        let result = runTouchlog([
+            "ingest", input, "--store", store, "--batch-size", "1000", "--print-commits",
+        ])
         #expect(result.exitCode == 74)
         #expect(result.error.contains("is the store's file system full?"), "\(result.error)")
-        let acknowledged = result.outputLines.compactMap { line -> Int? in
-            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-            return object?["committed_through_line"] as? Int
-        }.max() ?? 0
+        let acknowledged =
+            result.outputLines.compactMap { line -> Int? in
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return object?["committed_through_line"] as? Int
+            }.max() ?? 0
         #expect(acknowledged > 0)
 
         let log = try EventLog(path: store)
@@ -84,12 +90,15 @@ let canMountTmpfs: Bool = {
         for seed: UInt64 in [21, 22] {
             let input = workspace.path + "/events-\(seed).jsonl"
             let fd = open(input, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            try TouchpointGenerator.writeJSONLines(GeneratorConfiguration(seed: seed, events: 6_000), toFileDescriptor: fd)
+            try TouchpointGenerator.writeJSONLines(
+                GeneratorConfiguration(seed: seed, events: 6_000), toFileDescriptor: fd)
             close(fd)
             inputs.append(input)
         }
         _ = try EventLog(path: workspace.store)  // create it before the writers race
-        let writers = try inputs.map { try ChildTouchlog(["ingest", $0, "--store", workspace.store, "--batch-size", "300"]) }
+        let writers = try inputs.map {
+            try ChildTouchlog(["ingest", $0, "--store", workspace.store, "--batch-size", "300"])
+        }
 
         // Meanwhile, audit from this process again and again: every snapshot is whole.
         let log = try EventLog(path: workspace.store)
@@ -117,7 +126,8 @@ let canMountTmpfs: Bool = {
         }
         #expect(sources.count == 12_000)
         for start in stride(from: 0, to: sources.count, by: 300) {
-            #expect(Set(sources[start..<start + 300]).count == 1, "batch at position \(start + 1) mixes writers")
+            #expect(
+                Set(sources[start..<start + 300]).count == 1, "batch at position \(start + 1) mixes writers")
         }
     }
 }
@@ -127,7 +137,8 @@ let canMountTmpfs: Bool = {
     func aReaderSlotLeftByAKilledProcessIsClearedAtOpen() throws {
         let workspace = try Workspace()
         let input = workspace.path + "/events.jsonl"
-        #expect(runTouchlog(["generate", "--events", "30000", "--customers", "300", "-o", input]).exitCode == 0)
+        #expect(
+            runTouchlog(["generate", "--events", "30000", "--customers", "300", "-o", input]).exitCode == 0)
         #expect(workspace.run("ingest", input).exitCode == 0)
         // LMDB resets the reader table when the first process opens the store, so a stale slot matters
         // while another process keeps it open: this one. `audit` reads the whole log in one read

@@ -12,7 +12,9 @@ import Testing
     @Test func positionsAreGaplessAndStreamVersionsCountPerCustomer() throws {
         let log = try store.open()
         let customers = ["a", "b", "a", "c", "a", "b"]
-        var batch = try customers.enumerated().map { try touchpoint(id: "e\($0.offset)", customer: $0.element) }
+        var batch = try customers.enumerated().map {
+            try touchpoint(id: "e\($0.offset)", customer: $0.element)
+        }
         let first = try log.append(Array(batch[0..<4]))
         batch.removeFirst(4)
         let second = try log.append(batch)
@@ -23,7 +25,10 @@ import Testing
             ])
         #expect(second.outcomes == [.appended(position: 5, version: 3), .appended(position: 6, version: 2)])
         var positions: [UInt64] = []
-        try log.forEachEvent { positions.append($0.position); return true }
+        try log.forEachEvent {
+            positions.append($0.position)
+            return true
+        }
         #expect(positions == [1, 2, 3, 4, 5, 6])
         #expect(try log.version(ofCustomer: "a") == 3)
         #expect(try log.version(ofCustomer: "nobody") == 0)
@@ -72,7 +77,8 @@ import Testing
         let summary = String(repeating: "long summary text ", count: 20)
         for batch in 0..<4 {
             let events = try (0..<500).map { i in
-                try touchpoint(id: "b\(batch)-\(i)", customer: "c\(i % 37)", data: "{\"summary\":\"\(summary)\"}")
+                try touchpoint(
+                    id: "b\(batch)-\(i)", customer: "c\(i % 37)", data: "{\"summary\":\"\(summary)\"}")
             }
             #expect(try log.append(events).appended == 500)
         }
@@ -114,7 +120,8 @@ import Testing
         var tampered = event
         tampered.data = .json(Array("{\"summary\":\"hellO\"}".utf8))
         let changed = EventRecord.encode(
-            tampered, position: 1, version: 1, previousPosition: 0, recordedAt: .init(microsecondsSinceEpoch: 1),
+            tampered, position: 1, version: 1, previousPosition: 0,
+            recordedAt: .init(microsecondsSinceEpoch: 1),
             occurredAt: .init(microsecondsSinceEpoch: 2), predecessorHash: .genesis, into: &record)
         #expect(original != changed)
         let moved = EventRecord.encode(
@@ -151,7 +158,8 @@ import Testing
         #expect(added["hash"] == .string(stored.hash.description))
         #expect(added["predecessorhash"] == .string(ChainHash.genesis.description))
         #expect(added["recordedtime"] == .string(stored.recordedAt.rfc3339))
-        let data = try JSONValue.parse(try #require({ if case .json(let b) = reparsed.data { b } else { nil } }()))
+        let data = try JSONValue.parse(
+            try #require({ if case .json(let b) = reparsed.data { b } else { nil } }()))
         #expect(data["nested"]?["a"] == .array([.number("1"), .number("2.50"), .number("-3e2"), .null]))
         #expect(data["summary"] == .string("Login \n fails"))
     }
@@ -159,7 +167,8 @@ import Testing
     @Test func logAssignedAttributesOnInputAreReplacedByTheLogsOwn() throws {
         let log = try store.open()
         _ = try log.append([
-            try touchpoint(id: "c1", extra: "\"channel\":\"web\",\"position\":99,\"hash\":\"forged\",\"sequence\":\"7\"")
+            try touchpoint(
+                id: "c1", extra: "\"channel\":\"web\",\"position\":99,\"hash\":\"forged\",\"sequence\":\"7\"")
         ])
         var json: [UInt8] = []
         try #require(try log.event(at: 1)).writeJSON(into: &json)
@@ -171,7 +180,8 @@ import Testing
     @Test func recordedTimeNeverGoesBackwardsAndCutsSelectPrefixes() throws {
         let log = try store.open()
         _ = try log.append([
-            try touchpoint(id: "1", time: "2024-01-03T00:00:00Z"), try touchpoint(id: "2", time: "2024-01-01T00:00:00Z"),
+            try touchpoint(id: "1", time: "2024-01-03T00:00:00Z"),
+            try touchpoint(id: "2", time: "2024-01-01T00:00:00Z"),
         ])
         let firstBatchRecorded = try #require(try log.event(at: 2)).recordedAt
         usleep(2000)
@@ -181,7 +191,8 @@ import Testing
         #expect(all[2].recordedAt > all[1].recordedAt)
         #expect(all[0].recordedAt == all[1].recordedAt)
 
-        let until = try log.stream(ofCustomer: "cus-1", occurredUntil: Timestamp(rfc3339: "2024-01-02T00:00:00Z"))
+        let until = try log.stream(
+            ofCustomer: "cus-1", occurredUntil: Timestamp(rfc3339: "2024-01-02T00:00:00Z"))
         #expect(until.map(\.event.id) == ["2", "3"])
         let known = try log.stream(ofCustomer: "cus-1", recordedUntil: firstBatchRecorded)
         #expect(known.map(\.event.id) == ["1", "2"])
@@ -205,9 +216,12 @@ import Testing
 
     @Test func storeFilesAreOwnerOnly() throws {
         _ = try store.open()
-        let directoryMode = try FileManager.default.attributesOfItem(atPath: store.path)[.posixPermissions] as? NSNumber
+        let directoryMode =
+            try FileManager.default.attributesOfItem(atPath: store.path)[.posixPermissions] as? NSNumber
         #expect(directoryMode?.intValue == 0o700)
-        let dataMode = try FileManager.default.attributesOfItem(atPath: store.path + "/data.mdb")[.posixPermissions] as? NSNumber
+        let dataMode =
+            try FileManager.default.attributesOfItem(atPath: store.path + "/data.mdb")[.posixPermissions]
+            as? NSNumber
         #expect(dataMode?.intValue == 0o600)
     }
 }

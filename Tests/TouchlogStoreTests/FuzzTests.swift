@@ -11,7 +11,9 @@ import TouchlogStore
 
     /// Edge inputs kept as regressions; an input that ever crashes the fuzzer (Tools/fuzz.sh) joins them.
     static let regressions: [[UInt8]] = [
-        Array(#"{"specversion":"1.0","id":"x","source":"urn:x","type":"t","subject":"c","time":"2024-05-01T10:00:00Z","data":"#.utf8),
+        Array(
+            #"{"specversion":"1.0","id":"x","source":"urn:x","type":"t","subject":"c","time":"2024-05-01T10:00:00Z","data":"#
+                .utf8),
         Array(#"{"a":"\ud800"}"#.utf8),
         Array(#"{"specversion":"1.0","id":"x","source":"%zz","type":"t"}"#.utf8),
         Array("[".utf8),
@@ -47,13 +49,16 @@ import TouchlogStore
     }
 
     private func mutate(_ bytes: inout [UInt8], _ random: inout Xorshift) {
-        let interesting: [UInt8] = Array("{}[]\",:\\0123456789.eE+-tfn \u{7f}".utf8) + [0x00, 0x0a, 0xC3, 0xFF, 0xED, 0xA0]
+        let interesting: [UInt8] =
+            Array("{}[]\",:\\0123456789.eE+-tfn \u{7f}".utf8) + [0x00, 0x0a, 0xC3, 0xFF, 0xED, 0xA0]
         let position = bytes.isEmpty ? 0 : Int(random.next() % UInt64(bytes.count))
         switch random.next() % 6 {
         case 0 where !bytes.isEmpty: bytes[position] = UInt8(truncatingIfNeeded: random.next())
-        case 1 where !bytes.isEmpty: bytes[position] = interesting[Int(random.next() % UInt64(interesting.count))]
+        case 1 where !bytes.isEmpty:
+            bytes[position] = interesting[Int(random.next() % UInt64(interesting.count))]
         case 2: bytes.insert(interesting[Int(random.next() % UInt64(interesting.count))], at: position)
-        case 3 where !bytes.isEmpty: bytes.removeSubrange(position..<min(bytes.count, position + Int(random.next() % 8) + 1))
+        case 3 where !bytes.isEmpty:
+            bytes.removeSubrange(position..<min(bytes.count, position + Int(random.next() % 8) + 1))
         case 4 where !bytes.isEmpty:
             let end = min(bytes.count, position + Int(random.next() % 16) + 1)
             bytes.insert(contentsOf: bytes[position..<end], at: end)

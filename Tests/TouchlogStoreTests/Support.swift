@@ -8,7 +8,8 @@ final class TemporaryStore {
     var path: String { directory + "/store" }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory
+        directory =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("touchlog-tests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
     }
@@ -30,7 +31,8 @@ func eventJSON(_ members: KeyValuePairs<String, String>) -> [UInt8] {
 /// A valid touchpoint of customer `customer` with the given id; contact.received by default.
 func touchpoint(
     id: String, customer: String = "cus-1", type: String = "contact.received",
-    time: String = "2024-05-01T10:00:00Z", source: String = "urn:test", extra: String = "\"channel\":\"email\"",
+    time: String = "2024-05-01T10:00:00Z", source: String = "urn:test",
+    extra: String = "\"channel\":\"email\"",
     data: String? = nil
 ) throws -> Touchpoint {
     var text = "{\"specversion\":\"1.0\",\"id\":\"\(id)\",\"source\":\"\(source)\",\"type\":\"\(type)\","
