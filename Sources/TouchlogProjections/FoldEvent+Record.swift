@@ -87,8 +87,7 @@ extension FoldEvent {
                 ticketID: ticketID, repID: repID, channel: channel, kind: kind))
     }
 
-    nonisolated(unsafe) private static let typeBytes: [[UInt8]] = Catalog.knownTypes.map { Array($0.utf8) }
-    // nonisolated(unsafe): written once at initialisation, read-only afterwards.
+    private static let typeBytes: [[UInt8]] = Catalog.knownTypes.map { Array($0.utf8) }
 
     private static func knownTypeCode(_ bytes: UnsafeRawBufferPointer) -> Int? {
         for (index, type) in typeBytes.enumerated()
