@@ -58,42 +58,9 @@ struct ByteWriter {
     }
 }
 
-/// Reads what `ByteWriter` wrote; every `read*` consumes and returns nil past the end or on bad input.
-struct ByteReader {
-    let bytes: UnsafeRawBufferPointer
-    var offset = 0
-
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-
-    var isAtEnd: Bool { offset == bytes.count }
-
-    mutating func readByte() -> UInt8? {
-        guard offset < bytes.count else { return nil }
-        defer { offset += 1 }
-        return bytes[offset]
-    }
-
-    mutating func readVarint() -> UInt64? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while let byte = readByte() {
-            value |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return value }
-            shift += 7
-            if shift > 63 { return nil }
-        }
-        return nil
-    }
-
+/// What `ByteWriter` writes beyond the store's common encodings: times, doubles, Int counts.
+extension ByteReader {
     mutating func readInt() -> Int? { readVarint().flatMap { $0 <= UInt64(Int.max) ? Int($0) : nil } }
-
-    mutating func readUInt64() -> UInt64? {
-        guard offset + 8 <= bytes.count else { return nil }
-        var value: UInt64 = 0
-        for i in offset..<offset + 8 { value = value << 8 | UInt64(bytes[i]) }
-        offset += 8
-        return value
-    }
 
     mutating func readTime() -> Timestamp? {
         readUInt64().map { Timestamp(microsecondsSinceEpoch: Int64(bitPattern: $0)) }
@@ -109,25 +76,6 @@ struct ByteReader {
     }
 
     mutating func readDouble() -> Double? { readUInt64().map { Double(bitPattern: $0) } }
-
-    mutating func readString() -> String? {
-        guard let length = readInt(), length <= bytes.count - offset else { return nil }
-        defer { offset += length }
-        return String(
-            decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
-    }
-
-    /// nil on bad input, .some(nil) when absent.
-    mutating func readOptionalString() -> String?? {
-        guard let marker = readInt() else { return nil }
-        if marker == 0 { return .some(nil) }
-        let length = marker - 1
-        guard length <= bytes.count - offset else { return nil }
-        defer { offset += length }
-        return .some(
-            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
-        )
-    }
 }
 
 enum ProjectionCodec {

@@ -1,4 +1,5 @@
 import LMDB
+import TouchlogStore
 
 /// One generation of the projections: a set of databases (a slot), the log position it reflects and
 /// the rules it was folded with. The `projection.meta` database names the active one.

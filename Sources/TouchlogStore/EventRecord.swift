@@ -247,14 +247,14 @@ enum EventRecord {
     /// Decodes a whole record stored at `position`.
     /// - Throws: `StoreError.corruptRecord` when the bytes are not a valid record.
     static func decode(_ bytes: UnsafeRawBufferPointer, position: UInt64) throws(StoreError) -> StoredEvent {
-        var reader = RecordReader(bytes: bytes)
+        var reader = ByteReader(bytes)
         guard let event = reader.readEvent() else { throw StoreError.corruptRecord(position: position) }
         return event.withPosition(position)
     }
 
     /// Reads only `source` and `id` of a record (the idempotency check needs nothing more).
     static func sourceAndID(_ bytes: UnsafeRawBufferPointer) -> (source: String, id: String)? {
-        var reader = RecordReader(bytes: bytes)
+        var reader = ByteReader(bytes)
         guard reader.skip(headerSize), let id = reader.readString(), let source = reader.readString() else {
             return nil
         }
@@ -263,7 +263,7 @@ enum EventRecord {
 
     /// The stream links of a record: previous position in the customer's stream, and version.
     static func streamLinks(_ bytes: UnsafeRawBufferPointer) -> (previousPosition: UInt64, version: UInt64)? {
-        var reader = RecordReader(bytes: bytes)
+        var reader = ByteReader(bytes)
         guard reader.skip(65), let previous = reader.readUInt64(), let version = reader.readUInt64() else {
             return nil
         }
@@ -273,7 +273,7 @@ enum EventRecord {
     /// The stored hash and the recorded time of a record.
     static func hashAndRecordedTime(_ bytes: UnsafeRawBufferPointer) -> (ChainHash, Timestamp)? {
         guard bytes.count >= headerSize else { return nil }
-        var reader = RecordReader(bytes: bytes)
+        var reader = ByteReader(bytes)
         guard reader.skip(81), let recorded = reader.readUInt64() else { return nil }
         let hash = ChainHash(unsafeBytes: UnsafeRawBufferPointer(rebasing: bytes[1..<33]))
         return (hash, Timestamp(microsecondsSinceEpoch: Int64(bitPattern: recorded)))
@@ -348,82 +348,21 @@ extension UnsafeRawBufferPointer: ContiguousBytesSlice {
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(self) }
 }
 
-/// Reads a record front to back; every `read*` consumes and returns nil past the end.
-private struct RecordReader {
-    let bytes: UnsafeRawBufferPointer
-    var offset = 0
-
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-
-    mutating func skip(_ count: Int) -> Bool {
-        guard offset + count <= bytes.count else { return false }
-        offset += count
-        return true
-    }
-
-    mutating func readByte() -> UInt8? {
-        guard offset < bytes.count else { return nil }
-        defer { offset += 1 }
-        return bytes[offset]
-    }
-
-    mutating func readBytes(_ count: Int) -> [UInt8]? {
-        guard count >= 0, offset + count <= bytes.count else { return nil }
-        defer { offset += count }
-        return Array(bytes[offset..<offset + count])
-    }
-
-    mutating func readHash() -> ChainHash? {
+extension ByteReader {
+    fileprivate mutating func readHash() -> ChainHash? {
         guard offset + 32 <= bytes.count else { return nil }
         defer { offset += 32 }
         return ChainHash(unsafeBytes: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + 32]))
     }
 
-    mutating func readUInt64() -> UInt64? {
-        guard offset + 8 <= bytes.count else { return nil }
-        let value = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-        offset += 8
-        return value
-    }
-
-    mutating func readLength() -> Int? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while let byte = readByte() {
-            value |= UInt64(byte & 0x7f) << shift
-            if byte & 0x80 == 0 { return value <= UInt64(Int32.max) ? Int(value) : nil }
-            shift += 7
-            if shift > 63 { return nil }
-        }
-        return nil
-    }
-
-    mutating func readString() -> String? {
-        guard let length = readLength(), offset + length <= bytes.count else { return nil }
-        defer { offset += length }
-        return String(
-            decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
-    }
-
-    /// An optional string: nil on malformed input, .some(nil) when absent.
-    mutating func readOptional() -> String?? {
-        guard let marker = readLength() else { return nil }
-        if marker == 0 { return .some(nil) }
-        let length = marker - 1
-        guard offset + length <= bytes.count else { return nil }
-        defer { offset += length }
-        return .some(
-            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
-        )
-    }
-
-    mutating func readEvent() -> StoredEvent? {
+    fileprivate mutating func readEvent() -> StoredEvent? {
         guard readByte() == EventRecord.format, let hash = readHash(), let predecessor = readHash(),
             let previous = readUInt64(), let version = readUInt64(), let recorded = readUInt64(),
             let occurred = readUInt64(), let id = readString(), let source = readString(),
             let type = readString(),
-            let subject = readOptional(), let time = readOptional(), let contentType = readOptional(),
-            let schema = readOptional(), let extensionCount = readLength()
+            let subject = readOptionalString(), let time = readOptionalString(),
+            let contentType = readOptionalString(),
+            let schema = readOptionalString(), let extensionCount = readLength()
         else { return nil }
         var extensions: [CloudEventExtension] = []
         extensions.reserveCapacity(extensionCount)
