@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(name: "touchlog", dependencies: ["TouchlogCLI"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "CloudEventsTests", dependencies: ["CloudEvents"]),
-        .testTarget(name: "TouchlogStoreTests", dependencies: ["TouchlogStore", "TouchlogGenerator"]),
+        .testTarget(name: "TouchlogStoreTests", dependencies: ["TouchlogStore", "TouchlogGenerator", "LMDB"]),
         .testTarget(
             name: "TouchlogProjectionsTests",
             dependencies: [

@@ -146,12 +146,22 @@ public final class EventLog: Sendable {
             for index in requests.indices {
                 let idKey = IdentityKey(
                     source: requests[index].touchpoint.event.source, id: requests[index].touchpoint.event.id)
-                if let existing = try findEvent(
-                    idKey, source: requests[index].touchpoint.event.source,
-                    id: requests[index].touchpoint.event.id, txn)
-                {
-                    outcomes.append(.duplicate(position: existing))
-                    continue
+                // Index the event under the position it will get. A new key (nearly every event) costs
+                // one B-tree descent; "MDB_NOOVERWRITE ... will return MDB_KEYEXIST if the key already
+                // appears in the database, even if the database supports duplicates", and only then is
+                // it compared with the events already under that key.
+                do {
+                    try txn.put(
+                        BigEndianKey(position + 1), forKey: idKey, in: databases.ids, options: .noOverwrite)
+                } catch LMDBError.keyExists {
+                    if let existing = try findEvent(
+                        idKey, source: requests[index].touchpoint.event.source,
+                        id: requests[index].touchpoint.event.id, txn)
+                    {
+                        outcomes.append(.duplicate(position: existing))
+                        continue
+                    }
+                    try txn.put(BigEndianKey(position + 1), forKey: idKey, in: databases.ids)
                 }
                 let customer = requests[index].touchpoint.customer
                 var stream: StreamHead
@@ -181,7 +191,6 @@ public final class EventLog: Sendable {
                         occurredAt: requests[index].touchpoint.occurredAt, predecessorHash: predecessorHash,
                         into: target)
                 }
-                try txn.put(BigEndianKey(position), forKey: idKey, in: databases.ids)
                 stream = StreamHead(lastPosition: position, version: stream.version + 1)
                 streams[customer] = stream
                 predecessor = hash

@@ -1,6 +1,7 @@
 import CloudEvents
 import Crypto
 import Foundation
+import LMDB
 import Testing
 
 @testable import TouchlogStore
@@ -55,6 +56,20 @@ import Testing
         #expect(try log.statistics().events == 4)
         #expect(try log.position(source: "urn:test", id: "x2") == 2)
         #expect(try log.position(source: "urn:test", id: "nope") == nil)
+    }
+
+    @Test func anEventWhoseIdKeyCollidesWithAnotherEventIsStillAppended() throws {
+        let log = try store.open()
+        _ = try log.append([try touchpoint(id: "first")])
+        // Plant an `ids` entry for "second" pointing at "first", as a hash collision would look.
+        try log.environment.withWriteTransaction { txn in
+            try txn.put(
+                BigEndianKey(1), forKey: IdentityKey(source: "urn:test", id: "second"), in: log.databases.ids)
+        }
+        let result = try log.append([try touchpoint(id: "second"), try touchpoint(id: "second")])
+        #expect(result.outcomes == [.appended(position: 2, version: 2), .duplicate(position: 2)])
+        #expect(try log.position(source: "urn:test", id: "second") == 2)
+        #expect(try log.position(source: "urn:test", id: "first") == 1)
     }
 
     @Test func anExpectedVersionMismatchWritesNothingOfTheBatch() throws {
