@@ -176,13 +176,12 @@ private struct EventParser: ~Copyable {
                 } else {
                     try extensionMember(key)
                 }
-                scanner.skipWhitespace()
-                guard let b = scanner.current else { throw scanner.error("unexpected end of input") }
-                scanner.pos += 1
-                if b == UInt8(ascii: ",") { continue }
-                if b == UInt8(ascii: "}") { break }
-                scanner.pos -= 1
-                throw scanner.error("expected ',' or '}' in object")
+                if try scanner.consumeSeparator(
+                    closing: UInt8(ascii: "}"), orFail: "expected ',' or '}' in object")
+                {
+                    continue
+                }
+                break
             }
         }
         try scanner.endObject(frame)

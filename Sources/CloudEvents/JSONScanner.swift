@@ -251,18 +251,31 @@ struct JSONScanner: ~Copyable {
                 skipWhitespace()
                 let value = try parseValue()
                 members.append(JSONMember(key: makeString(keyToken), value: value))
-                skipWhitespace()
-                guard let b = current else { throw error("unexpected end of input") }
-                pos += 1
-                if b == UInt8(ascii: ",") { continue }
-                if b == UInt8(ascii: "}") { break }
-                pos -= 1
-                throw error("expected ',' or '}' in object")
+                if try consumeSeparator(closing: UInt8(ascii: "}"), orFail: "expected ',' or '}' in object") {
+                    continue
+                }
+                break
             }
         }
         try endObject(frame)
         leaveContainer()
         return .object(members)
+    }
+
+    /// After a member or an element: skips whitespace, then consumes `,` (true: another follows) or
+    /// `closing` (false: the container ends); anything else is the error `orFail`, at that byte.
+    mutating func consumeSeparator(closing: UInt8, orFail message: String) throws(JSONError) -> Bool {
+        skipWhitespace()
+        guard let b = current else { throw error("unexpected end of input") }
+        if b == UInt8(ascii: ",") {
+            pos += 1
+            return true
+        }
+        if b == closing {
+            pos += 1
+            return false
+        }
+        throw error(message)
     }
 
     private mutating func parseArray() throws(JSONError) -> JSONValue {
@@ -279,13 +292,10 @@ struct JSONScanner: ~Copyable {
                     throw error("trailing comma in array")
                 }
                 elements.append(try parseValue())
-                skipWhitespace()
-                guard let b = current else { throw error("unexpected end of input") }
-                pos += 1
-                if b == UInt8(ascii: ",") { continue }
-                if b == UInt8(ascii: "]") { break }
-                pos -= 1
-                throw error("expected ',' or ']' in array")
+                if try consumeSeparator(closing: UInt8(ascii: "]"), orFail: "expected ',' or ']' in array") {
+                    continue
+                }
+                break
             }
         }
         leaveContainer()
@@ -330,13 +340,10 @@ struct JSONScanner: ~Copyable {
                 try expect(UInt8(ascii: ":"), "expected ':' after key")
                 skipWhitespace()
                 try skipValue()
-                skipWhitespace()
-                guard let b = current else { throw error("unexpected end of input") }
-                pos += 1
-                if b == UInt8(ascii: ",") { continue }
-                if b == UInt8(ascii: "}") { break }
-                pos -= 1
-                throw error("expected ',' or '}' in object")
+                if try consumeSeparator(closing: UInt8(ascii: "}"), orFail: "expected ',' or '}' in object") {
+                    continue
+                }
+                break
             }
         }
         try endObject(frame)
@@ -356,13 +363,10 @@ struct JSONScanner: ~Copyable {
                 if current == UInt8(ascii: "]") && !first { throw error("trailing comma in array") }
                 first = false
                 try skipValue()
-                skipWhitespace()
-                guard let b = current else { throw error("unexpected end of input") }
-                pos += 1
-                if b == UInt8(ascii: ",") { continue }
-                if b == UInt8(ascii: "]") { break }
-                pos -= 1
-                throw error("expected ',' or ']' in array")
+                if try consumeSeparator(closing: UInt8(ascii: "]"), orFail: "expected ',' or ']' in array") {
+                    continue
+                }
+                break
             }
         }
         leaveContainer()
