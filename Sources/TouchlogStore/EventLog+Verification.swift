@@ -119,20 +119,13 @@ extension EventLog {
                 }
                 let recomputed = EventRecord.computeHash(position: position, record: value)
                 if recomputed != stored.hash {
-                    problems.append(
-                        AuditProblem(
-                            position: position, kind: .hashMismatch,
-                            message:
-                                "stored hash \(stored.hash) is not the hash of the record (\(recomputed)): the event was changed or moved"
-                        ))
+                    problems.append(.hashMismatch(at: position, stored: stored.hash, recomputed: recomputed))
                 }
                 if stored.predecessorHash != previousHash {
                     problems.append(
-                        AuditProblem(
-                            position: position, kind: .chainBroken,
-                            message:
-                                "predecessor hash \(stored.predecessorHash) is not the hash of the event before it (\(previousHash))"
-                        ))
+                        .chainBroken(
+                            at: position, predecessor: stored.predecessorHash,
+                            previous: previousHash.description))
                 }
                 let stream = streams[stored.customer] ?? StreamHead(lastPosition: 0, version: 0)
                 if stored.version != stream.version + 1 || stored.previousPosition != stream.lastPosition {
@@ -307,12 +300,7 @@ extension EventLog {
             }
             checked += 1
             if recomputed != stored.hash {
-                problems.append(
-                    AuditProblem(
-                        position: position, kind: .hashMismatch,
-                        message:
-                            "stored hash \(stored.hash) is not the hash of the record (\(recomputed)): the event was changed or moved"
-                    ))
+                problems.append(.hashMismatch(at: position, stored: stored.hash, recomputed: recomputed))
             }
             let before =
                 position == 1
@@ -322,11 +310,9 @@ extension EventLog {
                 } ?? nil
             if stored.predecessorHash != before {
                 problems.append(
-                    AuditProblem(
-                        position: position, kind: .chainBroken,
-                        message:
-                            "predecessor hash \(stored.predecessorHash) is not the hash of the event before it (\(before.map(\.description) ?? "missing"))"
-                    ))
+                    .chainBroken(
+                        at: position, predecessor: stored.predecessorHash,
+                        previous: before.map(\.description) ?? "missing"))
             }
             if stored.version != version || stored.customer != customer {
                 problems.append(
@@ -367,6 +353,24 @@ extension EventLog {
         problems = problems.sortedByPosition()
         return LogVerification(
             eventsChecked: checked, problems: problems, headPosition: head.position, headHash: head.hash)
+    }
+}
+
+extension AuditProblem {
+    /// The stored hash of the record at `position` is not the hash of its bytes.
+    static func hashMismatch(at position: UInt64, stored: ChainHash, recomputed: ChainHash) -> AuditProblem {
+        AuditProblem(
+            position: position, kind: .hashMismatch,
+            message:
+                "stored hash \(stored) is not the hash of the record (\(recomputed)): the event was changed or moved"
+        )
+    }
+
+    /// The predecessor hash at `position` is not `previous`, the hash of the event before it.
+    static func chainBroken(at position: UInt64, predecessor: ChainHash, previous: String) -> AuditProblem {
+        AuditProblem(
+            position: position, kind: .chainBroken,
+            message: "predecessor hash \(predecessor) is not the hash of the event before it (\(previous))")
     }
 }
 
