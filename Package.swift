@@ -77,30 +77,37 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "touchlog", dependencies: ["TouchlogCLI"]),
-        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        // What the test targets share: temporary directories.
+        .target(name: "TouchlogTestSupport", path: "Tests/TouchlogTestSupport"),
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TouchlogTestSupport"]),
         .testTarget(name: "CloudEventsTests", dependencies: ["CloudEvents"]),
-        .testTarget(name: "TouchlogStoreTests", dependencies: ["TouchlogStore", "TouchlogGenerator", "LMDB"]),
+        .testTarget(
+            name: "TouchlogStoreTests",
+            dependencies: ["TouchlogTestSupport", "TouchlogStore", "TouchlogGenerator", "LMDB"]),
         .testTarget(
             name: "TouchlogProjectionsTests",
             dependencies: [
+                "TouchlogTestSupport",
                 "TouchlogProjections", "TouchlogStore", "TouchlogGenerator", "CloudEvents", "LMDB",
             ]
         ),
         .testTarget(
             name: "TouchlogAuditTests",
             dependencies: [
+                "TouchlogTestSupport",
                 "TouchlogAudit", "TouchlogStore", "TouchlogProjections", "LMDB", "TouchlogGenerator",
             ]
         ),
         .testTarget(
             name: "TouchlogImportTests",
-            dependencies: ["TouchlogImport", "TouchlogStore", "CloudEvents"],
+            dependencies: ["TouchlogTestSupport", "TouchlogImport", "TouchlogStore", "CloudEvents"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "TouchlogGeneratorTests", dependencies: ["TouchlogGenerator"]),
         .testTarget(
             name: "TouchlogCLITests",
             dependencies: [
+                "TouchlogTestSupport",
                 "TouchlogCLI", "TouchlogStore", "TouchlogProjections", "TouchlogAudit", "TouchlogImport",
                 "TouchlogGenerator", "LMDB",
             ]

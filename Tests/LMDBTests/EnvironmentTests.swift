@@ -1,24 +1,13 @@
 import Foundation
 import LMDB
 import Testing
-
-/// A fresh directory for one test, removed when the test's scope ends.
-final class TemporaryDirectory {
-    let path: String
-    init() throws {
-        path =
-            FileManager.default.temporaryDirectory
-            .appendingPathComponent("lmdb-tests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+import TouchlogTestSupport
 
 private struct TestFailure: Error {}
 
 @Suite struct EnvironmentTests {
     let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    init() throws { directory = try TemporaryDirectory(prefix: "lmdb-tests") }
 
     private func open(mapSize: Int = 1 << 20) throws -> Environment {
         var options = Environment.Options()

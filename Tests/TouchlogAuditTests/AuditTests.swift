@@ -4,18 +4,18 @@ import Foundation
 import LMDB
 import Testing
 import TouchlogAudit
+import TouchlogTestSupport
 
 @testable import TouchlogStore
 
 /// A store on disk with 12 events of 3 customers, tampered with through raw LMDB between openings.
 final class TamperableStore {
-    let directory: String
+    private let scratch: TemporaryDirectory
+    var directory: String { scratch.path }
     var path: String { directory + "/store" }
 
     init() throws {
-        directory =
-            FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        scratch = try TemporaryDirectory(prefix: "audit")
         let log = try EventLog(path: path)
         for batch in 0..<3 {
             let events = try (0..<4).map { i -> Touchpoint in
@@ -29,8 +29,6 @@ final class TamperableStore {
             _ = try log.append(events)
         }
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     func audit(customer: String? = nil, key: Curve25519.Signing.PublicKey? = nil) throws -> AuditReport {
         try Auditor(log: try EventLog(path: path)).audit(customer: customer, sealKey: key)

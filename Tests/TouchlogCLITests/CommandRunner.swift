@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Synchronization
+import TouchlogTestSupport
 
 @testable import TouchlogCLI
 
@@ -42,17 +43,11 @@ func runTouchlog(_ arguments: [String]) -> CommandResult {
 
 /// A fresh directory for one test, removed afterwards.
 final class Workspace {
-    let path: String
+    private let scratch: TemporaryDirectory
+    var path: String { scratch.path }
     var store: String { path + "/store" }
 
-    init() throws {
-        path =
-            FileManager.default.temporaryDirectory.appendingPathComponent("touchlog-cli-\(UUID().uuidString)")
-            .path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    init() throws { scratch = try TemporaryDirectory(prefix: "touchlog-cli") }
 
     /// Writes `lines` as a file in the workspace and returns its path.
     func file(_ name: String, lines: [String]) throws -> String {

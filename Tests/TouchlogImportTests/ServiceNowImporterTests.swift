@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TouchlogImport
 import TouchlogStore
+import TouchlogTestSupport
 
 @Suite struct ServiceNowImporterTests {
     let directory: TemporaryDirectory

@@ -3,20 +3,11 @@ import Foundation
 import Testing
 import TouchlogImport
 import TouchlogStore
+import TouchlogTestSupport
 
-/// A fresh directory for one test, removed when the test's scope ends.
-final class TemporaryDirectory {
-    let path: String
+/// The import tests' store and files live in a `TemporaryDirectory`.
+extension TemporaryDirectory {
     var store: String { path + "/store" }
-
-    init() throws {
-        path =
-            FileManager.default.temporaryDirectory
-            .appendingPathComponent("touchlog-import-tests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 
     func openLog() throws -> EventLog {
         var options = EventLog.Options()

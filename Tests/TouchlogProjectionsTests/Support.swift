@@ -2,6 +2,7 @@ import CloudEvents
 import Foundation
 import LMDB
 import TouchlogStore
+import TouchlogTestSupport
 
 @testable import TouchlogProjections
 
@@ -74,17 +75,11 @@ func rules(_ overrides: [String: String]) throws -> Rules {
 
 /// A fresh store directory for one test, removed when the test's scope ends.
 final class TemporaryStore {
-    let directory: String
+    private let scratch: TemporaryDirectory
+    var directory: String { scratch.path }
     var path: String { directory + "/store" }
 
-    init() throws {
-        directory =
-            FileManager.default.temporaryDirectory
-            .appendingPathComponent("touchlog-projections-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: directory) }
+    init() throws { scratch = try TemporaryDirectory(prefix: "touchlog-projections") }
 
     func open() throws -> (EventLog, ProjectionStore) {
         var options = EventLog.Options()

@@ -1,20 +1,15 @@
 import CloudEvents
 import Foundation
 import TouchlogStore
+import TouchlogTestSupport
 
 /// A fresh store directory for one test, removed when the test's scope ends.
 final class TemporaryStore {
-    let directory: String
+    private let scratch: TemporaryDirectory
+    var directory: String { scratch.path }
     var path: String { directory + "/store" }
 
-    init() throws {
-        directory =
-            FileManager.default.temporaryDirectory
-            .appendingPathComponent("touchlog-tests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: directory) }
+    init() throws { scratch = try TemporaryDirectory(prefix: "touchlog-tests") }
 
     func open(initialMapSize: Int = 1 << 24) throws -> EventLog {
         var options = EventLog.Options()
