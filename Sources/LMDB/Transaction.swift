@@ -89,6 +89,26 @@ extension ReadableTransaction where Self: ~Copyable {
         return try body(Cursor(pointer: cursor))
     }
 
+    /// Lends every entry of `database` to `body` at once, in key order: for small databases of large
+    /// values that must be read side by side (a merge of sorted runs).
+    ///
+    /// The bytes stay valid until `body` returns, also when `body` writes, provided that `database`
+    /// was not written earlier in this transaction: without `MDB_WRITEMAP` LMDB never changes a
+    /// committed page in place and does not reuse the pages a transaction frees before it commits.
+    public func withUnsafeEntries<R>(
+        in database: Database,
+        _ body: ([(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)]) throws -> R
+    ) throws -> R {
+        var entries: [(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] = []
+        try withCursor(on: database) { cursor in
+            try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                entries.append((key, value))
+                return true
+            }
+        }
+        return try body(entries)
+    }
+
     /// Entry and page counts of `database` (`mdb_stat`).
     public func statistics(of database: Database) throws(LMDBError) -> DatabaseStatistics {
         var stat = MDB_stat()

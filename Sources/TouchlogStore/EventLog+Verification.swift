@@ -30,7 +30,7 @@ public struct AuditProblem: Sendable, Equatable, Codable {
         public static let streamLink = Kind(rawValue: "stream_link")
         /// The `streams` index disagrees with the log.
         public static let streamIndex = Kind(rawValue: "stream_index")
-        /// The `ids` index disagrees with the log.
+        /// The idempotency index (`idruns`) disagrees with the log.
         public static let idIndex = Kind(rawValue: "id_index")
         /// Two events share `source` and `id`.
         public static let duplicateEvent = Kind(rawValue: "duplicate_event")
@@ -65,7 +65,7 @@ public struct LogVerification: Sendable, Equatable {
 extension EventLog {
     /// Verifies the whole log in one consistent snapshot: positions gapless from 1, every record's hash,
     /// the chain of predecessor hashes, each customer's stream links and versions, and the `streams` and
-    /// `ids` indexes against the events they index. Read-only: it can run while another process appends.
+    /// `idruns` indexes against the events they index. Read-only: it can run while another process appends.
     /// - Parameter progress: called with the number of events checked so far, every 65,536 events.
     public func verify(progress: ((Int) -> Void)? = nil) throws -> LogVerification {
         try storage("verifying the log") {
@@ -74,7 +74,7 @@ extension EventLog {
     }
 
     /// Verifies one customer's stream end to end: each event's hash, its link to the event before it in
-    /// the global chain, its stream version and link, its subject, and its `ids` entry.
+    /// the global chain, its stream version and link, its subject, and its idempotency index entry.
     public func verify(customer: String) throws -> LogVerification {
         try storage("verifying the stream of '\(customer)'") {
             try environment.withReadTransaction { txn in try verifyCustomer(customer, txn) }
@@ -191,44 +191,64 @@ extension EventLog {
     ) throws -> [AuditProblem] {
         var problems: [AuditProblem] = []
         identities.sort { ($0.key, $0.position) < ($1.key, $1.position) }
+        var indexed: [IdentityEntry] = []
+        indexed.reserveCapacity(identities.count)
+        try txn.withUnsafeEntries(in: databases.idRuns) { runs in
+            for (key, value) in runs {
+                let number = BigEndianKey(bytes: key)?.value.description ?? "?"
+                guard let run = IdentityRun(value) else {
+                    problems.append(
+                        AuditProblem(
+                            position: nil, kind: .idIndex, message: "the id index run \(number) is malformed"))
+                    continue
+                }
+                for entry in 0..<run.count {
+                    let hash = run.entries.hash(at: entry)
+                    if entry > 0 && run.entries.entry(at: entry - 1) >= run.entries.entry(at: entry) {
+                        problems.append(
+                            AuditProblem(
+                                position: run.entries.position(at: entry), kind: .idIndex,
+                                message: "the id index run \(number) is out of order at entry \(entry)"))
+                    }
+                    // An entry its run's filter denies could never be found: the event would look new.
+                    if !run.mayContain(hash) {
+                        problems.append(
+                            AuditProblem(
+                                position: run.entries.position(at: entry), kind: .idIndex,
+                                message: "the filter of id index run \(number) lacks the entry of this event"))
+                    }
+                    indexed.append(run.entries.entry(at: entry))
+                }
+            }
+        }
+        indexed.sort()
         var index = 0
-        try txn.withCursor(on: databases.ids) { cursor in
-            try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
-                guard let hash = BigEndianKey(bytes: key)?.value,
-                    let position = BigEndianKey(bytes: value)?.value
-                else {
-                    problems.append(
-                        AuditProblem(position: nil, kind: .idIndex, message: "an ids entry is malformed"))
-                    return true
-                }
-                // Entries the log has and the index lacks come first in the merged order.
-                while index < identities.count
-                    && (identities[index].key, identities[index].position) < (hash, position)
-                {
-                    problems.append(
-                        AuditProblem(
-                            position: identities[index].position, kind: .idIndex,
-                            message: "the ids index has no entry for this event"))
-                    index += 1
-                }
-                if index < identities.count && identities[index] == (hash, position) {
-                    index += 1
-                } else {
-                    problems.append(
-                        AuditProblem(
-                            position: position, kind: .idIndex,
-                            message:
-                                "the ids index has an entry (key \(String(hash, radix: 16))) pointing at position \(position), whose event has another source and id"
-                        ))
-                }
-                return true
+        for entry in indexed {
+            let (hash, position) = (entry.hash, entry.position)
+            // Entries the log has and the index lacks come first in the merged order.
+            while index < identities.count && (identities[index].key, identities[index].position) < (hash, position) {
+                problems.append(
+                    AuditProblem(
+                        position: identities[index].position, kind: .idIndex,
+                        message: "the id index has no entry for this event"))
+                index += 1
+            }
+            if index < identities.count && identities[index] == (hash, position) {
+                index += 1
+            } else {
+                problems.append(
+                    AuditProblem(
+                        position: position, kind: .idIndex,
+                        message:
+                            "the id index has an entry (hash \(String(hash, radix: 16))) pointing at position \(position) that does not match the event there, or twice"
+                    ))
             }
         }
         for missing in identities[index...] {
             problems.append(
                 AuditProblem(
                     position: missing.position, kind: .idIndex,
-                    message: "the ids index has no entry for this event"))
+                    message: "the id index has no entry for this event"))
         }
         // Events that share a key may be true duplicates (same source and id): compare them.
         var start = 0
@@ -322,15 +342,13 @@ extension EventLog {
                             "expected version \(version) of customer '\(customer)', found version \(stored.version) of '\(stored.customer)'"
                     ))
             }
-            let indexed = try findEvent(
-                IdentityKey(source: stored.event.source, id: stored.event.id), source: stored.event.source,
-                id: stored.event.id, txn)
+            let indexed = try findEvent(source: stored.event.source, id: stored.event.id, txn)
             if indexed != position {
                 problems.append(
                     AuditProblem(
                         position: position, kind: .idIndex,
                         message:
-                            "the ids index points at \(indexed.map { "position \($0)" } ?? "nothing") for this event"
+                            "the id index points at \(indexed.map { "position \($0)" } ?? "nothing") for this event"
                     ))
             }
             position = stored.previousPosition

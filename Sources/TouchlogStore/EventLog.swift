@@ -13,7 +13,7 @@ import LMDB
 /// No API updates or deletes an event. The layout is described in docs/STORAGE.md.
 public final class EventLog: Sendable {
     /// The store format this code writes and reads.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     /// How a store is opened.
     public struct Options: Sendable {
@@ -40,7 +40,7 @@ public final class EventLog: Sendable {
         let meta: Database
         let events: Database
         let streams: Database
-        let ids: Database
+        let idRuns: Database
     }
 
     /// Opens the store in `path`, creating the directory (mode 0700) and the databases if needed.
@@ -74,8 +74,7 @@ public final class EventLog: Sendable {
                     meta: meta,
                     events: try txn.createDatabase(named: "events"),
                     streams: try txn.createDatabase(named: "streams"),
-                    ids: try txn.createDatabase(
-                        named: "ids", options: [.create, .duplicateSort, .duplicateFixed]))
+                    idRuns: try txn.createDatabase(named: "idruns"))
             }
         }
     }
@@ -140,62 +139,74 @@ public final class EventLog: Sendable {
         outcomes.reserveCapacity(requests.count)
         let databases = self.databases
 
-        // The requests are read in place (borrowed from the array's storage), never copied: a copy
-        // of a touchpoint retains and releases every one of its strings.
-        try requests.withUnsafeBufferPointer { requests in
-            for index in requests.indices {
-                let idKey = IdentityKey(
-                    source: requests[index].touchpoint.event.source, id: requests[index].touchpoint.event.id)
-                // Index the event under the position it will get. A new key (nearly every event) costs
-                // one B-tree descent; "MDB_NOOVERWRITE ... will return MDB_KEYEXIST if the key already
-                // appears in the database, even if the database supports duplicates", and only then is
-                // it compared with the events already under that key.
-                do {
-                    try txn.put(
-                        BigEndianKey(position + 1), forKey: idKey, in: databases.ids, options: .noOverwrite)
-                } catch LMDBError.keyExists {
-                    if let existing = try findEvent(
-                        idKey, source: requests[index].touchpoint.event.source,
-                        id: requests[index].touchpoint.event.id, txn)
-                    {
+        var newIdentities: [IdentityEntry] = []
+        newIdentities.reserveCapacity(requests.count)
+        // The identity hashes of this batch's events, which the index runs do not have yet.
+        var batchHashes = Set<UInt64>(minimumCapacity: requests.count)
+
+        // The index runs are read in place; this batch's entries become one run after the loop.
+        try txn.withUnsafeEntries(in: databases.idRuns) { runEntries in
+            let index = try IdentityIndex(runEntries)
+            // The requests are read in place (borrowed from the array's storage), never copied: a copy
+            // of a touchpoint retains and releases every one of its strings.
+            try requests.withUnsafeBufferPointer { requests in
+                let identities = requests.indices.map {
+                    IdentityKey(source: requests[$0].touchpoint.event.source, id: requests[$0].touchpoint.event.id).hash
+                }
+                let mayBeIndexed = index.mayContain(identities)
+                for request in requests.indices {
+                    let source = requests[request].touchpoint.event.source
+                    let id = requests[request].touchpoint.event.id
+                    let identity = identities[request]
+                    if mayBeIndexed[request], let existing = try findEvent(identity, source: source, id: id, index, txn) {
                         outcomes.append(.duplicate(position: existing))
                         continue
                     }
-                    try txn.put(BigEndianKey(position + 1), forKey: idKey, in: databases.ids)
+                    if !batchHashes.insert(identity).inserted {
+                        // An earlier event of the batch has this hash: the same event, or a collision.
+                        let earlier = newIdentities.lazy.filter { $0.hash == identity }.map(\.position)
+                        if let existing = try earlier.first(where: { try isEvent(at: $0, source: source, id: id, txn) }) {
+                            outcomes.append(.duplicate(position: existing))
+                            continue
+                        }
+                    }
+                    let customer = requests[request].touchpoint.customer
+                    // One hash of the customer id per event: the slot found here is updated below.
+                    let slot = streams.index(forKey: customer)
+                    var stream =
+                        if let slot { streams.values[slot] } else {
+                            try readStream(customer, txn) ?? StreamHead(lastPosition: 0, version: 0)
+                        }
+                    if let expected = requests[request].expectedVersion, expected != stream.version {
+                        throw StoreError.versionConflict(
+                            customer: customer, expected: expected, actual: stream.version)
+                    }
+                    position += 1
+                    // The record is encoded straight into the page LMDB reserves for it (MDB_RESERVE).
+                    let size = EventRecord.encodedSize(requests[request].touchpoint.event)
+                    var hash = predecessor
+                    let (recordPosition, version, previous, predecessorHash) = (
+                        position, stream.version + 1, stream.lastPosition, predecessor
+                    )
+                    try txn.putReserving(
+                        count: size, forKey: BigEndianKey(position), in: databases.events, options: .append
+                    ) {
+                        target in
+                        hash = EventRecord.write(
+                            requests[request].touchpoint.event, position: recordPosition, version: version,
+                            previousPosition: previous, recordedAt: recordedAt,
+                            occurredAt: requests[request].touchpoint.occurredAt,
+                            predecessorHash: predecessorHash, into: target)
+                    }
+                    newIdentities.append(IdentityEntry(hash: identity, position: position))
+                    stream = StreamHead(lastPosition: position, version: stream.version + 1)
+                    if let slot { streams.values[slot] = stream } else { streams[customer] = stream }
+                    predecessor = hash
+                    outcomes.append(.appended(position: position, version: stream.version))
                 }
-                let customer = requests[index].touchpoint.customer
-                var stream: StreamHead
-                if let touched = streams[customer] {
-                    stream = touched
-                } else {
-                    stream = try readStream(customer, txn) ?? StreamHead(lastPosition: 0, version: 0)
-                }
-                if let expected = requests[index].expectedVersion, expected != stream.version {
-                    throw StoreError.versionConflict(
-                        customer: customer, expected: expected, actual: stream.version)
-                }
-                position += 1
-                // The record is encoded straight into the page LMDB reserves for it (MDB_RESERVE).
-                let size = EventRecord.encodedSize(requests[index].touchpoint.event)
-                var hash = predecessor
-                let (recordPosition, version, previous, predecessorHash) = (
-                    position, stream.version + 1, stream.lastPosition, predecessor
-                )
-                try txn.putReserving(
-                    count: size, forKey: BigEndianKey(position), in: databases.events, options: .append
-                ) {
-                    target in
-                    hash = EventRecord.write(
-                        requests[index].touchpoint.event, position: recordPosition, version: version,
-                        previousPosition: previous, recordedAt: recordedAt,
-                        occurredAt: requests[index].touchpoint.occurredAt, predecessorHash: predecessorHash,
-                        into: target)
-                }
-                stream = StreamHead(lastPosition: position, version: stream.version + 1)
-                streams[customer] = stream
-                predecessor = hash
-                outcomes.append(.appended(position: position, version: stream.version))
             }
+            newIdentities.sort()
+            try index.add(newIdentities, in: databases.idRuns, txn)
         }
         for (customer, stream) in streams {
             try txn.put(stream, forKey: customer, in: databases.streams)
@@ -203,34 +214,39 @@ public final class EventLog: Sendable {
         return AppendResult(outcomes: outcomes)
     }
 
-    /// The position of the event with this `source` and `id`, if the log has it.
+    /// The position of the event with this `source` and `id` among the indexed events, if any.
     func findEvent(
-        _ key: IdentityKey, source: String, id: String, _ txn: borrowing some ReadableTransaction & ~Copyable
-    )
-        throws -> UInt64?
+        _ hash: UInt64, source: String, id: String, _ index: IdentityIndex,
+        _ txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> UInt64? {
+        var found: UInt64?
+        try index.forEachPosition(of: hash) { candidate in
+            if try isEvent(at: candidate, source: source, id: id, txn) {
+                found = candidate
+                return false
+            }
+            return true
+        }
+        return found
+    }
+
+    /// The position of the event with this `source` and `id`, if the log has it.
+    func findEvent(source: String, id: String, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> UInt64?
     {
-        // Fast path: most keys are new, and `mdb_get` answers that without a cursor.
-        guard try txn.withUnsafeValue(forKey: key, in: databases.ids, { _ in true }) != nil else {
-            return nil
+        try txn.withUnsafeEntries(in: databases.idRuns) { runs in
+            try findEvent(IdentityKey(source: source, id: id).hash, source: source, id: id, IdentityIndex(runs), txn)
         }
-        let events = databases.events
-        return try txn.withCursor(on: databases.ids) { cursor -> UInt64? in
-            guard try cursor.seek(to: key) else { return nil }
-            repeat {
-                guard
-                    let position = try cursor.withUnsafeCurrent({ _, value in
-                        BigEndianKey(bytes: value)?.value
-                    }),
-                    let candidate = position
-                else { continue }
-                let matches = try txn.withUnsafeValue(forKey: BigEndianKey(candidate), in: events) { record in
-                    guard let stored = EventRecord.sourceAndID(record) else { return false }
-                    return stored.source == source && stored.id == id
-                }
-                if matches == true { return candidate }
-            } while try cursor.nextDuplicate()
-            return nil
-        }
+    }
+
+    /// Whether the event at `position` has this `source` and `id`.
+    func isEvent(
+        at position: UInt64, source: String, id: String, _ txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> Bool {
+        try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) { record in
+            guard let stored = EventRecord.sourceAndID(record) else { return false }
+            return stored.source == source && stored.id == id
+        } ?? false
     }
 
     struct Head {
@@ -295,7 +311,7 @@ public final class EventLog: Sendable {
     public func position(source: String, id: String) throws -> UInt64? {
         try storage("looking up an event id") {
             try environment.withReadTransaction { txn in
-                try findEvent(IdentityKey(source: source, id: id), source: source, id: id, txn)
+                try findEvent(source: source, id: id, txn)
             }
         }
     }
@@ -371,7 +387,7 @@ public final class EventLog: Sendable {
                 let head = try readHead(txn)
                 let events = try txn.statistics(of: databases.events)
                 let streams = try txn.statistics(of: databases.streams)
-                let ids = try txn.statistics(of: databases.ids)
+                let ids = try txn.statistics(of: databases.idRuns)
                 let info = environment.info()
                 return StoreStatistics(
                     events: events.entries, customers: streams.entries, headPosition: head.position,
@@ -472,39 +488,5 @@ struct StreamHead: BytesRepresentable {
             }
         }
         return bytes
-    }
-}
-
-/// The key of the `ids` database: a 64-bit FNV-1a hash of `source`, a 0xFF separator and `id`, big-endian.
-///
-/// Different events can share a key; the index keeps every position under it (a duplicate-sorted
-/// database) and a lookup compares the real `source` and `id` of each candidate.
-struct IdentityKey: BytesRepresentable {
-    let hash: UInt64
-
-    init(source: String, id: String) {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        hash = IdentityKey.fnv1a(source, hash)
-        hash = (hash ^ 0xff) &* 0x0000_0100_0000_01b3
-        self.hash = IdentityKey.fnv1a(id, hash)
-    }
-
-    @inline(__always)
-    private static func fnv1a(_ text: String, _ start: UInt64) -> UInt64 {
-        // Native strings lend their UTF-8 in place; the loop over `utf8` is the fallback.
-        if let hash = text.utf8.withContiguousStorageIfAvailable({ bytes -> UInt64 in
-            var hash = start
-            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-            return hash
-        }) {
-            return hash
-        }
-        var hash = start
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return hash
-    }
-
-    func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try BigEndianKey(hash).withKeyBytes(body)
     }
 }

@@ -10,6 +10,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsupportedFormat(path: String, found: String, supported: String)
     /// A record's bytes do not decode: the store is damaged.
     case corruptRecord(position: UInt64)
+    /// The idempotency index does not read: the store is damaged.
+    case corruptIndex(reason: String)
     /// LMDB or the operating system failed while doing `operation`.
     case storage(operation: String, code: LMDBError)
 
@@ -26,6 +28,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .corruptRecord(let position):
             return
                 "the record at position \(position) does not decode: the store is damaged (run 'touchlog audit')"
+        case .corruptIndex(let reason):
+            return "the idempotency index is damaged: \(reason) (run 'touchlog audit')"
         case .storage(let operation, let code):
             var text = "storage error while \(operation): \(code) (code \(code.rawValue))"
             // LMDB 0.9.24 reports a short write (a full disk) as EIO, so both point at free space.

@@ -36,7 +36,7 @@ final class TamperableStore {
 
     /// Opens the environment directly (no EventLog is open) and lets `body` change it.
     func tamper(
-        _ body: (borrowing WriteTransaction, _ events: Database, _ streams: Database, _ ids: Database) throws
+        _ body: (borrowing WriteTransaction, _ events: Database, _ streams: Database, _ idRuns: Database) throws
             -> Void
     )
         throws
@@ -47,9 +47,8 @@ final class TamperableStore {
         try environment.withWriteTransaction { txn in
             let events = try #require(try txn.openDatabase(named: "events"))
             let streams = try #require(try txn.openDatabase(named: "streams"))
-            let ids = try #require(
-                try txn.openDatabase(named: "ids", options: [.duplicateSort, .duplicateFixed]))
-            try body(txn, events, streams, ids)
+            let idRuns = try #require(try txn.openDatabase(named: "idruns"))
+            try body(txn, events, streams, idRuns)
         }
     }
 }
@@ -125,15 +124,35 @@ final class TamperableStore {
     }
 
     @Test func anIdIndexEntryPointingAtTheWrongEventIsReported() throws {
-        try store.tamper { txn, _, _, ids in
-            let key = IdentityKey(source: "urn:test", id: "e4")
-            let present = try txn.withCursor(on: ids) { cursor in try cursor.seek(to: key) }
-            #expect(present)
-            // Add a second, wrong position under e4's key.
-            try txn.put(BigEndianKey(10), forKey: key, in: ids)
+        try store.tamper { txn, _, _, idRuns in
+            let hash = IdentityKey(source: "urn:test", id: "e4").hash
+            // Add a run with a second, wrong position under e4's hash.
+            try txn.withUnsafeEntries(in: idRuns) { runs in
+                #expect(!runs.isEmpty)
+                try IdentityIndex(runs).add([IdentityEntry(hash: hash, position: 10)], in: idRuns, txn)
+            }
         }
         let report = try store.audit()
         #expect(report.problems.contains { $0.kind.rawValue == "id_index" && $0.position == 10 })
+        #expect(!report.ok)
+    }
+
+    @Test func anIdIndexFilterThatDeniesAnEntryIsReported() throws {
+        // A filter that loses bits would let an event be appended twice: the audit must see it.
+        try store.tamper { txn, _, _, idRuns in
+            let (key, value) = try #require(try txn.withCursor(on: idRuns) { cursor in
+                try cursor.first() ? try cursor.current() : nil
+            })
+            var run = value
+            let blocks = IdentityRun(run.withUnsafeBytes { $0 })?.blocks ?? 0
+            #expect(blocks > 0)
+            for offset in IdentityRun.headerSize..<(IdentityRun.headerSize + blocks * IdentityRun.blockSize) {
+                run[offset] = 0
+            }
+            try txn.put(run, forKey: key, in: idRuns)
+        }
+        let report = try store.audit()
+        #expect(report.problems.contains { $0.kind.rawValue == "id_index" && $0.message.contains("filter") })
         #expect(!report.ok)
     }
 

@@ -61,10 +61,12 @@ import Testing
     @Test func anEventWhoseIdKeyCollidesWithAnotherEventIsStillAppended() throws {
         let log = try store.open()
         _ = try log.append([try touchpoint(id: "first")])
-        // Plant an `ids` entry for "second" pointing at "first", as a hash collision would look.
+        // Plant an index entry for "second" pointing at "first", as a hash collision would look.
         try log.environment.withWriteTransaction { txn in
-            try txn.put(
-                BigEndianKey(1), forKey: IdentityKey(source: "urn:test", id: "second"), in: log.databases.ids)
+            try txn.withUnsafeEntries(in: log.databases.idRuns) { runs in
+                let planted = IdentityEntry(hash: IdentityKey(source: "urn:test", id: "second").hash, position: 1)
+                try IdentityIndex(runs).add([planted], in: log.databases.idRuns, txn)
+            }
         }
         let result = try log.append([try touchpoint(id: "second"), try touchpoint(id: "second")])
         #expect(result.outcomes == [.appended(position: 2, version: 2), .duplicate(position: 2)])

@@ -1,0 +1,78 @@
+import LMDB
+import Testing
+
+@testable import TouchlogStore
+
+@Suite struct IdentityIndexTests {
+    let store: TemporaryStore
+    init() throws { store = try TemporaryStore() }
+
+    /// The size classes of the runs now in the index.
+    func runSizes(_ log: EventLog) throws -> [Int] {
+        try log.environment.withReadTransaction { txn in
+            try txn.withUnsafeEntries(in: log.databases.idRuns) { runs in
+                try IdentityIndex(runs).runs.map(\.run.count)
+            }
+        }
+    }
+
+    @Test func batchesOfEverySizeMergeIntoFewRunsAndEveryEventStaysFindable() throws {
+        let log = try store.open()
+        var next = 0
+        var appended: [String] = []
+        // 1, 2, ..., 40 events per batch, twice: many merges, across several size classes.
+        for size in Array(1...40) + Array(1...40) {
+            let ids = (0..<size).map { "m\(next + $0)" }
+            next += size
+            let result = try log.append(try ids.map { try touchpoint(id: $0, customer: "c\($0.count % 7)") })
+            #expect(result.appended == size)
+            appended += ids
+        }
+        let sizes = try runSizes(log)
+        #expect(sizes.reduce(0, +) == appended.count)
+        for sizeClass in Set(sizes.map(IdentityIndex.sizeClass)) {
+            #expect(sizes.filter { IdentityIndex.sizeClass($0) == sizeClass }.count < IdentityIndex.mergeFactor)
+        }
+        for (offset, id) in appended.enumerated() {
+            #expect(try log.position(source: "urn:test", id: id) == UInt64(offset + 1))
+        }
+        // Sending everything again, in one batch, appends nothing.
+        let again = try log.append(try appended.map { try touchpoint(id: $0) })
+        #expect(again.appended == 0)
+        #expect(again.outcomes.first == .duplicate(position: 1))
+        #expect(try log.verify().problems.isEmpty)
+    }
+
+    @Test func aRunsFilterAdmitsEveryEntryAndRejectsNearlyAllOthers() throws {
+        var random = SystemRandomNumberGenerator()
+        let entries = (0..<20_000).map { IdentityEntry(hash: random.next(), position: UInt64($0 + 1)) }.sorted()
+        var bytes = [UInt8](repeating: 0xAA, count: IdentityRun.encodedSize(entries: entries.count))
+        var next = 0
+        bytes.withUnsafeMutableBytes { target in
+            IdentityRun.write(count: entries.count, into: target) {
+                defer { next += 1 }
+                return entries[next]
+            }
+        }
+        try bytes.withUnsafeBytes { buffer in
+            let run = try #require(IdentityRun(buffer))
+            #expect(run.count == entries.count)
+            for entry in entries {
+                #expect(run.mayContain(entry.hash))
+                var found: [UInt64] = []
+                _ = run.forEachPosition(of: IdentityRun.FilterProbe(entry.hash)) {
+                    found.append($0)
+                    return true
+                }
+                #expect(found == [entry.position])
+            }
+            let others = 100_000
+            let admitted = (0..<others).count { _ in run.mayContain(random.next()) }
+            // 16 bits per entry: about 0.3 % pass; 1 % would mean a broken filter.
+            #expect(admitted < others / 100)
+        }
+        // A truncated run does not read.
+        bytes.removeLast()
+        #expect(bytes.withUnsafeBytes { IdentityRun($0) } == nil)
+    }
+}
