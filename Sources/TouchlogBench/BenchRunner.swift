@@ -109,7 +109,6 @@ public final class BenchRunner {
         let log = try openLog("engine")
         var workload = Workload(seed: options.seed, events: options.events, customers: options.customers)
         var encoder = RawRecordEncoder()
-        var records = RawRecordEncoder.Batch()
         var rawSeconds = 0.0
         var engineSeconds = 0.0
         var done = 0
@@ -118,19 +117,31 @@ public final class BenchRunner {
         progress(
             "append: \(options.events) events in batches of \(options.batchSize), raw baseline and engine interleaved"
         )
+        // Rounds of ten batches: the raw baseline appends a round, then the engine appends the same
+        // round as a stream of batches (each batch prepared while the one before it commits).
+        let roundBatches = 10
         while true {
-            let touchpoints = try workload.nextBatch(options.batchSize)
-            if touchpoints.isEmpty { break }
-            encoder.encode(touchpoints, into: &records)
-            let requests = touchpoints.map { AppendRequest($0) }
+            var round: [[Touchpoint]] = []
+            while round.count < roundBatches {
+                let touchpoints = try workload.nextBatch(options.batchSize)
+                if touchpoints.isEmpty { break }
+                round.append(touchpoints)
+            }
+            if round.isEmpty { break }
+            let encoded = round.map { touchpoints in
+                var records = RawRecordEncoder.Batch()
+                encoder.encode(touchpoints, into: &records)
+                return records
+            }
+            let requests = round.map { $0.map { AppendRequest($0) } }
             let t0 = monotonicSeconds()
-            try raw.append(records)
+            for records in encoded { try raw.append(records) }
             let t1 = monotonicSeconds()
-            _ = try log.append(requests)
+            try log.append(batches: requests) { _ in }
             let t2 = monotonicSeconds()
             rawSeconds += t1 - t0
             engineSeconds += t2 - t1
-            done += touchpoints.count
+            done += round.reduce(0) { $0 + $1.count }
             if let anonymous = MemoryStats.anonymousResidentBytes() {
                 maxAnonymous = max(maxAnonymous ?? 0, anonymous)
             }

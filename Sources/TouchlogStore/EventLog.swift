@@ -101,118 +101,7 @@ public final class EventLog: Sendable {
         }
     }
 
-    // MARK: Appending
-
-    /// Appends `requests` as one atomic, durable batch, in order.
-    ///
-    /// An event whose `source` + `id` is already in the log (or earlier in the batch) is a duplicate:
-    /// acknowledged with the position it has, not stored again. When a request has an expected version
-    /// and its customer's stream is at another version, nothing of the batch is written.
-    /// The batch is acknowledged only once the commit has returned.
-    /// - Throws: `StoreError.versionConflict`, `StoreError.storage`.
-    public func append(_ requests: [AppendRequest]) throws -> AppendResult {
-        if requests.isEmpty { return AppendResult(outcomes: []) }
-        return try storage("appending a batch of \(requests.count) events") {
-            try environment.withWriteTransaction(growingMap: true) { txn in
-                try appendInTransaction(requests, txn)
-            }
-        }
-    }
-
-    /// Appends validated touchpoints with no version expectation.
-    public func append(_ touchpoints: [Touchpoint]) throws -> AppendResult {
-        try append(touchpoints.map { AppendRequest($0) })
-    }
-
-    private func appendInTransaction(_ requests: [AppendRequest], _ txn: borrowing WriteTransaction) throws
-        -> AppendResult
-    {
-        let head = try readHead(txn)
-        var position = head.position
-        var predecessor = head.hash
-        let now = Timestamp.now()
-        // Recorded time never goes backwards, so `--as-known-at` cuts are a prefix of the log.
-        let recordedAt = max(now, head.recordedAt)
-        var streams: [String: StreamHead] = [:]
-        streams.reserveCapacity(min(requests.count, 1 << 14))
-        var outcomes: [AppendOutcome] = []
-        outcomes.reserveCapacity(requests.count)
-        let databases = self.databases
-
-        var newIdentities: [IdentityEntry] = []
-        newIdentities.reserveCapacity(requests.count)
-        // The identity hashes of this batch's events, which the index runs do not have yet.
-        var batchHashes = Set<UInt64>(minimumCapacity: requests.count)
-
-        // The index runs are read in place; this batch's entries become one run after the loop.
-        try txn.withUnsafeEntries(in: databases.idRuns) { runEntries in
-            let index = try IdentityIndex(runEntries)
-            // The requests are read in place (borrowed from the array's storage), never copied: a copy
-            // of a touchpoint retains and releases every one of its strings.
-            try requests.withUnsafeBufferPointer { requests in
-                let identities = requests.indices.map {
-                    IdentityKey(source: requests[$0].touchpoint.event.source, id: requests[$0].touchpoint.event.id).hash
-                }
-                let mayBeIndexed = index.mayContain(identities)
-                for request in requests.indices {
-                    let source = requests[request].touchpoint.event.source
-                    let id = requests[request].touchpoint.event.id
-                    let identity = identities[request]
-                    if mayBeIndexed[request], let existing = try findEvent(identity, source: source, id: id, index, txn) {
-                        outcomes.append(.duplicate(position: existing))
-                        continue
-                    }
-                    if !batchHashes.insert(identity).inserted {
-                        // An earlier event of the batch has this hash: the same event, or a collision.
-                        let earlier = newIdentities.lazy.filter { $0.hash == identity }.map(\.position)
-                        if let existing = try earlier.first(where: { try isEvent(at: $0, source: source, id: id, txn) }) {
-                            outcomes.append(.duplicate(position: existing))
-                            continue
-                        }
-                    }
-                    let customer = requests[request].touchpoint.customer
-                    // One hash of the customer id per event: the slot found here is updated below.
-                    let slot = streams.index(forKey: customer)
-                    var stream =
-                        if let slot { streams.values[slot] } else {
-                            try readStream(customer, txn) ?? StreamHead(lastPosition: 0, version: 0)
-                        }
-                    if let expected = requests[request].expectedVersion, expected != stream.version {
-                        throw StoreError.versionConflict(
-                            customer: customer, expected: expected, actual: stream.version)
-                    }
-                    position += 1
-                    // The record is encoded straight into the page LMDB reserves for it (MDB_RESERVE).
-                    let size = EventRecord.encodedSize(requests[request].touchpoint.event)
-                    var hash = predecessor
-                    let (recordPosition, version, previous, predecessorHash) = (
-                        position, stream.version + 1, stream.lastPosition, predecessor
-                    )
-                    try txn.putReserving(
-                        count: size, forKey: BigEndianKey(position), in: databases.events, options: .append
-                    ) {
-                        target in
-                        hash = EventRecord.write(
-                            requests[request].touchpoint.event, position: recordPosition, version: version,
-                            previousPosition: previous, recordedAt: recordedAt,
-                            occurredAt: requests[request].touchpoint.occurredAt,
-                            predecessorHash: predecessorHash, into: target)
-                    }
-                    newIdentities.append(IdentityEntry(hash: identity, position: position))
-                    stream = StreamHead(lastPosition: position, version: stream.version + 1)
-                    if let slot { streams.values[slot] = stream } else { streams[customer] = stream }
-                    predecessor = hash
-                    outcomes.append(.appended(position: position, version: stream.version))
-                }
-            }
-            newIdentities.sort()
-            try index.add(newIdentities, in: databases.idRuns, txn)
-        }
-        for (customer, stream) in streams {
-            try txn.put(stream, forKey: customer, in: databases.streams)
-        }
-        return AppendResult(outcomes: outcomes)
-    }
+    // MARK: Looking up
 
     /// The position of the event with this `source` and `id` among the indexed events, if any.
     func findEvent(
@@ -249,7 +138,7 @@ public final class EventLog: Sendable {
         } ?? false
     }
 
-    struct Head {
+    struct Head: Sendable {
         var position: UInt64
         var hash: ChainHash
         var recordedAt: Timestamp

@@ -1,0 +1,266 @@
+import CloudEvents
+import Dispatch
+import LMDB
+
+extension EventLog {
+    /// Appends `requests` as one atomic, durable batch, in order.
+    ///
+    /// An event whose `source` + `id` is already in the log (or earlier in the batch) is a duplicate:
+    /// acknowledged with the position it has, not stored again. When a request has an expected version
+    /// and its customer's stream is at another version, nothing of the batch is written.
+    /// The batch is acknowledged only once the commit has returned.
+    /// - Throws: `StoreError.versionConflict`, `StoreError.storage`.
+    public func append(_ requests: [AppendRequest]) throws -> AppendResult {
+        try commit(requests, prepared: nil)
+    }
+
+    /// Appends validated touchpoints with no version expectation.
+    public func append(_ touchpoints: [Touchpoint]) throws -> AppendResult {
+        try append(touchpoints.map { AppendRequest($0) })
+    }
+
+    /// Appends `batches` in order, each exactly as `append(_:)` would (atomic, durable), and calls
+    /// `committed` with each batch's result once that batch is durable.
+    ///
+    /// While one batch commits on a writer thread, the next is encoded, hashed and checked on the
+    /// calling thread against the log as it will be after the committing batch: the CPU work hides
+    /// behind the commit's disk writes. The writer checks that prediction (the head it was made
+    /// after) and does the work again in its transaction when another process appended meanwhile.
+    /// After a failure, no later batch is written.
+    /// - Throws: what `append(_:)` throws, or what `committed` throws.
+    public func append(
+        batches: some Sequence<[AppendRequest]>, committed: (AppendResult) throws -> Void
+    ) throws {
+        let writer = DispatchQueue(label: "touchlog.append.writer")
+        var inFlight: (batch: PreparedBatch?, outcome: CommitOutcome, done: DispatchSemaphore)?
+
+        func finishInFlight() throws {
+            guard let current = inFlight else { return }
+            current.done.wait()
+            inFlight = nil
+            try committed(try current.outcome.result!.get())
+        }
+        // A failure of ours must not leave a batch committing unseen behind it.
+        defer { inFlight?.done.wait() }
+
+        for requests in batches where !requests.isEmpty {
+            var prepared: PreparedBatch?
+            do {
+                prepared = try environment.withReadTransaction { txn in
+                    try prepare(requests, after: inFlight?.batch, txn)
+                }
+            } catch {
+                // A prediction that fails (say, a version conflict against a batch that does not commit
+                // as predicted) is not the answer: the writer prepares the batch again in its
+                // transaction, and that error, if it stands, is the one thrown.
+                prepared = nil
+            }
+            try finishInFlight()
+            let outcome = CommitOutcome()
+            let done = DispatchSemaphore(value: 0)
+            writer.async { [self, prepared] in
+                outcome.result = Result { try commit(requests, prepared: prepared) }
+                done.signal()
+            }
+            inFlight = (prepared, outcome, done)
+        }
+        try finishInFlight()
+    }
+
+    /// Writes `requests` in one write transaction: `prepared` when it was made after the log's
+    /// current head, otherwise prepared again inside the transaction.
+    private func commit(_ requests: [AppendRequest], prepared: PreparedBatch?) throws -> AppendResult {
+        if requests.isEmpty { return AppendResult(outcomes: []) }
+        return try storage("appending a batch of \(requests.count) events") {
+            try environment.withWriteTransaction(growingMap: true) { txn in
+                let head = try readHead(txn)
+                let batch =
+                    if let prepared, prepared.before.position == head.position, prepared.before.hash == head.hash {
+                        prepared
+                    } else {
+                        try prepare(requests, after: nil, txn)
+                    }
+                try write(batch, txn)
+                return AppendResult(outcomes: batch.outcomes)
+            }
+        }
+    }
+
+    /// Encodes and checks `requests` as they would be appended after `pending` (a batch prepared
+    /// but maybe not yet committed), or after the head `txn` sees. Writes nothing.
+    private func prepare(
+        _ requests: [AppendRequest], after pending: PreparedBatch?,
+        _ txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> PreparedBatch {
+        let head = try pending?.after ?? readHead(txn)
+        // Recorded time never goes backwards, so `--as-known-at` cuts are a prefix of the log.
+        var batch = PreparedBatch(before: head, recordedAt: max(Timestamp.now(), head.recordedAt))
+        batch.reserve(requests.count)
+        // The identity hashes of this batch's events, which no index run has yet.
+        var batchHashes = Set<UInt64>(minimumCapacity: requests.count)
+
+        try txn.withUnsafeEntries(in: databases.idRuns) { runEntries in
+            let index = try IdentityIndex(runEntries)
+            // The requests are read in place (borrowed from the array's storage), never copied: a copy
+            // of a touchpoint retains and releases every one of its strings.
+            try requests.withUnsafeBufferPointer { requests in
+                let identities = requests.indices.map {
+                    IdentityKey(source: requests[$0].touchpoint.event.source, id: requests[$0].touchpoint.event.id)
+                        .hash
+                }
+                let mayBeIndexed = index.mayContain(identities)
+                for request in requests.indices {
+                    let source = requests[request].touchpoint.event.source
+                    let id = requests[request].touchpoint.event.id
+                    let identity = identities[request]
+                    func isThisEvent(_ position: UInt64) throws -> Bool {
+                        if let stored = batch.sourceAndID(at: position) ?? pending?.sourceAndID(at: position) {
+                            return stored.source == source && stored.id == id
+                        }
+                        return try isEvent(at: position, source: source, id: id, txn)
+                    }
+                    var existing: UInt64?
+                    if mayBeIndexed[request] {
+                        try index.forEachPosition(of: identity) { candidate in
+                            if try isThisEvent(candidate) { existing = candidate }
+                            return existing == nil
+                        }
+                    }
+                    if existing == nil, let pending {
+                        existing = try pending.sortedPositions(of: identity).first(where: isThisEvent)
+                    }
+                    if existing == nil, !batchHashes.insert(identity).inserted {
+                        // An earlier event of the batch has this hash: the same event, or a collision.
+                        existing = try batch.identities.filter { $0.hash == identity }.map(\.position)
+                            .first(where: isThisEvent)
+                    }
+                    if let existing {
+                        batch.outcomes.append(.duplicate(position: existing))
+                        continue
+                    }
+
+                    let customer = requests[request].touchpoint.customer
+                    // One hash of the customer id per event: the slot found here is updated below.
+                    let slot = batch.streams.index(forKey: customer)
+                    let stream =
+                        if let slot { batch.streams.values[slot] } else {
+                            try pending?.streams[customer] ?? readStream(customer, txn)
+                                ?? StreamHead(lastPosition: 0, version: 0)
+                        }
+                    if let expected = requests[request].expectedVersion, expected != stream.version {
+                        throw StoreError.versionConflict(
+                            customer: customer, expected: expected, actual: stream.version)
+                    }
+                    let position = batch.after.position + 1
+                    let appended = StreamHead(lastPosition: position, version: stream.version + 1)
+                    batch.appendRecord(
+                        requests[request].touchpoint, previousPosition: stream.lastPosition,
+                        version: appended.version, identity: identity)
+                    if let slot { batch.streams.values[slot] = appended } else { batch.streams[customer] = appended }
+                    batch.outcomes.append(.appended(position: position, version: appended.version))
+                }
+            }
+        }
+        batch.identities.sort()
+        return batch
+    }
+
+    /// Writes a prepared batch: its records, the stream heads it moved, and its index run.
+    private func write(_ batch: PreparedBatch, _ txn: borrowing WriteTransaction) throws {
+        var start = 0
+        for (offset, end) in batch.recordEnds.enumerated() {
+            try txn.put(
+                batch.records[start..<end], forKey: BigEndianKey(batch.before.position + UInt64(offset) + 1),
+                in: databases.events, options: .append)
+            start = end
+        }
+        for (customer, stream) in batch.streams {
+            try txn.put(stream, forKey: customer, in: databases.streams)
+        }
+        try txn.withUnsafeEntries(in: databases.idRuns) { runs in
+            try IdentityIndex(runs).add(batch.identities, in: databases.idRuns, txn)
+        }
+    }
+}
+
+/// Where the writer thread leaves a batch's result for the caller, who reads it only after the
+/// writer signalled that it is done.
+private final class CommitOutcome: @unchecked Sendable {
+    var result: Result<AppendResult, any Error>?
+}
+
+/// A batch encoded and checked against the log as it stood (or will stand) at `before`:
+/// what one write transaction then stores.
+struct PreparedBatch: Sendable {
+    /// The head this batch was prepared after; it is written only after that same head.
+    let before: EventLog.Head
+    /// The head after this batch.
+    var after: EventLog.Head
+    var outcomes: [AppendOutcome] = []
+    /// The new records, one after the other; record k (at position `before.position + k + 1`)
+    /// ends at `recordEnds[k]`.
+    var records: [UInt8] = []
+    var recordEnds: [Int] = []
+    /// The heads of the streams this batch appends to.
+    var streams: [String: StreamHead] = [:]
+    /// The index entries of the new events, sorted once the batch is complete.
+    var identities: [IdentityEntry] = []
+
+    init(before: EventLog.Head, recordedAt: Timestamp) {
+        self.before = before
+        after = EventLog.Head(position: before.position, hash: before.hash, recordedAt: recordedAt)
+    }
+
+    mutating func reserve(_ count: Int) {
+        outcomes.reserveCapacity(count)
+        records.reserveCapacity(count * 320)
+        recordEnds.reserveCapacity(count)
+        streams.reserveCapacity(min(count, 1 << 14))
+        identities.reserveCapacity(count)
+    }
+
+    /// Encodes and hashes the record of `touchpoint` at the next position.
+    mutating func appendRecord(
+        _ touchpoint: Touchpoint, previousPosition: UInt64, version: UInt64, identity: UInt64
+    ) {
+        let position = after.position + 1
+        let start = records.count
+        let size = EventRecord.encodedSize(touchpoint.event)
+        records.append(contentsOf: repeatElement(0, count: size))
+        let (predecessor, recordedAt) = (after.hash, after.recordedAt)
+        let hash = records.withUnsafeMutableBytes { bytes in
+            EventRecord.write(
+                touchpoint.event, position: position, version: version, previousPosition: previousPosition,
+                recordedAt: recordedAt, occurredAt: touchpoint.occurredAt, predecessorHash: predecessor,
+                into: UnsafeMutableRawBufferPointer(rebasing: bytes[start..<(start + size)]))
+        }
+        recordEnds.append(records.count)
+        identities.append(IdentityEntry(hash: identity, position: position))
+        after.position = position
+        after.hash = hash
+    }
+
+    /// `source` and `id` of the event this batch puts at `position`; nil when it puts none there.
+    func sourceAndID(at position: UInt64) -> (source: String, id: String)? {
+        guard position > before.position && position <= after.position else { return nil }
+        let index = Int(position - before.position - 1)
+        let start = index == 0 ? 0 : recordEnds[index - 1]
+        return records.withUnsafeBytes { bytes in
+            EventRecord.sourceAndID(UnsafeRawBufferPointer(rebasing: bytes[start..<recordEnds[index]]))
+        }
+    }
+
+    /// The positions of this batch's events whose identity hash is `hash`, once `identities` is sorted.
+    func sortedPositions(of hash: UInt64) -> [UInt64] {
+        identities.withUnsafeBytes { bytes in
+            let entries = SortedIdentityEntries(base: bytes.baseAddress, count: identities.count)
+            var index = entries.lowerBound(hash)
+            var positions: [UInt64] = []
+            while index < entries.count && entries.hash(at: index) == hash {
+                positions.append(entries.position(at: index))
+                index += 1
+            }
+            return positions
+        }
+    }
+}
