@@ -94,7 +94,8 @@ extension EventLog {
     ) throws -> PreparedBatch {
         let head = try pending?.after ?? readHead(txn)
         // Recorded time never goes backwards, so `--as-known-at` cuts are a prefix of the log.
-        var batch = PreparedBatch(before: head, recordedAt: max(Timestamp.now(), head.recordedAt))
+        var batch = PreparedBatch(
+            before: head, recordedAt: max(Timestamp.now(), head.recordedAt), events: requests.count)
         batch.reserve(requests.count)
         // The identity hashes of this batch's events, which no index run has yet.
         var batchHashes = Set<UInt64>(minimumCapacity: requests.count)
@@ -104,42 +105,40 @@ extension EventLog {
             // The requests are read in place (borrowed from the array's storage), never copied: a copy
             // of a touchpoint retains and releases every one of its strings.
             try requests.withUnsafeBufferPointer { requests in
-                let identities = requests.indices.map {
-                    IdentityKey(source: requests[$0].touchpoint.event.source, id: requests[$0].touchpoint.event.id)
-                        .hash
+                var identities: [UInt64] = []
+                identities.reserveCapacity(requests.count)
+                for request in requests.indices {
+                    let element = UnsafePointer(requests.baseAddress.unsafelyUnwrapped + request)
+                    identities.append(
+                        IdentityKey(source: element.pointee.touchpoint.event.source, id: element.pointee.touchpoint.event.id)
+                            .hash)
                 }
                 let mayBeIndexed = index.mayContain(identities)
                 for request in requests.indices {
-                    let source = requests[request].touchpoint.event.source
-                    let id = requests[request].touchpoint.event.id
+                    let element = UnsafePointer(requests.baseAddress.unsafelyUnwrapped + request)
+                    let source = element.pointee.touchpoint.event.source
+                    let id = element.pointee.touchpoint.event.id
                     let identity = identities[request]
-                    func isThisEvent(_ position: UInt64) throws -> Bool {
-                        if let stored = batch.sourceAndID(at: position) ?? pending?.sourceAndID(at: position) {
-                            return stored.source == source && stored.id == id
-                        }
-                        return try isEvent(at: position, source: source, id: id, txn)
+                    // Candidates with the same identity hash: the index's, the pending batch's, this batch's.
+                    var candidates: [UInt64] = []
+                    if mayBeIndexed[request] { candidates += index.positions(of: identity) }
+                    if let pending { candidates += pending.sortedPositions(of: identity) }
+                    if !batchHashes.insert(identity).inserted {
+                        // An earlier event of the batch has this hash: the same event, or a collision.
+                        candidates += batch.identities.lazy.filter { $0.hash == identity }.map(\.position)
                     }
                     var existing: UInt64?
-                    if mayBeIndexed[request] {
-                        try index.forEachPosition(of: identity) { candidate in
-                            if try isThisEvent(candidate) { existing = candidate }
-                            return existing == nil
-                        }
-                    }
-                    if existing == nil, let pending {
-                        existing = try pending.sortedPositions(of: identity).first(where: isThisEvent)
-                    }
-                    if existing == nil, !batchHashes.insert(identity).inserted {
-                        // An earlier event of the batch has this hash: the same event, or a collision.
-                        existing = try batch.identities.filter { $0.hash == identity }.map(\.position)
-                            .first(where: isThisEvent)
+                    for candidate in candidates
+                    where try isEvent(at: candidate, source: source, id: id, in: batch, pending, txn) {
+                        existing = candidate
+                        break
                     }
                     if let existing {
                         batch.outcomes.append(.duplicate(position: existing))
                         continue
                     }
 
-                    let customer = requests[request].touchpoint.customer
+                    let customer = element.pointee.touchpoint.customer
                     // One hash of the customer id per event: the slot found here is updated below.
                     let slot = batch.streams.index(forKey: customer)
                     let stream =
@@ -147,14 +146,14 @@ extension EventLog {
                             try pending?.streams[customer] ?? readStream(customer, txn)
                                 ?? StreamHead(lastPosition: 0, version: 0)
                         }
-                    if let expected = requests[request].expectedVersion, expected != stream.version {
+                    if let expected = element.pointee.expectedVersion, expected != stream.version {
                         throw StoreError.versionConflict(
                             customer: customer, expected: expected, actual: stream.version)
                     }
                     let position = batch.after.position + 1
                     let appended = StreamHead(lastPosition: position, version: stream.version + 1)
                     batch.appendRecord(
-                        requests[request].touchpoint, previousPosition: stream.lastPosition,
+                        element, previousPosition: stream.lastPosition,
                         version: appended.version, identity: identity)
                     if let slot { batch.streams.values[slot] = appended } else { batch.streams[customer] = appended }
                     batch.outcomes.append(.appended(position: position, version: appended.version))
@@ -165,13 +164,26 @@ extension EventLog {
         return batch
     }
 
+    /// Whether the event at `position` (in `batch`, in `pending`, or in the log) has this `source` and `id`.
+    private func isEvent(
+        at position: UInt64, source: String, id: String, in batch: borrowing PreparedBatch,
+        _ pending: PreparedBatch?, _ txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> Bool {
+        if let stored = batch.sourceAndID(at: position) ?? pending?.sourceAndID(at: position) {
+            return stored.source == source && stored.id == id
+        }
+        return try isEvent(at: position, source: source, id: id, txn)
+    }
+
     /// Writes a prepared batch: its records, the stream heads it moved, and its index run.
     private func write(_ batch: PreparedBatch, _ txn: borrowing WriteTransaction) throws {
         var start = 0
         for (offset, end) in batch.recordEnds.enumerated() {
-            try txn.put(
-                batch.records[start..<end], forKey: BigEndianKey(batch.before.position + UInt64(offset) + 1),
-                in: databases.events, options: .append)
+            let record = batch.records.bytes(start..<end)
+            try txn.putReserving(
+                count: record.count, forKey: BigEndianKey(batch.before.position + UInt64(offset) + 1),
+                in: databases.events, options: .append
+            ) { $0.copyMemory(from: record) }
             start = end
         }
         for (customer, stream) in batch.streams {
@@ -199,41 +211,37 @@ struct PreparedBatch: Sendable {
     var outcomes: [AppendOutcome] = []
     /// The new records, one after the other; record k (at position `before.position + k + 1`)
     /// ends at `recordEnds[k]`.
-    var records: [UInt8] = []
+    let records: RecordBuffer
     var recordEnds: [Int] = []
     /// The heads of the streams this batch appends to.
     var streams: [String: StreamHead] = [:]
     /// The index entries of the new events, sorted once the batch is complete.
     var identities: [IdentityEntry] = []
 
-    init(before: EventLog.Head, recordedAt: Timestamp) {
+    init(before: EventLog.Head, recordedAt: Timestamp, events: Int) {
         self.before = before
+        records = RecordBuffer(capacity: events * 512)
         after = EventLog.Head(position: before.position, hash: before.hash, recordedAt: recordedAt)
     }
 
     mutating func reserve(_ count: Int) {
         outcomes.reserveCapacity(count)
-        records.reserveCapacity(count * 320)
         recordEnds.reserveCapacity(count)
         streams.reserveCapacity(min(count, 1 << 14))
         identities.reserveCapacity(count)
     }
 
-    /// Encodes and hashes the record of `touchpoint` at the next position.
+    /// Encodes and hashes the record of `request` at the next position. The request is read through a
+    /// pointer into the caller's array: passed by value, it would be copied (every string retained).
     mutating func appendRecord(
-        _ touchpoint: Touchpoint, previousPosition: UInt64, version: UInt64, identity: UInt64
+        _ request: UnsafePointer<AppendRequest>, previousPosition: UInt64, version: UInt64, identity: UInt64
     ) {
         let position = after.position + 1
-        let start = records.count
-        let size = EventRecord.encodedSize(touchpoint.event)
-        records.append(contentsOf: repeatElement(0, count: size))
-        let (predecessor, recordedAt) = (after.hash, after.recordedAt)
-        let hash = records.withUnsafeMutableBytes { bytes in
-            EventRecord.write(
-                touchpoint.event, position: position, version: version, previousPosition: previousPosition,
-                recordedAt: recordedAt, occurredAt: touchpoint.occurredAt, predecessorHash: predecessor,
-                into: UnsafeMutableRawBufferPointer(rebasing: bytes[start..<(start + size)]))
-        }
+        let target = records.extend(by: EventRecord.encodedSize(request.pointee.touchpoint.event))
+        let hash = EventRecord.write(
+            request.pointee.touchpoint.event, position: position, version: version,
+            previousPosition: previousPosition, recordedAt: after.recordedAt,
+            occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: after.hash, into: target)
         recordEnds.append(records.count)
         identities.append(IdentityEntry(hash: identity, position: position))
         after.position = position
@@ -245,9 +253,7 @@ struct PreparedBatch: Sendable {
         guard position > before.position && position <= after.position else { return nil }
         let index = Int(position - before.position - 1)
         let start = index == 0 ? 0 : recordEnds[index - 1]
-        return records.withUnsafeBytes { bytes in
-            EventRecord.sourceAndID(UnsafeRawBufferPointer(rebasing: bytes[start..<recordEnds[index]]))
-        }
+        return EventRecord.sourceAndID(records.bytes(start..<recordEnds[index]))
     }
 
     /// The positions of this batch's events whose identity hash is `hash`, once `identities` is sorted.
@@ -262,5 +268,43 @@ struct PreparedBatch: Sendable {
             }
             return positions
         }
+    }
+}
+
+/// The records of a prepared batch, one after the other in one growing allocation, encoded in place.
+///
+/// A class rather than a `[UInt8]`: encoding a borrowed event into an array's bytes makes Swift copy
+/// the event first (it cannot tell the two apart), and that copy retains every string. Written only
+/// while the batch is prepared, read-only once the batch goes to the writer thread.
+final class RecordBuffer: @unchecked Sendable {
+    private var base: UnsafeMutableRawPointer
+    private var capacity: Int
+    /// Bytes in use.
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 1024)
+        base = .allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Appends `size` bytes for the caller to fill, and returns them.
+    func extend(by size: Int) -> UnsafeMutableRawBufferPointer {
+        if count + size > capacity {
+            capacity = max(capacity * 2, count + size)
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            grown.copyMemory(from: base, byteCount: count)
+            base.deallocate()
+            base = grown
+        }
+        defer { count += size }
+        return UnsafeMutableRawBufferPointer(start: base + count, count: size)
+    }
+
+    /// The bytes in `range`, valid while this buffer lives.
+    func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        precondition(range.upperBound <= count)
+        return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 }

@@ -121,7 +121,7 @@ enum EventRecord {
 
     /// Encodes the record into `buffer` (replacing its contents) and fills in its hash.
     static func encode(
-        _ event: CloudEvent, position: UInt64, version: UInt64, previousPosition: UInt64,
+        _ event: borrowing CloudEvent, position: UInt64, version: UInt64, previousPosition: UInt64,
         recordedAt: Timestamp, occurredAt: Timestamp, predecessorHash: ChainHash, into buffer: inout [UInt8]
     ) -> ChainHash {
         let size = encodedSize(event)
@@ -137,7 +137,7 @@ enum EventRecord {
     }
 
     /// The exact size of the record of `event`.
-    static func encodedSize(_ event: CloudEvent) -> Int {
+    static func encodedSize(_ event: borrowing CloudEvent) -> Int {
         var size = headerSize
         size += stringSize(event.id) + stringSize(event.source) + stringSize(event.type)
         size += optionalSize(event.subject) + optionalSize(event.time) + optionalSize(event.datacontenttype)
@@ -161,7 +161,7 @@ enum EventRecord {
     /// Writes the record into `target`, which must be exactly `encodedSize(event)` bytes (for example
     /// memory reserved in LMDB with `MDB_RESERVE`), fills in its hash, and returns the hash.
     static func write(
-        _ event: CloudEvent, position: UInt64, version: UInt64, previousPosition: UInt64,
+        _ event: borrowing CloudEvent, position: UInt64, version: UInt64, previousPosition: UInt64,
         recordedAt: Timestamp, occurredAt: Timestamp, predecessorHash: ChainHash,
         into target: UnsafeMutableRawBufferPointer
     ) -> ChainHash {

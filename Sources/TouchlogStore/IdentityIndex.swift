@@ -233,6 +233,16 @@ struct IdentityIndex {
         }
     }
 
+    /// Every indexed position whose hash is `hash`.
+    func positions(of hash: UInt64) -> [UInt64] {
+        var positions: [UInt64] = []
+        forEachPosition(of: hash) {
+            positions.append($0)
+            return true
+        }
+        return positions
+    }
+
     /// Which of `hashes` some run may hold: the only ones a lookup must search for. The filters are
     /// read run by run, so each stays in the cache while the whole batch is tested against it.
     func mayContain(_ hashes: [UInt64]) -> [Bool] {
