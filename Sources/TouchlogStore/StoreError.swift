@@ -23,6 +23,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidStorePath(let path, let reason):
             return "cannot use '\(path)' as a store: \(reason)"
         case .unsupportedFormat(let path, let found, let supported):
+            if let older = Int(found), let current = Int(supported), older < current {
+                return
+                    "the store at '\(path)' has format \(found), written by an older touchlog; this touchlog reads format \(supported): export the events with that touchlog ('touchlog tail --json --store PATH') and ingest them into a new store"
+            }
             return
                 "the store at '\(path)' has format \(found), this touchlog reads format \(supported): use a newer touchlog"
         case .corruptRecord(let position):

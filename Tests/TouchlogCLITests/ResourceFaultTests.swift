@@ -61,12 +61,17 @@ let canMountTmpfs: Bool = {
             options.maxDatabases = 64
             let environment = try Environment(path: workspace.store, options: options)
             try environment.withWriteTransaction { txn in
-                try txn.put(Array("2".utf8), forKey: "format", in: try txn.createDatabase(named: "meta"))
+                try txn.put(
+                    Array(String(EventLog.formatVersion + 1).utf8), forKey: "format",
+                    in: try txn.createDatabase(named: "meta"))
             }
         }
         let result = workspace.run("stats")
         #expect(result.exitCode == 74)
-        #expect(result.error.contains("has format 2, this touchlog reads format 1: use a newer touchlog"))
+        #expect(
+            result.error.contains(
+                "has format \(EventLog.formatVersion + 1), this touchlog reads format \(EventLog.formatVersion): use a newer touchlog"
+            ))
     }
 
     @Test func aFullReaderTableIsAnErrorNotAHang() throws {
