@@ -27,7 +27,7 @@ struct StatsCommand: ParsableCommand {
                 last recorded   \(stats.lastRecordedAt ?? "-")
                 events table    \(mib(stats.eventBytes))
                 streams table   \(mib(stats.streamBytes))
-                ids table       \(mib(stats.idBytes))
+                id index        \(mib(stats.idBytes))
                 map             \(mib(stats.usedBytes)) used of \(mib(stats.mapSize))
                 """)
         }
