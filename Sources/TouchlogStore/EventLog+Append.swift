@@ -93,6 +93,8 @@ extension EventLog {
         _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> PreparedBatch {
         let head = try pending?.after ?? readHead(txn)
+        // Unwrapped once: binding an optional batch per event would copy it (and retain its storage).
+        let pending = pending ?? PreparedBatch(before: head, recordedAt: head.recordedAt, events: 0)
         // Recorded time never goes backwards, so `--as-known-at` cuts are a prefix of the log.
         var batch = PreparedBatch(
             before: head, recordedAt: max(Timestamp.now(), head.recordedAt), events: requests.count)
@@ -122,7 +124,7 @@ extension EventLog {
                     // Candidates with the same identity hash: the index's, the pending batch's, this batch's.
                     var candidates: [UInt64] = []
                     if mayBeIndexed[request] { candidates += index.positions(of: identity) }
-                    if let pending { candidates += pending.sortedPositions(of: identity) }
+                    candidates += pending.sortedPositions(of: identity)
                     if !batchHashes.insert(identity).inserted {
                         // An earlier event of the batch has this hash: the same event, or a collision.
                         candidates += batch.identities.lazy.filter { $0.hash == identity }.map(\.position)
@@ -143,7 +145,7 @@ extension EventLog {
                     let slot = batch.streams.index(forKey: customer)
                     let stream =
                         if let slot { batch.streams.values[slot] } else {
-                            try pending?.streams[customer] ?? readStream(customer, txn)
+                            try (pending.streams.isEmpty ? nil : pending.streams[customer]) ?? readStream(customer, txn)
                                 ?? StreamHead(lastPosition: 0, version: 0)
                         }
                     if let expected = element.pointee.expectedVersion, expected != stream.version {
@@ -167,9 +169,9 @@ extension EventLog {
     /// Whether the event at `position` (in `batch`, in `pending`, or in the log) has this `source` and `id`.
     private func isEvent(
         at position: UInt64, source: String, id: String, in batch: borrowing PreparedBatch,
-        _ pending: PreparedBatch?, _ txn: borrowing some ReadableTransaction & ~Copyable
+        _ pending: borrowing PreparedBatch, _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> Bool {
-        if let stored = batch.sourceAndID(at: position) ?? pending?.sourceAndID(at: position) {
+        if let stored = batch.sourceAndID(at: position) ?? pending.sourceAndID(at: position) {
             return stored.source == source && stored.id == id
         }
         return try isEvent(at: position, source: source, id: id, txn)
