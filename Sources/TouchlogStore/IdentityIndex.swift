@@ -209,6 +209,10 @@ struct IdentityRun {
 /// class. Only runs committed before the transaction are read, in place.
 struct IdentityIndex {
     static let mergeFactor = 4
+    /// No merge makes a run larger than this (1.2 GB): an LMDB value must stay under 4 GiB, and one
+    /// transaction should not rewrite more. Past it, runs of the largest merged class (about 42
+    /// million entries each) simply accumulate.
+    static let largestRun = 1 << 26
 
     /// The runs with their `idruns` keys, oldest first.
     let runs: [(number: UInt64, run: IdentityRun)]
@@ -274,9 +278,11 @@ struct IdentityIndex {
             let peers = runs.indices.filter {
                 !merged.contains($0) && IdentityIndex.sizeClass(runs[$0].run.count) == sizeClass
             }
-            guard peers.count >= IdentityIndex.mergeFactor - 1 else { break }
+            let peerEntries = peers.reduce(0) { $0 + runs[$1].run.count }
+            guard peers.count >= IdentityIndex.mergeFactor - 1, total + peerEntries <= IdentityIndex.largestRun
+            else { break }
             merged += peers
-            total += peers.reduce(0) { $0 + runs[$1].run.count }
+            total += peerEntries
         }
         let number = (runs.last?.number ?? 0) + 1
         try newEntries.withUnsafeBytes { newBytes in
