@@ -191,10 +191,10 @@ extension EventLog {
     ) throws -> [AuditProblem] {
         var problems: [AuditProblem] = []
         identities.sort { ($0.key, $0.position) < ($1.key, $1.position) }
-        var indexed: [IdentityEntry] = []
-        indexed.reserveCapacity(identities.count)
-        try txn.withUnsafeEntries(in: databases.idRuns) { runs in
-            for (key, value) in runs {
+        var index = 0
+        try txn.withUnsafeEntries(in: databases.idRuns) { runEntries in
+            var sources: [SortedIdentityEntries] = []
+            for (key, value) in runEntries {
                 let number = BigEndianKey(bytes: key)?.value.description ?? "?"
                 guard let run = IdentityRun(value) else {
                     problems.append(
@@ -203,7 +203,6 @@ extension EventLog {
                     continue
                 }
                 for entry in 0..<run.count {
-                    let hash = run.entries.hash(at: entry)
                     if entry > 0 && run.entries.entry(at: entry - 1) >= run.entries.entry(at: entry) {
                         problems.append(
                             AuditProblem(
@@ -211,37 +210,39 @@ extension EventLog {
                                 message: "the id index run \(number) is out of order at entry \(entry)"))
                     }
                     // An entry its run's filter denies could never be found: the event would look new.
-                    if !run.mayContain(hash) {
+                    if !run.mayContain(run.entries.hash(at: entry)) {
                         problems.append(
                             AuditProblem(
                                 position: run.entries.position(at: entry), kind: .idIndex,
                                 message: "the filter of id index run \(number) lacks the entry of this event"))
                     }
-                    indexed.append(run.entries.entry(at: entry))
                 }
+                sources.append(run.entries)
             }
-        }
-        indexed.sort()
-        var index = 0
-        for entry in indexed {
-            let (hash, position) = (entry.hash, entry.position)
-            // Entries the log has and the index lacks come first in the merged order.
-            while index < identities.count && (identities[index].key, identities[index].position) < (hash, position) {
-                problems.append(
-                    AuditProblem(
-                        position: identities[index].position, kind: .idIndex,
-                        message: "the id index has no entry for this event"))
-                index += 1
-            }
-            if index < identities.count && identities[index] == (hash, position) {
-                index += 1
-            } else {
-                problems.append(
-                    AuditProblem(
-                        position: position, kind: .idIndex,
-                        message:
-                            "the id index has an entry (hash \(String(hash, radix: 16))) pointing at position \(position) that does not match the event there, or twice"
-                    ))
+            // All runs in one sorted sequence, compared with the entries the log calls for.
+            var merged = MergedIdentityEntries(sources)
+            while let entry = merged.next() {
+                let (hash, position) = (entry.hash, entry.position)
+                // Entries the log has and the index lacks come first in the merged order.
+                while index < identities.count
+                    && (identities[index].key, identities[index].position) < (hash, position)
+                {
+                    problems.append(
+                        AuditProblem(
+                            position: identities[index].position, kind: .idIndex,
+                            message: "the id index has no entry for this event"))
+                    index += 1
+                }
+                if index < identities.count && identities[index] == (hash, position) {
+                    index += 1
+                } else {
+                    problems.append(
+                        AuditProblem(
+                            position: position, kind: .idIndex,
+                            message:
+                                "the id index has an entry (hash \(String(hash, radix: 16))) pointing at position \(position) that does not match the event there, or twice"
+                        ))
+                }
             }
         }
         for missing in identities[index...] {

@@ -286,31 +286,44 @@ struct IdentityIndex {
         }
         let number = (runs.last?.number ?? 0) + 1
         try newEntries.withUnsafeBytes { newBytes in
-            var sources = merged.map { runs[$0].run.entries }
-            sources.append(SortedIdentityEntries(base: newBytes.baseAddress, count: newEntries.count))
-            var next = [Int](repeating: 0, count: sources.count)
+            var merge = MergedIdentityEntries(
+                merged.map { runs[$0].run.entries }
+                    + [SortedIdentityEntries(base: newBytes.baseAddress, count: newEntries.count)])
             try txn.putReserving(
                 count: IdentityRun.encodedSize(entries: total), forKey: BigEndianKey(number), in: database,
                 options: .append
             ) { target in
-                IdentityRun.write(count: total, into: target) {
-                    // A k-way merge over a handful of sorted sources.
-                    var best = -1
-                    var bestEntry = IdentityEntry(hash: .max, position: .max)
-                    for source in sources.indices where next[source] < sources[source].count {
-                        let candidate = sources[source].entry(at: next[source])
-                        if best < 0 || candidate < bestEntry {
-                            best = source
-                            bestEntry = candidate
-                        }
-                    }
-                    next[best] += 1
-                    return bestEntry
-                }
+                IdentityRun.write(count: total, into: target) { merge.next()! }
             }
         }
         for index in merged {
             try txn.delete(forKey: BigEndianKey(runs[index].number), in: database)
         }
+    }
+}
+
+/// The entries of several sorted sources in one sorted sequence (a k-way merge over a handful).
+struct MergedIdentityEntries: IteratorProtocol {
+    private let sources: [SortedIdentityEntries]
+    private var offsets: [Int]
+
+    init(_ sources: [SortedIdentityEntries]) {
+        self.sources = sources
+        offsets = [Int](repeating: 0, count: sources.count)
+    }
+
+    mutating func next() -> IdentityEntry? {
+        var best = -1
+        var bestEntry = IdentityEntry(hash: .max, position: .max)
+        for source in sources.indices where offsets[source] < sources[source].count {
+            let candidate = sources[source].entry(at: offsets[source])
+            if best < 0 || candidate < bestEntry {
+                best = source
+                bestEntry = candidate
+            }
+        }
+        if best < 0 { return nil }
+        offsets[best] += 1
+        return bestEntry
     }
 }
