@@ -75,7 +75,9 @@ extension EventLog {
             try environment.withWriteTransaction(growingMap: true) { txn in
                 let head = try readHead(txn)
                 let batch =
-                    if let prepared, prepared.before.position == head.position, prepared.before.hash == head.hash {
+                    if let prepared, prepared.before.position == head.position,
+                        prepared.before.hash == head.hash
+                    {
                         prepared
                     } else {
                         try prepare(requests, after: nil, txn)
@@ -112,8 +114,11 @@ extension EventLog {
                 for request in requests.indices {
                     let element = UnsafePointer(requests.baseAddress.unsafelyUnwrapped + request)
                     identities.append(
-                        IdentityKey(source: element.pointee.touchpoint.event.source, id: element.pointee.touchpoint.event.id)
-                            .hash)
+                        IdentityKey(
+                            source: element.pointee.touchpoint.event.source,
+                            id: element.pointee.touchpoint.event.id
+                        )
+                        .hash)
                 }
                 let mayBeIndexed = index.mayContain(identities)
                 for request in requests.indices {
@@ -145,7 +150,8 @@ extension EventLog {
                     let slot = batch.streams.index(forKey: customer)
                     let stream =
                         if let slot { batch.streams.values[slot] } else {
-                            try (pending.streams.isEmpty ? nil : pending.streams[customer]) ?? readStream(customer, txn)
+                            try (pending.streams.isEmpty ? nil : pending.streams[customer]) ?? readStream(
+                                customer, txn)
                                 ?? StreamHead(lastPosition: 0, version: 0)
                         }
                     if let expected = element.pointee.expectedVersion, expected != stream.version {
@@ -157,7 +163,11 @@ extension EventLog {
                     batch.appendRecord(
                         element, previousPosition: stream.lastPosition,
                         version: appended.version, identity: identity)
-                    if let slot { batch.streams.values[slot] = appended } else { batch.streams[customer] = appended }
+                    if let slot {
+                        batch.streams.values[slot] = appended
+                    } else {
+                        batch.streams[customer] = appended
+                    }
                     batch.outcomes.append(.appended(position: position, version: appended.version))
                 }
             }

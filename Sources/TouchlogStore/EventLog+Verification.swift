@@ -199,7 +199,8 @@ extension EventLog {
                 guard let run = IdentityRun(value) else {
                     problems.append(
                         AuditProblem(
-                            position: nil, kind: .idIndex, message: "the id index run \(number) is malformed"))
+                            position: nil, kind: .idIndex, message: "the id index run \(number) is malformed")
+                    )
                     continue
                 }
                 for entry in 0..<run.count {
@@ -214,7 +215,8 @@ extension EventLog {
                         problems.append(
                             AuditProblem(
                                 position: run.entries.position(at: entry), kind: .idIndex,
-                                message: "the filter of id index run \(number) lacks the entry of this event"))
+                                message: "the filter of id index run \(number) lacks the entry of this event")
+                        )
                     }
                 }
                 sources.append(run.entries)

@@ -124,7 +124,8 @@ public final class EventLog: Sendable {
         -> UInt64?
     {
         try txn.withUnsafeEntries(in: databases.idRuns) { runs in
-            try findEvent(IdentityKey(source: source, id: id).hash, source: source, id: id, IdentityIndex(runs), txn)
+            try findEvent(
+                IdentityKey(source: source, id: id).hash, source: source, id: id, IdentityIndex(runs), txn)
         }
     }
 

@@ -102,7 +102,8 @@ struct IdentityRun {
         let format = UInt64(littleEndian: start.loadUnaligned(as: UInt64.self))
         let count = UInt64(littleEndian: start.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         let blocks = UInt64(littleEndian: start.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
-        guard format == IdentityRun.format, count < 1 << 40, blocks == IdentityRun.blockCount(entries: Int(count)),
+        guard format == IdentityRun.format, count < 1 << 40,
+            blocks == IdentityRun.blockCount(entries: Int(count)),
             bytes.count == IdentityRun.encodedSize(entries: Int(count))
         else { return nil }
         self.count = Int(count)
@@ -187,16 +188,19 @@ struct IdentityRun {
         start.storeBytes(of: format.littleEndian, as: UInt64.self)
         start.storeBytes(of: UInt64(count).littleEndian, toByteOffset: 8, as: UInt64.self)
         start.storeBytes(of: UInt64(blocks).littleEndian, toByteOffset: 16, as: UInt64.self)
-        (start + 24).initializeMemory(as: UInt8.self, repeating: 0, count: headerSize - 24 + blocks * blockSize)
+        (start + 24).initializeMemory(
+            as: UInt8.self, repeating: 0, count: headerSize - 24 + blocks * blockSize)
         let filter = start + headerSize
         let entries = filter + blocks * blockSize
         for index in 0..<count {
             let entry = next()
             entries.storeBytes(of: entry.hash.littleEndian, toByteOffset: index &* 16, as: UInt64.self)
-            entries.storeBytes(of: entry.position.littleEndian, toByteOffset: index &* 16 &+ 8, as: UInt64.self)
+            entries.storeBytes(
+                of: entry.position.littleEndian, toByteOffset: index &* 16 &+ 8, as: UInt64.self)
             let probe = FilterProbe(entry.hash)
             let word = filter + probe.block(of: blocks) &* blockSize
-            word.storeBytes(of: word.loadUnaligned(as: SIMD8<UInt32>.self) | probe.masks, as: SIMD8<UInt32>.self)
+            word.storeBytes(
+                of: word.loadUnaligned(as: SIMD8<UInt32>.self) | probe.masks, as: SIMD8<UInt32>.self)
         }
     }
 }
@@ -221,8 +225,10 @@ struct IdentityIndex {
     /// - Throws: `StoreError.corruptIndex` when an entry is not a well-formed run.
     init(_ entries: [(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)]) throws {
         runs = try entries.map { entry in
-            guard let number = BigEndianKey(bytes: entry.key)?.value, let run = IdentityRun(entry.value) else {
-                throw StoreError.corruptIndex(reason: "an entry of the idruns database is not a well-formed run")
+            guard let number = BigEndianKey(bytes: entry.key)?.value, let run = IdentityRun(entry.value)
+            else {
+                throw StoreError.corruptIndex(
+                    reason: "an entry of the idruns database is not a well-formed run")
             }
             return (number, run)
         }
@@ -279,7 +285,8 @@ struct IdentityIndex {
                 !merged.contains($0) && IdentityIndex.sizeClass(runs[$0].run.count) == sizeClass
             }
             let peerEntries = peers.reduce(0) { $0 + runs[$1].run.count }
-            guard peers.count >= IdentityIndex.mergeFactor - 1, total + peerEntries <= IdentityIndex.largestRun
+            guard peers.count >= IdentityIndex.mergeFactor - 1,
+                total + peerEntries <= IdentityIndex.largestRun
             else { break }
             merged += peers
             total += peerEntries

@@ -36,7 +36,8 @@ final class TamperableStore {
 
     /// Opens the environment directly (no EventLog is open) and lets `body` change it.
     func tamper(
-        _ body: (borrowing WriteTransaction, _ events: Database, _ streams: Database, _ idRuns: Database) throws
+        _ body: (borrowing WriteTransaction, _ events: Database, _ streams: Database, _ idRuns: Database)
+            throws
             -> Void
     )
         throws
@@ -140,9 +141,10 @@ final class TamperableStore {
     @Test func anIdIndexFilterThatDeniesAnEntryIsReported() throws {
         // A filter that loses bits would let an event be appended twice: the audit must see it.
         try store.tamper { txn, _, _, idRuns in
-            let (key, value) = try #require(try txn.withCursor(on: idRuns) { cursor in
-                try cursor.first() ? try cursor.current() : nil
-            })
+            let (key, value) = try #require(
+                try txn.withCursor(on: idRuns) { cursor in
+                    try cursor.first() ? try cursor.current() : nil
+                })
             var run = value
             let blocks = IdentityRun(run.withUnsafeBytes { $0 })?.blocks ?? 0
             #expect(blocks > 0)

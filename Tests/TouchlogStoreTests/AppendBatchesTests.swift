@@ -13,7 +13,9 @@ import Testing
     func batches() throws -> [[AppendRequest]] {
         var batches: [[AppendRequest]] = []
         for round in 0..<6 {
-            var batch = try (0..<40).map { AppendRequest(try touchpoint(id: "r\(round)-\($0)", customer: "c\($0 % 5)")) }
+            var batch = try (0..<40).map {
+                AppendRequest(try touchpoint(id: "r\(round)-\($0)", customer: "c\($0 % 5)"))
+            }
             if round > 0 {
                 // Sent again: an event of the previous batch, and one of the first batch.
                 batch.append(AppendRequest(try touchpoint(id: "r\(round - 1)-7", customer: "c2")))
@@ -22,7 +24,8 @@ import Testing
             batch.append(AppendRequest(try touchpoint(id: "r\(round)-3", customer: "c3")))
             // c4 has had 8 events per earlier round, and 8 in this one so far.
             batch.append(
-                AppendRequest(try touchpoint(id: "v\(round)", customer: "c4"), expectedVersion: UInt64(round * 9 + 8)))
+                AppendRequest(
+                    try touchpoint(id: "v\(round)", customer: "c4"), expectedVersion: UInt64(round * 9 + 8)))
             batches.append(batch)
         }
         return batches

@@ -64,7 +64,8 @@ import Testing
         // Plant an index entry for "second" pointing at "first", as a hash collision would look.
         try log.environment.withWriteTransaction { txn in
             try txn.withUnsafeEntries(in: log.databases.idRuns) { runs in
-                let planted = IdentityEntry(hash: IdentityKey(source: "urn:test", id: "second").hash, position: 1)
+                let planted = IdentityEntry(
+                    hash: IdentityKey(source: "urn:test", id: "second").hash, position: 1)
                 try IdentityIndex(runs).add([planted], in: log.databases.idRuns, txn)
             }
         }

@@ -31,7 +31,8 @@ import Testing
         let sizes = try runSizes(log)
         #expect(sizes.reduce(0, +) == appended.count)
         for sizeClass in Set(sizes.map(IdentityIndex.sizeClass)) {
-            #expect(sizes.filter { IdentityIndex.sizeClass($0) == sizeClass }.count < IdentityIndex.mergeFactor)
+            #expect(
+                sizes.filter { IdentityIndex.sizeClass($0) == sizeClass }.count < IdentityIndex.mergeFactor)
         }
         for (offset, id) in appended.enumerated() {
             #expect(try log.position(source: "urn:test", id: id) == UInt64(offset + 1))
@@ -45,7 +46,8 @@ import Testing
 
     @Test func aRunsFilterAdmitsEveryEntryAndRejectsNearlyAllOthers() throws {
         var random = SystemRandomNumberGenerator()
-        let entries = (0..<20_000).map { IdentityEntry(hash: random.next(), position: UInt64($0 + 1)) }.sorted()
+        let entries = (0..<20_000).map { IdentityEntry(hash: random.next(), position: UInt64($0 + 1)) }
+            .sorted()
         var bytes = [UInt8](repeating: 0xAA, count: IdentityRun.encodedSize(entries: entries.count))
         var next = 0
         bytes.withUnsafeMutableBytes { target in
