@@ -226,7 +226,7 @@ public final class ProjectionStore: Sendable {
             }
         }
         // Write what changed, in key order.
-        let changes = session.fold.takeChanges()
+        let changes = session.fold.changes(after: generation.position)
         for id in changes.tickets {
             try txn.put(ProjectionCodec.encode(session.fold.tickets[id]!), forKey: id, in: slot.tickets)
         }
