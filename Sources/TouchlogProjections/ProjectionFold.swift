@@ -120,12 +120,11 @@ public struct ProjectionFold: Sendable {
                 customer: customer, at: event.occurredAt, position: event.position, rules: rules)
             index = customers.index(forKey: customer)
         }
-        let rules = self.rules
         Self.observe(&customers.values[index!], event, rules, body)
     }
 
     private static func observe(
-        _ loyalty: inout CustomerLoyalty, _ event: FoldEvent, _ rules: Rules,
+        _ loyalty: inout CustomerLoyalty, _ event: FoldEvent, _ rules: borrowing Rules,
         _ body: (inout CustomerLoyalty, Double) -> Void
     ) {
         let weight = loyalty.advance(to: event.occurredAt, halfLifeDays: rules.halfLifeDays)
@@ -146,25 +145,21 @@ public struct ProjectionFold: Sendable {
     private mutating func applyToTicket(_ id: String, _ event: FoldEvent) -> TicketOutcome {
         // Updated in place in the dictionary: no copy of the record in and out.
         var index = tickets.index(forKey: id)
-        let existingStatus = index.map { tickets.values[$0].status }
-        if index == nil {
+        let isNew = index == nil
+        if isNew {
             tickets[id] = TicketState(
                 id: id, customer: event.customer, at: event.occurredAt, position: event.position)
             index = tickets.index(forKey: id)
         }
-        let rules = self.rules
-        let outcome = Self.update(
-            &tickets.values[index!], id: id, existingStatus: existingStatus, event, rules)
-        return outcome
+        return Self.update(&tickets.values[index!], id: id, isNew: isNew, event, rules)
     }
 
-    /// Applies `event` to `ticket`; `existingStatus` is nil when the event created it.
+    /// Applies `event` to `ticket`; `isNew` when the event created it.
     private static func update(
-        _ ticket: inout TicketState, id: String, existingStatus: TicketStatus?, _ event: FoldEvent,
-        _ rules: Rules
+        _ ticket: inout TicketState, id: String, isNew: Bool, _ event: FoldEvent, _ rules: borrowing Rules
     ) -> TicketOutcome {
         let time = event.occurredAt
-        let isNew = existingStatus == nil
+        let existingStatus = isNew ? nil : ticket.status
         var outcome = TicketOutcome()
         var anomalies: [String] = []
         if !isNew, ticket.customer != event.customer {
