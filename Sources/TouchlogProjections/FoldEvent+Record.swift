@@ -342,7 +342,7 @@ private struct DataMembers {
         case 14: return integer(0, 1...7).map { .ces(score: $0) }
         case 15, 16:
             guard case .number(let literal) = value(0),
-                let amount = Decimal2(literal: String(decoding: bytes(literal), as: UTF8.self)),
+                let amount = Decimal2(utf8: bytes(literal)),
                 amount.cents >= 0,
                 isString(1), isString(2)
             else { return nil }
