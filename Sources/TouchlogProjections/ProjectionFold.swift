@@ -271,6 +271,12 @@ public struct ProjectionFold: Sendable {
         return (tickets.sorted(), customers.sorted())
     }
 
+    /// Sizes the record tables for about this many records, so that they are not grown step by step.
+    mutating func reserveCapacity(tickets: Int, customers: Int) {
+        self.tickets.reserveCapacity(tickets)
+        self.customers.reserveCapacity(customers)
+    }
+
     /// Adds records loaded from storage (for a fold that continues from stored state).
     mutating func load(ticket: TicketState) { tickets[ticket.id] = ticket }
     mutating func load(customer: CustomerLoyalty) { customers[customer.customer] = customer }
