@@ -60,7 +60,7 @@ public struct Decimal2: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// Parses the UTF-8 bytes of such a literal: an optional minus, 1 to 15 digits, and optionally a
     /// point and 1 or 2 digits.
-    public init?(utf8 literal: some Collection<UInt8>) {
+    @inlinable public init?(utf8 literal: some Collection<UInt8>) {
         var sign: Int64 = 1
         var units: Int64 = 0
         var wholeDigits = 0
