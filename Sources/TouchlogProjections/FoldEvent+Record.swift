@@ -1,6 +1,12 @@
 import CloudEvents
 import TouchlogStore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 extension FoldEvent {
     /// What the lean decoder made of a record.
     enum Decoded {
@@ -43,13 +49,13 @@ extension FoldEvent {
             guard let valueRange = r.readRange() else { return .unsure }
             let name = UnsafeRawBufferPointer(rebasing: bytes[nameRange])
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueRange])
-            if name.elementsEqual("channel".utf8) {
+            if bytesEqual(name, Self.channelName) {
                 guard kind == 0, let found = channelCode(value) else { return .unsure }
                 channel = found
-            } else if name.elementsEqual("ticketid".utf8) {
+            } else if bytesEqual(name, Self.ticketIDName) {
                 guard kind == 0 else { return .unsure }
                 ticketID = String(decoding: value, as: UTF8.self)
-            } else if name.elementsEqual("repid".utf8) {
+            } else if bytesEqual(name, Self.repIDName) {
                 guard kind == 0 else { return .unsure }
                 repID = String(decoding: value, as: UTF8.self)
             }
@@ -59,7 +65,7 @@ extension FoldEvent {
         case 0: break
         case 1:
             guard let range = r.readRange(),
-                let members = DataMembers(UnsafeRawBufferPointer(rebasing: bytes[range]))
+                let members = DataMembers(UnsafeRawBufferPointer(rebasing: bytes[range]), code: typeCode)
             else {
                 return .unsure
             }
@@ -87,48 +93,77 @@ extension FoldEvent {
                 ticketID: ticketID, repID: repID, channel: channel, kind: kind))
     }
 
+    private static let channelName = Array("channel".utf8)
+    private static let ticketIDName = Array("ticketid".utf8)
+    private static let repIDName = Array("repid".utf8)
     private static let typeBytes: [[UInt8]] = Catalog.knownTypes.map { Array($0.utf8) }
+    private static let channelBytes: [(Channel, [UInt8])] = Channel.allCases.map { ($0, Array($0.rawValue.utf8)) }
 
     private static func knownTypeCode(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        for (index, type) in typeBytes.enumerated()
-        where type.count == bytes.count && type.elementsEqual(bytes) {
-            return index
-        }
+        for (index, type) in typeBytes.enumerated() where bytesEqual(bytes, type) { return index }
         return nil
     }
 
     private static func channelCode(_ bytes: UnsafeRawBufferPointer) -> Channel? {
-        for channel in Channel.allCases where channel.rawValue.utf8.elementsEqual(bytes) { return channel }
+        for (channel, name) in channelBytes where bytesEqual(bytes, name) { return channel }
         return nil
     }
 }
 
-/// The top-level members of a flat JSON object, as raw text: strings without escapes, numbers,
-/// booleans, null. Nil for anything else (the full path handles it).
-private struct DataMembers {
-    var members: [(key: String, value: Value)] = []
+/// Whether `bytes` are exactly `other` (a length check, then `memcmp`).
+func bytesEqual(_ bytes: UnsafeRawBufferPointer, _ other: [UInt8]) -> Bool {
+    guard bytes.count == other.count else { return false }
+    return other.isEmpty
+        || other.withUnsafeBytes { memcmp(bytes.baseAddress!, $0.baseAddress!, bytes.count) == 0 }
+}
 
+/// The members of a flat JSON `data` object that the fold reads for one catalog type, as byte ranges
+/// of the text: nothing is allocated. Nil for anything but a flat object of strings, numbers,
+/// booleans and null (the full path handles it), or when a member the fold reads appears twice
+/// (the log's JSON parser rejects duplicate keys on append, so a stored record has none).
+private struct DataMembers {
     enum Value {
-        case string(String)
+        case string(Range<Int>)
         /// A string with escapes, which the fold never needs undone (a summary); a field the fold
         /// reads that has one goes the validating way.
         case escapedString
-        case number(String)
+        case number(Range<Int>)
         case bool(Bool)
         case null
     }
 
-    init() {}
+    /// The members each type code reads, in the order of `found`.
+    static let keys: [[[UInt8]]] = {
+        var keys = [[[UInt8]]](repeating: [], count: Catalog.knownTypes.count)
+        func set(_ codes: [Int], _ names: [String]) { for code in codes { keys[code] = names.map { Array($0.utf8) } } }
+        set([2, 6], ["priority"])
+        set([4], ["author", "public"])
+        set([5], ["status"])
+        set([11], ["into"])
+        set([12, 13, 14], ["score"])
+        set([15, 16], ["amount", "order", "currency"])
+        set([17], ["article"])
+        return keys
+    }()
 
-    init?(_ text: UnsafeRawBufferPointer) {
+    let text: UnsafeRawBufferPointer
+    /// The values of `keys[code]`, nil when absent.
+    var found: InlineArray<3, Value?> = .init(repeating: nil)
+
+    /// An empty `data` (no data at all).
+    init() { text = UnsafeRawBufferPointer(start: nil, count: 0) }
+
+    init?(_ text: UnsafeRawBufferPointer, code: Int) {
+        self.text = text
+        let wanted = Self.keys[code]
         var i = 0
         let n = text.count
         func skipSpace() {
             while i < n, text[i] == 0x20 || text[i] == 0x09 || text[i] == 0x0A || text[i] == 0x0D { i += 1 }
         }
-        /// A string's text, or nil (and skipped) when it has escapes; `valid` turns false on bad input.
+        /// A string's range, or nil (and skipped) when it has escapes; `valid` turns false on bad input.
         var valid = true
-        func string() -> String? {
+        func string() -> Range<Int>? {
             guard i < n, text[i] == 0x22 else {
                 valid = false
                 return nil
@@ -148,8 +183,7 @@ private struct DataMembers {
                 return nil
             }
             defer { i += 1 }
-            return escaped
-                ? nil : String(decoding: UnsafeRawBufferPointer(rebasing: text[start..<i]), as: UTF8.self)
+            return escaped ? nil : start..<i
         }
         skipSpace()
         if i + 4 <= n, text[i] == UInt8(ascii: "n"), text[i + 1] == UInt8(ascii: "u") { return nil }
@@ -183,8 +217,7 @@ private struct DataMembers {
                     {
                         i += 1
                     }
-                    value = .number(
-                        String(decoding: UnsafeRawBufferPointer(rebasing: text[start..<i]), as: UTF8.self))
+                    value = .number(start..<i)
                 case UInt8(ascii: "t"):
                     guard i + 4 <= n, text[i + 1] == UInt8(ascii: "r") else { return nil }
                     i += 4
@@ -200,8 +233,11 @@ private struct DataMembers {
                 default:
                     return nil
                 }
-                if members.contains(where: { $0.key == key }) { return nil }
-                members.append((key, value))
+                let keyBytes = UnsafeRawBufferPointer(rebasing: text[key])
+                for (slot, name) in wanted.enumerated() where bytesEqual(keyBytes, name) {
+                    if found[slot] != nil { return nil }
+                    found[slot] = value
+                }
                 skipSpace()
                 guard i < n else { return nil }
                 if text[i] == UInt8(ascii: ",") {
@@ -217,44 +253,54 @@ private struct DataMembers {
         guard i == n else { return nil }
     }
 
-    /// The value of `key`; a null member counts as absent (as the catalog reads it).
-    private func value(_ key: String) -> Value? {
-        for member in members where member.key == key {
-            if case .null = member.value { return nil }
-            return member.value
-        }
-        return nil
+    /// The value in `slot`; a null member counts as absent (as the catalog reads it).
+    private func value(_ slot: Int) -> Value? {
+        if case .null = found[slot] { return nil }
+        return found[slot] ?? nil
     }
 
-    /// A present string member, or nil when absent; `.none` inside when present but not a string.
-    private func string(_ key: String) -> String?? {
-        switch value(key) {
-        case nil: return .some(nil)
-        case .string(let s): return .some(s)
-        default: return nil  // escaped or not a string
-        }
+    private func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: text[range])
     }
 
-    private func isString(_ key: String) -> Bool {
-        switch value(key) {
+    private func isString(_ slot: Int) -> Bool {
+        switch value(slot) {
         case .string, .escapedString: return true
         default: return false
         }
     }
 
-    private func integer(_ key: String, _ range: ClosedRange<Int>) -> Int? {
-        guard case .number(let literal) = value(key), let number = Int(literal), range.contains(number) else {
-            return nil
+    /// A number literal as `Int(_:)` reads it (an optional minus, then digits only) within `range`.
+    private func integer(_ slot: Int, _ range: ClosedRange<Int>) -> Int? {
+        guard case .number(let literal) = value(slot) else { return nil }
+        let digits = bytes(literal)
+        let negative = digits.first == UInt8(ascii: "-")
+        let start = negative ? 1 : 0
+        guard start < digits.count else { return nil }
+        var number = 0
+        for digit in digits[start...] {
+            guard digit >= 0x30, digit <= 0x39 else { return nil }
+            let (times10, o1) = number.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int(digit - 0x30))
+            guard !o1, !o2 else { return nil }
+            number = sum
         }
-        return number
+        if negative { number = -number }
+        return range.contains(number) ? number : nil
     }
 
-    private func enumeration<E: RawRepresentable>(_ key: String, _: E.Type) -> E??
+    /// The case of `E` whose raw value is the string in `slot`: nil when invalid (not a string, an
+    /// escaped one, or no case), `.some(nil)` when absent.
+    private func enumeration<E: RawRepresentable & CaseIterable>(_ slot: Int, _: E.Type) -> E??
     where E.RawValue == String {
-        guard let text = string(key) else { return nil }
-        guard let text else { return .some(nil) }
-        guard let value = E(rawValue: text) else { return nil }
-        return .some(value)
+        switch value(slot) {
+        case nil: return .some(nil)
+        case .string(let range):
+            let text = bytes(range)
+            for value in E.allCases where value.rawValue.utf8.elementsEqual(text) { return .some(value) }
+            return nil
+        default: return nil
+        }
     }
 
     /// The kind of catalog type `code`, decoded as `Catalog` does for the fields the fold reads;
@@ -264,46 +310,47 @@ private struct DataMembers {
         case 0: return .contactReceived(summary: nil)
         case 1: return .contactSent(summary: nil)
         case 2:
-            guard let priority = enumeration("priority", Priority.self) else { return nil }
+            guard let priority = enumeration(0, Priority.self) else { return nil }
             return .ticketOpened(priority: priority ?? .normal, summary: nil)
         case 3: return .ticketAssigned
         case 4:
-            guard let author = enumeration("author", ReplyAuthor.self), let author else { return nil }
+            guard let author = enumeration(0, ReplyAuthor.self), let author else { return nil }
             var isPublic = true
-            switch value("public") {
+            switch value(1) {
             case nil: break
             case .bool(let flag): isPublic = flag
             default: return nil
             }
             return .ticketReplied(author: author, isPublic: isPublic)
         case 5:
-            guard let status = enumeration("status", SettableStatus.self), let status else { return nil }
+            guard let status = enumeration(0, SettableStatus.self), let status else { return nil }
             return .ticketStatusChanged(status)
         case 6:
-            guard let priority = enumeration("priority", Priority.self), let priority else { return nil }
+            guard let priority = enumeration(0, Priority.self), let priority else { return nil }
             return .ticketPriorityChanged(priority)
         case 7: return .ticketEscalated(level: nil, reason: nil)
         case 8: return .ticketSolved
         case 9: return .ticketReopened
         case 10: return .ticketClosed
         case 11:
-            guard let into = string("into"), let into, !into.isEmpty,
-                into.utf8.count <= Touchpoint.maximumIdentifierBytes
+            guard case .string(let range) = value(0), !range.isEmpty,
+                range.count <= Touchpoint.maximumIdentifierBytes
             else { return nil }
-            return .ticketMerged(into: into)
-        case 12: return integer("score", 1...5).map { .csat(score: $0) }
-        case 13: return integer("score", 0...10).map { .nps(score: $0) }
-        case 14: return integer("score", 1...7).map { .ces(score: $0) }
+            return .ticketMerged(into: String(decoding: bytes(range), as: UTF8.self))
+        case 12: return integer(0, 1...5).map { .csat(score: $0) }
+        case 13: return integer(0, 0...10).map { .nps(score: $0) }
+        case 14: return integer(0, 1...7).map { .ces(score: $0) }
         case 15, 16:
-            guard case .number(let literal) = value("amount"), let amount = Decimal2(literal: literal),
+            guard case .number(let literal) = value(0),
+                let amount = Decimal2(utf8: bytes(literal)),
                 amount.cents >= 0,
-                isString("order"), isString("currency")
+                isString(1), isString(2)
             else { return nil }
             return code == 15
                 ? .orderPlaced(order: "", amount: amount, currency: "")
                 : .orderRefunded(order: "", amount: amount, currency: "")
         case 17:
-            guard isString("article") else { return nil }
+            guard isString(0) else { return nil }
             return .selfServiceViewed(article: "")
         default: return nil
         }

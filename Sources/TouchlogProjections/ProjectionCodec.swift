@@ -213,10 +213,24 @@ enum ProjectionCodec {
     /// byte order is time order), the position: every entry of a rep together, in event-time order.
     static func timelineKey(rep: String, time: Timestamp, position: UInt64) -> [UInt8] {
         var w = ByteWriter(capacity: rep.utf8.count + 18)
-        w.bytes.append(contentsOf: repPrefix(rep))
+        writeTimelineKey(rep: rep, time: time, position: position, to: &w)
+        return w.bytes
+    }
+
+    static func writeTimelineKey(rep: String, time: Timestamp, position: UInt64, to w: inout ByteWriter) {
+        let count = rep.utf8.count
+        w.writeByte(UInt8(count >> 8))
+        w.writeByte(UInt8(count & 0xFF))
+        w.bytes.append(contentsOf: rep.utf8)
         w.writeUInt64(UInt64(bitPattern: time.microsecondsSinceEpoch) ^ (1 << 63))
         w.writeUInt64(position)
-        return w.bytes
+    }
+
+    /// Whether rep `a`'s timeline keys sort before rep `b`'s: by length (the u16 prefix), then by
+    /// UTF-8 bytes.
+    static func repKeyOrder(_ a: String, _ b: String) -> Bool {
+        let (x, y) = (a.utf8.count, b.utf8.count)
+        return x != y ? x < y : utf8Less(a, b)
     }
 
     static func repPrefix(_ rep: String) -> [UInt8] {
@@ -226,12 +240,16 @@ enum ProjectionCodec {
 
     static func encode(_ entry: RepTimelineEntry) -> [UInt8] {
         var w = ByteWriter(capacity: 48)
+        write(entry, to: &w)
+        return w.bytes
+    }
+
+    static func write(_ entry: RepTimelineEntry, to w: inout ByteWriter) {
         w.writeByte(recordFormat)
         w.writeByte(UInt8(Catalog.knownTypes.firstIndex(of: entry.type) ?? 255))
         w.writeByte(entry.detail)
         w.writeString(entry.customer)
         w.writeOptionalString(entry.ticket)
-        return w.bytes
     }
 
     /// The rep, event time and position of a timeline key.

@@ -15,9 +15,6 @@ public struct ProjectionFold: Sendable {
     var timeline: [RepTimelineEntry] = []
     /// Whether to collect timeline entries (a dry run does not need them).
     var keepsTimeline: Bool
-    /// Keys changed since the last `takeChanges()`.
-    var dirtyTickets: Set<String> = []
-    var dirtyCustomers: Set<String> = []
 
     public init(rules: Rules, keepsTimeline: Bool = true) {
         self.rules = rules
@@ -123,13 +120,11 @@ public struct ProjectionFold: Sendable {
                 customer: customer, at: event.occurredAt, position: event.position, rules: rules)
             index = customers.index(forKey: customer)
         }
-        let rules = self.rules
         Self.observe(&customers.values[index!], event, rules, body)
-        dirtyCustomers.insert(customer)
     }
 
     private static func observe(
-        _ loyalty: inout CustomerLoyalty, _ event: FoldEvent, _ rules: Rules,
+        _ loyalty: inout CustomerLoyalty, _ event: FoldEvent, _ rules: borrowing Rules,
         _ body: (inout CustomerLoyalty, Double) -> Void
     ) {
         let weight = loyalty.advance(to: event.occurredAt, halfLifeDays: rules.halfLifeDays)
@@ -150,26 +145,21 @@ public struct ProjectionFold: Sendable {
     private mutating func applyToTicket(_ id: String, _ event: FoldEvent) -> TicketOutcome {
         // Updated in place in the dictionary: no copy of the record in and out.
         var index = tickets.index(forKey: id)
-        let existingStatus = index.map { tickets.values[$0].status }
-        if index == nil {
+        let isNew = index == nil
+        if isNew {
             tickets[id] = TicketState(
                 id: id, customer: event.customer, at: event.occurredAt, position: event.position)
             index = tickets.index(forKey: id)
         }
-        let rules = self.rules
-        let outcome = Self.update(
-            &tickets.values[index!], id: id, existingStatus: existingStatus, event, rules)
-        dirtyTickets.insert(id)
-        return outcome
+        return Self.update(&tickets.values[index!], id: id, isNew: isNew, event, rules)
     }
 
-    /// Applies `event` to `ticket`; `existingStatus` is nil when the event created it.
+    /// Applies `event` to `ticket`; `isNew` when the event created it.
     private static func update(
-        _ ticket: inout TicketState, id: String, existingStatus: TicketStatus?, _ event: FoldEvent,
-        _ rules: Rules
+        _ ticket: inout TicketState, id: String, isNew: Bool, _ event: FoldEvent, _ rules: borrowing Rules
     ) -> TicketOutcome {
         let time = event.occurredAt
-        let isNew = existingStatus == nil
+        let existingStatus = isNew ? nil : ticket.status
         var outcome = TicketOutcome()
         var anomalies: [String] = []
         if !isNew, ticket.customer != event.customer {
@@ -267,14 +257,24 @@ public struct ProjectionFold: Sendable {
         return decided
     }
 
-    /// Marks every record clean and returns the keys changed since the last call, sorted (the stored
-    /// bytes do not depend on the order; sorted writes touch fewer pages).
-    mutating func takeChanges() -> (tickets: [String], customers: [String]) {
-        defer {
-            dirtyTickets.removeAll(keepingCapacity: true)
-            dirtyCustomers.removeAll(keepingCapacity: true)
-        }
-        return (dirtyTickets.sorted(), dirtyCustomers.sorted())
+    /// The keys of the records changed by events after `position`, sorted (the stored bytes do not
+    /// depend on the order; sorted writes touch fewer pages).
+    ///
+    /// Every event a record takes sets its `lastPosition`, so no per-event bookkeeping is needed: one
+    /// pass over the records in memory finds them (a catch-up holds only the records it touched or
+    /// loaded; a rebuild calls this once per transaction of 250,000 events).
+    func changes(after position: UInt64) -> (tickets: [String], customers: [String]) {
+        var tickets: [String] = []
+        for (id, ticket) in self.tickets where ticket.lastPosition > position { tickets.append(id) }
+        var customers: [String] = []
+        for (id, loyalty) in self.customers where loyalty.lastPosition > position { customers.append(id) }
+        return (tickets.sorted(), customers.sorted())
+    }
+
+    /// Sizes the record tables for about this many records, so that they are not grown step by step.
+    mutating func reserveCapacity(tickets: Int, customers: Int) {
+        self.tickets.reserveCapacity(tickets)
+        self.customers.reserveCapacity(customers)
     }
 
     /// Adds records loaded from storage (for a fold that continues from stored state).

@@ -79,8 +79,15 @@ extension ProjectionStore {
                     building.state == .building, building.builder == pid
                 else { throw ProjectionError.rebuildSuperseded(generation: start.number) }
                 if session?.continues(building) != true {
+                    var fold = ProjectionFold(rules: rules)
+                    if building.position == 0, let active = try activeGeneration(txn) {
+                        // The fold will hold about as many records as the generation it replaces.
+                        fold.reserveCapacity(
+                            tickets: try txn.statistics(of: slots[active.slot].tickets).entries,
+                            customers: try txn.statistics(of: slots[active.slot].customers).entries)
+                    }
                     session = Session(
-                        fold: ProjectionFold(rules: rules), slot: building.slot, generation: building.number,
+                        fold: fold, slot: building.slot, generation: building.number,
                         position: building.position, holdsSlot: building.position == 0)
                 }
                 let head = try headPosition(txn)

@@ -56,25 +56,39 @@ public struct Decimal2: Sendable, Hashable, Comparable, CustomStringConvertible 
     public init(cents: Int64) { self.cents = cents }
 
     /// Parses a JSON number literal with at most two fraction digits and no exponent ("129.9", "12", "0.05").
-    public init?(literal: String) {
+    public init?(literal: String) { self.init(utf8: literal.utf8) }
+
+    /// Parses the UTF-8 bytes of such a literal: an optional minus, 1 to 15 digits, and optionally a
+    /// point and 1 or 2 digits.
+    @inlinable public init?(utf8 literal: some Collection<UInt8>) {
         var sign: Int64 = 1
-        var text = Substring(literal)
-        if text.first == "-" {
-            sign = -1
-            text = text.dropFirst()
-        }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.count <= 15,
-            whole.allSatisfy({ $0.isASCII && $0.isNumber }), let units = Int64(whole)
-        else { return nil }
+        var units: Int64 = 0
+        var wholeDigits = 0
         var fraction: Int64 = 0
-        if parts.count == 2 {
-            let digits = parts[1]
-            guard (1...2).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }),
-                let value = Int64(digits)
-            else { return nil }
-            fraction = digits.count == 1 ? value * 10 : value
+        var fractionDigits = 0
+        var inFraction = false
+        for (offset, byte) in literal.enumerated() {
+            if offset == 0, byte == UInt8(ascii: "-") {
+                sign = -1
+            } else if byte == UInt8(ascii: ".") {
+                guard !inFraction else { return nil }
+                inFraction = true
+            } else {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                let digit = Int64(byte - UInt8(ascii: "0"))
+                if inFraction {
+                    fractionDigits += 1
+                    guard fractionDigits <= 2 else { return nil }
+                    fraction = fraction * 10 + digit
+                } else {
+                    wholeDigits += 1
+                    guard wholeDigits <= 15 else { return nil }
+                    units = units * 10 + digit
+                }
+            }
         }
+        guard wholeDigits > 0, !inFraction || fractionDigits > 0 else { return nil }
+        if fractionDigits == 1 { fraction *= 10 }
         cents = sign * (units * 100 + fraction)
     }
 
