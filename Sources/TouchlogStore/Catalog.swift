@@ -97,38 +97,40 @@ public enum Catalog {
 }
 
 /// Typed access to the members of a known type's `data` object, with errors that name the field.
+///
+/// The members are read from the JSON text as they are asked for (`JSONObjectText`), not from a parsed
+/// tree: a catalog check builds only the few values it looks at.
 private struct DataFields {
     let type: String
-    let members: [JSONMember]
+    /// The `data` text; `nil` when the event has none.
+    let object: JSONObjectText?
 
     init(_ event: CloudEvent) throws(CloudEventError) {
         type = event.type
         switch event.data {
         case nil:
-            members = []
+            object = nil
         case .base64:
             throw CloudEventError(
                 attribute: "data_base64",
                 message: "type '\(event.type)' carries JSON 'data', not 'data_base64'")
         case .json(let bytes):
-            let value: JSONValue
-            do { value = try JSONValue.parse(bytes) } catch {
+            let text: JSONObjectText
+            do { text = try JSONObjectText(parsing: bytes) } catch {
                 throw CloudEventError(attribute: "data", message: "'data' is not valid JSON: \(error.reason)")
             }
-            switch value {
-            case .object(let members): self.members = members
-            case .null: self.members = []
-            default:
+            guard text.isObject || text.isNull else {
                 throw CloudEventError(
                     attribute: "data", message: "type '\(event.type)' requires 'data' to be a JSON object")
             }
+            object = text
         }
     }
 
     private func value(_ field: String) -> JSONValue? {
-        guard let member = members.first(where: { $0.key == field }) else { return nil }
-        if case .null = member.value { return nil }
-        return member.value
+        guard let value = object?[field] else { return nil }
+        if case .null = value { return nil }
+        return value
     }
 
     private func invalid(_ field: String, _ rule: String) -> CloudEventError {
