@@ -57,25 +57,33 @@ public struct Decimal2: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// Parses a JSON number literal with at most two fraction digits and no exponent ("129.9", "12", "0.05").
     public init?(literal: String) {
-        var sign: Int64 = 1
-        var text = Substring(literal)
-        if text.first == "-" {
-            sign = -1
-            text = text.dropFirst()
-        }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.count <= 15,
-            whole.allSatisfy({ $0.isASCII && $0.isNumber }), let units = Int64(whole)
-        else { return nil }
+        var units: Int64 = 0
         var fraction: Int64 = 0
-        if parts.count == 2 {
-            let digits = parts[1]
-            guard (1...2).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }),
-                let value = Int64(digits)
-            else { return nil }
-            fraction = digits.count == 1 ? value * 10 : value
+        var wholeDigits = 0
+        var fractionDigits: Int?
+        var digits = Substring(literal).utf8
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative { digits = digits.dropFirst() }
+        for byte in digits {
+            if byte == UInt8(ascii: "."), fractionDigits == nil {
+                fractionDigits = 0
+                continue
+            }
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            if let count = fractionDigits {
+                guard count < 2 else { return nil }
+                fraction = fraction * 10 + Int64(digit)
+                fractionDigits = count + 1
+            } else {
+                guard wholeDigits < 15 else { return nil }
+                units = units * 10 + Int64(digit)
+                wholeDigits += 1
+            }
         }
-        cents = sign * (units * 100 + fraction)
+        guard wholeDigits > 0, fractionDigits != 0 else { return nil }
+        if fractionDigits == 1 { fraction *= 10 }
+        cents = (negative ? -1 : 1) * (units * 100 + fraction)
     }
 
     public var description: String {
