@@ -3,95 +3,104 @@ import CloudEvents
 /// The catalog of known touchpoint types (DESIGN.md section 2): which tags each requires and what its
 /// `data` holds. Unknown types pass through undecoded.
 public enum Catalog {
-    /// Every known type, in the catalog's order.
-    public static let knownTypes: [String] = [
-        "contact.received", "contact.sent", "ticket.opened", "ticket.assigned", "ticket.replied",
-        "ticket.status_changed", "ticket.priority_changed", "ticket.escalated", "ticket.solved",
-        "ticket.reopened", "ticket.closed", "ticket.merged", "feedback.csat", "feedback.nps",
-        "feedback.ces", "order.placed", "order.refunded", "selfservice.viewed",
-    ]
+    /// Every known type, in the catalog's order (projection records store a type as its index here).
+    public static let knownTypes: [String] = KnownType.allCases.map(\.rawValue)
+
+    /// A known type, named by its `rawValue`, in the catalog's order.
+    private enum KnownType: String, CaseIterable {
+        case contactReceived = "contact.received", contactSent = "contact.sent"
+        case ticketOpened = "ticket.opened", ticketAssigned = "ticket.assigned", ticketReplied = "ticket.replied"
+        case ticketStatusChanged = "ticket.status_changed", ticketPriorityChanged = "ticket.priority_changed"
+        case ticketEscalated = "ticket.escalated", ticketSolved = "ticket.solved"
+        case ticketReopened = "ticket.reopened", ticketClosed = "ticket.closed", ticketMerged = "ticket.merged"
+        case csat = "feedback.csat", nps = "feedback.nps", ces = "feedback.ces"
+        case orderPlaced = "order.placed", orderRefunded = "order.refunded"
+        case selfServiceViewed = "selfservice.viewed"
+    }
+
+    /// The known types by name: one hash lookup instead of comparing the name with each of them.
+    private static let knownTypesByName = Dictionary(
+        uniqueKeysWithValues: KnownType.allCases.map { ($0.rawValue, $0) })
 
     /// Decodes and validates the data and tags of a known type; nil for an unknown type.
     static func decode(_ touchpoint: Touchpoint) throws(CloudEventError) -> TouchpointKind? {
         let type = touchpoint.event.type
         // All known types start with one of these letters: most unknown types are turned away without
-        // comparing strings.
-        guard let first = type.utf8.first, "ctfos".utf8.contains(first), knownTypes.contains(type) else {
+        // hashing the name.
+        guard let first = type.utf8.first, "ctfos".utf8.contains(first), let known = knownTypesByName[type] else {
             return nil
         }
-        let data = try DataFields(touchpoint.event)
-        func require(_ tag: String, _ value: Any?) throws(CloudEventError) {
+        let data = try DataFields(type: type, data: touchpoint.event.data)
+        func require<T>(_ tag: String, _ value: T?) throws(CloudEventError) {
             if value == nil {
                 throw CloudEventError(
                     attribute: tag, message: "type '\(type)' requires the '\(tag)' extension attribute")
             }
         }
-        switch type {
-        case "contact.received":
+        switch known {
+        case .contactReceived:
             try require("channel", touchpoint.channel)
             return .contactReceived(summary: try data.string("summary"))
-        case "contact.sent":
+        case .contactSent:
             try require("channel", touchpoint.channel)
             try require("repid", touchpoint.repID)
             return .contactSent(summary: try data.string("summary"))
-        case "ticket.opened":
+        case .ticketOpened:
             try require("ticketid", touchpoint.ticketID)
             try require("channel", touchpoint.channel)
             return .ticketOpened(
                 priority: try data.enumeration("priority", Priority.self) ?? .normal,
                 summary: try data.string("summary"))
-        case "ticket.assigned":
+        case .ticketAssigned:
             try require("ticketid", touchpoint.ticketID)
             try require("repid", touchpoint.repID)
             return .ticketAssigned
-        case "ticket.replied":
+        case .ticketReplied:
             try require("ticketid", touchpoint.ticketID)
             let author = try data.required("author", try data.enumeration("author", ReplyAuthor.self))
             if author == .rep { try require("repid", touchpoint.repID) }
             return .ticketReplied(author: author, isPublic: try data.bool("public") ?? true)
-        case "ticket.status_changed":
+        case .ticketStatusChanged:
             try require("ticketid", touchpoint.ticketID)
             return .ticketStatusChanged(
                 try data.required("status", try data.enumeration("status", SettableStatus.self)))
-        case "ticket.priority_changed":
+        case .ticketPriorityChanged:
             try require("ticketid", touchpoint.ticketID)
             return .ticketPriorityChanged(
                 try data.required("priority", try data.enumeration("priority", Priority.self)))
-        case "ticket.escalated":
+        case .ticketEscalated:
             try require("ticketid", touchpoint.ticketID)
             return .ticketEscalated(level: try data.scalarText("level"), reason: try data.string("reason"))
-        case "ticket.solved":
+        case .ticketSolved:
             try require("ticketid", touchpoint.ticketID)
             return .ticketSolved
-        case "ticket.reopened":
+        case .ticketReopened:
             try require("ticketid", touchpoint.ticketID)
             return .ticketReopened
-        case "ticket.closed":
+        case .ticketClosed:
             try require("ticketid", touchpoint.ticketID)
             return .ticketClosed
-        case "ticket.merged":
+        case .ticketMerged:
             try require("ticketid", touchpoint.ticketID)
             let into = try data.required("into", try data.string("into"))
             try Touchpoint.checkIdentifier(into, attribute: "data.into")
             return .ticketMerged(into: into)
-        case "feedback.csat":
+        case .csat:
             return .csat(score: try data.required("score", try data.integer("score", in: 1...5)))
-        case "feedback.nps":
+        case .nps:
             return .nps(score: try data.required("score", try data.integer("score", in: 0...10)))
-        case "feedback.ces":
+        case .ces:
             return .ces(score: try data.required("score", try data.integer("score", in: 1...7)))
-        case "order.placed", "order.refunded":
+        case .orderPlaced, .orderRefunded:
             let order = try data.required("order", try data.string("order"))
             let amount = try data.required("amount", try data.amount("amount"))
             let currency = try data.required("currency", try data.currency("currency"))
-            return type == "order.placed"
+            return known == .orderPlaced
                 ? .orderPlaced(order: order, amount: amount, currency: currency)
                 : .orderRefunded(order: order, amount: amount, currency: currency)
-        case "selfservice.viewed":
+        case .selfServiceViewed:
             try require("channel", touchpoint.channel)
             return .selfServiceViewed(article: try data.required("article", try data.string("article")))
-        default:
-            return nil
         }
     }
 }
@@ -105,15 +114,15 @@ private struct DataFields {
     /// The `data` text; `nil` when the event has none.
     let object: JSONObjectText?
 
-    init(_ event: CloudEvent) throws(CloudEventError) {
-        type = event.type
-        switch event.data {
+    init(type: String, data: CloudEventData?) throws(CloudEventError) {
+        self.type = type
+        switch data {
         case nil:
             object = nil
         case .base64:
             throw CloudEventError(
                 attribute: "data_base64",
-                message: "type '\(event.type)' carries JSON 'data', not 'data_base64'")
+                message: "type '\(type)' carries JSON 'data', not 'data_base64'")
         case .json(let bytes):
             let text: JSONObjectText
             do { text = try JSONObjectText(parsing: bytes) } catch {
@@ -121,7 +130,7 @@ private struct DataFields {
             }
             guard text.isObject || text.isNull else {
                 throw CloudEventError(
-                    attribute: "data", message: "type '\(event.type)' requires 'data' to be a JSON object")
+                    attribute: "data", message: "type '\(type)' requires 'data' to be a JSON object")
             }
             object = text
         }

@@ -146,6 +146,17 @@ import TouchlogStore
         #expect(failure(type, tags: tags, data: data) == message)
     }
 
+    /// Projection records store a type as its index in `knownTypes`: the order must never change.
+    @Test func knownTypesKeepTheirOrder() {
+        #expect(
+            Catalog.knownTypes == [
+                "contact.received", "contact.sent", "ticket.opened", "ticket.assigned", "ticket.replied",
+                "ticket.status_changed", "ticket.priority_changed", "ticket.escalated", "ticket.solved",
+                "ticket.reopened", "ticket.closed", "ticket.merged", "feedback.csat", "feedback.nps",
+                "feedback.ces", "order.placed", "order.refunded", "selfservice.viewed",
+            ])
+    }
+
     @Test func unknownTypesAreNotDecoded() throws {
         #expect(try validate("custom.thing", data: #"{"score":"any"}"#).kind == nil)
         #expect(try validate("feedback.csatx", data: "[1]").kind == nil)
