@@ -50,7 +50,11 @@ public struct CloudEvent: Sendable, Equatable {
 
     /// The value of the extension attribute `name`, or `nil` if the event does not have it.
     public func extensionValue(_ name: String) -> JSONValue? {
-        for e in extensions where e.name.utf8.elementsEqual(name.utf8) { return e.value }
+        // Comparing the byte counts first (constant time) skips most names without reading their bytes.
+        let count = name.utf8.count
+        for e in extensions where e.name.utf8.count == count && e.name.utf8.elementsEqual(name.utf8) {
+            return e.value
+        }
         return nil
     }
 

@@ -22,15 +22,18 @@ public enum Catalog {
     private static let knownTypesByName = Dictionary(
         uniqueKeysWithValues: KnownType.allCases.map { ($0.rawValue, $0) })
 
-    /// Decodes and validates the data and tags of a known type; nil for an unknown type.
-    static func decode(_ touchpoint: Touchpoint) throws(CloudEventError) -> TouchpointKind? {
-        let type = touchpoint.event.type
+    /// Decodes and validates the data and tags (already read from `event`) of a known type; nil for an
+    /// unknown type.
+    static func decode(_ event: CloudEvent, channel: Channel?, ticketID: String?, repID: String?)
+        throws(CloudEventError) -> TouchpointKind?
+    {
+        let type = event.type
         // All known types start with one of these letters: most unknown types are turned away without
         // hashing the name.
         guard let first = type.utf8.first, "ctfos".utf8.contains(first), let known = knownTypesByName[type] else {
             return nil
         }
-        let data = try DataFields(type: type, data: touchpoint.event.data)
+        let data = try DataFields(type: type, data: event.data)
         func require<T>(_ tag: String, _ value: T?) throws(CloudEventError) {
             if value == nil {
                 throw CloudEventError(
@@ -39,49 +42,49 @@ public enum Catalog {
         }
         switch known {
         case .contactReceived:
-            try require("channel", touchpoint.channel)
+            try require("channel", channel)
             return .contactReceived(summary: try data.string("summary"))
         case .contactSent:
-            try require("channel", touchpoint.channel)
-            try require("repid", touchpoint.repID)
+            try require("channel", channel)
+            try require("repid", repID)
             return .contactSent(summary: try data.string("summary"))
         case .ticketOpened:
-            try require("ticketid", touchpoint.ticketID)
-            try require("channel", touchpoint.channel)
+            try require("ticketid", ticketID)
+            try require("channel", channel)
             return .ticketOpened(
                 priority: try data.enumeration("priority", Priority.self) ?? .normal,
                 summary: try data.string("summary"))
         case .ticketAssigned:
-            try require("ticketid", touchpoint.ticketID)
-            try require("repid", touchpoint.repID)
+            try require("ticketid", ticketID)
+            try require("repid", repID)
             return .ticketAssigned
         case .ticketReplied:
-            try require("ticketid", touchpoint.ticketID)
+            try require("ticketid", ticketID)
             let author = try data.required("author", try data.enumeration("author", ReplyAuthor.self))
-            if author == .rep { try require("repid", touchpoint.repID) }
+            if author == .rep { try require("repid", repID) }
             return .ticketReplied(author: author, isPublic: try data.bool("public") ?? true)
         case .ticketStatusChanged:
-            try require("ticketid", touchpoint.ticketID)
+            try require("ticketid", ticketID)
             return .ticketStatusChanged(
                 try data.required("status", try data.enumeration("status", SettableStatus.self)))
         case .ticketPriorityChanged:
-            try require("ticketid", touchpoint.ticketID)
+            try require("ticketid", ticketID)
             return .ticketPriorityChanged(
                 try data.required("priority", try data.enumeration("priority", Priority.self)))
         case .ticketEscalated:
-            try require("ticketid", touchpoint.ticketID)
+            try require("ticketid", ticketID)
             return .ticketEscalated(level: try data.scalarText("level"), reason: try data.string("reason"))
         case .ticketSolved:
-            try require("ticketid", touchpoint.ticketID)
+            try require("ticketid", ticketID)
             return .ticketSolved
         case .ticketReopened:
-            try require("ticketid", touchpoint.ticketID)
+            try require("ticketid", ticketID)
             return .ticketReopened
         case .ticketClosed:
-            try require("ticketid", touchpoint.ticketID)
+            try require("ticketid", ticketID)
             return .ticketClosed
         case .ticketMerged:
-            try require("ticketid", touchpoint.ticketID)
+            try require("ticketid", ticketID)
             let into = try data.required("into", try data.string("into"))
             try Touchpoint.checkIdentifier(into, attribute: "data.into")
             return .ticketMerged(into: into)
@@ -99,7 +102,7 @@ public enum Catalog {
                 ? .orderPlaced(order: order, amount: amount, currency: currency)
                 : .orderRefunded(order: order, amount: amount, currency: currency)
         case .selfServiceViewed:
-            try require("channel", touchpoint.channel)
+            try require("channel", channel)
             return .selfServiceViewed(article: try data.required("article", try data.string("article")))
         }
     }

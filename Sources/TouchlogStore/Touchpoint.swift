@@ -124,8 +124,7 @@ public struct Touchpoint: Sendable, Equatable {
 
     /// Validates `event` against Touchlog's rules and the catalog.
     /// - Throws: `CloudEventError` naming the attribute and the rule that failed.
-    public init(validating event: CloudEvent) throws(CloudEventError) {
-        var event = event
+    public init(validating event: consuming CloudEvent) throws(CloudEventError) {
         // Checked before removing: an unconditional removeAll would copy the (shared) extensions array
         // of every event, although almost none carries a log-assigned attribute.
         if event.extensions.contains(where: { Touchpoint.isLogAssigned($0.name) }) {
@@ -145,13 +144,15 @@ public struct Touchpoint: Sendable, Equatable {
             throw CloudEventError(
                 attribute: "time", message: "'time' is not an RFC 3339 timestamp: \"\(timeText)\"")
         }
+        let channel = try Touchpoint.channel(of: event)
+        let ticketID = try Touchpoint.identifierTag("ticketid", of: event)
+        let repID = try Touchpoint.identifierTag("repid", of: event)
+        self.kind = try Catalog.decode(event, channel: channel, ticketID: ticketID, repID: repID)
         self.occurredAt = time
-        self.channel = try Touchpoint.channel(of: event)
-        self.ticketID = try Touchpoint.identifierTag("ticketid", of: event)
-        self.repID = try Touchpoint.identifierTag("repid", of: event)
+        self.channel = channel
+        self.ticketID = ticketID
+        self.repID = repID
         self.event = event
-        self.kind = nil
-        self.kind = try Catalog.decode(self)
     }
 
     /// Whether `name` is one of `logAssignedAttributes`, without hashing it (all of them start with
