@@ -55,7 +55,9 @@ public struct CloudEvent: Sendable, Equatable {
         return name.withUTF8 { wanted in
             for e in extensions where e.name.utf8.count == wanted.count {
                 var candidate = e.name
-                if wanted.isEmpty || candidate.withUTF8({ memoryEqual($0.baseAddress!, wanted.baseAddress!, wanted.count) }) {
+                if wanted.isEmpty
+                    || candidate.withUTF8({ memoryEqual($0.baseAddress!, wanted.baseAddress!, wanted.count) })
+                {
                     return e.value
                 }
             }

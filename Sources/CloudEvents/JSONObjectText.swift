@@ -42,7 +42,9 @@ public struct JSONObjectText: Sendable {
                         (try? scanner.expect(UInt8(ascii: ":"), "")) != nil
                     else { return nil }
                     scanner.skipWhitespace()
-                    if scanner.withDecoded(token, { $0.elementsEqual(name) }) { return try? scanner.parseValue() }
+                    if scanner.withDecoded(token, { $0.elementsEqual(name) }) {
+                        return try? scanner.parseValue()
+                    }
                     guard (try? scanner.skipValue()) != nil,
                         (try? scanner.consumeSeparator(closing: UInt8(ascii: "}"), orFail: "")) == true
                     else { return nil }

@@ -8,13 +8,23 @@ public enum Catalog {
 
     /// A known type, named by its `rawValue`, in the catalog's order.
     private enum KnownType: String, CaseIterable {
-        case contactReceived = "contact.received", contactSent = "contact.sent"
-        case ticketOpened = "ticket.opened", ticketAssigned = "ticket.assigned", ticketReplied = "ticket.replied"
-        case ticketStatusChanged = "ticket.status_changed", ticketPriorityChanged = "ticket.priority_changed"
-        case ticketEscalated = "ticket.escalated", ticketSolved = "ticket.solved"
-        case ticketReopened = "ticket.reopened", ticketClosed = "ticket.closed", ticketMerged = "ticket.merged"
-        case csat = "feedback.csat", nps = "feedback.nps", ces = "feedback.ces"
-        case orderPlaced = "order.placed", orderRefunded = "order.refunded"
+        case contactReceived = "contact.received"
+        case contactSent = "contact.sent"
+        case ticketOpened = "ticket.opened"
+        case ticketAssigned = "ticket.assigned"
+        case ticketReplied = "ticket.replied"
+        case ticketStatusChanged = "ticket.status_changed"
+        case ticketPriorityChanged = "ticket.priority_changed"
+        case ticketEscalated = "ticket.escalated"
+        case ticketSolved = "ticket.solved"
+        case ticketReopened = "ticket.reopened"
+        case ticketClosed = "ticket.closed"
+        case ticketMerged = "ticket.merged"
+        case csat = "feedback.csat"
+        case nps = "feedback.nps"
+        case ces = "feedback.ces"
+        case orderPlaced = "order.placed"
+        case orderRefunded = "order.refunded"
         case selfServiceViewed = "selfservice.viewed"
     }
 
@@ -30,7 +40,8 @@ public enum Catalog {
         let type = event.type
         // All known types start with one of these letters: most unknown types are turned away without
         // hashing the name.
-        guard let first = type.utf8.first, "ctfos".utf8.contains(first), let known = knownTypesByName[type] else {
+        guard let first = type.utf8.first, "ctfos".utf8.contains(first), let known = knownTypesByName[type]
+        else {
             return nil
         }
         let data = try DataFields(type: type, data: event.data)

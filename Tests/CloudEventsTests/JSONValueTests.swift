@@ -208,7 +208,9 @@ private func parse(_ text: String) throws(JSONError) -> JSONValue {
 @Suite struct JSONObjectTextTests {
     @Test func membersAreFoundByTheirDecodedKey() throws {
         let text = try JSONObjectText(
-            parsing: Array(#" { "a" : [1, {"a": 2}], "\u0062" : "x\ny", "c": null, "d": {"e": -2.50}, "": true } "#.utf8))
+            parsing: Array(
+                #" { "a" : [1, {"a": 2}], "\u0062" : "x\ny", "c": null, "d": {"e": -2.50}, "": true } "#.utf8)
+        )
         #expect(text.isObject && !text.isNull)
         #expect(text["a"] == .array([.number("1"), .object([JSONMember(key: "a", value: .number("2"))])]))
         #expect(text["b"] == .string("x\ny"))

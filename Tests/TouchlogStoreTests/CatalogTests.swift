@@ -32,23 +32,44 @@ import TouchlogStore
             "contact.received", #""channel":"email""#, #"{ "summary" : "a \"b\"\n\u00e9", "x":[1,{"y":2}] }"#,
             .contactReceived(summary: "a \"b\"\n\u{e9}")
         ),
-        ("contact.received", #""channel":"email""#, #"{"\u0073ummary":"escaped key"}"#, .contactReceived(summary: "escaped key")),
+        (
+            "contact.received", #""channel":"email""#, #"{"\u0073ummary":"escaped key"}"#,
+            .contactReceived(summary: "escaped key")
+        ),
         ("contact.sent", #""channel":"email","repid":"r1""#, #"{"summary":"s"}"#, .contactSent(summary: "s")),
-        ("ticket.opened", #""channel":"chat","ticketid":"t1""#, "{}", .ticketOpened(priority: .normal, summary: nil)),
+        (
+            "ticket.opened", #""channel":"chat","ticketid":"t1""#, "{}",
+            .ticketOpened(priority: .normal, summary: nil)
+        ),
         (
             "ticket.opened", #""channel":"chat","ticketid":"t1""#, #"{"priority":"urgent","summary":"down"}"#,
             .ticketOpened(priority: .urgent, summary: "down")
         ),
         ("ticket.assigned", #""ticketid":"t1","repid":"r1""#, nil, .ticketAssigned),
-        ("ticket.replied", #""ticketid":"t1""#, #"{"author":"customer"}"#, .ticketReplied(author: .customer, isPublic: true)),
+        (
+            "ticket.replied", #""ticketid":"t1""#, #"{"author":"customer"}"#,
+            .ticketReplied(author: .customer, isPublic: true)
+        ),
         (
             "ticket.replied", #""ticketid":"t1","repid":"r1""#, #"{"author":"rep","public":false}"#,
             .ticketReplied(author: .rep, isPublic: false)
         ),
-        ("ticket.status_changed", #""ticketid":"t1""#, #"{"status":"on_hold"}"#, .ticketStatusChanged(.onHold)),
-        ("ticket.priority_changed", #""ticketid":"t1""#, #"{"priority":"low"}"#, .ticketPriorityChanged(.low)),
-        ("ticket.escalated", #""ticketid":"t1""#, #"{"level":2,"reason":"vip"}"#, .ticketEscalated(level: "2", reason: "vip")),
-        ("ticket.escalated", #""ticketid":"t1""#, #"{"level":"L2"}"#, .ticketEscalated(level: "L2", reason: nil)),
+        (
+            "ticket.status_changed", #""ticketid":"t1""#, #"{"status":"on_hold"}"#,
+            .ticketStatusChanged(.onHold)
+        ),
+        (
+            "ticket.priority_changed", #""ticketid":"t1""#, #"{"priority":"low"}"#,
+            .ticketPriorityChanged(.low)
+        ),
+        (
+            "ticket.escalated", #""ticketid":"t1""#, #"{"level":2,"reason":"vip"}"#,
+            .ticketEscalated(level: "2", reason: "vip")
+        ),
+        (
+            "ticket.escalated", #""ticketid":"t1""#, #"{"level":"L2"}"#,
+            .ticketEscalated(level: "L2", reason: nil)
+        ),
         ("ticket.solved", #""ticketid":"t1""#, nil, .ticketSolved),
         ("ticket.reopened", #""ticketid":"t1""#, nil, .ticketReopened),
         ("ticket.closed", #""ticketid":"t1""#, nil, .ticketClosed),
@@ -64,7 +85,10 @@ import TouchlogStore
             "order.refunded", "", #"{"order":"o1","amount":0.05,"currency":"USD"}"#,
             .orderRefunded(order: "o1", amount: Decimal2(cents: 5), currency: "USD")
         ),
-        ("selfservice.viewed", #""channel":"web""#, #"{"article":"kb-1"}"#, .selfServiceViewed(article: "kb-1")),
+        (
+            "selfservice.viewed", #""channel":"web""#, #"{"article":"kb-1"}"#,
+            .selfServiceViewed(article: "kb-1")
+        ),
     ]
 
     @Test(arguments: decoded.indices)
@@ -75,8 +99,14 @@ import TouchlogStore
 
     static let rejected: [(type: String, tags: String, data: String?, message: String)] = [
         ("contact.received", "", nil, "type 'contact.received' requires the 'channel' extension attribute"),
-        ("contact.sent", #""channel":"email""#, nil, "type 'contact.sent' requires the 'repid' extension attribute"),
-        ("ticket.opened", #""channel":"chat""#, nil, "type 'ticket.opened' requires the 'ticketid' extension attribute"),
+        (
+            "contact.sent", #""channel":"email""#, nil,
+            "type 'contact.sent' requires the 'repid' extension attribute"
+        ),
+        (
+            "ticket.opened", #""channel":"chat""#, nil,
+            "type 'ticket.opened' requires the 'ticketid' extension attribute"
+        ),
         (
             "contact.received", #""channel":"email""#, "[1]",
             "type 'contact.received' requires 'data' to be a JSON object"
@@ -98,7 +128,10 @@ import TouchlogStore
             "'data.priority' of type 'ticket.opened' must be a string"
         ),
         ("ticket.replied", #""ticketid":"t1""#, "{}", "'data.author' of type 'ticket.replied' is required"),
-        ("ticket.replied", #""ticketid":"t1""#, #"{"author":null}"#, "'data.author' of type 'ticket.replied' is required"),
+        (
+            "ticket.replied", #""ticketid":"t1""#, #"{"author":null}"#,
+            "'data.author' of type 'ticket.replied' is required"
+        ),
         (
             "ticket.replied", #""ticketid":"t1""#, #"{"author":"rep"}"#,
             "type 'ticket.replied' requires the 'repid' extension attribute"
@@ -116,9 +149,18 @@ import TouchlogStore
             "'data.level' of type 'ticket.escalated' must be a string or a number"
         ),
         ("ticket.merged", #""ticketid":"t1""#, #"{"into":""}"#, "'data.into' must not be empty"),
-        ("feedback.csat", "", #"{"score":6}"#, "'data.score' of type 'feedback.csat' must be an integer from 1 to 5"),
-        ("feedback.csat", "", #"{"score":4.0}"#, "'data.score' of type 'feedback.csat' must be an integer from 1 to 5"),
-        ("feedback.nps", "", #"{"score":"9"}"#, "'data.score' of type 'feedback.nps' must be an integer from 0 to 10"),
+        (
+            "feedback.csat", "", #"{"score":6}"#,
+            "'data.score' of type 'feedback.csat' must be an integer from 1 to 5"
+        ),
+        (
+            "feedback.csat", "", #"{"score":4.0}"#,
+            "'data.score' of type 'feedback.csat' must be an integer from 1 to 5"
+        ),
+        (
+            "feedback.nps", "", #"{"score":"9"}"#,
+            "'data.score' of type 'feedback.nps' must be an integer from 0 to 10"
+        ),
         ("feedback.ces", "", nil, "'data.score' of type 'feedback.ces' is required"),
         (
             "order.placed", "", #"{"order":"o1","amount":1.234,"currency":"EUR"}"#,
@@ -136,8 +178,14 @@ import TouchlogStore
             "order.refunded", "", #"{"order":"o1","amount":1,"currency":"eur"}"#,
             #"'data.currency' of type 'order.refunded' must be a three-letter ISO 4217 code such as "EUR""#
         ),
-        ("order.placed", "", #"{"amount":1,"currency":"EUR"}"#, "'data.order' of type 'order.placed' is required"),
-        ("selfservice.viewed", #""channel":"web""#, "{}", "'data.article' of type 'selfservice.viewed' is required"),
+        (
+            "order.placed", "", #"{"amount":1,"currency":"EUR"}"#,
+            "'data.order' of type 'order.placed' is required"
+        ),
+        (
+            "selfservice.viewed", #""channel":"web""#, "{}",
+            "'data.article' of type 'selfservice.viewed' is required"
+        ),
     ]
 
     @Test(arguments: rejected.indices)
@@ -165,8 +213,10 @@ import TouchlogStore
     @Test func aKnownTypeWithBinaryDataIsRejected() throws {
         var event = try validate("feedback.nps", data: #"{"score":3}"#).event
         event.data = .base64("AAAA")
-        #expect(throws: CloudEventError(
-            attribute: "data_base64", message: "type 'feedback.nps' carries JSON 'data', not 'data_base64'")
+        #expect(
+            throws: CloudEventError(
+                attribute: "data_base64",
+                message: "type 'feedback.nps' carries JSON 'data', not 'data_base64'")
         ) { _ = try Touchpoint(validating: event) }
     }
 
