@@ -25,6 +25,13 @@ public struct JSONObjectText: Sendable {
         isNull = first == UInt8(ascii: "n")
     }
 
+    /// Wraps a text the event parser has already validated (compact: no leading whitespace).
+    init(validated bytes: [UInt8]) {
+        self.bytes = bytes
+        isObject = bytes.first == UInt8(ascii: "{")
+        isNull = bytes.first == UInt8(ascii: "n")
+    }
+
     /// The value of the top-level member named `key` (compared by UTF-8 bytes, after decoding escapes),
     /// or `nil` if there is none or the text is not an object.
     public subscript(key: String) -> JSONValue? {

@@ -33,10 +33,11 @@ public enum Catalog {
         uniqueKeysWithValues: KnownType.allCases.map { ($0.rawValue, $0) })
 
     /// Decodes and validates the data and tags (already read from `event`) of a known type; nil for an
-    /// unknown type.
-    static func decode(_ event: CloudEvent, channel: Channel?, ticketID: String?, repID: String?)
-        throws(CloudEventError) -> TouchpointKind?
-    {
+    /// unknown type. `data`, when given, is the event's JSON `data` already validated.
+    static func decode(
+        _ event: CloudEvent, data validated: JSONObjectText?, channel: Channel?, ticketID: String?,
+        repID: String?
+    ) throws(CloudEventError) -> TouchpointKind? {
         let type = event.type
         // All known types start with one of these letters: most unknown types are turned away without
         // hashing the name.
@@ -44,7 +45,7 @@ public enum Catalog {
         else {
             return nil
         }
-        let data = try DataFields(type: type, data: event.data)
+        let data = try DataFields(type: type, data: event.data, validated: validated)
         func require<T>(_ tag: String, _ value: T?) throws(CloudEventError) {
             if value == nil {
                 throw CloudEventError(
@@ -128,7 +129,7 @@ private struct DataFields {
     /// The `data` text; `nil` when the event has none.
     let object: JSONObjectText?
 
-    init(type: String, data: CloudEventData?) throws(CloudEventError) {
+    init(type: String, data: CloudEventData?, validated: JSONObjectText?) throws(CloudEventError) {
         self.type = type
         switch data {
         case nil:
@@ -139,8 +140,13 @@ private struct DataFields {
                 message: "type '\(type)' carries JSON 'data', not 'data_base64'")
         case .json(let bytes):
             let text: JSONObjectText
-            do { text = try JSONObjectText(parsing: bytes) } catch {
-                throw CloudEventError(attribute: "data", message: "'data' is not valid JSON: \(error.reason)")
+            if let validated {
+                text = validated
+            } else {
+                do { text = try JSONObjectText(parsing: bytes) } catch {
+                    throw CloudEventError(
+                        attribute: "data", message: "'data' is not valid JSON: \(error.reason)")
+                }
             }
             guard text.isObject || text.isNull else {
                 throw CloudEventError(

@@ -12,16 +12,28 @@ import TouchlogStore
         return try touchpoint(id: "e1", type: type, extra: extra)
     }
 
-    /// The message a known type with this `data` is rejected with.
+    /// The message a known type with this `data` is rejected with, the same whether the touchpoint is
+    /// validated from the event or from the parse's hand-over (as ingest does).
     private func failure(_ type: String, tags: String = "", data: String?) -> String? {
-        do {
-            _ = try validate(type, tags: tags, data: data)
-            return nil
-        } catch let error as CloudEventError {
-            return error.message
-        } catch {
-            return "\(error)"
+        var extra = tags
+        if let data { extra += (extra.isEmpty ? "" : ",") + "\"data\":" + data }
+        let bytes = touchpointJSON(id: "e1", type: type, extra: extra)
+        func message(_ body: () throws(CloudEventError) -> Touchpoint) -> String? {
+            do {
+                _ = try body()
+                return nil
+            } catch {
+                return error.message
+            }
         }
+        let fromEvent = message { () throws(CloudEventError) in
+            try Touchpoint(validating: CloudEvent(json: bytes))
+        }
+        let fromParse = message { () throws(CloudEventError) in
+            try Touchpoint(validating: CloudEvent.parse(json: bytes))
+        }
+        #expect(fromEvent == fromParse)
+        return fromEvent
     }
 
     static let decoded: [(type: String, tags: String, data: String?, kind: TouchpointKind)] = [
