@@ -370,21 +370,24 @@ private struct EventParser: ~Copyable {
         s.count <= 80 ? s : String(s.prefix(80)) + "..."
     }
 
+    /// The event; its attributes are moved out of the parser (`take()`), not copied and then released.
     mutating func makeEvent() throws(CloudEventError) -> CloudEvent {
         guard specversionSeen else { throw missing("specversion") }
-        guard let id else { throw missing("id") }
-        guard let source else { throw missing("source") }
-        guard let type else { throw missing("type") }
+        guard let id = id.take() else { throw missing("id") }
+        guard let source = source.take() else { throw missing("source") }
+        guard let type = type.take() else { throw missing("type") }
         var data: CloudEventData?
         if let dataRange {
             data = .json(compactJSON(UnsafeBufferPointer(rebasing: scanner.bytes[dataRange])))
-        } else if let dataBase64 {
+        } else if let dataBase64 = dataBase64.take() {
             data = .base64(dataBase64)
         }
+        var extensions: [CloudEventExtension] = []
+        swap(&extensions, &self.extensions)
         return CloudEvent(
-            id: id, source: source, type: type, subject: subject, time: time,
-            datacontenttype: datacontenttype,
-            dataschema: dataschema, extensions: extensions, data: data)
+            id: id, source: source, type: type, subject: subject.take(), time: time.take(),
+            datacontenttype: datacontenttype.take(), dataschema: dataschema.take(), extensions: extensions,
+            data: data)
     }
 
     private func missing(_ name: String) -> CloudEventError {
