@@ -28,6 +28,18 @@ extension CloudEvent {
     }
 
     init(unsafeJSON buffer: UnsafeBufferPointer<UInt8>) throws(CloudEventError) {
+        self = try CloudEvent.parse(unsafeJSON: buffer).event
+    }
+
+    /// Parses and validates one event like ``init(json:)``, and also hands over what the
+    /// parse computed on the way: `time` parsed and `data` validated.
+    public static func parse(json bytes: [UInt8]) throws(CloudEventError) -> ParsedCloudEvent {
+        try bytes.withUnsafeBufferPointer { buffer throws(CloudEventError) in try parse(unsafeJSON: buffer) }
+    }
+
+    static func parse(unsafeJSON buffer: UnsafeBufferPointer<UInt8>) throws(CloudEventError)
+        -> ParsedCloudEvent
+    {
         var parser = EventParser(buffer)
         do {
             try parser.parse()
@@ -35,8 +47,22 @@ extension CloudEvent {
             throw CloudEventError(attribute: nil, message: error.description)
         }
         if let problem = parser.problem { throw problem }
-        self = try parser.makeEvent()
+        let event = try parser.makeEvent()
+        var data: JSONObjectText?
+        if case .json(let bytes) = event.data { data = JSONObjectText(validated: bytes) }
+        return ParsedCloudEvent(event: event, timestamp: parser.timestamp, data: data)
     }
+}
+
+/// An event just parsed by ``CloudEvent/parse(json:)``, with what the parse computed on the way, so
+/// that a caller checking the event further (Touchlog's catalog) does not parse `time` or `data` again.
+/// Only the parser makes one, so the details always belong to `event`.
+public struct ParsedCloudEvent: Sendable {
+    public let event: CloudEvent
+    /// `time`, parsed; nil when the event has none.
+    public let timestamp: Timestamp?
+    /// The JSON `data`, already validated; nil when the event has none or has `data_base64`.
+    public let data: JSONObjectText?
 }
 
 /// The attributes the JSON format gives meaning to.
@@ -118,6 +144,8 @@ private struct EventParser: ~Copyable {
     var extensions: [CloudEventExtension] = []
     var dataRange: Range<Int>?
     var dataBase64: String?
+    /// `time`, parsed.
+    var timestamp: Timestamp?
 
     init(_ buffer: UnsafeBufferPointer<UInt8>) {
         scanner = JSONScanner(buffer)
@@ -285,11 +313,12 @@ private struct EventParser: ~Copyable {
             if attribute == .source { source = value } else { dataschema = value }
         case .time:
             let value = scanner.makeString(token)
-            guard scanner.withDecoded(token, { Timestamp.parse($0) }) != nil else {
+            guard let microseconds = scanner.withDecoded(token, { Timestamp.parse($0) }) else {
                 fail(name, "'time' is not an RFC 3339 timestamp: \"\(Self.excerpt(value))\"")
                 return
             }
             time = value
+            timestamp = Timestamp(microsecondsSinceEpoch: microseconds)
         case .dataBase64:
             if let problem = scanner.withDecoded(token, { Validation.base64Problem($0) }) {
                 fail(name, "'data_base64' is not valid base64: \(problem)")
@@ -341,21 +370,24 @@ private struct EventParser: ~Copyable {
         s.count <= 80 ? s : String(s.prefix(80)) + "..."
     }
 
+    /// The event; its attributes are moved out of the parser (`take()`), not copied and then released.
     mutating func makeEvent() throws(CloudEventError) -> CloudEvent {
         guard specversionSeen else { throw missing("specversion") }
-        guard let id else { throw missing("id") }
-        guard let source else { throw missing("source") }
-        guard let type else { throw missing("type") }
+        guard let id = id.take() else { throw missing("id") }
+        guard let source = source.take() else { throw missing("source") }
+        guard let type = type.take() else { throw missing("type") }
         var data: CloudEventData?
         if let dataRange {
             data = .json(compactJSON(UnsafeBufferPointer(rebasing: scanner.bytes[dataRange])))
-        } else if let dataBase64 {
+        } else if let dataBase64 = dataBase64.take() {
             data = .base64(dataBase64)
         }
+        var extensions: [CloudEventExtension] = []
+        swap(&extensions, &self.extensions)
         return CloudEvent(
-            id: id, source: source, type: type, subject: subject, time: time,
-            datacontenttype: datacontenttype,
-            dataschema: dataschema, extensions: extensions, data: data)
+            id: id, source: source, type: type, subject: subject.take(), time: time.take(),
+            datacontenttype: datacontenttype.take(), dataschema: dataschema.take(), extensions: extensions,
+            data: data)
     }
 
     private func missing(_ name: String) -> CloudEventError {

@@ -50,8 +50,19 @@ public struct CloudEvent: Sendable, Equatable {
 
     /// The value of the extension attribute `name`, or `nil` if the event does not have it.
     public func extensionValue(_ name: String) -> JSONValue? {
-        for e in extensions where e.name.utf8.elementsEqual(name.utf8) { return e.value }
-        return nil
+        // Names are compared by their UTF-8 bytes, the byte counts first (constant time).
+        var name = name
+        return name.withUTF8 { wanted in
+            for e in extensions where e.name.utf8.count == wanted.count {
+                var candidate = e.name
+                if wanted.isEmpty
+                    || candidate.withUTF8({ memoryEqual($0.baseAddress!, wanted.baseAddress!, wanted.count) })
+                {
+                    return e.value
+                }
+            }
+            return nil
+        }
     }
 
     /// `time` parsed, or `nil` if the event has no time (or, for a hand-built event, an invalid one).

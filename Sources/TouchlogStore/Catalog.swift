@@ -3,132 +3,163 @@ import CloudEvents
 /// The catalog of known touchpoint types (DESIGN.md section 2): which tags each requires and what its
 /// `data` holds. Unknown types pass through undecoded.
 public enum Catalog {
-    /// Every known type, in the catalog's order.
-    public static let knownTypes: [String] = [
-        "contact.received", "contact.sent", "ticket.opened", "ticket.assigned", "ticket.replied",
-        "ticket.status_changed", "ticket.priority_changed", "ticket.escalated", "ticket.solved",
-        "ticket.reopened", "ticket.closed", "ticket.merged", "feedback.csat", "feedback.nps",
-        "feedback.ces", "order.placed", "order.refunded", "selfservice.viewed",
-    ]
+    /// Every known type, in the catalog's order (projection records store a type as its index here).
+    public static let knownTypes: [String] = KnownType.allCases.map(\.rawValue)
 
-    /// Decodes and validates the data and tags of a known type; nil for an unknown type.
-    static func decode(_ touchpoint: Touchpoint) throws(CloudEventError) -> TouchpointKind? {
-        let type = touchpoint.event.type
+    /// A known type, named by its `rawValue`, in the catalog's order.
+    private enum KnownType: String, CaseIterable {
+        case contactReceived = "contact.received"
+        case contactSent = "contact.sent"
+        case ticketOpened = "ticket.opened"
+        case ticketAssigned = "ticket.assigned"
+        case ticketReplied = "ticket.replied"
+        case ticketStatusChanged = "ticket.status_changed"
+        case ticketPriorityChanged = "ticket.priority_changed"
+        case ticketEscalated = "ticket.escalated"
+        case ticketSolved = "ticket.solved"
+        case ticketReopened = "ticket.reopened"
+        case ticketClosed = "ticket.closed"
+        case ticketMerged = "ticket.merged"
+        case csat = "feedback.csat"
+        case nps = "feedback.nps"
+        case ces = "feedback.ces"
+        case orderPlaced = "order.placed"
+        case orderRefunded = "order.refunded"
+        case selfServiceViewed = "selfservice.viewed"
+    }
+
+    /// The known types by name: one hash lookup instead of comparing the name with each of them.
+    private static let knownTypesByName = Dictionary(
+        uniqueKeysWithValues: KnownType.allCases.map { ($0.rawValue, $0) })
+
+    /// Decodes and validates the data and tags (already read from `event`) of a known type; nil for an
+    /// unknown type. `data`, when given, is the event's JSON `data` already validated.
+    static func decode(
+        _ event: CloudEvent, data validated: JSONObjectText?, channel: Channel?, ticketID: String?,
+        repID: String?
+    ) throws(CloudEventError) -> TouchpointKind? {
+        let type = event.type
         // All known types start with one of these letters: most unknown types are turned away without
-        // comparing strings.
-        guard let first = type.utf8.first, "ctfos".utf8.contains(first), knownTypes.contains(type) else {
+        // hashing the name.
+        guard let first = type.utf8.first, "ctfos".utf8.contains(first), let known = knownTypesByName[type]
+        else {
             return nil
         }
-        let data = try DataFields(touchpoint.event)
-        func require(_ tag: String, _ value: Any?) throws(CloudEventError) {
+        let data = try DataFields(type: type, data: event.data, validated: validated)
+        func require<T>(_ tag: String, _ value: T?) throws(CloudEventError) {
             if value == nil {
                 throw CloudEventError(
                     attribute: tag, message: "type '\(type)' requires the '\(tag)' extension attribute")
             }
         }
-        switch type {
-        case "contact.received":
-            try require("channel", touchpoint.channel)
+        switch known {
+        case .contactReceived:
+            try require("channel", channel)
             return .contactReceived(summary: try data.string("summary"))
-        case "contact.sent":
-            try require("channel", touchpoint.channel)
-            try require("repid", touchpoint.repID)
+        case .contactSent:
+            try require("channel", channel)
+            try require("repid", repID)
             return .contactSent(summary: try data.string("summary"))
-        case "ticket.opened":
-            try require("ticketid", touchpoint.ticketID)
-            try require("channel", touchpoint.channel)
+        case .ticketOpened:
+            try require("ticketid", ticketID)
+            try require("channel", channel)
             return .ticketOpened(
                 priority: try data.enumeration("priority", Priority.self) ?? .normal,
                 summary: try data.string("summary"))
-        case "ticket.assigned":
-            try require("ticketid", touchpoint.ticketID)
-            try require("repid", touchpoint.repID)
+        case .ticketAssigned:
+            try require("ticketid", ticketID)
+            try require("repid", repID)
             return .ticketAssigned
-        case "ticket.replied":
-            try require("ticketid", touchpoint.ticketID)
+        case .ticketReplied:
+            try require("ticketid", ticketID)
             let author = try data.required("author", try data.enumeration("author", ReplyAuthor.self))
-            if author == .rep { try require("repid", touchpoint.repID) }
+            if author == .rep { try require("repid", repID) }
             return .ticketReplied(author: author, isPublic: try data.bool("public") ?? true)
-        case "ticket.status_changed":
-            try require("ticketid", touchpoint.ticketID)
+        case .ticketStatusChanged:
+            try require("ticketid", ticketID)
             return .ticketStatusChanged(
                 try data.required("status", try data.enumeration("status", SettableStatus.self)))
-        case "ticket.priority_changed":
-            try require("ticketid", touchpoint.ticketID)
+        case .ticketPriorityChanged:
+            try require("ticketid", ticketID)
             return .ticketPriorityChanged(
                 try data.required("priority", try data.enumeration("priority", Priority.self)))
-        case "ticket.escalated":
-            try require("ticketid", touchpoint.ticketID)
+        case .ticketEscalated:
+            try require("ticketid", ticketID)
             return .ticketEscalated(level: try data.scalarText("level"), reason: try data.string("reason"))
-        case "ticket.solved":
-            try require("ticketid", touchpoint.ticketID)
+        case .ticketSolved:
+            try require("ticketid", ticketID)
             return .ticketSolved
-        case "ticket.reopened":
-            try require("ticketid", touchpoint.ticketID)
+        case .ticketReopened:
+            try require("ticketid", ticketID)
             return .ticketReopened
-        case "ticket.closed":
-            try require("ticketid", touchpoint.ticketID)
+        case .ticketClosed:
+            try require("ticketid", ticketID)
             return .ticketClosed
-        case "ticket.merged":
-            try require("ticketid", touchpoint.ticketID)
+        case .ticketMerged:
+            try require("ticketid", ticketID)
             let into = try data.required("into", try data.string("into"))
             try Touchpoint.checkIdentifier(into, attribute: "data.into")
             return .ticketMerged(into: into)
-        case "feedback.csat":
+        case .csat:
             return .csat(score: try data.required("score", try data.integer("score", in: 1...5)))
-        case "feedback.nps":
+        case .nps:
             return .nps(score: try data.required("score", try data.integer("score", in: 0...10)))
-        case "feedback.ces":
+        case .ces:
             return .ces(score: try data.required("score", try data.integer("score", in: 1...7)))
-        case "order.placed", "order.refunded":
+        case .orderPlaced, .orderRefunded:
             let order = try data.required("order", try data.string("order"))
             let amount = try data.required("amount", try data.amount("amount"))
             let currency = try data.required("currency", try data.currency("currency"))
-            return type == "order.placed"
+            return known == .orderPlaced
                 ? .orderPlaced(order: order, amount: amount, currency: currency)
                 : .orderRefunded(order: order, amount: amount, currency: currency)
-        case "selfservice.viewed":
-            try require("channel", touchpoint.channel)
+        case .selfServiceViewed:
+            try require("channel", channel)
             return .selfServiceViewed(article: try data.required("article", try data.string("article")))
-        default:
-            return nil
         }
     }
 }
 
 /// Typed access to the members of a known type's `data` object, with errors that name the field.
+///
+/// The members are read from the JSON text as they are asked for (`JSONObjectText`), not from a parsed
+/// tree: a catalog check builds only the few values it looks at.
 private struct DataFields {
     let type: String
-    let members: [JSONMember]
+    /// The `data` text; `nil` when the event has none.
+    let object: JSONObjectText?
 
-    init(_ event: CloudEvent) throws(CloudEventError) {
-        type = event.type
-        switch event.data {
+    init(type: String, data: CloudEventData?, validated: JSONObjectText?) throws(CloudEventError) {
+        self.type = type
+        switch data {
         case nil:
-            members = []
+            object = nil
         case .base64:
             throw CloudEventError(
                 attribute: "data_base64",
-                message: "type '\(event.type)' carries JSON 'data', not 'data_base64'")
+                message: "type '\(type)' carries JSON 'data', not 'data_base64'")
         case .json(let bytes):
-            let value: JSONValue
-            do { value = try JSONValue.parse(bytes) } catch {
-                throw CloudEventError(attribute: "data", message: "'data' is not valid JSON: \(error.reason)")
+            let text: JSONObjectText
+            if let validated {
+                text = validated
+            } else {
+                do { text = try JSONObjectText(parsing: bytes) } catch {
+                    throw CloudEventError(
+                        attribute: "data", message: "'data' is not valid JSON: \(error.reason)")
+                }
             }
-            switch value {
-            case .object(let members): self.members = members
-            case .null: self.members = []
-            default:
+            guard text.isObject || text.isNull else {
                 throw CloudEventError(
-                    attribute: "data", message: "type '\(event.type)' requires 'data' to be a JSON object")
+                    attribute: "data", message: "type '\(type)' requires 'data' to be a JSON object")
             }
+            object = text
         }
     }
 
     private func value(_ field: String) -> JSONValue? {
-        guard let member = members.first(where: { $0.key == field }) else { return nil }
-        if case .null = member.value { return nil }
-        return member.value
+        guard let value = object?[field] else { return nil }
+        if case .null = value { return nil }
+        return value
     }
 
     private func invalid(_ field: String, _ rule: String) -> CloudEventError {

@@ -117,8 +117,8 @@ public struct Ingestor {
             }
             summary.read += 1
             do throws(CloudEventError) {
-                let event = try CloudEvent(json: record.bytes)
-                batch.append(AppendRequest(try Touchpoint(validating: event)))
+                let parsed = try CloudEvent.parse(json: record.bytes)
+                batch.append(AppendRequest(try Touchpoint(validating: parsed)))
                 lastLine = record.line
             } catch {
                 try reject(line: record.line, bytes: record.bytes, reason: error.description)

@@ -130,8 +130,20 @@ public struct Touchpoint: Sendable, Equatable {
 
     /// Validates `event` against Touchlog's rules and the catalog.
     /// - Throws: `CloudEventError` naming the attribute and the rule that failed.
-    public init(validating event: CloudEvent) throws(CloudEventError) {
-        var event = event
+    public init(validating event: consuming CloudEvent) throws(CloudEventError) {
+        try self.init(validating: event, timestamp: nil, data: nil)
+    }
+
+    /// Validates an event just parsed, like `init(validating:)`, without parsing its `time` and `data`
+    /// again: the parse already did.
+    public init(validating parsed: ParsedCloudEvent) throws(CloudEventError) {
+        try self.init(validating: parsed.event, timestamp: parsed.timestamp, data: parsed.data)
+    }
+
+    /// `timestamp` and `data`, when given, are `time` parsed and the JSON `data` validated.
+    private init(validating event: consuming CloudEvent, timestamp: Timestamp?, data: JSONObjectText?)
+        throws(CloudEventError)
+    {
         // Checked before removing: an unconditional removeAll would copy the (shared) extensions array
         // of every event, although almost none carries a log-assigned attribute.
         if event.extensions.contains(where: { Touchpoint.isLogAssigned($0.name) }) {
@@ -147,17 +159,19 @@ public struct Touchpoint: Sendable, Equatable {
             throw CloudEventError(
                 attribute: "time", message: "Touchlog requires 'time': when the touchpoint happened")
         }
-        guard let time = Timestamp(rfc3339: timeText) else {
+        guard let time = timestamp ?? Timestamp(rfc3339: timeText) else {
             throw CloudEventError(
                 attribute: "time", message: "'time' is not an RFC 3339 timestamp: \"\(timeText)\"")
         }
+        let channel = try Touchpoint.channel(of: event)
+        let ticketID = try Touchpoint.identifierTag("ticketid", of: event)
+        let repID = try Touchpoint.identifierTag("repid", of: event)
+        self.kind = try Catalog.decode(event, data: data, channel: channel, ticketID: ticketID, repID: repID)
         self.occurredAt = time
-        self.channel = try Touchpoint.channel(of: event)
-        self.ticketID = try Touchpoint.identifierTag("ticketid", of: event)
-        self.repID = try Touchpoint.identifierTag("repid", of: event)
+        self.channel = channel
+        self.ticketID = ticketID
+        self.repID = repID
         self.event = event
-        self.kind = nil
-        self.kind = try Catalog.decode(self)
     }
 
     /// Whether `name` is one of `logAssignedAttributes`, without hashing it (all of them start with

@@ -366,3 +366,35 @@ private func parseEvent(_ text: String) throws(CloudEventError) -> CloudEvent {
                 == #"{"specversion":"1.0","id":"2","source":"/s","type":"t","data_base64":"AA=="}"#)
     }
 }
+
+@Suite struct ParsedCloudEventTests {
+    @Test func parseHandsOverTheParsedTimeAndTheValidatedData() throws {
+        let bytes = Array(
+            #"{"specversion":"1.0","id":"1","source":"s","type":"t","time":"2024-05-01T12:00:00.5+02:00","data": { "a" : [1, 2] }}"#
+                .utf8)
+        let parsed = try CloudEvent.parse(json: bytes)
+        #expect(parsed.event == (try CloudEvent(json: bytes)))
+        #expect(parsed.timestamp == Timestamp(rfc3339: "2024-05-01T12:00:00.5+02:00"))
+        #expect(parsed.data?.bytes == Array(#"{"a":[1,2]}"#.utf8))
+        #expect(parsed.data?.isObject == true)
+        #expect(parsed.data?["a"] == .array([.number("1"), .number("2")]))
+
+        let binary = try CloudEvent.parse(
+            json: Array(#"{"specversion":"1.0","id":"1","source":"s","type":"t","data_base64":"AAAA"}"#.utf8))
+        #expect(binary.timestamp == nil && binary.data == nil)
+        let scalar = try CloudEvent.parse(
+            json: Array(
+                #"{"specversion":"1.0","id":"1","source":"s","type":"t","data":"x","time":null}"#.utf8))
+        #expect(scalar.timestamp == nil && scalar.data?.isObject == false && scalar.data?.isNull == false)
+    }
+
+    @Test func parseRejectsWhatInitRejects() {
+        let bytes = Array(#"{"specversion":"1.0","id":"1","source":"s","type":"t","time":"yesterday"}"#.utf8)
+        #expect(
+            throws: CloudEventError(
+                attribute: "time", message: #"'time' is not an RFC 3339 timestamp: "yesterday""#)
+        ) {
+            _ = try CloudEvent.parse(json: bytes)
+        }
+    }
+}

@@ -204,3 +204,42 @@ private func parse(_ text: String) throws(JSONError) -> JSONValue {
         #expect(try JSONValue.parse(out) == parse(input))
     }
 }
+
+@Suite struct JSONObjectTextTests {
+    @Test func membersAreFoundByTheirDecodedKey() throws {
+        let text = try JSONObjectText(
+            parsing: Array(
+                #" { "a" : [1, {"a": 2}], "\u0062" : "x\ny", "c": null, "d": {"e": -2.50}, "": true } "#.utf8)
+        )
+        #expect(text.isObject && !text.isNull)
+        #expect(text["a"] == .array([.number("1"), .object([JSONMember(key: "a", value: .number("2"))])]))
+        #expect(text["b"] == .string("x\ny"))
+        #expect(text["c"] == .null)
+        #expect(text["d"]?["e"] == .number("-2.50"))
+        #expect(text[""] == .bool(true))
+        #expect(text["e"] == nil)
+        #expect(text["\\u0062"] == nil)
+    }
+
+    @Test func textsThatAreNotObjectsHaveNoMembers() throws {
+        let null = try JSONObjectText(parsing: Array(" null ".utf8))
+        #expect(null.isNull && !null.isObject && null["a"] == nil)
+        for input in [#""a""#, "[1]", "3", "true"] {
+            let text = try JSONObjectText(parsing: Array(input.utf8))
+            #expect(!text.isObject && !text.isNull && text["a"] == nil)
+        }
+        let empty = try JSONObjectText(parsing: Array("{}".utf8))
+        #expect(empty.isObject && empty["a"] == nil)
+    }
+
+    @Test(arguments: JSONValueTests.invalid)
+    func rejectsInvalidJSONWithTheErrorsOfParse(input: String, reason: String) {
+        let bytes = Array(input.utf8)
+        do {
+            _ = try JSONValue.parse(bytes)
+            Issue.record("expected an error")
+        } catch let expected {
+            #expect(throws: expected) { _ = try JSONObjectText(parsing: bytes) }
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import CloudEvents
 import Foundation
+import Testing
 import TouchlogStore
 import TouchlogTestSupport
 
@@ -23,17 +24,32 @@ func eventJSON(_ members: KeyValuePairs<String, String>) -> [UInt8] {
     Array(("{" + members.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}").utf8)
 }
 
-/// A valid touchpoint of customer `customer` with the given id; contact.received by default.
+/// The JSON text of a touchpoint of customer `customer` with the given id; contact.received by default.
+func touchpointJSON(
+    id: String, customer: String = "cus-1", type: String = "contact.received",
+    time: String = "2024-05-01T10:00:00Z", source: String = "urn:test",
+    extra: String = "\"channel\":\"email\"",
+    data: String? = nil
+) -> [UInt8] {
+    var text = "{\"specversion\":\"1.0\",\"id\":\"\(id)\",\"source\":\"\(source)\",\"type\":\"\(type)\","
+    text += "\"subject\":\"\(customer)\",\"time\":\"\(time)\""
+    if !extra.isEmpty { text += "," + extra }
+    if let data { text += ",\"data\":" + data }
+    text += "}"
+    return Array(text.utf8)
+}
+
+/// A valid touchpoint of customer `customer` with the given id; contact.received by default. Also checks
+/// that validating the parse's hand-over (`CloudEvent.parse`, as ingest does) gives the same touchpoint.
 func touchpoint(
     id: String, customer: String = "cus-1", type: String = "contact.received",
     time: String = "2024-05-01T10:00:00Z", source: String = "urn:test",
     extra: String = "\"channel\":\"email\"",
     data: String? = nil
 ) throws -> Touchpoint {
-    var text = "{\"specversion\":\"1.0\",\"id\":\"\(id)\",\"source\":\"\(source)\",\"type\":\"\(type)\","
-    text += "\"subject\":\"\(customer)\",\"time\":\"\(time)\""
-    if !extra.isEmpty { text += "," + extra }
-    if let data { text += ",\"data\":" + data }
-    text += "}"
-    return try Touchpoint(validating: try CloudEvent(json: Array(text.utf8)))
+    let bytes = touchpointJSON(
+        id: id, customer: customer, type: type, time: time, source: source, extra: extra, data: data)
+    let touchpoint = try Touchpoint(validating: try CloudEvent(json: bytes))
+    #expect(try Touchpoint(validating: CloudEvent.parse(json: bytes)) == touchpoint)
+    return touchpoint
 }
