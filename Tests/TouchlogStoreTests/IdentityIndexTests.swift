@@ -44,6 +44,18 @@ import Testing
         #expect(try log.verify().problems.isEmpty)
     }
 
+    /// Values computed from the definition in docs/STORAGE.md (by a separate Python script), so code
+    /// and document cannot drift apart: stored runs depend on this function.
+    @Test(arguments: [
+        ("urn:test", "e4", 0x986a_d322_ddd1_27d0 as UInt64),
+        ("https://crm.example.com/ingest", "evt-00000000000000012345", 0xea04_d324_c590_e6ac),
+        ("", "", 0x297d_8376_16bd_21a4),
+        ("urn:é", "ü-日本", 0x68b5_e39c_5bf0_a319),
+    ])
+    func theIdentityHashIsTheDocumentedFunction(source: String, id: String, expected: UInt64) {
+        #expect(IdentityKey(source: source, id: id).hash == expected)
+    }
+
     @Test func aRunsFilterAdmitsEveryEntryAndRejectsNearlyAllOthers() throws {
         var random = SystemRandomNumberGenerator()
         let entries = (0..<20_000).map { IdentityEntry(hash: random.next(), position: UInt64($0 + 1)) }
