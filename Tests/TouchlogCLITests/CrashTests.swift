@@ -162,13 +162,19 @@ struct SplitMix {
         var interrupted = 0
         for _ in 0..<(CrashTests.kills / 2 + 2) {
             let child = try ChildTouchlog(["rebuild", "--rules", rules, "--store", workspace.store])
-            usleep(UInt32(50_000 + random.next() % 400_000))
+            // A debug-build rebuild of this store takes about half a second: most kills land during it.
+            usleep(UInt32(10_000 + random.next() % 300_000))
             child.kill()
             child.wait()
             if child.process.terminationReason == .uncaughtSignal {
-                interrupted += 1
-                // Killed half-way: readers still get the old generation, whole and consistent.
-                #expect(workspace.run("loyalty", "top", "--limit", "5", "--json").output == before)
+                // Killed half-way, readers still get the old generation; killed after the switch (but
+                // before the process exited), the new one. Either way whole and consistent.
+                let now = workspace.run("loyalty", "top", "--limit", "5", "--json").output
+                let switched =
+                    !now.isEmpty
+                    && now.split(separator: "\n").allSatisfy { $0.contains("\"rules_version\":\"2\"") }
+                #expect(now == before || switched, "\(now)")
+                if now == before { interrupted += 1 }
                 let audit = workspace.run("audit", "--json")
                 #expect(audit.exitCode == 0, "\(audit.output.prefix(400))")
             }
