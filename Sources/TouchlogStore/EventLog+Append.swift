@@ -100,7 +100,6 @@ extension EventLog {
         // Recorded time never goes backwards, so `--as-known-at` cuts are a prefix of the log.
         var batch = PreparedBatch(
             before: head, recordedAt: max(Timestamp.now(), head.recordedAt), events: requests.count)
-        batch.reserve(requests.count)
         // The identity hashes of this batch's events, which no index run has yet.
         var batchHashes = Set<UInt64>(minimumCapacity: requests.count)
 
@@ -230,17 +229,15 @@ struct PreparedBatch: Sendable {
     /// The index entries of the new events, sorted once the batch is complete.
     var identities: [IdentityEntry] = []
 
+    /// An empty batch with room for `events` events.
     init(before: EventLog.Head, recordedAt: Timestamp, events: Int) {
         self.before = before
-        records = RecordBuffer(capacity: events * 512)
         after = EventLog.Head(position: before.position, hash: before.hash, recordedAt: recordedAt)
-    }
-
-    mutating func reserve(_ count: Int) {
-        outcomes.reserveCapacity(count)
-        recordEnds.reserveCapacity(count)
-        streams.reserveCapacity(min(count, 1 << 14))
-        identities.reserveCapacity(count)
+        records = RecordBuffer(capacity: events * 512)
+        outcomes.reserveCapacity(events)
+        recordEnds.reserveCapacity(events)
+        streams.reserveCapacity(min(events, 1 << 14))
+        identities.reserveCapacity(events)
     }
 
     /// Encodes and hashes the record of `request` at the next position. The request is read through a
@@ -270,16 +267,16 @@ struct PreparedBatch: Sendable {
 
     /// The positions of this batch's events whose identity hash is `hash`, once `identities` is sorted.
     func sortedPositions(of hash: UInt64) -> [UInt64] {
+        var positions: [UInt64] = []
         identities.withUnsafeBytes { bytes in
-            let entries = SortedIdentityEntries(base: bytes.baseAddress, count: identities.count)
-            var index = entries.lowerBound(hash)
-            var positions: [UInt64] = []
-            while index < entries.count && entries.hash(at: index) == hash {
-                positions.append(entries.position(at: index))
-                index += 1
+            _ = SortedIdentityEntries(base: bytes.baseAddress, count: identities.count).forEachPosition(
+                of: hash
+            ) {
+                positions.append($0)
+                return true
             }
-            return positions
         }
+        return positions
     }
 }
 

@@ -30,11 +30,7 @@ struct IdentityKey {
 
     @inline(__always)
     private static func absorb(_ text: String, into hash: inout UInt64) {
-        // Native strings lend their UTF-8 in place; others are made contiguous on a copy.
-        if text.utf8.withContiguousStorageIfAvailable({ absorb(UnsafeRawBufferPointer($0), into: &hash) }) == nil {
-            var copy = text
-            copy.withUTF8 { absorb(UnsafeRawBufferPointer($0), into: &hash) }
-        }
+        text.withKeyBytes { absorb($0, into: &hash) }
     }
 
     @inline(__always)
@@ -42,7 +38,9 @@ struct IdentityKey {
         absorb(UInt64(bytes.count), into: &hash)
         var offset = 0
         while offset + 8 <= bytes.count {
-            absorb(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)), into: &hash)
+            absorb(
+                UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
+                into: &hash)
             offset += 8
         }
         if offset < bytes.count {
@@ -81,6 +79,17 @@ struct SortedIdentityEntries {
 
     @inline(__always) func entry(at index: Int) -> IdentityEntry {
         IdentityEntry(hash: hash(at: index), position: position(at: index))
+    }
+
+    /// Calls `body` with the position of each entry whose hash is `hash`, until it returns false;
+    /// returns false when `body` did.
+    func forEachPosition(of hash: UInt64, _ body: (UInt64) throws -> Bool) rethrows -> Bool {
+        var index = lowerBound(hash)
+        while index < count && self.hash(at: index) == hash {
+            guard try body(position(at: index)) else { return false }
+            index += 1
+        }
+        return true
     }
 
     /// The index of the first entry whose hash is not below `hash`.
@@ -152,12 +161,7 @@ struct IdentityRun {
     /// Calls `body` with the position of each entry whose hash is `probe.hash`, until it returns false.
     func forEachPosition(of probe: FilterProbe, _ body: (UInt64) throws -> Bool) rethrows -> Bool {
         guard mayContain(probe) else { return true }
-        var index = entries.lowerBound(probe.hash)
-        while index < count && entries.hash(at: index) == probe.hash {
-            guard try body(entries.position(at: index)) else { return false }
-            index += 1
-        }
-        return true
+        return try entries.forEachPosition(of: probe.hash, body)
     }
 
     /// What the filters of all runs test for one hash, computed once per lookup.
