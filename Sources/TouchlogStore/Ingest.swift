@@ -143,14 +143,14 @@ public struct Ingestor {
 /// failure at its next `drain()` and stops.
 final class PipelinedCommitter: @unchecked Sendable {
     // @unchecked Sendable: `queued`, `closed`, `completed` and `failure` are read and written only
-    // inside `state.sync`; `throughLines` only on the writer thread; `log` is Sendable.
+    // inside `state.sync`; the writer thread keeps its own state (the input lines of its batches).
     private let state = DispatchQueue(label: "touchlog.ingest.state")
     private let slots: DispatchSemaphore
     private let available = DispatchSemaphore(value: 0)
     private let writerDone = DispatchSemaphore(value: 0)
     private var queued: [(batch: [AppendRequest], throughLine: Int)] = []
+    /// Set by the first `finish()`: no more batches come.
     private var closed = false
-    private var finished = false
     private var completed: [CommittedBatch] = []
     private var failure: (any Error)?
 
@@ -223,8 +223,8 @@ final class PipelinedCommitter: @unchecked Sendable {
     /// Waits until every queued batch has committed or been dropped. Later calls return at once.
     func finish() {
         let first = state.sync { () -> Bool in
-            defer { (closed, finished) = (true, true) }
-            return !finished
+            defer { closed = true }
+            return !closed
         }
         guard first else { return }
         available.signal()
