@@ -6,7 +6,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "touchlog", targets: ["touchlog"]),
+        .library(name: "TouchlogDomain", targets: ["TouchlogDomain"]),
         .library(name: "TouchlogStore", targets: ["TouchlogStore"]),
+        .library(name: "TouchlogIngest", targets: ["TouchlogIngest"]),
         .library(name: "TouchlogProjections", targets: ["TouchlogProjections"]),
         .library(name: "TouchlogImport", targets: ["TouchlogImport"]),
         // For the micro-benchmarks in Benchmarks/ (a package of its own).
@@ -34,11 +36,14 @@ let package = Package(
         .target(name: "LMDB", dependencies: ["CLMDB"]),
         // CloudEvents 1.0 JSON: parsing, validation, serialisation, RFC 3339 times, JSON Lines reading.
         .target(name: "CloudEvents"),
-        // The append-only touchpoint log: catalog rules, record encoding, hash chain, LMDB layout.
+        // The domain: the catalog of touchpoint types, the touchpoint rules, the ticket lifecycle, amounts.
+        .target(name: "TouchlogDomain", dependencies: ["CloudEvents"]),
+        // The store: one LMDB environment and its databases; the append-only log, its record, hash chain
+        // and identity index, and the verification of the log.
         .target(
             name: "TouchlogStore",
             dependencies: [
-                "LMDB", "CloudEvents",
+                "LMDB", "CloudEvents", "TouchlogDomain",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -46,33 +51,43 @@ let package = Package(
         .target(
             name: "TouchlogProjections",
             dependencies: [
-                "TouchlogStore", "LMDB", "CloudEvents",
+                "TouchlogStore", "TouchlogDomain", "LMDB", "CloudEvents",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        // The one ingest pipeline: read (files, gzip, standard input, any byte source), validate, batch,
+        // prepare, commit durably, then bring the projections up to date.
+        .target(
+            name: "TouchlogIngest",
+            dependencies: ["CZlib", "CloudEvents", "TouchlogDomain", "TouchlogStore", "TouchlogProjections"]
         ),
         // Proof that the history is complete and unaltered: the full audit, signed seals.
         .target(
             name: "TouchlogAudit",
             dependencies: [
-                "TouchlogStore", "TouchlogProjections", "LMDB", "CloudEvents",
+                "TouchlogStore", "TouchlogDomain", "TouchlogProjections", "LMDB", "CloudEvents",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Imports of help-desk exports (ServiceNow incident audit logs): streaming CSV and gzip reading,
         // the mapping to catalog events, and the checks against the export's own counters.
-        .target(name: "TouchlogImport", dependencies: ["CZlib", "TouchlogStore", "CloudEvents"]),
+        .target(
+            name: "TouchlogImport",
+            dependencies: ["TouchlogIngest", "TouchlogDomain", "TouchlogStore", "CloudEvents"]),
         // Deterministic synthetic touchpoints for the demo, tests and benchmarks.
         .target(name: "TouchlogGenerator"),
         // `touchlog bench`: the engine against raw LMDB and the Python peer, in one process.
         .target(
             name: "TouchlogBench",
-            dependencies: ["TouchlogStore", "LMDB", "CloudEvents", "TouchlogGenerator"]),
+            dependencies: [
+                "TouchlogStore", "TouchlogDomain", "TouchlogIngest", "LMDB", "CloudEvents", "TouchlogGenerator",
+            ]),
         // The command line as a library, so commands are testable in process.
         .target(
             name: "TouchlogCLI",
             dependencies: [
-                "TouchlogStore", "TouchlogProjections", "TouchlogAudit", "TouchlogImport", "CloudEvents",
-                "TouchlogGenerator", "TouchlogBench",
+                "TouchlogDomain", "TouchlogStore", "TouchlogIngest", "TouchlogProjections", "TouchlogAudit",
+                "TouchlogImport", "CloudEvents", "TouchlogGenerator", "TouchlogBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -83,24 +98,29 @@ let package = Package(
         .testTarget(name: "CloudEventsTests", dependencies: ["CloudEvents"]),
         .testTarget(
             name: "TouchlogStoreTests",
-            dependencies: ["TouchlogTestSupport", "TouchlogStore", "TouchlogGenerator", "LMDB"]),
+            dependencies: [
+                "TouchlogTestSupport", "TouchlogStore", "TouchlogDomain", "TouchlogGenerator", "CloudEvents", "LMDB",
+            ]),
         .testTarget(
             name: "TouchlogProjectionsTests",
             dependencies: [
                 "TouchlogTestSupport",
-                "TouchlogProjections", "TouchlogStore", "TouchlogGenerator", "CloudEvents", "LMDB",
+                "TouchlogProjections", "TouchlogStore", "TouchlogDomain", "TouchlogGenerator", "CloudEvents", "LMDB",
             ]
         ),
         .testTarget(
             name: "TouchlogAuditTests",
             dependencies: [
                 "TouchlogTestSupport",
-                "TouchlogAudit", "TouchlogStore", "TouchlogProjections", "LMDB", "TouchlogGenerator",
+                "TouchlogAudit", "TouchlogStore", "TouchlogDomain", "TouchlogProjections", "LMDB", "TouchlogGenerator",
             ]
         ),
         .testTarget(
             name: "TouchlogImportTests",
-            dependencies: ["TouchlogTestSupport", "TouchlogImport", "TouchlogStore", "CloudEvents"],
+            dependencies: [
+                "TouchlogTestSupport", "TouchlogImport", "TouchlogIngest", "TouchlogStore", "TouchlogDomain",
+                "CloudEvents",
+            ],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "TouchlogGeneratorTests", dependencies: ["TouchlogGenerator"]),
@@ -108,7 +128,8 @@ let package = Package(
             name: "TouchlogCLITests",
             dependencies: [
                 "TouchlogTestSupport",
-                "TouchlogCLI", "TouchlogStore", "TouchlogProjections", "TouchlogAudit", "TouchlogImport",
+                "TouchlogCLI", "TouchlogStore", "TouchlogDomain", "TouchlogIngest", "TouchlogProjections", "TouchlogAudit",
+                "TouchlogImport",
                 "TouchlogGenerator", "LMDB",
             ]
         ),

@@ -19,6 +19,7 @@ let package = Package(
             name: "TouchlogBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "TouchlogDomain", package: "touchlog"),
                 .product(name: "TouchlogStore", package: "touchlog"),
                 .product(name: "TouchlogGenerator", package: "touchlog"),
                 .product(name: "CloudEvents", package: "touchlog"),

@@ -1,5 +1,6 @@
 import Crypto
 import TouchlogProjections
+import TouchlogDomain
 import TouchlogStore
 
 extension AuditProblem.Kind {

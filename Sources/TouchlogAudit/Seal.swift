@@ -2,6 +2,7 @@ import CloudEvents
 import Crypto
 import Foundation
 import LMDB
+import TouchlogDomain
 import TouchlogStore
 
 /// A signed statement that the log had `hash` at `position` at `sealedAt`.

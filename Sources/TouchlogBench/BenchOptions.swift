@@ -1,3 +1,5 @@
+import TouchlogDomain
+import TouchlogIngest
 import TouchlogStore
 
 /// One measured part of `touchlog bench`.

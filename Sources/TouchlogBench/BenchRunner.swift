@@ -2,6 +2,8 @@ import CloudEvents
 import Foundation
 import LMDB
 import TouchlogGenerator
+import TouchlogDomain
+import TouchlogIngest
 import TouchlogStore
 
 /// Runs the phases of `touchlog bench`: each measures the engine and its baseline in this process, on

@@ -1,6 +1,8 @@
 import CloudEvents
 import Foundation
 import TouchlogGenerator
+import TouchlogDomain
+import TouchlogIngest
 import TouchlogStore
 
 /// Throughput versus volume: ingests one growing log, `step` events at a time, end to end (JSON Lines

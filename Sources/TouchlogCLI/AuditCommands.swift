@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TouchlogAudit
+import TouchlogDomain
 import TouchlogStore
 
 struct AuditCommand: ParsableCommand {

@@ -2,6 +2,8 @@ import ArgumentParser
 import CloudEvents
 import Foundation
 import TouchlogImport
+import TouchlogDomain
+import TouchlogIngest
 import TouchlogStore
 
 /// `touchlog import`: history from other systems, turned into catalog events.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CloudEvents
 import Foundation
+import TouchlogDomain
+import TouchlogIngest
 import TouchlogStore
 
 struct IngestCommand: ParsableCommand {

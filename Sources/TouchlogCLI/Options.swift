@@ -2,6 +2,8 @@ import ArgumentParser
 import CloudEvents
 import Foundation
 import TouchlogAudit
+import TouchlogDomain
+import TouchlogIngest
 import TouchlogStore
 
 /// Exit codes that scripts can rely on (DESIGN.md section 4, after sysexits.h).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TouchlogProjections
+import TouchlogDomain
 import TouchlogStore
 
 struct RebuildCommand: ParsableCommand {

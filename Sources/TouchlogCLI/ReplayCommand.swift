@@ -2,6 +2,7 @@ import ArgumentParser
 import CloudEvents
 import Foundation
 import TouchlogProjections
+import TouchlogDomain
 import TouchlogStore
 
 struct ReplayCommand: ParsableCommand {

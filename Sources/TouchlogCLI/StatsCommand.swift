@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TouchlogDomain
 import TouchlogStore
 
 struct StatsCommand: ParsableCommand {

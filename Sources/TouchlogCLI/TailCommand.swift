@@ -1,6 +1,7 @@
 import ArgumentParser
 import CloudEvents
 import Foundation
+import TouchlogDomain
 import TouchlogStore
 
 struct TailCommand: ParsableCommand {

@@ -1,3 +1,4 @@
+import CloudEvents
 /// One CSV record: its fields (unquoted and unescaped) and the line it starts on.
 public struct CSVRecord: Sendable, Equatable {
     /// The 1-based line of the input where the record starts (records with quoted newlines span lines).

@@ -1,4 +1,5 @@
 import CloudEvents
+import TouchlogDomain
 import TouchlogStore
 
 /// A row of an incident in the order the updates happened, with the key that its events' ids use.

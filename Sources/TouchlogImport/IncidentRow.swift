@@ -1,4 +1,5 @@
 import CloudEvents
+import TouchlogDomain
 import TouchlogStore
 
 /// One row of the ServiceNow incident audit export: one update of one incident, as far as Touchlog uses it.

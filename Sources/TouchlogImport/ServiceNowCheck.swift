@@ -1,4 +1,5 @@
 import CloudEvents
+import TouchlogDomain
 import TouchlogStore
 
 /// Checks an imported export against its own counters: folds the imported tickets from the log with

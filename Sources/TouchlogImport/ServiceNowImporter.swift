@@ -1,4 +1,6 @@
 import CloudEvents
+import TouchlogDomain
+import TouchlogIngest
 import TouchlogStore
 
 /// Counts of one import, as `touchlog import servicenow` prints them.

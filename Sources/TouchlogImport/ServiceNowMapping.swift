@@ -1,4 +1,5 @@
 import CloudEvents
+import TouchlogDomain
 import TouchlogStore
 
 /// The mapping tables from ServiceNow's incident fields to Touchlog's catalog (docs/SERVICENOW.md).

@@ -1,4 +1,5 @@
 import CloudEvents
+import TouchlogDomain
 import TouchlogStore
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import CloudEvents
+import TouchlogDomain
 import TouchlogStore
 
 /// Appends the compact binary encoding of projection records (docs/STORAGE.md, "Projections").

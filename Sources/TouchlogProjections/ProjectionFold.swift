@@ -1,4 +1,5 @@
 import CloudEvents
+import TouchlogDomain
 import TouchlogStore
 
 /// The pure, deterministic fold of the log into ticket state, customer loyalty and rep timelines

@@ -1,4 +1,5 @@
 import LMDB
+import TouchlogDomain
 import TouchlogStore
 
 /// One generation of the projections: a set of databases (a slot), the log position it reflects and

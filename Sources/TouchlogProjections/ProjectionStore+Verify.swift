@@ -1,5 +1,6 @@
 import CloudEvents
 import LMDB
+import TouchlogDomain
 import TouchlogStore
 
 /// A difference between the stored projections and a fresh fold of the log.

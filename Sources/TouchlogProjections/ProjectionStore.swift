@@ -1,5 +1,6 @@
 import CloudEvents
 import LMDB
+import TouchlogDomain
 import TouchlogStore
 
 #if canImport(Glibc)

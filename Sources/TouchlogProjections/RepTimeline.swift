@@ -1,4 +1,5 @@
 import CloudEvents
+import TouchlogDomain
 import TouchlogStore
 
 /// One event that names a rep (its `repid`), as the rep timeline keeps it.

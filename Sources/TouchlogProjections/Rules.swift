@@ -1,4 +1,5 @@
 import Crypto
+import TouchlogDomain
 import TouchlogStore
 
 /// The rules the projections are folded under: SLA targets, loyalty weights, the half-life and the

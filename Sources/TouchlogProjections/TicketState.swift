@@ -1,4 +1,5 @@
 import CloudEvents
+import TouchlogDomain
 import TouchlogStore
 
 /// The state of one ticket (DESIGN.md section 3), folded from every event that names it.

@@ -1,6 +1,7 @@
 import CloudEvents
 import Dispatch
 import LMDB
+import TouchlogDomain
 
 extension EventLog {
     /// Appends `requests` as one atomic, durable batch, in order.

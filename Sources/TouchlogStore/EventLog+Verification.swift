@@ -1,5 +1,6 @@
 import CloudEvents
 import LMDB
+import TouchlogDomain
 
 /// Something an audit found wrong with the stored log, its indexes, its seals or its projections.
 public struct AuditProblem: Sendable, Equatable, Codable {

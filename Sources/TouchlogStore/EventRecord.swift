@@ -1,5 +1,6 @@
 import CloudEvents
 import Crypto
+import TouchlogDomain
 
 /// A SHA-256 digest in the log's hash chain.
 ///

@@ -1,4 +1,5 @@
 import LMDB
+import TouchlogDomain
 
 #if !_endian(little)
     #error("The idempotency index runs are stored little-endian and read in place.")

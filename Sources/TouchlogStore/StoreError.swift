@@ -1,4 +1,5 @@
 import LMDB
+import TouchlogDomain
 
 /// Why a store operation failed, in words that say what to do.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {

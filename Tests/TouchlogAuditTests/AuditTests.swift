@@ -6,6 +6,7 @@ import Testing
 import TouchlogAudit
 import TouchlogTestSupport
 
+import TouchlogDomain
 @testable import TouchlogStore
 
 /// A store on disk with 12 events of 3 customers, tampered with through raw LMDB between openings.

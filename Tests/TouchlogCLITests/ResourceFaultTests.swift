@@ -3,6 +3,7 @@ import LMDB
 import Testing
 import TouchlogAudit
 import TouchlogGenerator
+import TouchlogDomain
 import TouchlogStore
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import CloudEvents
 import Testing
 import TouchlogImport
 

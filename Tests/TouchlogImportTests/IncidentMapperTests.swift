@@ -1,6 +1,7 @@
 import CloudEvents
 import Testing
 import TouchlogImport
+import TouchlogDomain
 import TouchlogStore
 
 @Suite struct IncidentMapperTests {

@@ -2,6 +2,8 @@ import CloudEvents
 import Foundation
 import Testing
 import TouchlogImport
+import TouchlogDomain
+import TouchlogIngest
 import TouchlogStore
 import TouchlogTestSupport
 

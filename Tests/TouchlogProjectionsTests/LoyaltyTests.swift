@@ -1,5 +1,6 @@
 import CloudEvents
 import Testing
+import TouchlogDomain
 import TouchlogStore
 
 @testable import TouchlogProjections

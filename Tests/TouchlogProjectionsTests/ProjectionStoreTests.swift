@@ -2,6 +2,7 @@ import CloudEvents
 import LMDB
 import Testing
 import TouchlogGenerator
+import TouchlogDomain
 import TouchlogStore
 
 @testable import TouchlogProjections

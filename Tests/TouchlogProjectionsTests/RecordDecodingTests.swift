@@ -1,6 +1,7 @@
 import CloudEvents
 import LMDB
 import Testing
+import TouchlogDomain
 import TouchlogStore
 
 @testable import TouchlogProjections

@@ -1,6 +1,7 @@
 import CloudEvents
 import Foundation
 import LMDB
+import TouchlogDomain
 import TouchlogStore
 import TouchlogTestSupport
 

@@ -1,5 +1,6 @@
 import Testing
 
+import TouchlogDomain
 @testable import TouchlogStore
 
 /// `append(batches:committed:)` prepares each batch while the one before it commits: its results must

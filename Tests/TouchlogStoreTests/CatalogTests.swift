@@ -1,5 +1,6 @@
 import CloudEvents
 import Testing
+import TouchlogDomain
 import TouchlogStore
 
 /// The catalog (DESIGN.md section 2): what each known type's `data` decodes to, and the exact error

@@ -4,6 +4,7 @@ import Foundation
 import LMDB
 import Testing
 
+import TouchlogDomain
 @testable import TouchlogStore
 
 @Suite struct EventLogTests {

@@ -1,6 +1,7 @@
 import CloudEvents
 import Testing
 import TouchlogGenerator
+import TouchlogDomain
 import TouchlogStore
 
 /// A seeded random mutator over the parser and the catalog: whatever the bytes, parsing ends in an

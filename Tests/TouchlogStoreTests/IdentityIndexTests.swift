@@ -1,6 +1,7 @@
 import LMDB
 import Testing
 
+import TouchlogDomain
 @testable import TouchlogStore
 
 @Suite struct IdentityIndexTests {

@@ -1,6 +1,7 @@
 import CloudEvents
 import Foundation
 import Testing
+import TouchlogDomain
 import TouchlogStore
 import TouchlogTestSupport
 

@@ -4,6 +4,7 @@
 import Benchmark
 import CloudEvents
 import Foundation
+import TouchlogDomain
 @_spi(Benchmarks) import TouchlogStore
 import TouchlogGenerator
 

@@ -1,6 +1,8 @@
 import CloudEvents
 import Dispatch
 import Foundation
+import TouchlogDomain
+import TouchlogStore
 
 /// Counts of one ingest, as `touchlog ingest` prints them.
 public struct IngestSummary: Sendable, Equatable, Codable {
