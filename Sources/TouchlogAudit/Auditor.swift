@@ -80,11 +80,12 @@ public struct AuditReport: Sendable, Equatable, Codable {
 /// every projection record against a fresh fold of the log, and (with a public key) every seal.
 /// It changes no data.
 public struct Auditor {
-    let log: EventLog
+    let store: Store
+    var log: EventLog { store.log }
     /// Called with the number of events checked so far during a full audit.
     public var progress: ((Int) -> Void)?
 
-    public init(log: EventLog) { self.log = log }
+    public init(store: Store) { self.store = store }
 
     /// Audits the whole log, or one customer's stream; with `sealKey`, also every stored seal.
     public func audit(customer: String? = nil, sealKey: Curve25519.Signing.PublicKey? = nil) throws
@@ -92,7 +93,7 @@ public struct Auditor {
     {
         let verification = try customer.map { try log.verify(customer: $0) } ?? log.verify(progress: progress)
         var problems = verification.problems
-        let projections = try ProjectionStore(log: log).verify(customer: customer)
+        let projections = try ProjectionStore(store: store).verify(customer: customer)
         problems += projections.mismatches.map {
             AuditProblem(position: $0.position, kind: .projection, message: $0.description)
         }
@@ -104,7 +105,7 @@ public struct Auditor {
         }
         var sealsChecked = 0
         if let sealKey {
-            for seal in try SealBook(log: log).all() {
+            for seal in try SealBook(store: store).all() {
                 sealsChecked += 1
                 problems += try check(seal, with: sealKey)
             }

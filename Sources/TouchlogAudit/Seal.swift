@@ -47,21 +47,21 @@ public struct Seal: Sendable, Equatable, Codable {
 
 /// The seals kept in the store's own `seals` database (key: sequence number, value: the seal's JSON).
 public struct SealBook: Sendable {
-    let log: EventLog
+    let store: Store
 
-    public init(log: EventLog) { self.log = log }
+    public init(store: Store) { self.store = store }
 
     /// Signs the current head of the log with `key`, stores the seal and returns it.
     public func seal(with key: Curve25519.Signing.PrivateKey, at time: Timestamp = .now()) throws -> Seal {
-        let head = try log.head()
+        let head = try store.log.head()
         guard head.position > 0 else { throw SealError.emptyLog }
         var seal = Seal(
             position: head.position, hash: head.hash.description, sealedTime: time.rfc3339,
             publicKey: key.publicKey.rawRepresentation.base64EncodedString(), signature: "")
         seal.signature = try key.signature(for: Data(seal.statement)).base64EncodedString()
         let text = try seal.jsonText()
-        try log.environment.withWriteTransaction(growingMap: true) { txn in
-            let seals = try txn.createDatabase(named: "seals")
+        guard let seals = store.databases.seals else { throw StoreError.readOnly(path: store.path) }
+        try store.withWriteTransaction { txn in
             let next = try txn.withCursor(on: seals) { cursor in
                 try cursor.last()
                     ? (try cursor.withUnsafeCurrent { key, _ in BigEndianKey(bytes: key)?.value } ?? nil) ?? 0
@@ -74,8 +74,8 @@ public struct SealBook: Sendable {
 
     /// Every stored seal, oldest first.
     public func all() throws -> [Seal] {
-        try log.environment.withReadTransaction { txn in
-            guard let seals = try txn.openDatabase(named: "seals") else { return [] }
+        guard let seals = store.databases.seals else { return [] }
+        return try store.withReadTransaction { txn in
             var result: [Seal] = []
             try txn.withCursor(on: seals) { cursor in
                 try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in

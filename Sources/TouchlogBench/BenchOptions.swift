@@ -44,9 +44,9 @@ public struct BenchOptionError: Error, Sendable, Equatable, CustomStringConverti
     public var description: String { message }
 }
 
-/// Folds every projection of `log` from position 1 and returns how many events it read.
+/// Folds every projection of `store` from position 1 and returns how many events it read.
 /// The projections module installs one; until then the rebuild phase reports "not available".
-public typealias RebuildHook = @Sendable (EventLog) throws -> Int
+public typealias RebuildHook = @Sendable (Store) throws -> Int
 
 /// What `touchlog bench` runs.
 public struct BenchOptions: Sendable {

@@ -16,7 +16,7 @@ public final class BenchRunner {
     public let options: BenchOptions
     private let progress: (String) -> Void
     private let root: String
-    private var loaded: (raw: RawBaseline, log: EventLog)?
+    private var loaded: (raw: RawBaseline, store: Store)?
 
     /// Creates the runner and its temporary directory (removed by `close()` or on deinit).
     /// - Parameter progress: receives progress lines (for standard error).
@@ -73,10 +73,10 @@ public final class BenchRunner {
         return path
     }
 
-    private func openLog(_ name: String) throws -> EventLog {
-        var logOptions = EventLog.Options()
-        logOptions.noSync = options.noSync
-        return try EventLog(path: root + "/" + name, options: logOptions)
+    private func openStore(_ name: String) throws -> Store {
+        var storeOptions = Store.Options()
+        storeOptions.noSync = options.noSync
+        return try Store(path: root + "/" + name, options: storeOptions)
     }
 
     private func result(_ phase: BenchPhase, baseline: String, target: String) -> PhaseResult {
@@ -105,10 +105,11 @@ public final class BenchRunner {
 
     /// Builds the raw store and the engine's log from the workload, batch by batch, interleaved.
     private func load() throws -> (
-        (raw: Double, engine: Double, maxAnonymous: Int?), (raw: RawBaseline, log: EventLog)
+        (raw: Double, engine: Double, maxAnonymous: Int?), (raw: RawBaseline, store: Store)
     ) {
         let raw = try RawBaseline(path: try makeDirectory("raw"), noSync: options.noSync)
-        let log = try openLog("engine")
+        let store = try openStore("engine")
+        let log = store.log
         var workload = Workload(seed: options.seed, events: options.events, customers: options.customers)
         var encoder = RawRecordEncoder()
         var rawSeconds = 0.0
@@ -154,11 +155,11 @@ public final class BenchRunner {
                 )
             }
         }
-        return ((rawSeconds, engineSeconds, maxAnonymous), (raw, log))
+        return ((rawSeconds, engineSeconds, maxAnonymous), (raw, store))
     }
 
     /// The raw store and the engine's log holding the workload (loaded untimed when the append phase did not run).
-    private func loadedStores() throws -> (raw: RawBaseline, log: EventLog) {
+    private func loadedStores() throws -> (raw: RawBaseline, store: Store) {
         if let loaded { return loaded }
         progress("loading \(options.events) events (untimed) for the phases that read")
         let stores = try load().1
@@ -191,10 +192,12 @@ public final class BenchRunner {
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
         defer { try? FileManager.default.removeItem(atPath: file) }
 
-        let log = try openLog("ingest-store")
-        var input = try EventInputReader(path: file)
-        var ingestor = Ingestor()
+        let store = try openStore("ingest-store")
+        var source = CloudEventSource(try EventInputReader(path: file))
+        var ingestor = IngestPipeline()
         ingestor.batchSize = options.batchSize
+        // This phase measures the append path; the projections' catch-up is not timed here.
+        ingestor.updatesProjections = false
         var maxAnonymous: Int?
         var lastReport = monotonicSeconds()
         let start = lastReport
@@ -211,9 +214,9 @@ public final class BenchRunner {
             }
         }
         MemoryStats.resetPeak()
-        progress("ingest: \(fileBytes) bytes of JSON Lines, end to end through Ingestor")
+        progress("ingest: \(fileBytes) bytes of JSON Lines, end to end through IngestPipeline")
         let t0 = monotonicSeconds()
-        let summary = try ingestor.ingest(&input, named: file, into: log)
+        let summary = try ingestor.run(&source, named: file, into: store)
         let seconds = monotonicSeconds() - t0
         let peak = MemoryStats.peakResidentBytes()
         guard summary.appended == options.events else {
@@ -258,7 +261,8 @@ public final class BenchRunner {
         var result = result(
             .replay, baseline: "raw mdb_get of the same records, no decoding",
             target: "p50 < 1 ms for a 100-event history")
-        let (raw, log) = try loadedStores()
+        let (raw, store) = try loadedStores()
+        let log = store.log
         // Customers spread evenly over the id range (the generator's popularity is shuffled over ids).
         let samples = min(options.replaySamples, options.customers)
         let stride = max(1, options.customers / samples)
@@ -332,10 +336,11 @@ public final class BenchRunner {
             result.note = "not available: no projections module is wired into the bench yet"
             return result
         }
-        let (raw, log) = try loadedStores()
+        let (raw, store) = try loadedStores()
+        let log = store.log
         progress("rebuild: folding every projection from position 1")
         let t0 = monotonicSeconds()
-        let events = try rebuild(log)
+        let events = try rebuild(store)
         let t1 = monotonicSeconds()
         let scanned = try raw.scan()
         let t2 = monotonicSeconds()
@@ -355,7 +360,7 @@ public final class BenchRunner {
             .commit, baseline: "raw LMDB, one MDB_APPEND put per commit", target: "none (reported)")
         let count = min(options.commitEvents, options.events)
         let raw = try RawBaseline(path: try makeDirectory("commit-raw"), noSync: options.noSync)
-        let log = try openLog("commit-engine")
+        let log = try openStore("commit-engine").log
         var workload = Workload(seed: options.seed, events: count, customers: options.customers)
         let touchpoints = try workload.nextBatch(count)
         var encoder = RawRecordEncoder()

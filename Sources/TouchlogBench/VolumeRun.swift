@@ -6,7 +6,7 @@ import TouchlogIngest
 import TouchlogStore
 
 /// Throughput versus volume: ingests one growing log, `step` events at a time, end to end (JSON Lines
-/// through `Ingestor`), and records the rate of each step, so a chart shows whether ingest degrades.
+/// through `IngestPipeline`), and records the rate of each step, so a chart shows whether ingest degrades.
 ///
 /// Each step's input is generated into a temporary file first (untimed), so the timed part is only the
 /// ingest, and the disk never holds more than one step of input.
@@ -58,13 +58,15 @@ public struct VolumeRun {
             + "touchlog-volume-\(getpid())-\(Int(monotonicSeconds() * 1000))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        var logOptions = EventLog.Options()
-        logOptions.noSync = noSync
-        let log = try EventLog(path: root + "/store", options: logOptions)
+        var storeOptions = Store.Options()
+        storeOptions.noSync = noSync
+        let store = try Store(path: root + "/store", options: storeOptions)
         var generator = TouchpointGenerator(
             GeneratorConfiguration(seed: seed, events: events, customers: customers))
-        var ingestor = Ingestor()
+        var ingestor = IngestPipeline()
         ingestor.batchSize = batchSize
+        // The volume run charts the append path; projections are not kept.
+        ingestor.updatesProjections = false
         var total = 0
         let file = root + "/step.jsonl"
         var chunk: [UInt8] = []
@@ -82,12 +84,12 @@ public struct VolumeRun {
             try writeAll(fd, &chunk)
             close(fd)
             if inStep == 0 { break }
-            var input = try EventInputReader(path: file)
+            var source = CloudEventSource(try EventInputReader(path: file))
             let t0 = monotonicSeconds()
-            let summary = try ingestor.ingest(&input, named: file, into: log)
+            let summary = try ingestor.run(&source, named: file, into: store)
             let seconds = monotonicSeconds() - t0
             total += summary.appended
-            let stats = try log.statistics()
+            let stats = try store.log.statistics()
             let point = Point(
                 events: total, rate: Double(summary.appended) / seconds, seconds: seconds,
                 anonymousRSSBytes: MemoryStats.anonymousResidentBytes() ?? 0, storeBytes: stats.usedBytes)

@@ -2,6 +2,7 @@ import ArgumentParser
 import CloudEvents
 import Foundation
 import TouchlogDomain
+import TouchlogIngest
 import TouchlogStore
 
 struct AppendCommand: ParsableCommand {
@@ -39,15 +40,19 @@ struct AppendCommand: ParsableCommand {
     var expectedVersion: UInt64?
 
     func run() throws {
-        try storeOptions.withLog(create: true) { log in
+        try storeOptions.withStore(create: true) { store in
             let event = try buildEvent()
             let touchpoint: Touchpoint
             do { touchpoint = try Touchpoint(validating: event) } catch let error as CloudEventError {
                 throw CommandFailure("invalid event: \(error.description)", exitCode: ExitStatus.dataError)
             }
-            let result = try log.append([AppendRequest(touchpoint, expectedVersion: expectedVersion)])
-            try updateProjections(after: log)
-            switch result.outcomes.first {
+            var source = RequestSource([AppendRequest(touchpoint, expectedVersion: expectedVersion)])
+            var pipeline = IngestPipeline()
+            final class Outcomes { var all: [AppendOutcome] = [] }
+            let outcomes = Outcomes()
+            pipeline.commitHandler = { _, _, result in outcomes.all += result.outcomes }
+            _ = try pipeline.run(&source, named: "<append>", into: store)
+            switch outcomes.all.first {
             case .appended(let position, let version):
                 Console.current.line(
                     output.json

@@ -38,9 +38,9 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let report: AuditReport = try storeOptions.withLog(create: false) { log in
+        let report: AuditReport = try storeOptions.withStore(create: false) { store in
             let key = try publicKey.map { try SealKey.loadPublicKey($0) }
-            var auditor = Auditor(log: log)
+            var auditor = Auditor(store: store)
             let meter = ProgressMeter("audit")
             auditor.progress = { meter.update($0) }
             let report = try auditor.audit(customer: customer, sealKey: seals ? key : nil)
@@ -85,9 +85,9 @@ struct SealCommand: ParsableCommand {
     var key: String
 
     func run() throws {
-        try storeOptions.withLog(create: false) { log in
+        try storeOptions.withStore(create: false) { store in
             let privateKey = try SealKey.loadPrivateKey(key)
-            let seal = try SealBook(log: log).seal(with: privateKey)
+            let seal = try SealBook(store: store).seal(with: privateKey)
             Console.current.line(try seal.jsonText())
         }
     }

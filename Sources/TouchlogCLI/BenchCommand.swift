@@ -89,8 +89,8 @@ struct BenchCommand: ParsableCommand {
         options.peerPython = peerPython
         options.peerScript = peerScript
         options.workDirectory = workDir
-        options.rebuild = { log in
-            let summary = try ProjectionStore(log: log).rebuild(rules: .default)
+        options.rebuild = { store in
+            let summary = try ProjectionStore(store: store).rebuild(rules: .default)
             return Int(summary.folded)
         }
         return options

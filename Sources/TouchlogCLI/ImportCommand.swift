@@ -78,7 +78,7 @@ struct ServiceNowImportCommand: ParsableCommand {
 
     func run() throws {
         let name = file == "-" ? "<stdin>" : file
-        try storeOptions.withLog(create: true) { log in
+        try storeOptions.withStore(create: true) { store in
             let input: DecompressingFileReader
             do { input = try DecompressingFileReader(path: file) } catch let error as ByteSourceError {
                 throw CommandFailure(error.message, exitCode: ExitStatus.ioError)
@@ -101,7 +101,7 @@ struct ServiceNowImportCommand: ParsableCommand {
             let started = Date()
             let summary: ServiceNowImportSummary
             do {
-                summary = try importer.run(input, named: name, into: log)
+                summary = try importer.run(input, named: name, into: store)
             } catch let error as ImportError {
                 try? rejectsFile?.close()
                 var text = error.description
@@ -115,9 +115,8 @@ struct ServiceNowImportCommand: ParsableCommand {
             meter.finish(summary.rows)
             try rejectsFile?.close()
             let elapsed = Date().timeIntervalSince(started)
-            try updateProjections(after: log)
             let report =
-                verify ? try ServiceNowCheck(log: log, source: source).report(facts: collected.facts) : nil
+                verify ? try ServiceNowCheck(log: store.log, source: source).report(facts: collected.facts) : nil
             if output.json {
                 Console.current.line(
                     try jsonLine(

@@ -38,7 +38,7 @@ struct IngestCommand: ParsableCommand {
 
     func run() throws {
         let name = file == "-" ? "<stdin>" : file
-        try storeOptions.withLog(create: true) { log in
+        try storeOptions.withStore(create: true) { store in
             var input: EventInputReader
             if file == "-" {
                 input = EventInputReader(fileDescriptor: 0)
@@ -47,23 +47,25 @@ struct IngestCommand: ParsableCommand {
                     throw CommandFailure("\(name): \(error.message)", exitCode: ExitStatus.ioError)
                 }
             }
-            var ingestor = Ingestor()
-            ingestor.batchSize = batchSize
+            var source = CloudEventSource(input)
+            var pipeline = IngestPipeline()
+            pipeline.batchSize = batchSize
             let rejectsFile = try rejects.map { try RejectsFile(path: $0, input: name) }
-            if let rejectsFile { ingestor.rejectHandler = { try rejectsFile.write($0) } }
+            if let rejectsFile { pipeline.rejectHandler = { try rejectsFile.write($0) } }
             let meter = ProgressMeter("ingest")
-            ingestor.progress = { meter.update($0.appended + $0.duplicates) }
+            pipeline.progress = { meter.update($0.appended + $0.duplicates) }
             if printCommits {
-                ingestor.commitHandler = { summary, line in
+                pipeline.commitHandler = { summary, line, _ in
                     Console.current.line(
                         "{\"committed_through_line\":\(line),\"appended\":\(summary.appended),\"duplicates\":\(summary.duplicates)}"
                     )
                 }
             }
-            let summary = try ingestor.ingest(&input, named: name, into: log)
+            let projectionMeter = ProgressMeter("projections")
+            pipeline.projectionProgress = { projectionMeter.update(Int($0)) }
+            let summary = try pipeline.run(&source, named: name, into: store)
             meter.finish(summary.appended + summary.duplicates)
             try rejectsFile?.close()
-            try updateProjections(after: log)
             if output.json {
                 Console.current.line(try jsonLine(summary))
             } else {

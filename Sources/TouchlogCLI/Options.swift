@@ -39,18 +39,14 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store, runs `body`, and turns every failure into a one-line message and an exit code.
-    /// Reading commands pass `create: false`, so a mistyped path is reported, not created.
-    func withLog<R>(create: Bool, _ body: (EventLog) throws -> R) throws -> R {
+    /// This is the one place where commands open the store. Reading commands pass `create: false`, so a
+    /// mistyped path is reported, not created.
+    func withStore<R>(create: Bool, _ body: (Store) throws -> R) throws -> R {
         try reportingFailures {
-            if !create && !FileManager.default.fileExists(atPath: path) {
-                throw CommandFailure(
-                    "no store at '\(path)': ingest events first, or name the store with --store or TOUCHLOG_STORE",
-                    exitCode: ExitStatus.ioError)
-            }
-            var options = EventLog.Options()
+            var options = Store.Options()
             options.create = create
-            let log = try EventLog(path: path, options: options)
-            return try body(log)
+            let store = try Store(path: path, options: options)
+            return try body(store)
         }
     }
 }
@@ -106,6 +102,8 @@ private func describe(_ error: any Error) -> (String, Int32) {
         case .versionConflict: return (failure.description, ExitStatus.dataError)
         default: return (failure.description, ExitStatus.ioError)
         }
+    case let failure as ProjectionUpdateError:
+        return (failure.description, ExitStatus.ioError)
     default:
         return ("\(error)", ExitStatus.ioError)
     }

@@ -10,32 +10,21 @@ extension StoreOptions {
     /// short write, and only when events were appended since the last catch-up), then runs `body`.
     ///
     /// Reading commands use this: what they print always reflects every event in the log.
-    func withProjections<R>(_ body: (EventLog, ProjectionStore) throws -> R) throws -> R {
-        try withLog(create: false) { log in
-            let projections = try ProjectionStore(log: log)
+    func withProjections<R>(_ body: (Store, ProjectionStore) throws -> R) throws -> R {
+        try withStore(create: false) { store in
+            let projections = try ProjectionStore(store: store)
             try catchUp(projections)
-            return try body(log, projections)
+            return try body(store, projections)
         }
     }
 }
 
 /// Folds the events appended since the last catch-up into the active projections, with progress on
-/// standard error when there are many. `ingest` and `append` call it after their commits.
+/// standard error when there are many.
 func catchUp(_ projections: ProjectionStore) throws {
     let meter = ProgressMeter("projections")
     let summary = try projections.catchUp { meter.update(Int($0)) }
     if summary.positions > UInt64(ProjectionStore.defaultChunkSize) { meter.finish(Int(summary.positions)) }
-}
-
-/// Updates the projections after an append; a failure says that the events themselves were committed.
-func updateProjections(after log: EventLog) throws {
-    do {
-        try catchUp(try ProjectionStore(log: log))
-    } catch {
-        throw CommandFailure(
-            "the events were committed, but updating the projections failed: \(error); "
-                + "they catch up on the next command that reads them", exitCode: ExitStatus.ioError)
-    }
 }
 
 /// Reads a rules file: `FILE:LINE: reason` and exit 65 when it is not valid rules.

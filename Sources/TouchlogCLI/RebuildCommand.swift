@@ -26,9 +26,9 @@ struct RebuildCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        try storeOptions.withLog(create: false) { log in
+        try storeOptions.withStore(create: false) { store in
             let newRules = try rules.map(readRules)
-            let projections = try ProjectionStore(log: log)
+            let projections = try ProjectionStore(store: store)
             let chosen = try newRules ?? projections.activeRules() ?? .default
             if dryRun {
                 try report(try dryRunReport(projections, chosen), rules: chosen)

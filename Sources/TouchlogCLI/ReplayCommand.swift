@@ -31,8 +31,8 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         let untilTime = try until.map { try parseTime($0, option: "--until") }
         let knownAt = try asKnownAt.map { try parseTime($0, option: "--as-known-at") }
-        try storeOptions.withLog(create: false) { log in
-            let events = try log.stream(
+        try storeOptions.withStore(create: false) { store in
+            let events = try store.log.stream(
                 ofCustomer: customer, occurredUntil: untilTime, recordedUntil: knownAt)
             var buffer = OutputBuffer()
             if output.json {
@@ -48,7 +48,7 @@ struct ReplayCommand: ParsableCommand {
             if events.isEmpty {
                 Console.current.message("no events for customer '\(customer)' (with the cuts given)")
             }
-            var narrator = ReplayNarrator(rules: try ProjectionStore(log: log).activeRules() ?? .default)
+            var narrator = ReplayNarrator(rules: try ProjectionStore(store: store).activeRules() ?? .default)
             for stored in events {
                 buffer.appendLine(
                     "v\(stored.version)  \(stored.event.time ?? stored.occurredAt.rfc3339)  \(stored.event.type)"

@@ -11,7 +11,8 @@ struct StatsCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try storeOptions.withLog(create: false) { log in
+        try storeOptions.withStore(create: false) { store in
+            let log = store.log
             let stats = try log.statistics()
             if output.json {
                 Console.current.line(try jsonLine(stats))

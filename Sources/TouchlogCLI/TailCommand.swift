@@ -26,7 +26,8 @@ struct TailCommand: ParsableCommand {
     }
 
     func run() throws {
-        try storeOptions.withLog(create: false) { log in
+        try storeOptions.withStore(create: false) { store in
+            let log = store.log
             var buffer = OutputBuffer()
             var next = from
             var printed = 0

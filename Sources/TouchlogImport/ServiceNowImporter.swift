@@ -52,7 +52,8 @@ public struct IncidentFacts: Sendable, Equatable {
     public var lastRow: IncidentRow
 }
 
-/// Imports a ServiceNow incident audit export (CSV, plain or gzip) into the log.
+/// Imports a ServiceNow incident audit export (CSV, plain or gzip) into a store, through the one ingest
+/// pipeline (`IngestPipeline`): batches committed durably, then the projections brought up to date.
 ///
 /// Streams the input: an incident's rows are collected until the next incident starts, mapped with
 /// `IncidentMapper`, and appended in atomic batches of about `batchSize` events (an incident's events are
@@ -73,132 +74,194 @@ public struct ServiceNowImporter {
     public var groupsInMemory = false
     /// Called with each incident's last row (for the checks against the export's own counters).
     public var incidentHandler: ((IncidentFacts) -> Void)?
+    /// Bring the projections up to date after the last commit.
+    public var updatesProjections = true
 
     public init() {}
 
-    /// Imports every row of `input` (named `name` in messages) into `log`.
+    /// Imports every row of `input` (named `name` in messages) into `store`.
     /// - Throws: `ImportError` for an unreadable row in strict mode or an unreadable input; `StoreError`
-    ///   when the store fails (the failing batch is not written).
-    public func run<Source: ByteSource>(_ input: Source, named name: String, into log: EventLog) throws
+    ///   when the store fails (the failing batch is not written); `ProjectionUpdateError` when everything
+    ///   was committed but the projections could not follow.
+    public func run<Input: ByteSource>(_ input: Input, named name: String, into store: Store) throws
         -> ServiceNowImportSummary
     {
-        var reader = CSVReader(input)
+        var rows = ServiceNowSource(
+            input, source: source, groupsInMemory: groupsInMemory, incidentHandler: incidentHandler)
+        let counts = rows.counts
+        func summary(_ ingest: IngestSummary) -> ServiceNowImportSummary {
+            var summary = counts.summary
+            summary.appended = ingest.appended
+            summary.duplicates = ingest.duplicates
+            return summary
+        }
+        var pipeline = IngestPipeline()
+        pipeline.batchSize = batchSize
+        pipeline.updatesProjections = updatesProjections
+        if let rejectHandler {
+            pipeline.rejectHandler = { rejected in
+                try rejectHandler(
+                    RejectedRow(
+                        line: rejected.line, text: String(decoding: rejected.bytes, as: UTF8.self),
+                        reason: rejected.reason))
+            }
+        } else {
+            counts.strict = true
+        }
+        if let progress { pipeline.progress = { progress(summary($0)) } }
+        do {
+            return summary(try pipeline.run(&rows, named: name, into: store))
+        } catch let error as IngestError {
+            throw ImportError(
+                file: error.file, line: error.line, reason: error.reason, committed: summary(error.committed),
+                isReadFailure: error.isReadFailure)
+        }
+    }
+}
+
+/// The rows of a ServiceNow export as ingest items: one item per incident, holding its events.
+struct ServiceNowSource<Input: ByteSource>: IngestSource {
+    /// The counts that only the source knows (rows, incidents, events, rows set aside), shared with the
+    /// importer while the pipeline reads.
+    final class Counts {
         var summary = ServiceNowImportSummary()
-        var batch: [AppendRequest] = []
-        batch.reserveCapacity(batchSize + 256)
-        let mapper = IncidentMapper(source: source)
+        /// A strict import stops at the first bad row: no later rows are counted as rejected.
+        var strict = false
+    }
 
-        func commit() throws {
-            guard !batch.isEmpty else { return }
-            let result = try log.append(batch)
-            summary.appended += result.appended
-            summary.duplicates += result.duplicates
-            batch.removeAll(keepingCapacity: true)
-            progress?(summary)
-        }
+    let counts = Counts()
+    private var reader: CSVReader<Input>
+    private let mapper: IncidentMapper
+    private let groupsInMemory: Bool
+    private let incidentHandler: ((IncidentFacts) -> Void)?
+    private var columns: IncidentColumns?
+    private var current: [IncidentRow] = []
+    private var currentBytes = 0
+    private var finished: Set<String> = []
+    private var grouped: [String: [IncidentRow]] = [:]
+    private var groupOrder: [String] = []
+    private var ended = false
+    /// Items found while reading a row, given out before reading on (an incident completed by the row,
+    /// then the row's own rejection).
+    private var ready: [IngestItem] = []
 
-        func reject(line: Int?, text: String, reason: String) throws {
-            guard let rejectHandler else {
-                throw ImportError(
-                    file: name, line: line, reason: reason, committed: summary, isReadFailure: false)
-            }
-            summary.rejected += 1
-            try rejectHandler(RejectedRow(line: line ?? 0, text: text, reason: reason))
-        }
+    init(
+        _ input: Input, source: String, groupsInMemory: Bool, incidentHandler: ((IncidentFacts) -> Void)?
+    ) {
+        self.reader = CSVReader(input)
+        self.mapper = IncidentMapper(source: source)
+        self.groupsInMemory = groupsInMemory
+        self.incidentHandler = incidentHandler
+    }
 
-        func importIncident(_ rows: [IncidentRow]) throws {
-            guard !rows.isEmpty else { return }
-            do {
-                let touchpoints = try mapper.events(for: rows)
-                summary.incidents += 1
-                summary.events += touchpoints.count
-                batch.append(contentsOf: touchpoints.map { AppendRequest($0) })
-                if let incidentHandler, let last = IncidentMapper.order(rows).last?.row {
-                    incidentHandler(IncidentFacts(number: last.number, lastRow: last))
-                }
-            } catch {
-                // The whole incident is set aside; count its other rows too.
-                if rejectHandler != nil { summary.rejected += rows.count - 1 }
-                try reject(line: error.line, text: "", reason: "incident \(rows[0].number): \(error.message)")
-            }
-            if batch.count >= batchSize { try commit() }
-        }
+    mutating func next() throws(IngestReadError) -> IngestItem? {
+        if columns == nil { try readHeader() }
+        while ready.isEmpty && !ended { try readRow() }
+        return ready.isEmpty ? nil : ready.removeFirst()
+    }
 
-        // The header.
-        let columns: IncidentColumns
+    private mutating func readHeader() throws(IngestReadError) {
         do {
             guard let header = try reader.next() else {
-                throw ImportError(
-                    file: name, line: nil, reason: "the input is empty", committed: summary,
-                    isReadFailure: false)
+                throw IngestReadError(line: nil, reason: "the input is empty", isIOFailure: false)
             }
             columns = try IncidentColumns(header: header)
         } catch let error as CSVError {
-            throw ImportError(
-                file: name, line: error.line, reason: error.message, committed: summary,
-                isReadFailure: error.readFailure.map { !$0.isDataError } ?? false)
+            throw IngestReadError(
+                line: error.line, reason: error.message,
+                isIOFailure: error.readFailure.map { !$0.isDataError } ?? false)
         } catch let error as RowError {
-            throw ImportError(
-                file: name, line: 1, reason: error.message, committed: summary, isReadFailure: false)
+            throw IngestReadError(line: 1, reason: error.message, isIOFailure: false)
+        } catch let error as IngestReadError {
+            throw error
+        } catch {
+            throw IngestReadError(line: nil, reason: "\(error)", isIOFailure: false)
         }
+    }
 
-        var current: [IncidentRow] = []
-        var finished: Set<String> = []
-        var grouped: [String: [IncidentRow]] = [:]
-        var groupOrder: [String] = []
-
-        while true {
-            let record: CSVRecord
-            do {
-                guard let next = try reader.next() else { break }
-                record = next
-            } catch {
-                guard error.isRecoverable else {
-                    let readFailure = error.readFailure.map { !$0.isDataError } ?? false
-                    throw ImportError(
-                        file: name, line: error.readFailure == nil ? error.line : nil, reason: error.message,
-                        committed: summary, isReadFailure: readFailure)
-                }
-                summary.rows += 1
-                try reject(line: error.line, text: "", reason: error.message)
-                continue
+    /// Reads one row; queues what it completes.
+    private mutating func readRow() throws(IngestReadError) {
+        let record: CSVRecord
+        do {
+            guard let next = try reader.next() else {
+                endInput()
+                return
             }
-            summary.rows += 1
-            let row: IncidentRow
-            do {
-                row = try columns.row(record)
-            } catch {
-                try reject(line: record.line, text: record.csvText, reason: error.message)
-                continue
+            record = next
+        } catch {
+            guard error.isRecoverable else {
+                throw IngestReadError(
+                    line: error.readFailure == nil ? error.line : nil, reason: error.message,
+                    isIOFailure: error.readFailure.map { !$0.isDataError } ?? false)
             }
-            if groupsInMemory {
-                if grouped[row.number] == nil { groupOrder.append(row.number) }
-                grouped[row.number, default: []].append(row)
-                continue
-            }
-            if let number = current.first?.number, number != row.number {
-                finished.insert(number)
-                try importIncident(current)
-                current.removeAll(keepingCapacity: true)
-            }
-            if finished.contains(row.number) {
-                try reject(
-                    line: row.line, text: record.csvText,
-                    reason:
-                        "incident \(row.number) has rows earlier in the file, with other incidents between: "
-                        + "import the export with --group-in-memory")
-                continue
-            }
-            current.append(row)
+            counts.summary.rows += 1
+            reject(line: error.line, text: "", reason: error.message)
+            return
+        }
+        counts.summary.rows += 1
+        guard let columns else { return }
+        let row: IncidentRow
+        do {
+            row = try columns.row(record)
+        } catch {
+            reject(line: record.line, text: record.csvText, reason: error.message)
+            return
         }
         if groupsInMemory {
+            if grouped[row.number] == nil { groupOrder.append(row.number) }
+            grouped[row.number, default: []].append(row)
+            return
+        }
+        if let number = current.first?.number, number != row.number {
+            finished.insert(number)
+            complete(current, bytes: currentBytes)
+            current.removeAll(keepingCapacity: true)
+            currentBytes = 0
+        }
+        if finished.contains(row.number) {
+            reject(
+                line: row.line, text: record.csvText,
+                reason: "incident \(row.number) has rows earlier in the file, with other incidents between: "
+                    + "import the export with --group-in-memory")
+            return
+        }
+        current.append(row)
+        currentBytes += record.csvText.utf8.count
+    }
+
+    private mutating func endInput() {
+        ended = true
+        if groupsInMemory {
             for number in groupOrder {
-                try importIncident(grouped.removeValue(forKey: number) ?? [])
+                complete(grouped.removeValue(forKey: number) ?? [], bytes: 0)
             }
         } else {
-            try importIncident(current)
+            complete(current, bytes: currentBytes)
+            current = []
         }
-        try commit()
-        return summary
+    }
+
+    /// Maps an incident's rows to its events, or sets the incident aside.
+    private mutating func complete(_ rows: [IncidentRow], bytes: Int) {
+        guard !rows.isEmpty else { return }
+        do {
+            let touchpoints = try mapper.events(for: rows)
+            counts.summary.incidents += 1
+            counts.summary.events += touchpoints.count
+            if let incidentHandler, let last = IncidentMapper.order(rows).last?.row {
+                incidentHandler(IncidentFacts(number: last.number, lastRow: last))
+            }
+            ready.append(
+                .events(touchpoints.map { AppendRequest($0) }, line: rows[rows.count - 1].line, bytes: bytes))
+        } catch {
+            // The whole incident is set aside; count its other rows too.
+            if !counts.strict { counts.summary.rejected += rows.count - 1 }
+            reject(line: error.line, text: "", reason: "incident \(rows[0].number): \(error.message)")
+        }
+    }
+
+    private mutating func reject(line: Int?, text: String, reason: String) {
+        if !counts.strict { counts.summary.rejected += 1 }
+        ready.append(.invalid(RejectedEvent(line: line ?? 0, bytes: Array(text.utf8), reason: reason)))
     }
 }

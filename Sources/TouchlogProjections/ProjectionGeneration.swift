@@ -30,7 +30,7 @@ public struct ProjectionGeneration: Sendable, Equatable {
     public var builder: Int32
 
     public var slotName: String { ProjectionGeneration.slotNames[slot] }
-    static let slotNames = ["a", "b"]
+    static var slotNames: [String] { Store.projectionSlotNames }
 
     public var rulesHashHex: String { hex(rulesHash) }
 
@@ -93,9 +93,14 @@ public enum ProjectionError: Error, Sendable, Equatable, CustomStringConvertible
     case rebuildSuperseded(generation: UInt64)
     /// Concurrent writers kept the operation from finishing; the reason says what to do.
     case busy(String)
+    /// A store opened read-only has no projections yet (it was never caught up by a writer).
+    case missing(path: String)
 
     public var description: String {
         switch self {
+        case .missing(let path):
+            return
+                "the store at '\(path)' has no projections yet and is open read-only: run a writing command (such as 'touchlog rebuild') on it first"
         case .corruptRecord(let database, let key):
             return "the projection record '\(key)' in '\(database)' does not decode: run 'touchlog rebuild'"
         case .corruptRules(let generation, let reason):

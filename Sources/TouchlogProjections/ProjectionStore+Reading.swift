@@ -16,7 +16,7 @@ extension ProjectionStore {
         _ operation: String, _ body: (borrowing ReadTransaction, ProjectionGeneration, Slot) throws -> R
     ) throws -> R? {
         try storage(operation) {
-            try environment.withReadTransaction { txn -> R? in
+            try store.withReadTransaction { txn -> R? in
                 guard let active = try activeGeneration(txn) else { return nil }
                 return try body(txn, active, slots[active.slot])
             }

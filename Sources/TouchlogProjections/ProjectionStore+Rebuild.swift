@@ -144,7 +144,7 @@ extension ProjectionStore {
         while next <= last {
             let end = min(last, next + 65_535)
             try storage("reading the log") {
-                try environment.withReadTransaction { txn in
+                try store.withReadTransaction { txn in
                     try txn.withCursor(on: log.eventsDatabase) { cursor in
                         try cursor.unsafeForEach(from: BigEndianKey(next)) { key, value in
                             guard let position = BigEndianKey(bytes: key)?.value else {
@@ -214,7 +214,7 @@ extension ProjectionStore {
             var fold = ProjectionFold(rules: rules, keepsTimeline: false)
             try foldLog(into: &fold, through: current.position, progress: progress)
             let report = try storage("comparing the projections") {
-                try environment.withReadTransaction { txn -> DryRunReport? in
+                try store.withReadTransaction { txn -> DryRunReport? in
                     guard let now = try activeGeneration(txn), now.number == current.number,
                         now.position == current.position
                     else { return nil }

@@ -76,7 +76,7 @@ extension ProjectionStore {
     {
         let stream = try customer.map { try log.stream(ofCustomer: $0) }
         return try storage("verifying the projections") {
-            try environment.withReadTransaction { txn -> ProjectionVerification in
+            try store.withReadTransaction { txn -> ProjectionVerification in
                 var result = ProjectionVerification()
                 guard let active = try activeGeneration(txn) else { return result }
                 result.generation = active

@@ -17,18 +17,15 @@ import TouchlogStore
 /// the log position it reflects; a catch-up folds the events after it and moves the position in
 /// the same write transaction as the state, so an event is never skipped nor applied twice.
 public final class ProjectionStore: Sendable {
-    public let log: EventLog
-    let environment: Environment
+    /// The store whose log is folded and whose databases hold the projections.
+    public let store: Store
+    /// The store's log.
+    public var log: EventLog { store.log }
     let meta: Database
     let slots: [Slot]
 
     /// The databases of one slot.
-    struct Slot: Sendable {
-        let tickets: Database
-        let customers: Database
-        let timeline: Database
-        var all: [Database] { [tickets, customers, timeline] }
-    }
+    typealias Slot = Store.ProjectionSlotDatabases
 
     /// Events folded per write transaction of a catch-up.
     public static let defaultChunkSize = 100_000
@@ -36,23 +33,15 @@ public final class ProjectionStore: Sendable {
     /// again are written fewer times (a stopped rebuild resumes from the last of these).
     public static let defaultRebuildChunkSize = 250_000
 
-    /// Opens (creating when missing) the projection databases of `log`'s environment, in one write transaction.
-    /// - Throws: `StoreError.storage`.
-    public init(log: EventLog) throws {
-        self.log = log
-        self.environment = log.environment
-        (meta, slots) = try storage("opening the projection databases") {
-            try log.environment.withWriteTransaction(growingMap: true) { txn in
-                let meta = try txn.createDatabase(named: "projection.meta")
-                let slots = try ProjectionGeneration.slotNames.map { name in
-                    Slot(
-                        tickets: try txn.createDatabase(named: "projection.\(name).tickets"),
-                        customers: try txn.createDatabase(named: "projection.\(name).customers"),
-                        timeline: try txn.createDatabase(named: "projection.\(name).timeline"))
-                }
-                return (meta, slots)
-            }
+    /// The projections of `store`, in the databases the store opened.
+    /// - Throws: `ProjectionError.missing` for a read-only store that has no projections.
+    public init(store: Store) throws {
+        guard let databases = store.databases.projections else {
+            throw ProjectionError.missing(path: store.path)
         }
+        self.store = store
+        self.meta = databases.meta
+        self.slots = databases.slots
     }
 
     // MARK: Meta
@@ -126,14 +115,14 @@ public final class ProjectionStore: Sendable {
     /// The active generation, or nil before the first catch-up.
     public func activeGeneration() throws -> ProjectionGeneration? {
         try storage("reading the projection generation") {
-            try environment.withReadTransaction { txn in try activeGeneration(txn) }
+            try store.withReadTransaction { txn in try activeGeneration(txn) }
         }
     }
 
     /// The rules of the active generation, or nil before the first catch-up.
     public func activeRules() throws -> Rules? {
         try storage("reading the projection rules") {
-            try environment.withReadTransaction { txn in
+            try store.withReadTransaction { txn in
                 guard let active = try activeGeneration(txn) else { return nil }
                 return try rules(of: active, txn)
             }
@@ -166,7 +155,7 @@ public final class ProjectionStore: Sendable {
         var attempt = 0
         do {
             return try storage("updating the projections") {
-                try environment.withWriteTransaction(growingMap: true) { txn in
+                try store.withWriteTransaction(growingMap: true) { txn in
                     attempt += 1
                     if attempt > 1 { session = nil }
                     return try body(txn, &session)

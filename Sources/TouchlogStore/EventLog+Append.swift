@@ -32,6 +32,7 @@ extension EventLog {
     public func append(
         batches: some Sequence<[AppendRequest]>, committed: (AppendResult) throws -> Void
     ) throws {
+        guard !isReadOnly else { throw StoreError.readOnly(path: path) }
         let writer = DispatchQueue(label: "touchlog.append.writer")
         var inFlight: (batch: PreparedBatch?, outcome: CommitOutcome, done: DispatchSemaphore)?
 
@@ -72,6 +73,7 @@ extension EventLog {
     /// current head, otherwise prepared again inside the transaction.
     private func commit(_ requests: [AppendRequest], prepared: PreparedBatch?) throws -> AppendResult {
         if requests.isEmpty { return AppendResult(outcomes: []) }
+        guard !isReadOnly else { throw StoreError.readOnly(path: path) }
         return try storage("appending a batch of \(requests.count) events") {
             try environment.withWriteTransaction(growingMap: true) { txn in
                 let head = try readHead(txn)

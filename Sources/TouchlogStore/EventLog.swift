@@ -2,10 +2,6 @@ import CloudEvents
 import LMDB
 import TouchlogDomain
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The append-only touchpoint log in one LMDB environment (the store directory).
 ///
 /// Append batches atomically: every event of a batch is committed in one durable transaction or none is.
@@ -14,92 +10,24 @@ import TouchlogDomain
 /// No API updates or deletes an event. The layout is described in docs/STORAGE.md.
 public final class EventLog: Sendable {
     /// The store format this code writes and reads.
-    public static let formatVersion = 2
+    public static var formatVersion: Int { Store.formatVersion }
 
-    /// How a store is opened.
-    public struct Options: Sendable {
-        /// Initial LMDB map size; it doubles whenever a batch needs more.
-        public var initialMapSize: Int = 1 << 30
-        /// Commit without fsync (`MDB_NOSYNC`): much faster, but a machine crash (not a process
-        /// crash) can lose the last acknowledged batches. Off by default.
-        public var noSync: Bool = false
-        /// Create the store if it does not exist.
-        public var create: Bool = true
-        public init() {}
-    }
-
-    /// The LMDB environment of the store. Derived data (projections, seals) keeps its own named
-    /// databases here, so one transaction sees the log and what was derived from it consistently.
-    public let environment: Environment
-    let databases: Databases
+    /// The environment of the store that owns this log; never handed out.
+    let environment: Environment
+    let databases: Store.Databases
     /// The `events` database (position -> record); decode its values with `StoredEvent(record:position:)`.
     public var eventsDatabase: Database { databases.events }
     /// The store directory.
     public let path: String
+    /// Whether the store was opened read-only: appends are refused.
+    public let isReadOnly: Bool
 
-    struct Databases: Sendable {
-        let meta: Database
-        let events: Database
-        let streams: Database
-        let idRuns: Database
-    }
-
-    /// Opens the store in `path`, creating the directory (mode 0700) and the databases if needed.
-    /// - Throws: `StoreError.invalidStorePath` for a symlink or a non-directory,
-    ///   `StoreError.unsupportedFormat` for a store written by a newer format, `StoreError.storage`.
-    public init(path: String, options: Options = Options()) throws {
-        try EventLog.prepareDirectory(path, create: options.create)
-        var environmentOptions = Environment.Options()
-        environmentOptions.mapSize = options.initialMapSize
-        environmentOptions.noSync = options.noSync
-        environmentOptions.fileMode = 0o600
-        environmentOptions.maxDatabases = 64
-        let environment = try storage("opening the store at '\(path)'") {
-            try Environment(path: path, options: environmentOptions)
-        }
+    /// The log of a store; only `Store` makes one, after opening its databases.
+    init(environment: Environment, databases: Store.Databases, path: String, isReadOnly: Bool) {
         self.environment = environment
+        self.databases = databases
         self.path = path
-        self.databases = try storage("opening the databases") {
-            try environment.withWriteTransaction(growingMap: true) { txn in
-                let meta = try txn.createDatabase(named: "meta")
-                if let format = try txn.value(forKey: "format", in: meta) {
-                    let found = String(decoding: format, as: UTF8.self)
-                    guard found == String(EventLog.formatVersion) else {
-                        throw StoreError.unsupportedFormat(
-                            path: path, found: found, supported: String(EventLog.formatVersion))
-                    }
-                } else {
-                    try txn.put(Array(String(EventLog.formatVersion).utf8), forKey: "format", in: meta)
-                }
-                return Databases(
-                    meta: meta,
-                    events: try txn.createDatabase(named: "events"),
-                    streams: try txn.createDatabase(named: "streams"),
-                    idRuns: try txn.createDatabase(named: "idruns"))
-            }
-        }
-    }
-
-    private static func prepareDirectory(_ path: String, create: Bool) throws {
-        var info = stat()
-        if lstat(path, &info) == 0 {
-            if info.st_mode & S_IFMT == S_IFLNK {
-                throw StoreError.invalidStorePath(
-                    path: path, reason: "it is a symbolic link; name the directory itself")
-            }
-            if info.st_mode & S_IFMT != S_IFDIR {
-                throw StoreError.invalidStorePath(path: path, reason: "it is not a directory")
-            }
-            return
-        }
-        guard errno == ENOENT, create else {
-            throw StoreError.storage(
-                operation: "opening the store at '\(path)'", code: LMDBError(rawValue: errno))
-        }
-        if mkdir(path, 0o700) != 0 {
-            throw StoreError.storage(
-                operation: "creating the store directory '\(path)'", code: LMDBError(rawValue: errno))
-        }
+        self.isReadOnly = isReadOnly
     }
 
     // MARK: Looking up

@@ -1,5 +1,10 @@
 import LMDB
-import TouchlogDomain
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Why a store operation failed, in words that say what to do.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -7,6 +12,13 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case versionConflict(customer: String, expected: UInt64, actual: UInt64)
     /// The store path exists but cannot be a store (a symlink, a file, ...).
     case invalidStorePath(path: String, reason: String)
+    /// There is no store at `path`, and the command may not create one (a reading command, or a
+    /// read-only open).
+    case notAStore(path: String, reason: String)
+    /// A write was asked of a store opened read-only.
+    case readOnly(path: String)
+    /// A system call failed while doing `operation`; `errno` says why.
+    case system(operation: String, errno: Int32)
     /// The store was written by a newer Touchlog whose format this one does not know.
     case unsupportedFormat(path: String, found: String, supported: String)
     /// A record's bytes do not decode: the store is damaged.
@@ -23,6 +35,13 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
                 "version conflict on customer '\(customer)': expected version \(expected), actual version \(actual)"
         case .invalidStorePath(let path, let reason):
             return "cannot use '\(path)' as a store: \(reason)"
+        case .notAStore(let path, let reason):
+            return
+                "no store at '\(path)': \(reason) (ingest events first, or name the store with --store or TOUCHLOG_STORE)"
+        case .readOnly(let path):
+            return "the store at '\(path)' is open read-only: this needs to write"
+        case .system(let operation, let code):
+            return "\(operation) failed: \(String(cString: strerror(code))) (errno \(code))"
         case .unsupportedFormat(let path, let found, let supported):
             if let older = Int(found), let current = Int(supported), older < current {
                 return

@@ -17,7 +17,7 @@ final class TamperableStore {
 
     init() throws {
         scratch = try TemporaryDirectory(prefix: "audit")
-        let log = try EventLog(path: path)
+        let log = try Store(path: path).log
         for batch in 0..<3 {
             let events = try (0..<4).map { i -> Touchpoint in
                 let n = batch * 4 + i + 1
@@ -32,7 +32,7 @@ final class TamperableStore {
     }
 
     func audit(customer: String? = nil, key: Curve25519.Signing.PublicKey? = nil) throws -> AuditReport {
-        try Auditor(log: try EventLog(path: path)).audit(customer: customer, sealKey: key)
+        try Auditor(store: try Store(path: path)).audit(customer: customer, sealKey: key)
     }
 
     /// Opens the environment directly (no EventLog is open) and lets `body` change it.
@@ -161,7 +161,7 @@ final class TamperableStore {
 
     @Test func aRewriteWithARecomputedChainPassesTheChainButFailsTheSeal() throws {
         let key = Curve25519.Signing.PrivateKey()
-        let seal = try SealBook(log: try EventLog(path: store.path)).seal(with: key)
+        let seal = try SealBook(store: try Store(path: store.path)).seal(with: key)
         #expect(seal.position == 12)
         #expect(try store.audit(key: key.publicKey).ok)
 
@@ -195,7 +195,7 @@ final class TamperableStore {
     }
 
     @Test func aSealCheckedWithAnotherKeyFailsItsSignature() throws {
-        _ = try SealBook(log: try EventLog(path: store.path)).seal(with: Curve25519.Signing.PrivateKey())
+        _ = try SealBook(store: try Store(path: store.path)).seal(with: Curve25519.Signing.PrivateKey())
         let report = try store.audit(key: Curve25519.Signing.PrivateKey().publicKey)
         #expect(report.problems.map(\.kind.rawValue) == ["seal_signature"])
     }

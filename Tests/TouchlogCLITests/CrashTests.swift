@@ -102,15 +102,15 @@ final class LineCollector: Sendable {
             let acknowledged = child.acknowledgedThroughLine
             acknowledgedInTotal += acknowledged
 
-            let log = try EventLog(path: workspace.store)
-            let report = try Auditor(log: log).audit()
+            let store = try Store(path: workspace.store)
+            let report = try Auditor(store: store).audit()
             #expect(report.ok, "after kill \(killed): \(report.problems.prefix(3))")
             for id in ids.prefix(acknowledged) {
                 #expect(
-                    try log.position(source: "urn:touchlog:generator", id: id) != nil,
+                    try store.log.position(source: "urn:touchlog:generator", id: id) != nil,
                     "acknowledged \(id) lost")
             }
-            if try log.statistics().events == total {
+            if try store.log.statistics().events == total {
                 try FileManager.default.removeItem(atPath: workspace.store)  // start over for more mid-ingest kills
             }
         }
@@ -125,9 +125,9 @@ final class LineCollector: Sendable {
         let finish = try ChildTouchlog(["ingest", input, "--store", workspace.store, "--json"])
         finish.wait()
         #expect(finish.process.terminationStatus == 0)
-        let log = try EventLog(path: workspace.store)
-        #expect(try log.statistics().events == total)
-        #expect(try Auditor(log: log).audit().ok)
+        let store = try Store(path: workspace.store)
+        #expect(try store.log.statistics().events == total)
+        #expect(try Auditor(store: store).audit().ok)
     }
 }
 

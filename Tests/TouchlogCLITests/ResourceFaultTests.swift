@@ -49,14 +49,14 @@ let canMountTmpfs: Bool = {
             }.max() ?? 0
         #expect(acknowledged > 0)
 
-        let log = try EventLog(path: store)
-        #expect(try Auditor(log: log).audit().ok)
-        #expect(try log.statistics().events == acknowledged)
+        let opened = try Store(path: store)
+        #expect(try Auditor(store: opened).audit().ok)
+        #expect(try opened.log.statistics().events == acknowledged)
     }
 
     @Test func aStoreWithANewerFormatIsRefusedWithAClearMessage() throws {
         let workspace = try Workspace()
-        _ = try EventLog(path: workspace.store)
+        _ = try Store(path: workspace.store)
         do {
             var options = Environment.Options()
             options.maxDatabases = 64
@@ -101,17 +101,17 @@ let canMountTmpfs: Bool = {
             close(fd)
             inputs.append(input)
         }
-        _ = try EventLog(path: workspace.store)  // create it before the writers race
+        _ = try Store(path: workspace.store)  // create it before the writers race
         let writers = try inputs.map {
             try ChildTouchlog(["ingest", $0, "--store", workspace.store, "--batch-size", "300"])
         }
 
         // Meanwhile, audit from this process again and again: every snapshot is whole.
-        let log = try EventLog(path: workspace.store)
+        let store = try Store(path: workspace.store)
         var lastChecked = 0
         var audits = 0
         while writers.contains(where: { $0.process.isRunning }) {
-            let report = try Auditor(log: log).audit()
+            let report = try Auditor(store: store).audit()
             #expect(report.ok, "\(report.problems.prefix(2))")
             #expect(report.eventsChecked % 300 == 0, "a snapshot holds whole batches only")
             #expect(report.eventsChecked >= lastChecked)
@@ -126,7 +126,7 @@ let canMountTmpfs: Bool = {
 
         // Each batch of 300 events from one file sits at consecutive positions.
         var sources: [String] = []
-        try log.forEachEvent { stored in
+        try store.log.forEachEvent { stored in
             sources.append(String(stored.event.id.split(separator: "-")[1]))
             return true
         }
@@ -149,16 +149,16 @@ let canMountTmpfs: Bool = {
         // LMDB resets the reader table when the first process opens the store, so a stale slot matters
         // while another process keeps it open: this one. `audit` reads the whole log in one read
         // transaction: kill it inside, leaving its slot behind, then clear it as the next open would.
-        let log = try EventLog(path: workspace.store)
+        let store = try Store(path: workspace.store)
         var cleared = 0
         for attempt in 0..<6 where cleared == 0 {
             let auditor = try ChildTouchlog(["audit", "--store", workspace.store])
             usleep(UInt32(400_000 + attempt * 200_000))
             auditor.kill()
             auditor.wait()
-            cleared = try log.environment.clearStaleReaders()
+            cleared = try store.clearStaleReaders()
         }
         #expect(cleared >= 1, "the dead process's reader slot is cleared")
-        #expect(try Auditor(log: log).audit().ok)
+        #expect(try Auditor(store: store).audit().ok)
     }
 }

@@ -22,17 +22,18 @@ import TouchlogTestSupport
     }
 
     @Test func reimportingAppendsNothingAndIdsAreStable() throws {
-        let log = try directory.openLog()
+        let store = try directory.openStore()
+        let log = store.log
         let input = exportText(IncidentMapperTests.history)
         var importer = ServiceNowImporter()
         importer.batchSize = 3
-        let first = try importer.run(MemoryByteSource(input), named: "export.csv", into: log)
+        let first = try importer.run(MemoryByteSource(input), named: "export.csv", into: store)
         #expect(first.rows == 7)
         #expect(first.incidents == 1)
         #expect(first.events == 10)
         #expect(first.appended == 10)
         let before = try logged(log)
-        let second = try importer.run(MemoryByteSource(input), named: "export.csv", into: log)
+        let second = try importer.run(MemoryByteSource(input), named: "export.csv", into: store)
         #expect(second.appended == 0)
         #expect(second.duplicates == 10)
         #expect(try logged(log) == before)
@@ -48,11 +49,12 @@ import TouchlogTestSupport
         bad.mods = 1
         bad.priority = "0 - Cosmic"
         rows.append(bad)
-        let log = try directory.openLog()
+        let store = try directory.openStore()
+        let log = store.log
         var importer = ServiceNowImporter()
         importer.batchSize = 5
         do {
-            _ = try importer.run(MemoryByteSource(exportText(rows)), named: "export.csv", into: log)
+            _ = try importer.run(MemoryByteSource(exportText(rows)), named: "export.csv", into: store)
             Issue.record("a bad row was accepted")
         } catch let error as ImportError {
             #expect(
@@ -71,11 +73,12 @@ import TouchlogTestSupport
         rows[3].updatedAt = "yesterday"
         var text = exportText(rows)
         text += "INC11,0,\"New\"broken,x\n"
-        let log = try directory.openLog()
+        let store = try directory.openStore()
+        let log = store.log
         var importer = ServiceNowImporter()
         var rejected: [RejectedRow] = []
         importer.rejectHandler = { rejected.append($0) }
-        let summary = try importer.run(MemoryByteSource(text), named: "export.csv", into: log)
+        let summary = try importer.run(MemoryByteSource(text), named: "export.csv", into: store)
         #expect(summary.rows == 8)
         #expect(summary.rejected == 2)
         #expect(summary.incidents == 1)
@@ -103,24 +106,25 @@ import TouchlogTestSupport
         #expect(FileManager.default.createFile(atPath: plainPath, contents: Data(plain)))
         #expect(plain.starts(with: Array("number,incident_state,active,".utf8)))
 
-        let gzipStore = try EventLog(path: directory.path + "/gz")
-        let plainStore = try EventLog(path: directory.path + "/plain")
+        let gzipStore = try Store(path: directory.path + "/gz")
+        let plainStore = try Store(path: directory.path + "/plain")
         let fromGzip = try ServiceNowImporter().run(
             try DecompressingFileReader(path: fixturePath), named: "slice.csv.gz", into: gzipStore)
         let fromPlain = try ServiceNowImporter().run(
             try DecompressingFileReader(path: plainPath), named: "slice.csv", into: plainStore)
         #expect(fromGzip == fromPlain)
-        #expect(try logged(gzipStore) == logged(plainStore))
+        #expect(try logged(gzipStore.log) == logged(plainStore.log))
     }
 
     @Test func aTruncatedGzipFileIsAReadError() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: fixturePath))
         let path = directory.path + "/truncated.csv.gz"
         #expect(FileManager.default.createFile(atPath: path, contents: bytes.prefix(bytes.count / 2)))
-        let log = try directory.openLog()
+        let store = try directory.openStore()
+        let log = store.log
         do {
             _ = try ServiceNowImporter().run(
-                try DecompressingFileReader(path: path), named: "truncated.csv.gz", into: log)
+                try DecompressingFileReader(path: path), named: "truncated.csv.gz", into: store)
             Issue.record("a truncated file was read to the end")
         } catch let error as ImportError {
             #expect(error.description.hasPrefix("truncated.csv.gz: "))
@@ -136,11 +140,11 @@ import TouchlogTestSupport
         let text = exportText(rows)
         var importer = ServiceNowImporter()
         #expect(throws: ImportError.self) {
-            try importer.run(MemoryByteSource(text), named: "x.csv", into: try directory.openLog())
+            try importer.run(MemoryByteSource(text), named: "x.csv", into: try directory.openStore())
         }
         importer.groupsInMemory = true
         let summary = try importer.run(
-            MemoryByteSource(text), named: "x.csv", into: try EventLog(path: directory.path + "/grouped"))
+            MemoryByteSource(text), named: "x.csv", into: try Store(path: directory.path + "/grouped"))
         #expect(summary.incidents == 2)
         #expect(summary.events == 3)
     }
@@ -151,12 +155,13 @@ import TouchlogTestSupport
 @Suite struct FixtureTests {
     @Test func theSliceImportsWithTheExpectedCounts() throws {
         let directory = try TemporaryDirectory()
-        let log = try directory.openLog()
+        let store = try directory.openStore()
+        let log = store.log
         var importer = ServiceNowImporter()
         var facts: [IncidentFacts] = []
         importer.incidentHandler = { facts.append($0) }
         let summary = try importer.run(
-            try DecompressingFileReader(path: fixturePath), named: "slice", into: log)
+            try DecompressingFileReader(path: fixturePath), named: "slice", into: store)
         #expect(summary.rows == 2115)
         #expect(summary.incidents == 288)
         #expect(summary.events == 1596)
@@ -200,7 +205,7 @@ import TouchlogTestSupport
 
         // Importing the slice again appends nothing.
         let again = try ServiceNowImporter().run(
-            try DecompressingFileReader(path: fixturePath), named: "slice", into: log)
+            try DecompressingFileReader(path: fixturePath), named: "slice", into: store)
         #expect(again.appended == 0)
         #expect(again.duplicates == 1596)
     }
@@ -210,11 +215,12 @@ import TouchlogTestSupport
     func theWholeExportImportsWithTheDocumentedFigures() throws {
         let path = ProcessInfo.processInfo.environment["TOUCHLOG_SERVICENOW_EXPORT"]!
         let directory = try TemporaryDirectory()
-        let log = try directory.openLog()
+        let store = try directory.openStore()
+        let log = store.log
         var importer = ServiceNowImporter()
         var facts: [IncidentFacts] = []
         importer.incidentHandler = { facts.append($0) }
-        let summary = try importer.run(try DecompressingFileReader(path: path), named: path, into: log)
+        let summary = try importer.run(try DecompressingFileReader(path: path), named: path, into: store)
         #expect(summary.rows == 141_712)
         #expect(summary.incidents == 24_918)
         #expect(summary.events == 129_703)
@@ -225,7 +231,7 @@ import TouchlogTestSupport
         #expect(report.reopenAgreements == 24_918)
         #expect(report.anomalousTickets == 12)
         let again = try ServiceNowImporter().run(
-            try DecompressingFileReader(path: path), named: path, into: log)
+            try DecompressingFileReader(path: path), named: path, into: store)
         #expect(again.appended == 0)
     }
 }

@@ -11,10 +11,10 @@ import TouchlogTestSupport
 extension TemporaryDirectory {
     var store: String { path + "/store" }
 
-    func openLog() throws -> EventLog {
-        var options = EventLog.Options()
+    func openStore() throws -> Store {
+        var options = Store.Options()
         options.initialMapSize = 1 << 26
-        return try EventLog(path: store, options: options)
+        return try Store(path: store, options: options)
     }
 
     /// Writes `text` to a file in the directory and returns its path.

@@ -63,7 +63,7 @@ struct Stop: Error {}
         #expect(verification.isConsistent, "\(verification.mismatches.prefix(3))")
         #expect(verification.tickets == incremental.ticketKeys.count)
         // The old generation's databases were emptied.
-        let old = try projections.environment.withReadTransaction { txn in
+        let old = try projections.store.withReadTransaction { txn in
             try txn.statistics(of: projections.slots[0].tickets).entries
         }
         #expect(old == 0)
@@ -200,7 +200,7 @@ struct Stop: Error {}
         let slot = projections.slots[active.slot]
         var tampered = try #require(try projections.ticket("t1"))
         tampered.status = .solved
-        try projections.environment.withWriteTransaction { txn in
+        try projections.store.withWriteTransaction { txn in
             try txn.put(ProjectionCodec.encode(tampered), forKey: "t1", in: slot.tickets)
             try txn.delete(forKey: "c2", in: slot.customers)
         }

@@ -13,7 +13,7 @@ import TouchlogStore
     /// The lean decoder of `catchUp` and `rebuild` and the validating path of `verify` read every
     /// generated event alike.
     @Test func theLeanDecoderAgreesWithTheValidatingPath() throws {
-        let (log, _) = try store.open()
+        let (log, projections) = try store.open()
         var touchpoints = try generated(4_000)
         var script = Script()
         try script.add("custom.unknown", at: at())
@@ -28,7 +28,7 @@ import TouchlogStore
         touchpoints += script.touchpoints
         _ = try log.append(touchpoints)
         var counts = (event: 0, ignored: 0, unsure: 0)
-        try log.environment.withReadTransaction { txn in
+        try projections.store.withReadTransaction { txn in
             try txn.withCursor(on: log.eventsDatabase) { cursor in
                 try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
                     let position = BigEndianKey(bytes: key)!.value

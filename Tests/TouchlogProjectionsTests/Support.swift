@@ -83,9 +83,9 @@ final class TemporaryStore {
     init() throws { scratch = try TemporaryDirectory(prefix: "touchlog-projections") }
 
     func open() throws -> (EventLog, ProjectionStore) {
-        var options = EventLog.Options()
+        var options = Store.Options()
         options.initialMapSize = 1 << 24
-        let log = try EventLog(path: path, options: options)
-        return (log, try ProjectionStore(log: log))
+        let store = try Store(path: path, options: options)
+        return (store.log, try ProjectionStore(store: store))
     }
 }

@@ -225,12 +225,12 @@ import TouchlogDomain
         let file = store.directory + "/plain"
         #expect(FileManager.default.createFile(atPath: file, contents: Data()))
         #expect(throws: StoreError.invalidStorePath(path: file, reason: "it is not a directory")) {
-            _ = try EventLog(path: file)
+            _ = try Store(path: file)
         }
         _ = try store.open()
         let link = store.directory + "/link"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: store.path)
-        #expect(throws: StoreError.self) { _ = try EventLog(path: link) }
+        #expect(throws: StoreError.self) { _ = try Store(path: link) }
     }
 
     @Test func storeFilesAreOwnerOnly() throws {

@@ -14,9 +14,13 @@ final class TemporaryStore {
     init() throws { scratch = try TemporaryDirectory(prefix: "touchlog-tests") }
 
     func open(initialMapSize: Int = 1 << 24) throws -> EventLog {
-        var options = EventLog.Options()
+        try openStore(initialMapSize: initialMapSize).log
+    }
+
+    func openStore(initialMapSize: Int = 1 << 24) throws -> Store {
+        var options = Store.Options()
         options.initialMapSize = initialMapSize
-        return try EventLog(path: path, options: options)
+        return try Store(path: path, options: options)
     }
 }
 

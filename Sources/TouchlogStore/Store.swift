@@ -1,0 +1,323 @@
+import LMDB
+import TouchlogDomain
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A Touchlog store: one directory holding one LMDB environment, and every named database of its
+/// layout (docs/STORAGE.md), opened once when the store opens, in one transaction.
+///
+/// The store is the only owner of the environment. The log (`log`), the projections and the seals reach
+/// their databases through `databases` and open scoped transactions through `withReadTransaction` and
+/// `withWriteTransaction`; nothing hands out the environment itself. Open a store once per process and
+/// share it (LMDB: "Do not have open an LMDB database twice in the same process at the same time").
+public final class Store: Sendable {
+    /// The store format this code writes and reads.
+    public static let formatVersion = 2
+
+    /// What a process may do with a store.
+    public enum Access: Sendable, Equatable {
+        /// Append, catch projections up, seal. Creates the store when `Options.create` allows.
+        case readWrite
+        /// Read only (`MDB_RDONLY`): never creates, never writes, works on a copy the process may only read.
+        case readOnly
+    }
+
+    /// How a store is opened.
+    public struct Options: Sendable {
+        /// Initial LMDB map size; it doubles whenever a write needs more.
+        public var initialMapSize: Int = 1 << 30
+        /// Commit without fsync (`MDB_NOSYNC`): much faster, but a machine crash (not a process crash)
+        /// can lose the last acknowledged batches. Off by default.
+        public var noSync: Bool = false
+        /// Create the store if it does not exist (only with `.readWrite`).
+        public var create: Bool = true
+        /// Read-write or read-only.
+        public var access: Access = .readWrite
+        public init() {}
+    }
+
+    /// The named databases of a store, opened once at open.
+    public struct Databases: Sendable {
+        /// `meta`: the store format.
+        let meta: Database
+        /// `events`: position -> record.
+        let events: Database
+        /// `streams`: customer -> stream head.
+        let streams: Database
+        /// `idruns`: the idempotency index's sorted runs.
+        let idRuns: Database
+        /// `seals`: sequence number -> signed seal (TouchlogAudit). Nil in a read-only store that has none.
+        public let seals: Database?
+        /// The projections' databases (TouchlogProjections). Nil in a read-only store that has none.
+        public let projections: ProjectionDatabases?
+    }
+
+    /// The databases of the projections: their meta data, and two slots for two generations.
+    public struct ProjectionDatabases: Sendable {
+        /// `projection.meta`: the active slot, each slot's generation and rules.
+        public let meta: Database
+        /// The slots, in the order of `Store.projectionSlotNames`.
+        public let slots: [ProjectionSlotDatabases]
+    }
+
+    /// The databases of one projection slot.
+    public struct ProjectionSlotDatabases: Sendable {
+        /// `projection.SLOT.tickets`: ticket id -> ticket state.
+        public let tickets: Database
+        /// `projection.SLOT.customers`: customer id -> loyalty state.
+        public let customers: Database
+        /// `projection.SLOT.timeline`: rep timeline entries.
+        public let timeline: Database
+        /// Every database of the slot.
+        public var all: [Database] { [tickets, customers, timeline] }
+    }
+
+    /// The names of the projection slots (`projection.a.*`, `projection.b.*`).
+    public static let projectionSlotNames = ["a", "b"]
+
+    /// The store directory.
+    public let path: String
+    /// Read-write or read-only.
+    public let access: Access
+    /// Every named database of the store.
+    public let databases: Databases
+    /// The append-only event log.
+    public let log: EventLog
+    /// How many reader slots of killed processes were cleared when the store was opened.
+    public var staleReadersCleared: Int { environment.staleReadersCleared }
+
+    let environment: Environment
+
+    /// Opens the store in `path`, creating the directory (mode 0700) and the databases when `options`
+    /// allow it.
+    ///
+    /// The directory must be a directory, not a symbolic link (also when the path ends in `/` or `/.`),
+    /// and the store's files must be regular files, not links: nothing is followed out of the store.
+    /// For writing, the directory and its files must belong to this user and the directory must not be
+    /// writable by others, so that no other user can plant a file in it.
+    /// - Throws: `StoreError.invalidStorePath` for a path that cannot be a store, `StoreError.notAStore`
+    ///   when there is no store and it may not be created, `StoreError.unsupportedFormat` for another
+    ///   format, `StoreError.storage` when LMDB or the system fails.
+    public init(path: String, options: Options = Options()) throws {
+        let path = Store.normalized(path)
+        let create = options.create && options.access == .readWrite
+        try Store.checkDirectory(path, access: options.access, create: create)
+        var environmentOptions = Environment.Options()
+        environmentOptions.mapSize = options.initialMapSize
+        environmentOptions.noSync = options.noSync
+        environmentOptions.readOnly = options.access == .readOnly
+        environmentOptions.fileMode = 0o600
+        environmentOptions.maxDatabases = 64
+        let environment = try storage("opening the store at '\(path)'") {
+            try Environment(path: path, options: environmentOptions)
+        }
+        let databases =
+            switch options.access {
+            case .readWrite: try Store.createDatabases(in: environment, path: path)
+            case .readOnly: try Store.openDatabases(in: environment, path: path)
+            }
+        self.path = path
+        self.access = options.access
+        self.environment = environment
+        self.databases = databases
+        self.log = EventLog(
+            environment: environment, databases: databases, path: path,
+            isReadOnly: options.access == .readOnly)
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read-only transaction: a consistent snapshot of the last commit. Keep it short.
+    /// - Throws: `StoreError.storage` when LMDB fails, or what `body` throws.
+    public func withReadTransaction<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
+        try storage("reading the store") { try environment.withReadTransaction(body) }
+    }
+
+    /// Runs `body` in a durable write transaction, committed when it returns and aborted when it throws;
+    /// with `growingMap`, a full map is doubled and `body` runs again from the start.
+    /// - Throws: `StoreError.readOnly` in a read-only store, `StoreError.storage`, or what `body` throws.
+    public func withWriteTransaction<R>(
+        growingMap: Bool = true, _ body: (borrowing WriteTransaction) throws -> R
+    ) throws -> R {
+        guard access == .readWrite else { throw StoreError.readOnly(path: path) }
+        return try storage("writing the store") {
+            try environment.withWriteTransaction(growingMap: growingMap, body)
+        }
+    }
+
+    /// Clears reader slots left by processes that no longer exist (`mdb_reader_check`); returns how many.
+    /// Opening a store does this too.
+    @discardableResult
+    public func clearStaleReaders() throws -> Int {
+        try storage("clearing stale readers") { try environment.clearStaleReaders() }
+    }
+
+    /// Facts about the environment: map size, pages, readers.
+    public func environmentInfo() -> EnvironmentInfo { environment.info() }
+
+    // MARK: Opening
+
+    /// Creates (or opens) every named database in one write transaction, checking or recording the format.
+    private static func createDatabases(in environment: Environment, path: String) throws -> Databases {
+        try storage("opening the databases") {
+            try environment.withWriteTransaction(growingMap: true) { txn in
+                let meta = try txn.createDatabase(named: "meta")
+                if let format = try txn.value(forKey: "format", in: meta) {
+                    try checkFormat(format, path: path)
+                } else {
+                    try txn.put(Array(String(formatVersion).utf8), forKey: "format", in: meta)
+                }
+                let projections = ProjectionDatabases(
+                    meta: try txn.createDatabase(named: "projection.meta"),
+                    slots: try projectionSlotNames.map { name in
+                        ProjectionSlotDatabases(
+                            tickets: try txn.createDatabase(named: "projection.\(name).tickets"),
+                            customers: try txn.createDatabase(named: "projection.\(name).customers"),
+                            timeline: try txn.createDatabase(named: "projection.\(name).timeline"))
+                    })
+                return Databases(
+                    meta: meta,
+                    events: try txn.createDatabase(named: "events"),
+                    streams: try txn.createDatabase(named: "streams"),
+                    idRuns: try txn.createDatabase(named: "idruns"),
+                    seals: try txn.createDatabase(named: "seals"),
+                    projections: projections)
+            }
+        }
+    }
+
+    /// Opens the existing named databases in one read transaction; the log's must all be there.
+    private static func openDatabases(in environment: Environment, path: String) throws -> Databases {
+        try storage("opening the databases") {
+            try environment.withReadTransaction { txn in
+                let meta = try existing("meta", txn, path: path)
+                guard let format = try txn.value(forKey: "format", in: meta) else {
+                    throw StoreError.notAStore(path: path, reason: "it records no format")
+                }
+                try checkFormat(format, path: path)
+                var projections: ProjectionDatabases?
+                if let projectionMeta = try txn.openDatabase(named: "projection.meta") {
+                    var slots: [ProjectionSlotDatabases] = []
+                    for name in projectionSlotNames {
+                        slots.append(
+                            ProjectionSlotDatabases(
+                                tickets: try existing("projection.\(name).tickets", txn, path: path),
+                                customers: try existing("projection.\(name).customers", txn, path: path),
+                                timeline: try existing("projection.\(name).timeline", txn, path: path)))
+                    }
+                    projections = ProjectionDatabases(meta: projectionMeta, slots: slots)
+                }
+                return Databases(
+                    meta: meta, events: try existing("events", txn, path: path),
+                    streams: try existing("streams", txn, path: path),
+                    idRuns: try existing("idruns", txn, path: path), seals: try txn.openDatabase(named: "seals"),
+                    projections: projections)
+            }
+        }
+    }
+
+    /// A database that a store must have.
+    private static func existing(_ name: String, _ txn: borrowing ReadTransaction, path: String) throws
+        -> Database
+    {
+        guard let database = try txn.openDatabase(named: name) else {
+            throw StoreError.notAStore(path: path, reason: "it has no '\(name)' database")
+        }
+        return database
+    }
+
+    private static func checkFormat(_ format: [UInt8], path: String) throws {
+        let found = String(decoding: format, as: UTF8.self)
+        guard found == String(formatVersion) else {
+            throw StoreError.unsupportedFormat(path: path, found: found, supported: String(formatVersion))
+        }
+    }
+
+    // MARK: The directory
+
+    /// The files LMDB keeps in the store directory.
+    static let fileNames = ["data.mdb", "lock.mdb"]
+
+    /// `path` without trailing `/` and `/.` components, so that `link/` and `link/.` are checked as
+    /// `link` (a trailing slash makes `lstat` follow a symbolic link).
+    static func normalized(_ path: String) -> String {
+        var path = path
+        while path.count > 1 {
+            if path.hasSuffix("/") {
+                path.removeLast()
+            } else if path.hasSuffix("/.") {
+                path.removeLast(2)
+            } else {
+                break
+            }
+        }
+        return path.isEmpty ? "." : path
+    }
+
+    /// Checks (and with `create`, makes) the store directory and the files in it, without following links.
+    private static func checkDirectory(_ path: String, access: Access, create: Bool) throws {
+        var info = stat()
+        if lstat(path, &info) != 0 {
+            let code = errno
+            guard code == ENOENT, create else {
+                if code == ENOENT {
+                    throw StoreError.notAStore(path: path, reason: "there is no such directory")
+                }
+                throw StoreError.system(operation: "opening the store at '\(path)'", errno: code)
+            }
+            if mkdir(path, 0o700) != 0 {
+                throw StoreError.system(operation: "creating the store directory '\(path)'", errno: errno)
+            }
+            return
+        }
+        if info.st_mode & S_IFMT == S_IFLNK {
+            throw StoreError.invalidStorePath(
+                path: path, reason: "it is a symbolic link; name the directory itself")
+        }
+        if info.st_mode & S_IFMT != S_IFDIR {
+            throw StoreError.invalidStorePath(path: path, reason: "it is not a directory")
+        }
+        let user = geteuid()
+        if access == .readWrite {
+            if info.st_uid != user {
+                throw StoreError.invalidStorePath(
+                    path: path, reason: "it belongs to user \(info.st_uid), not to this user (\(user))")
+            }
+            if info.st_mode & (S_IWGRP | S_IWOTH) != 0 {
+                throw StoreError.invalidStorePath(
+                    path: path,
+                    reason: "other users can write to it, so they could plant files in it (chmod 700 it)")
+            }
+        }
+        var hasData = false
+        for name in fileNames {
+            let file = path + "/" + name
+            var fileInfo = stat()
+            guard lstat(file, &fileInfo) == 0 else {
+                let code = errno
+                if code == ENOENT { continue }
+                throw StoreError.system(operation: "checking '\(file)'", errno: code)
+            }
+            if fileInfo.st_mode & S_IFMT == S_IFLNK {
+                throw StoreError.invalidStorePath(
+                    path: path, reason: "'\(name)' is a symbolic link; a store's files are never followed")
+            }
+            if fileInfo.st_mode & S_IFMT != S_IFREG {
+                throw StoreError.invalidStorePath(path: path, reason: "'\(name)' is not a regular file")
+            }
+            if access == .readWrite && fileInfo.st_uid != user {
+                throw StoreError.invalidStorePath(
+                    path: path,
+                    reason: "'\(name)' belongs to user \(fileInfo.st_uid), not to this user (\(user))")
+            }
+            if name == "data.mdb" { hasData = true }
+        }
+        if !hasData && !create {
+            throw StoreError.notAStore(path: path, reason: "it holds no data.mdb")
+        }
+    }
+}
