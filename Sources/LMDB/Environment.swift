@@ -30,6 +30,10 @@ public final class Environment: @unchecked Sendable {
         public var noSync: Bool = false
         /// `MDB_RDONLY`: open for reading only.
         public var readOnly: Bool = false
+        /// `MDB_NOLOCK`: use no lock file. Only for reading a store that no process writes (a copy on
+        /// media or with files this user may only read): LMDB cannot then keep a writer from reusing
+        /// pages a reader still reads.
+        public var noLock: Bool = false
 
         public init() {}
     }
@@ -59,6 +63,7 @@ public final class Environment: @unchecked Sendable {
             var flags = UInt32(MDB_NOTLS)
             if options.noSync { flags |= UInt32(MDB_NOSYNC) }
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
+            if options.noLock { flags |= UInt32(MDB_NOLOCK) }
             try check(mdb_env_open(env, path, flags, options.fileMode))
             var dead: Int32 = 0
             try check(mdb_reader_check(env, &dead))
@@ -137,6 +142,28 @@ public final class Environment: @unchecked Sendable {
         // A read transaction changes nothing: aborting it is how it ends (mdb_txn_abort).
         defer { mdb_txn_abort(txn) }
         return try body(ReadTransaction(handle: TransactionHandle(pointer: txn)))
+    }
+
+    /// Runs `body` in a read-only transaction that is committed when `body` returns: for opening the
+    /// named databases of an environment opened read-only, whose handles must outlive the transaction.
+    ///
+    /// `mdb_dbi_open`: "The handle will be private to the current transaction until the transaction is
+    /// successfully committed. If the transaction is aborted the handle will be closed automatically."
+    /// - Throws: `LMDBError` from `mdb_txn_begin` or `mdb_txn_commit`, or whatever `body` throws.
+    public func withDatabaseOpeningTransaction<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
+        gate.lockShared()
+        defer { gate.unlock() }
+        let txn = try beginAdoptingResizes(flags: UInt32(MDB_RDONLY))
+        let result: R
+        do {
+            result = try body(ReadTransaction(handle: TransactionHandle(pointer: txn)))
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+        // Freed by the commit, also when it fails: never aborted after.
+        try check(mdb_txn_commit(txn))
+        return result
     }
 
     /// Runs `body` in a write transaction and commits it when `body` returns; a throw aborts it.

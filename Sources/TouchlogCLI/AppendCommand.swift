@@ -40,7 +40,7 @@ struct AppendCommand: ParsableCommand {
     var expectedVersion: UInt64?
 
     func run() throws {
-        try storeOptions.withStore(create: true) { store in
+        try storeOptions.withStore(.writing) { store in
             let event = try buildEvent()
             let touchpoint: Touchpoint
             do { touchpoint = try Touchpoint(validating: event) } catch let error as CloudEventError {

@@ -38,7 +38,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let report: AuditReport = try storeOptions.withStore(create: false) { store in
+        let report: AuditReport = try storeOptions.withStore(.reading) { store in
             let key = try publicKey.map { try SealKey.loadPublicKey($0) }
             var auditor = Auditor(store: store)
             let meter = ProgressMeter("audit")
@@ -85,7 +85,7 @@ struct SealCommand: ParsableCommand {
     var key: String
 
     func run() throws {
-        try storeOptions.withStore(create: false) { store in
+        try storeOptions.withStore(.updating) { store in
             let privateKey = try SealKey.loadPrivateKey(key)
             let seal = try SealBook(store: store).seal(with: privateKey)
             Console.current.line(try seal.jsonText())

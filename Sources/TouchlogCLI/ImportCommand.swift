@@ -78,7 +78,7 @@ struct ServiceNowImportCommand: ParsableCommand {
 
     func run() throws {
         let name = file == "-" ? "<stdin>" : file
-        try storeOptions.withStore(create: true) { store in
+        try storeOptions.withStore(.writing) { store in
             let input: DecompressingFileReader
             do { input = try DecompressingFileReader(path: file) } catch let error as ByteSourceError {
                 throw CommandFailure(error.message, exitCode: ExitStatus.ioError)

@@ -38,7 +38,7 @@ struct IngestCommand: ParsableCommand {
 
     func run() throws {
         let name = file == "-" ? "<stdin>" : file
-        try storeOptions.withStore(create: true) { store in
+        try storeOptions.withStore(.writing) { store in
             var input: EventInputReader
             if file == "-" {
                 input = EventInputReader(fileDescriptor: 0)

@@ -14,6 +14,8 @@ public enum ExitStatus {
     public static let usage: Int32 = 64
     /// The input data was bad.
     public static let dataError: Int32 = 65
+    /// What the command names does not exist: no store at the path (sysexits.h EX_NOINPUT).
+    public static let notFound: Int32 = 66
     /// Reading or writing failed (the store, a file).
     public static let ioError: Int32 = 74
 }
@@ -38,16 +40,50 @@ struct StoreOptions: ParsableArguments {
         return ".touchlog"
     }
 
+    /// What a command does with the store.
+    enum Purpose {
+        /// Appends or changes derived data; creates the store when it does not exist.
+        case writing
+        /// Changes derived data or seals an existing store; never creates one.
+        case updating
+        /// Only reads: opens the store read-only, never creates or writes anything.
+        case reading
+    }
+
     /// Opens the store, runs `body`, and turns every failure into a one-line message and an exit code.
-    /// This is the one place where commands open the store. Reading commands pass `create: false`, so a
-    /// mistyped path is reported, not created.
-    func withStore<R>(create: Bool, _ body: (Store) throws -> R) throws -> R {
+    /// This is the one place where commands open the store.
+    func withStore<R>(_ purpose: Purpose, _ body: (Store) throws -> R) throws -> R {
         try reportingFailures {
-            var options = Store.Options()
-            options.create = create
-            let store = try Store(path: path, options: options)
-            return try body(store)
+            let created = purpose == .writing && !FileManager.default.fileExists(atPath: path)
+            do {
+                return try run(purpose, body)
+            } catch {
+                // A first ingest that stored nothing leaves no empty store behind.
+                if created { try removeEmptyStore() }
+                throw error
+            }
         }
+    }
+
+    private func run<R>(_ purpose: Purpose, _ body: (Store) throws -> R) throws -> R {
+        var options = Store.Options()
+        options.create = purpose == .writing
+        options.access = purpose == .reading ? .readOnly : .readWrite
+        let store = try Store(path: path, options: options)
+        return try body(store)
+    }
+
+    /// Removes the store this command created, if it holds no event (checked after the command closed it).
+    private func removeEmptyStore() throws {
+        var options = Store.Options()
+        options.access = .readOnly
+        // A store that cannot be read back is kept as it is: the command's own error is the one to report.
+        guard (try? Store(path: path, options: options).log.head().position) == 0 else { return }
+        for file in ["data.mdb", "lock.mdb"] {
+            let name = path + "/" + file
+            if FileManager.default.fileExists(atPath: name) { try FileManager.default.removeItem(atPath: name) }
+        }
+        rmdir(path)
     }
 }
 
@@ -100,6 +136,7 @@ private func describe(_ error: any Error) -> (String, Int32) {
     case let failure as StoreError:
         switch failure {
         case .versionConflict: return (failure.description, ExitStatus.dataError)
+        case .notAStore: return (failure.description, ExitStatus.notFound)
         default: return (failure.description, ExitStatus.ioError)
         }
     case let failure as ProjectionUpdateError:

@@ -6,25 +6,22 @@ import TouchlogDomain
 import TouchlogStore
 
 extension StoreOptions {
-    /// Opens the store and its projections, brings the projections up to the head of the log (a
-    /// short write, and only when events were appended since the last catch-up), then runs `body`.
+    /// Opens the store read-only with its projections and runs `body`; says on standard error when the
+    /// projections are behind the log (an ingest was interrupted before it brought them up to date).
     ///
-    /// Reading commands use this: what they print always reflects every event in the log.
+    /// Reading commands use this: they never write, so they work on a read-only copy and on a full disk.
     func withProjections<R>(_ body: (Store, ProjectionStore) throws -> R) throws -> R {
-        try withStore(create: false) { store in
+        try withStore(.reading) { store in
             let projections = try ProjectionStore(store: store)
-            try catchUp(projections)
+            let (position, head) = try projections.lag()
+            if position < head {
+                Console.current.message(
+                    "touchlog: note: the projections reflect the log up to position \(position) of \(head) "
+                        + "(\(head - position) events behind); 'touchlog catch-up' brings them up to date")
+            }
             return try body(store, projections)
         }
     }
-}
-
-/// Folds the events appended since the last catch-up into the active projections, with progress on
-/// standard error when there are many.
-func catchUp(_ projections: ProjectionStore) throws {
-    let meter = ProgressMeter("projections")
-    let summary = try projections.catchUp { meter.update(Int($0)) }
-    if summary.positions > UInt64(ProjectionStore.defaultChunkSize) { meter.finish(Int(summary.positions)) }
 }
 
 /// Reads a rules file: `FILE:LINE: reason` and exit 65 when it is not valid rules.

@@ -26,7 +26,7 @@ struct RebuildCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        try storeOptions.withStore(create: false) { store in
+        try storeOptions.withStore(dryRun ? .reading : .updating) { store in
             let newRules = try rules.map(readRules)
             let projections = try ProjectionStore(store: store)
             let chosen = try newRules ?? projections.activeRules() ?? .default

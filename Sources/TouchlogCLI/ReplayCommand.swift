@@ -31,7 +31,7 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         let untilTime = try until.map { try parseTime($0, option: "--until") }
         let knownAt = try asKnownAt.map { try parseTime($0, option: "--as-known-at") }
-        try storeOptions.withStore(create: false) { store in
+        try storeOptions.withStore(.reading) { store in
             let events = try store.log.stream(
                 ofCustomer: customer, occurredUntil: untilTime, recordedUntil: knownAt)
             var buffer = OutputBuffer()
@@ -48,7 +48,11 @@ struct ReplayCommand: ParsableCommand {
             if events.isEmpty {
                 Console.current.message("no events for customer '\(customer)' (with the cuts given)")
             }
-            var narrator = ReplayNarrator(rules: try ProjectionStore(store: store).activeRules() ?? .default)
+            // A store that was never caught up has no projections yet: narrate with the built-in rules.
+            let rules =
+                store.databases.projections == nil
+                ? nil : try ProjectionStore(store: store).activeRules()
+            var narrator = ReplayNarrator(rules: rules ?? .default)
             for stored in events {
                 buffer.appendLine(
                     "v\(stored.version)  \(stored.event.time ?? stored.occurredAt.rfc3339)  \(stored.event.type)"

@@ -11,7 +11,7 @@ struct StatsCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try storeOptions.withStore(create: false) { store in
+        try storeOptions.withStore(.reading) { store in
             let log = store.log
             let stats = try log.statistics()
             if output.json {

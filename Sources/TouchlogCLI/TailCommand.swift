@@ -26,7 +26,7 @@ struct TailCommand: ParsableCommand {
     }
 
     func run() throws {
-        try storeOptions.withStore(create: false) { store in
+        try storeOptions.withStore(.reading) { store in
             let log = store.log
             var buffer = OutputBuffer()
             var next = from

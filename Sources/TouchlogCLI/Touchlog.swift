@@ -13,7 +13,8 @@ public struct Touchlog: ParsableCommand {
         subcommands: [
             IngestCommand.self, AppendCommand.self, ReplayCommand.self, TailCommand.self, StatsCommand.self,
             TicketCommand.self, LoyaltyCommand.self, RepCommand.self, RebuildCommand.self, RulesCommand.self,
-            AuditCommand.self, SealCommand.self, KeygenCommand.self, ImportCommand.self, GenerateCommand.self,
+            CatchUpCommand.self, AuditCommand.self, SealCommand.self, KeygenCommand.self, ImportCommand.self,
+            GenerateCommand.self,
             BenchCommand.self,
         ])
 

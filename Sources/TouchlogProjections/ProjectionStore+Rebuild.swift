@@ -204,11 +204,13 @@ extension ProjectionStore {
     }
 
     /// Folds the log under `rules` in memory up to the active generation's position and reports what
-    /// differs from it, writing nothing but the catch-up of the active generation.
+    /// differs from it, writing nothing but the catch-up of the active generation (none in a read-only
+    /// store: there the comparison is at the position the active generation reflects).
     public func dryRun(rules: Rules, progress: ((RebuildProgress) throws -> Void)? = nil) throws
         -> DryRunReport
     {
-        try catchUp()
+        let writable = store.access == .readWrite
+        if writable { try catchUp() }
         for _ in 0..<5 {
             guard let current = try activeGeneration() else { break }
             var fold = ProjectionFold(rules: rules, keepsTimeline: false)
@@ -272,7 +274,7 @@ extension ProjectionStore {
             }
             if let report { return report }
             // The active generation moved on (events were appended, or a rebuild switched): again.
-            try catchUp()
+            if writable { try catchUp() }
         }
         throw ProjectionError.busy(
             "the projections kept moving on while being compared (events are being appended or a rebuild switched); try again"

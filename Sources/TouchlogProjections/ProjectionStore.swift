@@ -112,6 +112,16 @@ public final class ProjectionStore: Sendable {
         }
     }
 
+    /// How far the projections are behind the log, from one snapshot: the position the active generation
+    /// reflects (0 before the first catch-up) and the head of the log.
+    public func lag() throws -> (position: UInt64, head: UInt64) {
+        try storage("reading the projection generation") {
+            try store.withReadTransaction { txn in
+                (try activeGeneration(txn)?.position ?? 0, try headPosition(txn))
+            }
+        }
+    }
+
     /// The active generation, or nil before the first catch-up.
     public func activeGeneration() throws -> ProjectionGeneration? {
         try storage("reading the projection generation") {

@@ -112,6 +112,12 @@ public final class Store: Sendable {
         environmentOptions.readOnly = options.access == .readOnly
         environmentOptions.fileMode = 0o600
         environmentOptions.maxDatabases = 64
+        if options.access == .readOnly && !Store.canOpenLockFile(path) {
+            // A copy this user may only read (files of another user, mode 0400): LMDB needs to write its
+            // lock file even to read, so read without it. Read-only media need no help: LMDB itself
+            // goes lockless on EROFS.
+            environmentOptions.noLock = true
+        }
         let environment = try storage("opening the store at '\(path)'") {
             try Environment(path: path, options: environmentOptions)
         }
@@ -193,7 +199,7 @@ public final class Store: Sendable {
     /// Opens the existing named databases in one read transaction; the log's must all be there.
     private static func openDatabases(in environment: Environment, path: String) throws -> Databases {
         try storage("opening the databases") {
-            try environment.withReadTransaction { txn in
+            try environment.withDatabaseOpeningTransaction { txn in
                 let meta = try existing("meta", txn, path: path)
                 guard let format = try txn.value(forKey: "format", in: meta) else {
                     throw StoreError.notAStore(path: path, reason: "it records no format")
@@ -241,6 +247,13 @@ public final class Store: Sendable {
 
     /// The files LMDB keeps in the store directory.
     static let fileNames = ["data.mdb", "lock.mdb"]
+
+    /// Whether this process can open (or create) the store's lock file for writing, as LMDB does.
+    static func canOpenLockFile(_ path: String) -> Bool {
+        let lock = path + "/lock.mdb"
+        if Glibc.access(lock, F_OK) == 0 { return Glibc.access(lock, W_OK) == 0 }
+        return Glibc.access(path, W_OK) == 0 || errno == EROFS
+    }
 
     /// `path` without trailing `/` and `/.` components, so that `link/` and `link/.` are checked as
     /// `link` (a trailing slash makes `lstat` follow a symbolic link).

@@ -58,6 +58,11 @@ final class Workspace {
 
     /// `touchlog ARGS --store STORE`.
     func run(_ arguments: String...) -> CommandResult {
+        run(arguments)
+    }
+
+    /// `touchlog ARGS --store STORE`.
+    func run(_ arguments: [String]) -> CommandResult {
         runTouchlog(arguments + ["--store", store])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TouchlogCLI
 
 @Suite struct CommandTests {
     let workspace: Workspace
@@ -82,11 +83,19 @@ import Testing
         #expect(text.outputLines[0].hasPrefix("1  2024-05-01T10:00:00Z  c1  contact.received  channel=email"))
     }
 
-    @Test func readingCommandsDoNotCreateAMissingStore() {
+    @Test func readingCommandsDoNotCreateAMissingStore() throws {
         let result = workspace.run("tail")
-        #expect(result.exitCode == 74)
+        #expect(result.exitCode == ExitStatus.notFound)
         #expect(result.error.contains("no store at"))
         #expect(!FileManager.default.fileExists(atPath: workspace.store))
+        // An existing, empty directory is not a store either: reading commands write nothing into it.
+        try FileManager.default.createDirectory(atPath: workspace.store, withIntermediateDirectories: false)
+        for command in [["stats"], ["tail"], ["replay", "--customer", "c1"], ["audit"], ["ticket", "list"]] {
+            let reading = workspace.run(command)
+            #expect(reading.exitCode == ExitStatus.notFound, "\(command)")
+            #expect(reading.error.contains("holds no data.mdb"), "\(command): \(reading.error)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.store).isEmpty, "\(command)")
+        }
     }
 
     @Test func statsCountEventsAndCustomers() throws {
