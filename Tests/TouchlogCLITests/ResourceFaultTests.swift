@@ -2,9 +2,10 @@ import Foundation
 import LMDB
 import Testing
 import TouchlogAudit
-import TouchlogGenerator
 import TouchlogDomain
+import TouchlogGenerator
 import TouchlogStore
+import TouchlogTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -31,10 +32,7 @@ let canMountTmpfs: Bool = {
         #expect(mount("tmpfs", disk, "tmpfs", 0, "size=3m") == 0)
         defer { umount(disk) }
         let input = workspace.path + "/events.jsonl"
-        let fd = open(input, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        try TouchpointGenerator.writeJSONLines(
-            GeneratorConfiguration(seed: 3, events: 30_000), toFileDescriptor: fd)
-        close(fd)
+        try writeGeneratedLines(GeneratorConfiguration(seed: 3, events: 30_000), to: input)
 
         let store = disk + "/store"
         let result = runTouchlog([
@@ -49,14 +47,14 @@ let canMountTmpfs: Bool = {
             }.max() ?? 0
         #expect(acknowledged > 0)
 
-        let log = try EventLog(path: store)
+        let log = try TestStore.openLog(at: store)
         #expect(try Auditor(log: log).audit().ok)
         #expect(try log.statistics().events == acknowledged)
     }
 
     @Test func aStoreWithANewerFormatIsRefusedWithAClearMessage() throws {
         let workspace = try Workspace()
-        _ = try EventLog(path: workspace.store)
+        _ = try workspace.openLog()
         do {
             var options = Environment.Options()
             options.maxDatabases = 64
@@ -95,19 +93,16 @@ let canMountTmpfs: Bool = {
         var inputs: [String] = []
         for seed: UInt64 in [21, 22] {
             let input = workspace.path + "/events-\(seed).jsonl"
-            let fd = open(input, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            try TouchpointGenerator.writeJSONLines(
-                GeneratorConfiguration(seed: seed, events: 6_000), toFileDescriptor: fd)
-            close(fd)
+            try writeGeneratedLines(GeneratorConfiguration(seed: seed, events: 6_000), to: input)
             inputs.append(input)
         }
-        _ = try EventLog(path: workspace.store)  // create it before the writers race
+        _ = try workspace.openLog()  // create it before the writers race
         let writers = try inputs.map {
             try ChildTouchlog(["ingest", $0, "--store", workspace.store, "--batch-size", "300"])
         }
 
         // Meanwhile, audit from this process again and again: every snapshot is whole.
-        let log = try EventLog(path: workspace.store)
+        let log = try workspace.openLog()
         var lastChecked = 0
         var audits = 0
         while writers.contains(where: { $0.process.isRunning }) {
@@ -149,7 +144,7 @@ let canMountTmpfs: Bool = {
         // LMDB resets the reader table when the first process opens the store, so a stale slot matters
         // while another process keeps it open: this one. `audit` reads the whole log in one read
         // transaction: kill it inside, leaving its slot behind, then clear it as the next open would.
-        let log = try EventLog(path: workspace.store)
+        let log = try workspace.openLog()
         var cleared = 0
         for attempt in 0..<6 where cleared == 0 {
             let auditor = try ChildTouchlog(["audit", "--store", workspace.store])

@@ -1,15 +1,15 @@
 import CloudEvents
 import Foundation
 import Testing
-import TouchlogImport
 import TouchlogDomain
+import TouchlogImport
 import TouchlogIngest
 import TouchlogStore
 import TouchlogTestSupport
 
 @Suite struct ServiceNowImporterTests {
-    let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    let store: TestStore
+    init() throws { store = try TestStore(prefix: "touchlog-import") }
 
     /// Every event of the log as a summary line, in log order.
     func logged(_ log: EventLog) throws -> [String] {
@@ -22,7 +22,7 @@ import TouchlogTestSupport
     }
 
     @Test func reimportingAppendsNothingAndIdsAreStable() throws {
-        let log = try directory.openLog()
+        let log = try store.open()
         let input = exportText(IncidentMapperTests.history)
         var importer = ServiceNowImporter()
         importer.batchSize = 3
@@ -48,7 +48,7 @@ import TouchlogTestSupport
         bad.mods = 1
         bad.priority = "0 - Cosmic"
         rows.append(bad)
-        let log = try directory.openLog()
+        let log = try store.open()
         var importer = ServiceNowImporter()
         importer.batchSize = 5
         do {
@@ -71,7 +71,7 @@ import TouchlogTestSupport
         rows[3].updatedAt = "yesterday"
         var text = exportText(rows)
         text += "INC11,0,\"New\"broken,x\n"
-        let log = try directory.openLog()
+        let log = try store.open()
         var importer = ServiceNowImporter()
         var rejected: [RejectedRow] = []
         importer.rejectHandler = { rejected.append($0) }
@@ -91,7 +91,7 @@ import TouchlogTestSupport
 
     @Test func gzipAndPlainCSVGiveTheSameEvents() throws {
         // The fixture is gzip; inflate it to a plain file with the reader itself.
-        let reader = try DecompressingFileReader(path: fixturePath)
+        let reader = try DecompressingFileReader(path: serviceNowSlicePath)
         var plain: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -99,14 +99,14 @@ import TouchlogTestSupport
             if count == 0 { break }
             plain += chunk[0..<count]
         }
-        let plainPath = directory.path + "/slice.csv"
+        let plainPath = store.directory + "/slice.csv"
         #expect(FileManager.default.createFile(atPath: plainPath, contents: Data(plain)))
         #expect(plain.starts(with: Array("number,incident_state,active,".utf8)))
 
-        let gzipStore = try EventLog(path: directory.path + "/gz")
-        let plainStore = try EventLog(path: directory.path + "/plain")
+        let gzipStore = try TestStore.openLog(at: store.directory + "/gz")
+        let plainStore = try TestStore.openLog(at: store.directory + "/plain")
         let fromGzip = try ServiceNowImporter().run(
-            try DecompressingFileReader(path: fixturePath), named: "slice.csv.gz", into: gzipStore)
+            try DecompressingFileReader(path: serviceNowSlicePath), named: "slice.csv.gz", into: gzipStore)
         let fromPlain = try ServiceNowImporter().run(
             try DecompressingFileReader(path: plainPath), named: "slice.csv", into: plainStore)
         #expect(fromGzip == fromPlain)
@@ -114,10 +114,10 @@ import TouchlogTestSupport
     }
 
     @Test func aTruncatedGzipFileIsAReadError() throws {
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: fixturePath))
-        let path = directory.path + "/truncated.csv.gz"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: serviceNowSlicePath))
+        let path = store.directory + "/truncated.csv.gz"
         #expect(FileManager.default.createFile(atPath: path, contents: bytes.prefix(bytes.count / 2)))
-        let log = try directory.openLog()
+        let log = try store.open()
         do {
             _ = try ServiceNowImporter().run(
                 try DecompressingFileReader(path: path), named: "truncated.csv.gz", into: log)
@@ -136,11 +136,12 @@ import TouchlogTestSupport
         let text = exportText(rows)
         var importer = ServiceNowImporter()
         #expect(throws: ImportError.self) {
-            try importer.run(MemoryByteSource(text), named: "x.csv", into: try directory.openLog())
+            try importer.run(MemoryByteSource(text), named: "x.csv", into: try store.open())
         }
         importer.groupsInMemory = true
         let summary = try importer.run(
-            MemoryByteSource(text), named: "x.csv", into: try EventLog(path: directory.path + "/grouped"))
+            MemoryByteSource(text), named: "x.csv",
+            into: try TestStore.openLog(at: store.directory + "/grouped"))
         #expect(summary.incidents == 2)
         #expect(summary.events == 3)
     }
@@ -150,13 +151,13 @@ import TouchlogTestSupport
 /// computed independently (a Python model of docs/SERVICENOW.md) and spot-checked by hand against the rows.
 @Suite struct FixtureTests {
     @Test func theSliceImportsWithTheExpectedCounts() throws {
-        let directory = try TemporaryDirectory()
-        let log = try directory.openLog()
+        let store = try TestStore(prefix: "touchlog-import")
+        let log = try store.open()
         var importer = ServiceNowImporter()
         var facts: [IncidentFacts] = []
         importer.incidentHandler = { facts.append($0) }
         let summary = try importer.run(
-            try DecompressingFileReader(path: fixturePath), named: "slice", into: log)
+            try DecompressingFileReader(path: serviceNowSlicePath), named: "slice", into: log)
         #expect(summary.rows == 2115)
         #expect(summary.incidents == 288)
         #expect(summary.events == 1596)
@@ -200,7 +201,7 @@ import TouchlogTestSupport
 
         // Importing the slice again appends nothing.
         let again = try ServiceNowImporter().run(
-            try DecompressingFileReader(path: fixturePath), named: "slice", into: log)
+            try DecompressingFileReader(path: serviceNowSlicePath), named: "slice", into: log)
         #expect(again.appended == 0)
         #expect(again.duplicates == 1596)
     }
@@ -209,8 +210,8 @@ import TouchlogTestSupport
     @Test(.enabled(if: ProcessInfo.processInfo.environment["TOUCHLOG_SERVICENOW_EXPORT"] != nil))
     func theWholeExportImportsWithTheDocumentedFigures() throws {
         let path = ProcessInfo.processInfo.environment["TOUCHLOG_SERVICENOW_EXPORT"]!
-        let directory = try TemporaryDirectory()
-        let log = try directory.openLog()
+        let store = try TestStore(prefix: "touchlog-import")
+        let log = try store.open()
         var importer = ServiceNowImporter()
         var facts: [IncidentFacts] = []
         importer.incidentHandler = { facts.append($0) }
