@@ -38,9 +38,7 @@ import TouchlogTestSupport
         var pipelined: [AppendResult] = []
         try store.open().append(batches: batches) { pipelined.append($0) }
 
-        let other = try TestStore()
-        let log = try other.open()
-        let oneByOne = try batches.map { try log.append($0) }
+        let oneByOne = try withTemporaryLog { log in try batches.map { try log.append($0) } }
         #expect(pipelined == oneByOne)
         #expect(pipelined.flatMap(\.outcomes).contains(.duplicate(position: 1)))
         #expect(pipelined[3].duplicates == 3)
