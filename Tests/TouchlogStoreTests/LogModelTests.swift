@@ -9,7 +9,8 @@ import TouchlogTestSupport
 /// (arrays and dictionaries): after every step, the two must agree on every outcome and on everything
 /// the log can be asked. A failure names the seed and the step; the same seed replays the same run.
 @Suite struct LogModelTests {
-    /// Steps per seed: some 500 requests, 350 events, duplicates of all kinds, conflicts and reopenings.
+    /// Steps per seed: some 600 requests, 350 events, duplicates of all kinds, 20 to 30 failed batches, 10
+    /// to 20 reopenings.
     static let steps = 150
 
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
@@ -63,16 +64,22 @@ import TouchlogTestSupport
                 whole: whole,
                 &run.random, context)
         }
-        // The run did what it is for: every kind of operation, and batches that failed.
+        // The run did what it is for: every kind of operation and of request, and batches that failed.
         #expect(counts.keys.sorted() == ["append", "appendBatches", "appendTouchpoints", "reopen"])
-        #expect(run.model.conflicts > 5, "version conflicts: \(run.model.conflicts)")
-        #expect(run.model.sameIdentityOtherContent > 10)
+        let coverage = run.model.coverage
+        #expect(coverage.conflicts > 5, "\(coverage)")
+        #expect(coverage.versionsHeld > 50, "\(coverage)")
+        #expect(coverage.duplicates > 20 && coverage.inBatchDuplicates > 3, "\(coverage)")
+        #expect(coverage.otherContent > 20 && coverage.inBatchOtherContent > 3, "\(coverage)")
         #expect(run.model.events.count > 200)
     }
 
-    /// Everything the log can be asked, against the model. The events the step appended are read with
-    /// the tail API from the head `previous` recorded; with `whole` (every tenth step, after reopening,
-    /// at the end), the whole log is read from position 1, with tails from anywhere and every identity.
+    /// Everything the log can be asked, against the model. Every step reads every customer's stream (the
+    /// replay API: together, the whole log) and verifies the whole log; the events the step appended are
+    /// read with the tail API from the head `previous` recorded. With `whole` (every tenth step, after
+    /// reopening, at the end), the tail API reads the whole log from position 1 as well, tails start
+    /// anywhere, and every identity is looked up. (Reading everything twice after every step would make
+    /// the test quadratic and slow, for no more than the streams and the chain already show.)
     func compare(
         _ log: EventLog, _ model: LogModel, touched: [Identity], previous: inout Compared, whole: Bool,
         _ random: inout SeededRandom, _ context: String
@@ -197,9 +204,20 @@ struct LogModel {
     private(set) var positions: [Identity: UInt64] = [:]
     /// Each customer's stream: the positions of its events, oldest first.
     private(set) var streams: [String: [UInt64]] = [:]
-    /// How many batches failed on a version, and how many requests reused an identity with other content.
-    private(set) var conflicts = 0
-    private(set) var sameIdentityOtherContent = 0
+    /// What the committed batches held, so the test can tell that the run covered every case.
+    struct Coverage {
+        /// Batches that failed on an expected version (and wrote nothing).
+        var conflicts = 0
+        /// Requests whose expected version held.
+        var versionsHeld = 0
+        /// Exact duplicates, and those of them whose original came earlier in the same batch.
+        var duplicates = 0
+        var inBatchDuplicates = 0
+        /// Requests that reused an identity with other content, and those whose original was in the batch.
+        var otherContent = 0
+        var inBatchOtherContent = 0
+    }
+    private(set) var coverage = Coverage()
 
     func version(ofCustomer customer: String) -> UInt64 { UInt64(streams[customer]?.count ?? 0) }
 
@@ -212,10 +230,14 @@ struct LogModel {
             let identity = Identity(request.touchpoint)
             if let existing = next.positions[identity] {
                 // Checked before the expected version: a duplicate is acknowledged whatever it expects.
+                let inBatch = existing > events.count ? 1 : 0
                 if next.events[Int(existing) - 1].touchpoint == request.touchpoint {
+                    next.coverage.duplicates += 1
+                    next.coverage.inBatchDuplicates += inBatch
                     outcomes.append(.duplicate(position: existing))
                 } else {
-                    next.sameIdentityOtherContent += 1
+                    next.coverage.otherContent += 1
+                    next.coverage.inBatchOtherContent += inBatch
                     outcomes.append(Self.sameIdentityWithOtherContent(existing: existing))
                 }
                 continue
@@ -223,9 +245,10 @@ struct LogModel {
             let customer = request.touchpoint.customer
             let version = next.version(ofCustomer: customer)
             if let expected = request.expectedVersion, expected != version {
-                conflicts += 1
+                coverage.conflicts += 1
                 return .failure(.versionConflict(customer: customer, expected: expected, actual: version))
             }
+            if request.expectedVersion != nil { next.coverage.versionsHeld += 1 }
             let position = UInt64(next.events.count + 1)
             next.events.append(
                 Event(
@@ -347,7 +370,10 @@ struct ModelRun {
         var requests: [AppendRequest] = []
         let size = Int.random(in: 0...20, using: &random) == 0 ? 0 : Int.random(in: 1...6, using: &random)
         for _ in 0..<size {
-            let earlier = requests.map(\.touchpoint) + preview.events.suffix(40).map(\.touchpoint)
+            // An earlier event to send again: from this batch half the time, else one of the last stored.
+            let earlier =
+                !requests.isEmpty && Bool.random(using: &random)
+                ? requests.map(\.touchpoint) : preview.events.suffix(40).map(\.touchpoint)
             let touchpoint: Touchpoint
             switch Int.random(in: 0..<100, using: &random) {
             case 0..<15 where !earlier.isEmpty:
