@@ -92,10 +92,19 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "touchlog", dependencies: ["TouchlogCLI"]),
-        // What the test targets share: temporary directories.
-        .target(name: "TouchlogTestSupport", path: "Tests/TouchlogTestSupport"),
+        // What the test targets share: temporary directories and files, the one way tests open a store,
+        // touchpoint builders, generated samples, a seeded random source.
+        .target(
+            name: "TouchlogTestSupport",
+            dependencies: ["TouchlogStore", "TouchlogDomain", "CloudEvents", "TouchlogGenerator"],
+            path: "Tests/TouchlogTestSupport"
+        ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TouchlogTestSupport"]),
-        .testTarget(name: "CloudEventsTests", dependencies: ["CloudEvents"]),
+        .testTarget(name: "CloudEventsTests", dependencies: ["CloudEvents", "TouchlogTestSupport"]),
+        // The catalog and the touchpoint rules: a new event type touches the catalog and these tests only.
+        .testTarget(
+            name: "TouchlogDomainTests",
+            dependencies: ["TouchlogDomain", "CloudEvents", "TouchlogTestSupport"]),
         .testTarget(
             name: "TouchlogStoreTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TouchlogTestSupport
 
 @testable import CloudEvents
 
@@ -12,7 +13,6 @@ import Testing
         _ input: [UInt8], _ expected: [(Int?, String)], sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         let file = try TemporaryFile(input)
-        defer { file.remove() }
         let got = try readAll(path: file.path)
         #expect(got.map(\.0) == expected.map(\.0), sourceLocation: sourceLocation)
         #expect(got.map(\.1) == expected.map(\.1), sourceLocation: sourceLocation)
@@ -74,7 +74,6 @@ import Testing
     @Test func lineOfExactlyTheMaximumIsAccepted() throws {
         let big = "\"" + String(repeating: "z", count: EventInputReader.maximumEventBytes - 2) + "\""
         let file = try TemporaryFile("\n" + big + "\r\n{}\n")
-        defer { file.remove() }
         let got = try readAll(path: file.path)
         #expect(got.count == 2)
         #expect(got.first?.0 == 2)
@@ -128,7 +127,6 @@ import Testing
         let input =
             #"[{"specversion":"1.0","id":"1","source":"/s","type":"t"}, [1], {"specversion":"1.0","id":"2","source":"/s","type":"t"}]"#
         let file = try TemporaryFile(input)
-        defer { file.remove() }
         var reader = try EventInputReader(path: file.path)
         var ids: [String] = []
         var rejected = 0
@@ -154,7 +152,6 @@ import Testing
     ])
     func malformedBatchIsFatal(input: String, message: String) throws {
         let file = try TemporaryFile(input)
-        defer { file.remove() }
         let got = try readAll(path: file.path)
         let last = try #require(got.last)
         #expect(last.1.hasPrefix("ERROR(fatal): malformed batch array: "))
@@ -188,7 +185,6 @@ import Testing
 
     @Test func fileDescriptorIsNotClosed() throws {
         let file = try TemporaryFile("{\"a\":1}\n")
-        defer { file.remove() }
         let fd = open(file.path, O_RDONLY)
         try #require(fd >= 0)
         defer { close(fd) }

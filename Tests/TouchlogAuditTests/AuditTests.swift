@@ -4,35 +4,39 @@ import Foundation
 import LMDB
 import Testing
 import TouchlogAudit
+import TouchlogDomain
 import TouchlogTestSupport
 
-import TouchlogDomain
 @testable import TouchlogStore
 
 /// A store on disk with 12 events of 3 customers, tampered with through raw LMDB between openings.
 final class TamperableStore {
-    private let scratch: TemporaryDirectory
-    var directory: String { scratch.path }
-    var path: String { directory + "/store" }
+    private let store: TestStore
+    var directory: String { store.directory }
+    var path: String { store.path }
 
     init() throws {
-        scratch = try TemporaryDirectory(prefix: "audit")
-        let log = try Store(path: path).log
+        store = try TestStore(prefix: "audit")
+        let log = try store.open()
         for batch in 0..<3 {
             let events = try (0..<4).map { i -> Touchpoint in
                 let n = batch * 4 + i + 1
-                let text = """
-                    {"specversion":"1.0","id":"e\(n)","source":"urn:test","type":"contact.received","subject":"c\(n % 3)",\
-                    "time":"2024-05-01T10:\(10 + n):00Z","channel":"chat","data":{"summary":"hello number \(n)"}}
-                    """
-                return try Touchpoint(validating: try CloudEvent(json: Array(text.utf8)))
+                return try touchpoint(
+                    id: "e\(n)", customer: "c\(n % 3)", time: "2024-05-01T10:\(10 + n):00Z",
+                    extra: #""channel":"chat""#, data: #"{"summary":"hello number \#(n)"}"#)
             }
             _ = try log.append(events)
         }
     }
 
+    /// Opens the log again (the one way tests open a store).
+    func open() throws -> EventLog { try store.open() }
+
+    /// Opens the whole store again (for the audit and the seals).
+    func openStore() throws -> Store { try store.openStore() }
+
     func audit(customer: String? = nil, key: Curve25519.Signing.PublicKey? = nil) throws -> AuditReport {
-        try Auditor(store: try Store(path: path)).audit(customer: customer, sealKey: key)
+        try Auditor(store: try openStore()).audit(customer: customer, sealKey: key)
     }
 
     /// Opens the environment directly (no EventLog is open) and lets `body` change it.
@@ -161,7 +165,7 @@ final class TamperableStore {
 
     @Test func aRewriteWithARecomputedChainPassesTheChainButFailsTheSeal() throws {
         let key = Curve25519.Signing.PrivateKey()
-        let seal = try SealBook(store: try Store(path: store.path)).seal(with: key)
+        let seal = try SealBook(store: try store.openStore()).seal(with: key)
         #expect(seal.position == 12)
         #expect(try store.audit(key: key.publicKey).ok)
 
@@ -195,7 +199,7 @@ final class TamperableStore {
     }
 
     @Test func aSealCheckedWithAnotherKeyFailsItsSignature() throws {
-        _ = try SealBook(store: try Store(path: store.path)).seal(with: Curve25519.Signing.PrivateKey())
+        _ = try SealBook(store: try store.openStore()).seal(with: Curve25519.Signing.PrivateKey())
         let report = try store.audit(key: Curve25519.Signing.PrivateKey().publicKey)
         #expect(report.problems.map(\.kind.rawValue) == ["seal_signature"])
     }

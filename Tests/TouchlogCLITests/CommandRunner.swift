@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Synchronization
+import TouchlogStore
 import TouchlogTestSupport
 
 @testable import TouchlogCLI
@@ -41,7 +42,7 @@ func runTouchlog(_ arguments: [String]) -> CommandResult {
         error: String(decoding: err.withLock { $0 }, as: UTF8.self))
 }
 
-/// A fresh directory for one test, removed afterwards.
+/// A fresh directory for one test, removed afterwards; the store the commands use is `store` in it.
 final class Workspace {
     private let scratch: TemporaryDirectory
     var path: String { scratch.path }
@@ -51,9 +52,7 @@ final class Workspace {
 
     /// Writes `lines` as a file in the workspace and returns its path.
     func file(_ name: String, lines: [String]) throws -> String {
-        let file = path + "/" + name
-        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-        return file
+        try scratch.file(name, lines: lines)
     }
 
     /// `touchlog ARGS --store STORE`.
@@ -65,12 +64,15 @@ final class Workspace {
     func run(_ arguments: [String]) -> CommandResult {
         runTouchlog(arguments + ["--store", store])
     }
+
+    /// Opens the workspace's store in this process.
+    func openLog() throws -> EventLog { try TestStore.openLog(at: store) }
+
+    /// Opens the store of the workspace (for the audit and the projections).
+    func openStore() throws -> Store { try TestStore.openStore(at: store) }
 }
 
-/// One valid contact.received event line for `customer`.
+/// One valid contact.received event line for `customer`, with a summary naming its id.
 func contactLine(id: String, customer: String = "cus-1", time: String = "2024-05-01T10:00:00Z") -> String {
-    """
-    {"specversion":"1.0","id":"\(id)","source":"urn:test","type":"contact.received","subject":"\(customer)",\
-    "time":"\(time)","channel":"email","data":{"summary":"hello \(id)"}}
-    """
+    touchpointLine(id: id, customer: customer, time: time, data: #"{"summary":"hello \#(id)"}"#)
 }

@@ -2,9 +2,10 @@ import Foundation
 import Synchronization
 import Testing
 import TouchlogAudit
-import TouchlogGenerator
 import TouchlogDomain
+import TouchlogGenerator
 import TouchlogStore
+import TouchlogTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -80,15 +81,13 @@ final class LineCollector: Sendable {
         let input = workspace.path + "/events.jsonl"
         let total = 12_000
         let configuration = GeneratorConfiguration(seed: 11, events: total, customers: 400)
-        let fd = open(input, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        try TouchpointGenerator.writeJSONLines(configuration, toFileDescriptor: fd)
-        close(fd)
+        try writeGeneratedLines(configuration, to: input)
         let ids = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n").map { line in
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
             return try #require(object?["id"] as? String)
         }
 
-        var random = SplitMix(seed: 2024)
+        var random = SeededRandom(seed: 2024)
         var killed = 0
         var acknowledgedInTotal = 0
         while killed < Self.kills {
@@ -102,15 +101,16 @@ final class LineCollector: Sendable {
             let acknowledged = child.acknowledgedThroughLine
             acknowledgedInTotal += acknowledged
 
-            let store = try Store(path: workspace.store)
-            let report = try Auditor(store: store).audit()
+            let opened = try workspace.openStore()
+        let log = opened.log
+            let report = try Auditor(store: opened).audit()
             #expect(report.ok, "after kill \(killed): \(report.problems.prefix(3))")
             for id in ids.prefix(acknowledged) {
                 #expect(
-                    try store.log.position(source: "urn:touchlog:generator", id: id) != nil,
+                    try log.position(source: "urn:touchlog:generator", id: id) != nil,
                     "acknowledged \(id) lost")
             }
-            if try store.log.statistics().events == total {
+            if try log.statistics().events == total {
                 try FileManager.default.removeItem(atPath: workspace.store)  // start over for more mid-ingest kills
             }
         }
@@ -125,22 +125,10 @@ final class LineCollector: Sendable {
         let finish = try ChildTouchlog(["ingest", input, "--store", workspace.store, "--json"])
         finish.wait()
         #expect(finish.process.terminationStatus == 0)
-        let store = try Store(path: workspace.store)
-        #expect(try store.log.statistics().events == total)
-        #expect(try Auditor(store: store).audit().ok)
-    }
-}
-
-/// A small seeded random source (SplitMix64) so kill times are reproducible.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt32 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return UInt32(truncatingIfNeeded: z ^ (z >> 31))
+        let opened = try workspace.openStore()
+        let log = opened.log
+        #expect(try log.statistics().events == total)
+        #expect(try Auditor(store: opened).audit().ok)
     }
 }
 
@@ -159,7 +147,7 @@ struct SplitMix {
             .write(toFile: rules, atomically: true, encoding: .utf8)
         let before = workspace.run("loyalty", "top", "--limit", "5", "--json").output
 
-        var random = SplitMix(seed: 77)
+        var random = SeededRandom(seed: 77)
         var interrupted = 0
         for _ in 0..<(CrashTests.kills / 2 + 2) {
             let child = try ChildTouchlog(["rebuild", "--rules", rules, "--store", workspace.store])

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import TouchlogTestSupport
 
 /// The slice of the real ServiceNow export kept with the import tests.
-private let slice = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../TouchlogImportTests/Fixtures/servicenow-slice.csv.gz").standardized.path
+private let slice = serviceNowSlicePath
 
 private let header =
     "number,incident_state,sys_mod_count,caller_id,sys_updated_by,sys_updated_at,contact_type,priority,assigned_to,"

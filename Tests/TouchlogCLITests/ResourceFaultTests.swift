@@ -2,9 +2,10 @@ import Foundation
 import LMDB
 import Testing
 import TouchlogAudit
-import TouchlogGenerator
 import TouchlogDomain
+import TouchlogGenerator
 import TouchlogStore
+import TouchlogTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -31,10 +32,7 @@ let canMountTmpfs: Bool = {
         #expect(mount("tmpfs", disk, "tmpfs", 0, "size=3m") == 0)
         defer { umount(disk) }
         let input = workspace.path + "/events.jsonl"
-        let fd = open(input, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        try TouchpointGenerator.writeJSONLines(
-            GeneratorConfiguration(seed: 3, events: 30_000), toFileDescriptor: fd)
-        close(fd)
+        try writeGeneratedLines(GeneratorConfiguration(seed: 3, events: 30_000), to: input)
 
         let store = disk + "/store"
         let result = runTouchlog([
@@ -49,14 +47,15 @@ let canMountTmpfs: Bool = {
             }.max() ?? 0
         #expect(acknowledged > 0)
 
-        let opened = try Store(path: store)
+        let opened = try TestStore.openStore(at: store)
+        let log = opened.log
         #expect(try Auditor(store: opened).audit().ok)
-        #expect(try opened.log.statistics().events == acknowledged)
+        #expect(try log.statistics().events == acknowledged)
     }
 
     @Test func aStoreWithANewerFormatIsRefusedWithAClearMessage() throws {
         let workspace = try Workspace()
-        _ = try Store(path: workspace.store)
+        _ = try workspace.openLog()
         do {
             var options = Environment.Options()
             options.maxDatabases = 64
@@ -95,23 +94,21 @@ let canMountTmpfs: Bool = {
         var inputs: [String] = []
         for seed: UInt64 in [21, 22] {
             let input = workspace.path + "/events-\(seed).jsonl"
-            let fd = open(input, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            try TouchpointGenerator.writeJSONLines(
-                GeneratorConfiguration(seed: seed, events: 6_000), toFileDescriptor: fd)
-            close(fd)
+            try writeGeneratedLines(GeneratorConfiguration(seed: seed, events: 6_000), to: input)
             inputs.append(input)
         }
-        _ = try Store(path: workspace.store)  // create it before the writers race
+        _ = try workspace.openLog()  // create it before the writers race
         let writers = try inputs.map {
             try ChildTouchlog(["ingest", $0, "--store", workspace.store, "--batch-size", "300"])
         }
 
         // Meanwhile, audit from this process again and again: every snapshot is whole.
-        let store = try Store(path: workspace.store)
+        let opened = try workspace.openStore()
+        let log = opened.log
         var lastChecked = 0
         var audits = 0
         while writers.contains(where: { $0.process.isRunning }) {
-            let report = try Auditor(store: store).audit()
+            let report = try Auditor(store: opened).audit()
             #expect(report.ok, "\(report.problems.prefix(2))")
             #expect(report.eventsChecked % 300 == 0, "a snapshot holds whole batches only")
             #expect(report.eventsChecked >= lastChecked)
@@ -126,7 +123,7 @@ let canMountTmpfs: Bool = {
 
         // Each batch of 300 events from one file sits at consecutive positions.
         var sources: [String] = []
-        try store.log.forEachEvent { stored in
+        try log.forEachEvent { stored in
             sources.append(String(stored.event.id.split(separator: "-")[1]))
             return true
         }
@@ -149,16 +146,17 @@ let canMountTmpfs: Bool = {
         // LMDB resets the reader table when the first process opens the store, so a stale slot matters
         // while another process keeps it open: this one. `audit` reads the whole log in one read
         // transaction: kill it inside, leaving its slot behind, then clear it as the next open would.
-        let store = try Store(path: workspace.store)
+        let opened = try workspace.openStore()
+        let log = opened.log
         var cleared = 0
         for attempt in 0..<6 where cleared == 0 {
             let auditor = try ChildTouchlog(["audit", "--store", workspace.store])
             usleep(UInt32(400_000 + attempt * 200_000))
             auditor.kill()
             auditor.wait()
-            cleared = try store.clearStaleReaders()
+            cleared = try opened.clearStaleReaders()
         }
         #expect(cleared >= 1, "the dead process's reader slot is cleared")
-        #expect(try Auditor(store: store).audit().ok)
+        #expect(try Auditor(store: opened).audit().ok)
     }
 }

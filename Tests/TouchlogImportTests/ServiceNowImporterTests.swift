@@ -1,15 +1,15 @@
 import CloudEvents
 import Foundation
 import Testing
-import TouchlogImport
 import TouchlogDomain
+import TouchlogImport
 import TouchlogIngest
 import TouchlogStore
 import TouchlogTestSupport
 
 @Suite struct ServiceNowImporterTests {
-    let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    let store: TestStore
+    init() throws { store = try TestStore(prefix: "touchlog-import") }
 
     /// Every event of the log as a summary line, in log order.
     func logged(_ log: EventLog) throws -> [String] {
@@ -22,18 +22,18 @@ import TouchlogTestSupport
     }
 
     @Test func reimportingAppendsNothingAndIdsAreStable() throws {
-        let store = try directory.openStore()
-        let log = store.log
+        let opened = try store.openStore()
+        let log = opened.log
         let input = exportText(IncidentMapperTests.history)
         var importer = ServiceNowImporter()
         importer.batchSize = 3
-        let first = try importer.run(MemoryByteSource(input), named: "export.csv", into: store)
+        let first = try importer.run(MemoryByteSource(input), named: "export.csv", into: opened)
         #expect(first.rows == 7)
         #expect(first.incidents == 1)
         #expect(first.events == 10)
         #expect(first.appended == 10)
         let before = try logged(log)
-        let second = try importer.run(MemoryByteSource(input), named: "export.csv", into: store)
+        let second = try importer.run(MemoryByteSource(input), named: "export.csv", into: opened)
         #expect(second.appended == 0)
         #expect(second.duplicates == 10)
         #expect(try logged(log) == before)
@@ -49,12 +49,12 @@ import TouchlogTestSupport
         bad.mods = 1
         bad.priority = "0 - Cosmic"
         rows.append(bad)
-        let store = try directory.openStore()
-        let log = store.log
+        let opened = try store.openStore()
+        let log = opened.log
         var importer = ServiceNowImporter()
         importer.batchSize = 5
         do {
-            _ = try importer.run(MemoryByteSource(exportText(rows)), named: "export.csv", into: store)
+            _ = try importer.run(MemoryByteSource(exportText(rows)), named: "export.csv", into: opened)
             Issue.record("a bad row was accepted")
         } catch let error as ImportError {
             #expect(
@@ -73,12 +73,12 @@ import TouchlogTestSupport
         rows[3].updatedAt = "yesterday"
         var text = exportText(rows)
         text += "INC11,0,\"New\"broken,x\n"
-        let store = try directory.openStore()
-        let log = store.log
+        let opened = try store.openStore()
+        let log = opened.log
         var importer = ServiceNowImporter()
         var rejected: [RejectedRow] = []
         importer.rejectHandler = { rejected.append($0) }
-        let summary = try importer.run(MemoryByteSource(text), named: "export.csv", into: store)
+        let summary = try importer.run(MemoryByteSource(text), named: "export.csv", into: opened)
         #expect(summary.rows == 8)
         #expect(summary.rejected == 2)
         #expect(summary.incidents == 1)
@@ -94,7 +94,7 @@ import TouchlogTestSupport
 
     @Test func gzipAndPlainCSVGiveTheSameEvents() throws {
         // The fixture is gzip; inflate it to a plain file with the reader itself.
-        let reader = try DecompressingFileReader(path: fixturePath)
+        let reader = try DecompressingFileReader(path: serviceNowSlicePath)
         var plain: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -102,14 +102,14 @@ import TouchlogTestSupport
             if count == 0 { break }
             plain += chunk[0..<count]
         }
-        let plainPath = directory.path + "/slice.csv"
+        let plainPath = store.directory + "/slice.csv"
         #expect(FileManager.default.createFile(atPath: plainPath, contents: Data(plain)))
         #expect(plain.starts(with: Array("number,incident_state,active,".utf8)))
 
-        let gzipStore = try Store(path: directory.path + "/gz")
-        let plainStore = try Store(path: directory.path + "/plain")
+        let gzipStore = try TestStore.openStore(at: store.directory + "/gz")
+        let plainStore = try TestStore.openStore(at: store.directory + "/plain")
         let fromGzip = try ServiceNowImporter().run(
-            try DecompressingFileReader(path: fixturePath), named: "slice.csv.gz", into: gzipStore)
+            try DecompressingFileReader(path: serviceNowSlicePath), named: "slice.csv.gz", into: gzipStore)
         let fromPlain = try ServiceNowImporter().run(
             try DecompressingFileReader(path: plainPath), named: "slice.csv", into: plainStore)
         #expect(fromGzip == fromPlain)
@@ -117,14 +117,14 @@ import TouchlogTestSupport
     }
 
     @Test func aTruncatedGzipFileIsAReadError() throws {
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: fixturePath))
-        let path = directory.path + "/truncated.csv.gz"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: serviceNowSlicePath))
+        let path = store.directory + "/truncated.csv.gz"
         #expect(FileManager.default.createFile(atPath: path, contents: bytes.prefix(bytes.count / 2)))
-        let store = try directory.openStore()
-        let log = store.log
+        let opened = try store.openStore()
+        let log = opened.log
         do {
             _ = try ServiceNowImporter().run(
-                try DecompressingFileReader(path: path), named: "truncated.csv.gz", into: store)
+                try DecompressingFileReader(path: path), named: "truncated.csv.gz", into: opened)
             Issue.record("a truncated file was read to the end")
         } catch let error as ImportError {
             #expect(error.description.hasPrefix("truncated.csv.gz: "))
@@ -140,11 +140,12 @@ import TouchlogTestSupport
         let text = exportText(rows)
         var importer = ServiceNowImporter()
         #expect(throws: ImportError.self) {
-            try importer.run(MemoryByteSource(text), named: "x.csv", into: try directory.openStore())
+            try importer.run(MemoryByteSource(text), named: "x.csv", into: try store.openStore())
         }
         importer.groupsInMemory = true
         let summary = try importer.run(
-            MemoryByteSource(text), named: "x.csv", into: try Store(path: directory.path + "/grouped"))
+            MemoryByteSource(text), named: "x.csv",
+            into: try TestStore.openStore(at: store.directory + "/grouped"))
         #expect(summary.incidents == 2)
         #expect(summary.events == 3)
     }
@@ -154,14 +155,14 @@ import TouchlogTestSupport
 /// computed independently (a Python model of docs/SERVICENOW.md) and spot-checked by hand against the rows.
 @Suite struct FixtureTests {
     @Test func theSliceImportsWithTheExpectedCounts() throws {
-        let directory = try TemporaryDirectory()
-        let store = try directory.openStore()
-        let log = store.log
+        let store = try TestStore(prefix: "touchlog-import")
+        let opened = try store.openStore()
+        let log = opened.log
         var importer = ServiceNowImporter()
         var facts: [IncidentFacts] = []
         importer.incidentHandler = { facts.append($0) }
         let summary = try importer.run(
-            try DecompressingFileReader(path: fixturePath), named: "slice", into: store)
+            try DecompressingFileReader(path: serviceNowSlicePath), named: "slice", into: opened)
         #expect(summary.rows == 2115)
         #expect(summary.incidents == 288)
         #expect(summary.events == 1596)
@@ -205,7 +206,7 @@ import TouchlogTestSupport
 
         // Importing the slice again appends nothing.
         let again = try ServiceNowImporter().run(
-            try DecompressingFileReader(path: fixturePath), named: "slice", into: store)
+            try DecompressingFileReader(path: serviceNowSlicePath), named: "slice", into: opened)
         #expect(again.appended == 0)
         #expect(again.duplicates == 1596)
     }
@@ -214,13 +215,13 @@ import TouchlogTestSupport
     @Test(.enabled(if: ProcessInfo.processInfo.environment["TOUCHLOG_SERVICENOW_EXPORT"] != nil))
     func theWholeExportImportsWithTheDocumentedFigures() throws {
         let path = ProcessInfo.processInfo.environment["TOUCHLOG_SERVICENOW_EXPORT"]!
-        let directory = try TemporaryDirectory()
-        let store = try directory.openStore()
-        let log = store.log
+        let store = try TestStore(prefix: "touchlog-import")
+        let opened = try store.openStore()
+        let log = opened.log
         var importer = ServiceNowImporter()
         var facts: [IncidentFacts] = []
         importer.incidentHandler = { facts.append($0) }
-        let summary = try importer.run(try DecompressingFileReader(path: path), named: path, into: store)
+        let summary = try importer.run(try DecompressingFileReader(path: path), named: path, into: opened)
         #expect(summary.rows == 141_712)
         #expect(summary.incidents == 24_918)
         #expect(summary.events == 129_703)
@@ -231,7 +232,7 @@ import TouchlogTestSupport
         #expect(report.reopenAgreements == 24_918)
         #expect(report.anomalousTickets == 12)
         let again = try ServiceNowImporter().run(
-            try DecompressingFileReader(path: path), named: path, into: store)
+            try DecompressingFileReader(path: path), named: path, into: opened)
         #expect(again.appended == 0)
     }
 }

@@ -1,33 +1,11 @@
 import CloudEvents
 import Foundation
 import Testing
-import TouchlogImport
 import TouchlogDomain
+import TouchlogImport
 import TouchlogIngest
 import TouchlogStore
 import TouchlogTestSupport
-
-/// The import tests' store and files live in a `TemporaryDirectory`.
-extension TemporaryDirectory {
-    var store: String { path + "/store" }
-
-    func openStore() throws -> Store {
-        var options = Store.Options()
-        options.initialMapSize = 1 << 26
-        return try Store(path: store, options: options)
-    }
-
-    /// Writes `text` to a file in the directory and returns its path.
-    func file(_ name: String, _ text: String) throws -> String {
-        let file = path + "/" + name
-        try text.write(toFile: file, atomically: true, encoding: .utf8)
-        return file
-    }
-}
-
-/// The slice of the UCI ServiceNow export kept for tests (see Fixtures/README.md).
-let fixturePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("Fixtures/servicenow-slice.csv.gz").path
 
 /// The columns the importer reads, in a different order than the real export's (order must not matter).
 let testColumns = [

@@ -1,9 +1,10 @@
 import CloudEvents
 import LMDB
 import Testing
-import TouchlogGenerator
 import TouchlogDomain
+import TouchlogGenerator
 import TouchlogStore
+import TouchlogTestSupport
 
 @testable import TouchlogProjections
 
@@ -13,24 +14,18 @@ func generated(_ count: Int) throws -> [Touchpoint] {
     Array(try sample.get().prefix(count))
 }
 
-private let sample = Result { () throws -> [Touchpoint] in
-    var generator = TouchpointGenerator(
-        GeneratorConfiguration(events: 12_000, customers: 400, representatives: 20))
-    var touchpoints: [Touchpoint] = []
-    while let bytes = generator.next() {
-        touchpoints.append(try Touchpoint(validating: try CloudEvent(json: bytes)))
-    }
-    return touchpoints
+private let sample = Result {
+    try generatedTouchpoints(GeneratorConfiguration(events: 12_000, customers: 400, representatives: 20))
 }
 
 struct Stop: Error {}
 
 @Suite struct ProjectionStoreTests {
-    let store: TemporaryStore
-    init() throws { store = try TemporaryStore() }
+    let store: TestStore
+    init() throws { store = try TestStore(prefix: "touchlog-projections") }
 
     @Test func aRebuildFromScratchGivesTheBytesThatIncrementalMaintenanceGave() throws {
-        let (log, projections) = try store.open()
+        let (log, projections) = try store.openWithProjections()
         let sample = try generated(12_000)
         var offset = 0
         // Uneven batches, and catch-ups of several transactions each.
@@ -70,7 +65,7 @@ struct Stop: Error {}
     }
 
     @Test func aDryRunReportsExactlyTheCustomersWhoseTierMovesAndRebuildAgrees() throws {
-        let (log, projections) = try store.open()
+        let (log, projections) = try store.openWithProjections()
         let sample = try generated(5_000)
         _ = try log.append(sample)
         try projections.catchUp()
@@ -126,7 +121,7 @@ struct Stop: Error {}
     }
 
     @Test func aRebuildStoppedHalfWayLeavesTheOldGenerationAndTheNextOneResumes() throws {
-        let (log, projections) = try store.open()
+        let (log, projections) = try store.openWithProjections()
         let sample = try generated(6_000)
         _ = try log.append(Array(sample[..<5_000]))
         try projections.catchUp()
@@ -164,7 +159,7 @@ struct Stop: Error {}
     }
 
     @Test func aStoppedRebuildWithOtherRulesIsDiscardedNotResumed() throws {
-        let (log, projections) = try store.open()
+        let (log, projections) = try store.openWithProjections()
         _ = try log.append(try generated(3_000))
         try projections.catchUp()
         #expect(throws: Stop.self) {
@@ -181,7 +176,7 @@ struct Stop: Error {}
     }
 
     @Test func verifyNamesTheFirstDifferingFieldAndMissingRecords() throws {
-        let (log, projections) = try store.open()
+        let (log, projections) = try store.openWithProjections()
         var script = Script()
         try script.add("ticket.opened", at: at(minutes: 0), ticket: "t1")
         try script.add("ticket.assigned", at: at(minutes: 1), ticket: "t1", rep: "r1")
@@ -221,7 +216,7 @@ struct Stop: Error {}
     }
 
     @Test func repTimelineAndStatsOverATimeRange() throws {
-        let (log, projections) = try store.open()
+        let (log, projections) = try store.openWithProjections()
         var s = Script()
         try s.add("ticket.opened", "c1", at: at(minutes: 0), ticket: "t1")
         try s.add("ticket.assigned", "c1", at: at(minutes: 1), ticket: "t1", rep: "r1")
@@ -291,7 +286,7 @@ struct Stop: Error {}
     }
 
     @Test func theFirstCatchUpCreatesGenerationOneWithTheDefaultRules() throws {
-        let (_, projections) = try store.open()
+        let (_, projections) = try store.openWithProjections()
         #expect(try projections.activeGeneration() == nil)
         let summary = try projections.catchUp()
         #expect(summary.positions == 0)

@@ -3,17 +3,18 @@ import LMDB
 import Testing
 import TouchlogDomain
 import TouchlogStore
+import TouchlogTestSupport
 
 @testable import TouchlogProjections
 
 @Suite struct RecordDecodingTests {
-    let store: TemporaryStore
-    init() throws { store = try TemporaryStore() }
+    let store: TestStore
+    init() throws { store = try TestStore(prefix: "touchlog-projections") }
 
     /// The lean decoder of `catchUp` and `rebuild` and the validating path of `verify` read every
     /// generated event alike.
     @Test func theLeanDecoderAgreesWithTheValidatingPath() throws {
-        let (log, projections) = try store.open()
+        let (log, projections) = try store.openWithProjections()
         var touchpoints = try generated(4_000)
         var script = Script()
         try script.add("custom.unknown", at: at())

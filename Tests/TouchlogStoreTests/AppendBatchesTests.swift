@@ -1,13 +1,14 @@
 import Testing
-
 import TouchlogDomain
+import TouchlogTestSupport
+
 @testable import TouchlogStore
 
 /// `append(batches:committed:)` prepares each batch while the one before it commits: its results must
 /// be exactly those of appending the batches one by one.
 @Suite struct AppendBatchesTests {
-    let store: TemporaryStore
-    init() throws { store = try TemporaryStore() }
+    let store: TestStore
+    init() throws { store = try TestStore() }
 
     /// Batches whose outcomes depend on the batch before them: duplicates of its events, duplicates
     /// within a batch, and expected versions that count its events.
@@ -37,9 +38,7 @@ import TouchlogDomain
         var pipelined: [AppendResult] = []
         try store.open().append(batches: batches) { pipelined.append($0) }
 
-        let other = try TemporaryStore()
-        let log = try other.open()
-        let oneByOne = try batches.map { try log.append($0) }
+        let oneByOne = try withTemporaryLog { log in try batches.map { try log.append($0) } }
         #expect(pipelined == oneByOne)
         #expect(pipelined.flatMap(\.outcomes).contains(.duplicate(position: 1)))
         #expect(pipelined[3].duplicates == 3)

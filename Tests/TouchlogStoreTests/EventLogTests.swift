@@ -3,13 +3,14 @@ import Crypto
 import Foundation
 import LMDB
 import Testing
-
 import TouchlogDomain
+import TouchlogTestSupport
+
 @testable import TouchlogStore
 
 @Suite struct EventLogTests {
-    let store: TemporaryStore
-    init() throws { store = try TemporaryStore() }
+    let store: TestStore
+    init() throws { store = try TestStore() }
 
     @Test func positionsAreGaplessAndStreamVersionsCountPerCustomer() throws {
         let log = try store.open()
@@ -225,12 +226,12 @@ import TouchlogDomain
         let file = store.directory + "/plain"
         #expect(FileManager.default.createFile(atPath: file, contents: Data()))
         #expect(throws: StoreError.invalidStorePath(path: file, reason: "it is not a directory")) {
-            _ = try Store(path: file)
+            _ = try TestStore.openLog(at: file)
         }
         _ = try store.open()
         let link = store.directory + "/link"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: store.path)
-        #expect(throws: StoreError.self) { _ = try Store(path: link) }
+        #expect(throws: StoreError.self) { _ = try TestStore.openLog(at: link) }
     }
 
     @Test func storeFilesAreOwnerOnly() throws {

@@ -1,8 +1,9 @@
 import CloudEvents
 import Testing
-import TouchlogGenerator
 import TouchlogDomain
+import TouchlogGenerator
 import TouchlogStore
+import TouchlogTestSupport
 
 /// A seeded random mutator over the parser and the catalog: whatever the bytes, parsing ends in an
 /// event or a `CloudEventError`, never a crash or a hang. Inputs that once crashed are kept below.
@@ -25,7 +26,7 @@ import TouchlogStore
     @Test func mutatedEventsNeverCrashTheParserOrTheCatalog() {
         let generator = TouchpointGenerator(GeneratorConfiguration(seed: 5, events: 200, customers: 20))
         let corpus = Array(generator.prefix(200)) + Self.regressions
-        var random = Xorshift(seed: 0x5EED)
+        var random = SeededRandom(seed: 0x5EED)
         var accepted = 0
         var rejected = 0
         for _ in 0..<Self.iterations {
@@ -49,7 +50,7 @@ import TouchlogStore
         #expect(throws: CloudEventError.self) { _ = try CloudEvent(json: input) }
     }
 
-    private func mutate(_ bytes: inout [UInt8], _ random: inout Xorshift) {
+    private func mutate(_ bytes: inout [UInt8], _ random: inout SeededRandom) {
         let interesting: [UInt8] =
             Array("{}[]\",:\\0123456789.eE+-tfn \u{7f}".utf8) + [0x00, 0x0a, 0xC3, 0xFF, 0xED, 0xA0]
         let position = bytes.isEmpty ? 0 : Int(random.next() % UInt64(bytes.count))
@@ -65,17 +66,5 @@ import TouchlogStore
             bytes.insert(contentsOf: bytes[position..<end], at: end)
         default: bytes = Array(bytes.prefix(position))
         }
-    }
-}
-
-/// xorshift64: a tiny seeded generator for reproducible mutations.
-struct Xorshift {
-    var state: UInt64
-    init(seed: UInt64) { state = seed == 0 ? 1 : seed }
-    mutating func next() -> UInt64 {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return state
     }
 }

@@ -1,12 +1,13 @@
 import LMDB
 import Testing
-
 import TouchlogDomain
+import TouchlogTestSupport
+
 @testable import TouchlogStore
 
 @Suite struct IdentityIndexTests {
-    let store: TemporaryStore
-    init() throws { store = try TemporaryStore() }
+    let store: TestStore
+    init() throws { store = try TestStore() }
 
     /// The size classes of the runs now in the index.
     func runSizes(_ log: EventLog) throws -> [Int] {

@@ -1,7 +1,7 @@
 import CloudEvents
 import Testing
 import TouchlogDomain
-import TouchlogStore
+import TouchlogTestSupport
 
 /// The catalog (DESIGN.md section 2): what each known type's `data` decodes to, and the exact error
 /// for each rule it breaks.

@@ -1,36 +1,11 @@
 import CloudEvents
-import Foundation
 import Testing
 import TouchlogDomain
-import TouchlogStore
-import TouchlogTestSupport
-
-/// A fresh store directory for one test, removed when the test's scope ends.
-final class TemporaryStore {
-    private let scratch: TemporaryDirectory
-    var directory: String { scratch.path }
-    var path: String { directory + "/store" }
-
-    init() throws { scratch = try TemporaryDirectory(prefix: "touchlog-tests") }
-
-    func open(initialMapSize: Int = 1 << 24) throws -> EventLog {
-        try openStore(initialMapSize: initialMapSize).log
-    }
-
-    func openStore(initialMapSize: Int = 1 << 24) throws -> Store {
-        var options = Store.Options()
-        options.initialMapSize = initialMapSize
-        return try Store(path: path, options: options)
-    }
-}
-
-/// Builds one event's JSON text from attribute pairs; values are JSON fragments.
-func eventJSON(_ members: KeyValuePairs<String, String>) -> [UInt8] {
-    Array(("{" + members.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}").utf8)
-}
 
 /// The JSON text of a touchpoint of customer `customer` with the given id; contact.received by default.
-func touchpointJSON(
+/// Members come in this order: specversion, id, source, type, subject, time, `extra` (extension members,
+/// comma-separated, without braces), data (a JSON fragment).
+public func touchpointJSON(
     id: String, customer: String = "cus-1", type: String = "contact.received",
     time: String = "2024-05-01T10:00:00Z", source: String = "urn:test",
     extra: String = "\"channel\":\"email\"",
@@ -44,9 +19,22 @@ func touchpointJSON(
     return Array(text.utf8)
 }
 
+/// `touchpointJSON(...)` as one line of text (no newline), as ingest reads it from a file.
+public func touchpointLine(
+    id: String, customer: String = "cus-1", type: String = "contact.received",
+    time: String = "2024-05-01T10:00:00Z", source: String = "urn:test",
+    extra: String = "\"channel\":\"email\"",
+    data: String? = nil
+) -> String {
+    String(
+        decoding: touchpointJSON(
+            id: id, customer: customer, type: type, time: time, source: source, extra: extra, data: data),
+        as: UTF8.self)
+}
+
 /// A valid touchpoint of customer `customer` with the given id; contact.received by default. Also checks
 /// that validating the parse's hand-over (`CloudEvent.parse`, as ingest does) gives the same touchpoint.
-func touchpoint(
+public func touchpoint(
     id: String, customer: String = "cus-1", type: String = "contact.received",
     time: String = "2024-05-01T10:00:00Z", source: String = "urn:test",
     extra: String = "\"channel\":\"email\"",

@@ -3,23 +3,6 @@ import Testing
 
 @testable import CloudEvents
 
-/// A temporary file with a unique name, removed by `remove()` (tests call it in `defer`).
-struct TemporaryFile {
-    let url: URL
-
-    init(_ bytes: [UInt8]) throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("cloudevents-test-\(UUID().uuidString).jsonl")
-        try Data(bytes).write(to: url)
-    }
-
-    init(_ text: String) throws { try self.init(Array(text.utf8)) }
-
-    var path: String { url.path }
-
-    func remove() { try? FileManager.default.removeItem(at: url) }
-}
-
 /// Everything a reader yields, with errors in place: (line, text) or (line, "ERROR: message").
 func readAll(path: String) throws -> [(Int?, String)] {
     var reader = try EventInputReader(path: path)

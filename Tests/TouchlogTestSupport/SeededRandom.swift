@@ -1,0 +1,18 @@
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator, so random tests are reproducible.
+///
+/// A `RandomNumberGenerator`, so `Int.random(in:using:)` and `randomElement(using:)` draw from it; their
+/// algorithms are the standard library's, which may change between releases: a seed reproduces a run
+/// with the same toolchain, which is what a failing test's report needs.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
