@@ -64,6 +64,10 @@ public final class Environment: @unchecked Sendable {
             if options.noSync { flags |= UInt32(MDB_NOSYNC) }
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             if options.noLock { flags |= UInt32(MDB_NOLOCK) }
+            if !options.noLock {
+                try Environment.allocateLockFile(
+                    inDirectory: path, readers: options.maxReaders, mode: options.fileMode)
+            }
             try check(mdb_env_open(env, path, flags, options.fileMode))
             var dead: Int32 = 0
             try check(mdb_reader_check(env, &dead))

@@ -73,12 +73,16 @@ struct StoreOptions: ParsableArguments {
         return try body(store)
     }
 
-    /// Removes the store this command created, if it holds no event (checked after the command closed it).
+    /// Removes the store this command created, if it holds no event (checked after the command closed
+    /// it): no data file yet (creating it failed), or a log whose head is position 0.
     private func removeEmptyStore() throws {
-        var options = Store.Options()
-        options.access = .readOnly
-        // A store that cannot be read back is kept as it is: the command's own error is the one to report.
-        guard (try? Store(path: path, options: options).log.head().position) == 0 else { return }
+        let data = path + "/data.mdb"
+        if FileManager.default.fileExists(atPath: data) {
+            var options = Store.Options()
+            options.access = .readOnly
+            // A store that cannot be read back is kept as it is: the command's own error is the one to report.
+            guard (try? Store(path: path, options: options).log.head().position) == 0 else { return }
+        }
         for file in ["data.mdb", "lock.mdb"] {
             let name = path + "/" + file
             if FileManager.default.fileExists(atPath: name) { try FileManager.default.removeItem(atPath: name) }

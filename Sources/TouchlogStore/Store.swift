@@ -119,7 +119,13 @@ public final class Store: Sendable {
             environmentOptions.noLock = true
         }
         let environment = try storage("opening the store at '\(path)'") {
-            try Environment(path: path, options: environmentOptions)
+            do {
+                return try Environment(path: path, options: environmentOptions)
+            } catch LMDBError.noSpace where options.access == .readOnly && !environmentOptions.noLock {
+                // No room for the lock file's reader table on a full disk: a reading command still reads.
+                environmentOptions.noLock = true
+                return try Environment(path: path, options: environmentOptions)
+            }
         }
         let databases =
             switch options.access {
