@@ -65,7 +65,7 @@ public final class Environment: @unchecked Sendable {
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             if options.noLock { flags |= UInt32(MDB_NOLOCK) }
             if !options.noLock {
-                try Environment.allocateLockFile(
+                try Environment.reserveLockFile(
                     inDirectory: path, readers: options.maxReaders, mode: options.fileMode)
             }
             try check(mdb_env_open(env, path, flags, options.fileMode))

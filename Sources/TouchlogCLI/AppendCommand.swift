@@ -51,7 +51,11 @@ struct AppendCommand: ParsableCommand {
             final class Outcomes { var all: [AppendOutcome] = [] }
             let outcomes = Outcomes()
             pipeline.commitHandler = { _, _, result in outcomes.all += result.outcomes }
-            _ = try pipeline.run(&source, named: "<append>", into: store)
+            do {
+                _ = try pipeline.run(&source, named: "<append>", into: store)
+            } catch let error as IngestError {
+                throw CommandFailure(error.reason, exitCode: ExitStatus.dataError)
+            }
             switch outcomes.all.first {
             case .appended(let position, let version):
                 Console.current.line(
@@ -63,6 +67,11 @@ struct AppendCommand: ParsableCommand {
                     output.json
                         ? try jsonLine(Outcome(outcome: "duplicate", position: position, version: nil))
                         : "duplicate: already in the log at position \(position); nothing appended")
+            case .conflict(let position):
+                // Not reached: the append is strict, so a conflict stops it above.
+                throw CommandFailure(
+                    "conflict with the event at position \(position); nothing appended",
+                    exitCode: ExitStatus.dataError)
             case nil:
                 break
             }

@@ -100,27 +100,48 @@ public struct IngestPipeline {
         var batch: [AppendRequest] = []
         // Not `batchSize`: an over-large --batch-size must not allocate its whole size up front.
         batch.reserveCapacity(min(batchSize, 16_384))
+        var lines: [Int] = []
         var batchInputBytes = 0
-        let committer = PipelinedCommitter(log: log, depth: 2)
+        // Strict: a conflict under a known identity stops the ingest with nothing of its batch written.
+        // Lenient: the log stores the rest and reports it, and it goes to the reject handler.
+        let committer = PipelinedCommitter(
+            log: log, depth: 2, conflicts: rejectHandler == nil ? .fail : .report)
         defer { committer.finish() }
-        var lastLine = 0
 
         func collect() throws {
             let (results, failure) = committer.drain()
             for committed in results {
                 summary.appended += committed.result.appended
                 summary.duplicates += committed.result.duplicates
+                for (index, outcome) in committed.result.outcomes.enumerated() {
+                    guard case .conflict(let position) = outcome, let rejectHandler else { continue }
+                    summary.conflicts += 1
+                    summary.rejected += 1
+                    try rejectHandler(
+                        RejectedEvent(
+                            line: committed.lines[index], bytes: [],
+                            reason: IngestPipeline.conflictReason(position: position)))
+                }
                 progress?(summary)
                 try commitHandler?(summary, committed.throughLine, committed.result)
             }
-            if let failure { throw failure }
+            guard let (error, failedLines) = failure else { return }
+            if case .identityConflict(_, _, let position, let index) = error as? StoreError {
+                summary.conflicts += 1
+                throw IngestError(
+                    file: name, line: index < failedLines.count ? failedLines[index] : nil,
+                    reason: IngestPipeline.conflictReason(position: position), committed: summary,
+                    isReadFailure: false)
+            }
+            throw error
         }
 
         func commit() throws {
             guard !batch.isEmpty else { return }
-            committer.submit(batch, throughLine: lastLine)
+            committer.submit(batch, lines: lines)
             batch = []
             batch.reserveCapacity(min(batchSize, 16_384))
+            lines = []
             batchInputBytes = 0
             try collect()
         }
@@ -156,8 +177,8 @@ public struct IngestPipeline {
                     try commit()
                 }
                 batch.append(contentsOf: requests)
+                lines.append(contentsOf: repeatElement(line, count: requests.count))
                 batchInputBytes += bytes
-                lastLine = line
                 if batch.count >= batchSize || batchInputBytes >= batchBytes { try commit() }
             }
         }
@@ -165,6 +186,14 @@ public struct IngestPipeline {
         committer.finish()
         try collect()
         return summary
+    }
+}
+
+extension IngestPipeline {
+    /// Why an event under a known identity with other content is refused.
+    static func conflictReason(position: UInt64) -> String {
+        "its source and id are already in the log at position \(position) with other content: "
+            + "a conflict, not a retry (give the changed event an id of its own)"
     }
 }
 

@@ -8,8 +8,10 @@ public struct IngestSummary: Sendable, Equatable, Codable {
     public var appended = 0
     /// Events already in the log (same `source` + `id`), acknowledged and not stored again.
     public var duplicates = 0
-    /// Invalid events written to the rejects file (only with a reject handler).
+    /// Invalid events written to the rejects file (only with a reject handler), conflicts included.
     public var rejected = 0
+    /// Events whose `source` and `id` are in the log with other content: reported, never stored.
+    public var conflicts = 0
 
     public init() {}
 }

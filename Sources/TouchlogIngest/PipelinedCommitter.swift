@@ -16,30 +16,39 @@ final class PipelinedCommitter: @unchecked Sendable {
     private let slots: DispatchSemaphore
     private let available = DispatchSemaphore(value: 0)
     private let writerDone = DispatchSemaphore(value: 0)
-    private var queued: [(batch: [AppendRequest], throughLine: Int)] = []
+    private var queued: [(batch: [AppendRequest], lines: [Int])] = []
     /// Set by the first `finish()`: no more batches come.
     private var closed = false
     private var completed: [CommittedBatch] = []
     private var failure: (any Error)?
+    /// The input lines of the requests of the batch that failed.
+    private var failedLines: [Int] = []
 
-    init(log: EventLog, depth: Int) {
+    init(log: EventLog, depth: Int, conflicts: IdentityConflictHandling) {
         slots = DispatchSemaphore(value: depth)
         let writer = Thread { [self] in
-            var throughLines: [Int] = []
+            // The input lines of the batches taken and not yet committed, oldest first.
+            var lines: [[Int]] = []
             let batches = AnySequence { [self] in
                 AnyIterator { () -> [AppendRequest]? in
                     guard let next = self.take() else { return nil }
-                    throughLines.append(next.throughLine)
+                    lines.append(next.lines)
                     return next.batch
                 }
             }
             do {
-                try log.append(batches: batches) { result in
-                    let committed = CommittedBatch(result: result, throughLine: throughLines.removeFirst())
+                try log.append(batches: batches, conflicts: conflicts) { result in
+                    let committed = CommittedBatch(result: result, lines: lines.removeFirst())
                     state.sync { completed.append(committed) }
                 }
             } catch {
-                state.sync { if failure == nil { failure = error } }
+                let failed = lines.first ?? []
+                state.sync {
+                    if failure == nil {
+                        failure = error
+                        failedLines = failed
+                    }
+                }
                 // Drop what is queued or still submitted, so that no caller waits for a slot.
                 while take() != nil {}
             }
@@ -49,23 +58,25 @@ final class PipelinedCommitter: @unchecked Sendable {
         writer.start()
     }
 
-    /// What one committed batch did, event by event; `throughLine` is the input line of its last event.
+    /// What one committed batch did, event by event, and the input line of each of its events.
     struct CommittedBatch {
         var result: AppendResult
-        var throughLine: Int
+        var lines: [Int]
+        /// The input line of the batch's last event.
+        var throughLine: Int { lines.last ?? 0 }
     }
 
     /// Queues `batch` for the writer; blocks while `depth` batches are already waiting. Dropped after
     /// a failure.
-    func submit(_ batch: [AppendRequest], throughLine: Int) {
+    func submit(_ batch: [AppendRequest], lines: [Int]) {
         if state.sync(execute: { failure != nil || closed }) { return }
         slots.wait()
-        state.sync { queued.append((batch, throughLine)) }
+        state.sync { queued.append((batch, lines)) }
         available.signal()
     }
 
     /// The next queued batch, waiting for one; nil once the queue is closed and empty.
-    private func take() -> (batch: [AppendRequest], throughLine: Int)? {
+    private func take() -> (batch: [AppendRequest], lines: [Int])? {
         available.wait()
         let next = state.sync { queued.isEmpty ? nil : queued.removeFirst() }
         if next != nil {
@@ -77,11 +88,12 @@ final class PipelinedCommitter: @unchecked Sendable {
         return next
     }
 
-    /// The counts of the batches committed since the last call, in order, and the failure if one happened.
-    func drain() -> (results: [CommittedBatch], failure: (any Error)?) {
+    /// The batches committed since the last call, in order, and the failure if one happened with the
+    /// input lines of the batch that failed.
+    func drain() -> (results: [CommittedBatch], failure: (error: any Error, lines: [Int])?) {
         state.sync {
             defer { completed.removeAll() }
-            return (completed, failure)
+            return (completed, failure.map { ($0, failedLines) })
         }
     }
 

@@ -6,13 +6,17 @@ import TouchlogDomain
 extension EventLog {
     /// Appends `requests` as one atomic, durable batch, in order.
     ///
-    /// An event whose `source` + `id` is already in the log (or earlier in the batch) is a duplicate:
-    /// acknowledged with the position it has, not stored again. When a request has an expected version
-    /// and its customer's stream is at another version, nothing of the batch is written.
+    /// An event whose `source` + `id` is already in the log (or earlier in the batch) with the same content
+    /// is a duplicate: acknowledged with the position it has, not stored again. With other content it is
+    /// a conflict, handled as `conflicts` says. When a request has an expected version and its customer's
+    /// stream is at another version, nothing of the batch is written.
     /// The batch is acknowledged only once the commit has returned.
-    /// - Throws: `StoreError.versionConflict`, `StoreError.storage`.
-    public func append(_ requests: [AppendRequest]) throws -> AppendResult {
-        try commit(requests, prepared: nil)
+    /// - Throws: `StoreError.versionConflict`, `StoreError.identityConflict` (with `.fail`),
+    ///   `StoreError.storage`.
+    public func append(_ requests: [AppendRequest], conflicts: IdentityConflictHandling = .report) throws
+        -> AppendResult
+    {
+        try commit(requests, prepared: nil, conflicts: conflicts)
     }
 
     /// Appends validated touchpoints with no version expectation.
@@ -30,7 +34,8 @@ extension EventLog {
     /// After a failure, no later batch is written.
     /// - Throws: what `append(_:)` throws, or what `committed` throws.
     public func append(
-        batches: some Sequence<[AppendRequest]>, committed: (AppendResult) throws -> Void
+        batches: some Sequence<[AppendRequest]>, conflicts: IdentityConflictHandling = .report,
+        committed: (AppendResult) throws -> Void
     ) throws {
         guard !isReadOnly else { throw StoreError.readOnly(path: path) }
         let writer = DispatchQueue(label: "touchlog.append.writer")
@@ -49,7 +54,7 @@ extension EventLog {
             var prepared: PreparedBatch?
             do {
                 prepared = try environment.withReadTransaction { txn in
-                    try prepare(requests, after: inFlight?.batch, txn)
+                    try prepare(requests, after: inFlight?.batch, conflicts: conflicts, txn)
                 }
             } catch {
                 // A prediction that fails (say, a version conflict against a batch that does not commit
@@ -61,7 +66,7 @@ extension EventLog {
             let outcome = CommitOutcome()
             let done = DispatchSemaphore(value: 0)
             writer.async { [self, prepared] in
-                outcome.result = Result { try commit(requests, prepared: prepared) }
+                outcome.result = Result { try commit(requests, prepared: prepared, conflicts: conflicts) }
                 done.signal()
             }
             inFlight = (prepared, outcome, done)
@@ -71,7 +76,9 @@ extension EventLog {
 
     /// Writes `requests` in one write transaction: `prepared` when it was made after the log's
     /// current head, otherwise prepared again inside the transaction.
-    private func commit(_ requests: [AppendRequest], prepared: PreparedBatch?) throws -> AppendResult {
+    private func commit(
+        _ requests: [AppendRequest], prepared: PreparedBatch?, conflicts: IdentityConflictHandling
+    ) throws -> AppendResult {
         if requests.isEmpty { return AppendResult(outcomes: []) }
         guard !isReadOnly else { throw StoreError.readOnly(path: path) }
         return try storage("appending a batch of \(requests.count) events") {
@@ -83,7 +90,7 @@ extension EventLog {
                     {
                         prepared
                     } else {
-                        try prepare(requests, after: nil, txn)
+                        try prepare(requests, after: nil, conflicts: conflicts, txn)
                     }
                 try write(batch, txn)
                 return AppendResult(outcomes: batch.outcomes)
@@ -94,7 +101,7 @@ extension EventLog {
     /// Encodes and checks `requests` as they would be appended after `pending` (a batch prepared
     /// but maybe not yet committed), or after the head `txn` sees. Writes nothing.
     private func prepare(
-        _ requests: [AppendRequest], after pending: PreparedBatch?,
+        _ requests: [AppendRequest], after pending: PreparedBatch?, conflicts: IdentityConflictHandling,
         _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> PreparedBatch {
         let head = try pending?.after ?? readHead(txn)
@@ -143,7 +150,15 @@ extension EventLog {
                         break
                     }
                     if let existing {
-                        batch.outcomes.append(.duplicate(position: existing))
+                        let stored = try event(at: existing, in: batch, pending, txn)
+                        if stored.hasSameContent(as: element.pointee.touchpoint.event) {
+                            batch.outcomes.append(.duplicate(position: existing))
+                        } else if conflicts == .fail {
+                            throw StoreError.identityConflict(
+                                source: source, id: id, position: existing, index: request)
+                        } else {
+                            batch.outcomes.append(.conflict(position: existing))
+                        }
                         continue
                     }
 
@@ -187,6 +202,22 @@ extension EventLog {
             return stored.source == source && stored.id == id
         }
         return try isEvent(at: position, source: source, id: id, txn)
+    }
+
+    /// The event at `position`, in `batch`, in `pending`, or in the log.
+    private func event(
+        at position: UInt64, in batch: borrowing PreparedBatch, _ pending: borrowing PreparedBatch,
+        _ txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> CloudEvent {
+        if let record = batch.record(at: position) ?? pending.record(at: position) {
+            return try EventRecord.decode(record, position: position).event
+        }
+        guard
+            let stored = try txn.withUnsafeValue(
+                forKey: BigEndianKey(position), in: databases.events,
+                { try EventRecord.decode($0, position: position) })
+        else { throw StoreError.corruptRecord(position: position) }
+        return stored.event
     }
 
     /// Writes a prepared batch: its records, the stream heads it moved, and its index run.
@@ -262,10 +293,15 @@ struct PreparedBatch: Sendable {
 
     /// `source` and `id` of the event this batch puts at `position`; nil when it puts none there.
     func sourceAndID(at position: UInt64) -> (source: String, id: String)? {
+        record(at: position).flatMap(EventRecord.sourceAndID)
+    }
+
+    /// The record this batch puts at `position`, valid while the batch lives; nil when it puts none there.
+    func record(at position: UInt64) -> UnsafeRawBufferPointer? {
         guard position > before.position && position <= after.position else { return nil }
         let index = Int(position - before.position - 1)
         let start = index == 0 ? 0 : recordEnds[index - 1]
-        return EventRecord.sourceAndID(records.bytes(start..<recordEnds[index]))
+        return records.bytes(start..<recordEnds[index])
     }
 
     /// The positions of this batch's events whose identity hash is `hash`, once `identities` is sorted.

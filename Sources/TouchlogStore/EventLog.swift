@@ -233,15 +233,26 @@ public struct AppendRequest: Sendable {
 /// What happened to one event of a batch.
 public enum AppendOutcome: Sendable, Equatable {
     case appended(position: UInt64, version: UInt64)
-    /// Already in the log at `position`; nothing was stored.
+    /// Already in the log at `position` with the same content (an idempotent retry); nothing was stored.
     case duplicate(position: UInt64)
+    /// The event at `position` has the same `source` and `id` but other content; nothing was stored.
+    case conflict(position: UInt64)
+}
+
+/// What `append` does with an event whose `source` and `id` are known with other content.
+public enum IdentityConflictHandling: Sendable {
+    /// Store nothing for that event, report it as `AppendOutcome.conflict`, and commit the rest.
+    case report
+    /// Throw `StoreError.identityConflict`: nothing of the batch is written.
+    case fail
 }
 
 /// What a committed batch did, event by event.
 public struct AppendResult: Sendable, Equatable {
     public var outcomes: [AppendOutcome]
     public var appended: Int { outcomes.count { if case .appended = $0 { true } else { false } } }
-    public var duplicates: Int { outcomes.count - appended }
+    public var duplicates: Int { outcomes.count { if case .duplicate = $0 { true } else { false } } }
+    public var conflicts: Int { outcomes.count { if case .conflict = $0 { true } else { false } } }
 }
 
 /// Counts, sizes and positions of a store.

@@ -10,6 +10,8 @@ import LMDB
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An `--expected-version` check failed: the customer's stream is at `actual`.
     case versionConflict(customer: String, expected: UInt64, actual: UInt64)
+    /// Request `index` of a batch has the `source` and `id` of the event at `position`, with other content.
+    case identityConflict(source: String, id: String, position: UInt64, index: Int)
     /// The store path exists but cannot be a store (a symlink, a file, ...).
     case invalidStorePath(path: String, reason: String)
     /// There is no store at `path`, and the command may not create one (a reading command, or a
@@ -35,6 +37,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
                 "version conflict on customer '\(customer)': expected version \(expected), actual version \(actual)"
         case .invalidStorePath(let path, let reason):
             return "cannot use '\(path)' as a store: \(reason)"
+        case .identityConflict(let source, let id, let position, _):
+            return
+                "source '\(source)' and id '\(id)' are already in the log at position \(position) with other content: a conflict, not a retry (nothing of the batch was written)"
         case .notAStore(let path, let reason):
             return
                 "no store at '\(path)': \(reason) (ingest events first, or name the store with --store or TOUCHLOG_STORE)"

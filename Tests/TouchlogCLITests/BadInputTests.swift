@@ -137,6 +137,6 @@ import TouchlogCLI
         let file = try workspace.file("empty.jsonl", lines: ["", "   "])
         let result = workspace.run("ingest", file, "--json")
         #expect(result.exitCode == 0)
-        #expect(result.output == "{\"appended\":0,\"duplicates\":0,\"read\":0,\"rejected\":0}\n")
+        #expect(result.output == "{\"appended\":0,\"conflicts\":0,\"duplicates\":0,\"read\":0,\"rejected\":0}\n")
     }
 }

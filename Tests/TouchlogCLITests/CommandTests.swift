@@ -116,7 +116,7 @@ import TouchlogCLI
         #expect(generate.exitCode == 0)
         let ingest = workspace.run("ingest", sample, "--json")
         #expect(ingest.exitCode == 0, "\(ingest.error)")
-        #expect(ingest.output == "{\"appended\":3000,\"duplicates\":0,\"read\":3000,\"rejected\":0}\n")
+        #expect(ingest.output == "{\"appended\":3000,\"conflicts\":0,\"duplicates\":0,\"read\":3000,\"rejected\":0}\n")
     }
 
     @Test func helpNamesEveryCommandAndTheExitCodes() {

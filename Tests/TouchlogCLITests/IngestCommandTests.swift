@@ -10,7 +10,7 @@ import Testing
             "events.jsonl", lines: (1...25).map { contactLine(id: "e\($0)", customer: "c\($0 % 4)") })
         let first = workspace.run("ingest", file, "--json")
         #expect(first.exitCode == 0)
-        #expect(first.output == "{\"appended\":25,\"duplicates\":0,\"read\":25,\"rejected\":0}\n")
+        #expect(first.output == "{\"appended\":25,\"conflicts\":0,\"duplicates\":0,\"read\":25,\"rejected\":0}\n")
         let second = workspace.run("ingest", file)
         #expect(second.exitCode == 0)
         #expect(second.output.contains("read 25, appended 0, duplicates 25, rejected 0"))
@@ -34,7 +34,7 @@ import Testing
         lines[6] = contactLine(id: "e7")
         _ = try workspace.file("events.jsonl", lines: lines)
         let rerun = workspace.run("ingest", file, "--json", "--batch-size", "4")
-        #expect(rerun.output == "{\"appended\":6,\"duplicates\":4,\"read\":10,\"rejected\":0}\n")
+        #expect(rerun.output == "{\"appended\":6,\"conflicts\":0,\"duplicates\":4,\"read\":10,\"rejected\":0}\n")
     }
 
     @Test func rejectsModeWritesEachBadLineWithItsReasonAndStoresTheRest() throws {
@@ -45,7 +45,7 @@ import Testing
         let rejects = workspace.path + "/rejects.jsonl"
         let result = workspace.run("ingest", file, "--rejects", rejects, "--json")
         #expect(result.exitCode == 0)
-        #expect(result.output == "{\"appended\":4,\"duplicates\":0,\"read\":6,\"rejected\":2}\n")
+        #expect(result.output == "{\"appended\":4,\"conflicts\":0,\"duplicates\":0,\"read\":6,\"rejected\":2}\n")
         let written = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
         #expect(written.count == 2)
         let first = try JSONSerialization.jsonObject(with: Data(written[0].utf8)) as? [String: Any]
@@ -92,5 +92,33 @@ import Testing
         let failed = workspace.run("ingest", bad)
         #expect(failed.exitCode == 65)
         #expect(failed.error.contains("bad.json:3: "))
+    }
+}
+
+/// Issue "never lose a store", item 10: a known identity with other content is reported, never dropped.
+@Suite struct IdentityConflictCommandTests {
+    @Test func aConflictStopsAStrictIngestWithItsLineAndTheEarlierPosition() throws {
+        let workspace = try Workspace()
+        let first = try workspace.file("first.jsonl", lines: [contactLine(id: "a"), contactLine(id: "b")])
+        #expect(workspace.run("ingest", first).exitCode == 0)
+        let changed = contactLine(id: "b", customer: "cus-9")
+        let second = try workspace.file(
+            "second.jsonl", lines: [contactLine(id: "c"), contactLine(id: "a"), changed])
+        let strict = workspace.run("ingest", second)
+        #expect(strict.exitCode == 65)
+        #expect(strict.error.contains("second.jsonl:3: "), "\(strict.error)")
+        #expect(
+            strict.error.contains("already in the log at position 2 with other content"), "\(strict.error)")
+        #expect(workspace.run("stats", "--json").output.contains("\"events\":2"), "nothing of its batch")
+
+        let rejects = workspace.path + "/rejects.jsonl"
+        let lenient = workspace.run("ingest", second, "--rejects", rejects, "--json")
+        #expect(lenient.exitCode == 0)
+        #expect(lenient.output.contains("\"appended\":1"), "\(lenient.output)")
+        #expect(lenient.output.contains("\"duplicates\":1"), "\(lenient.output)")
+        #expect(lenient.output.contains("\"conflicts\":1"), "\(lenient.output)")
+        let rejected = try String(contentsOfFile: rejects, encoding: .utf8)
+        #expect(rejected.contains("\"line\":3"), "\(rejected)")
+        #expect(rejected.contains("position 2 with other content"), "\(rejected)")
     }
 }

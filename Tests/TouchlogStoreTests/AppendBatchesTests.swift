@@ -57,7 +57,8 @@ import TouchlogTestSupport
         try log.append(batches: batches) { result in
             results.append(result)
             if results.count == 1 {
-                _ = try log.append([try touchpoint(id: "r1-0", customer: "c9")])
+                // Batch 1's first event, sent by another writer: a retry that lands first.
+                _ = try log.append([batches[1][0]])
             }
         }
         // Batch 0 appended 41 events, so r1-0 is at 42 and batch 1 acknowledges it as a duplicate.

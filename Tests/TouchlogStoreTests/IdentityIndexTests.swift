@@ -40,7 +40,7 @@ import TouchlogTestSupport
             #expect(try log.position(source: "urn:test", id: id) == UInt64(offset + 1))
         }
         // Sending everything again, in one batch, appends nothing.
-        let again = try log.append(try appended.map { try touchpoint(id: $0) })
+        let again = try log.append(try appended.map { try touchpoint(id: $0, customer: "c\($0.count % 7)") })
         #expect(again.appended == 0)
         #expect(again.outcomes.first == .duplicate(position: 1))
         #expect(try log.verify().problems.isEmpty)

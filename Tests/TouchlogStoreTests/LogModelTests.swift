@@ -263,10 +263,9 @@ struct LogModel {
     }
 
     /// An event whose `source` + `id` the log already holds at `existing`, with other content (another
-    /// customer, time or data): today the log acknowledges it as a duplicate of what it holds and stores
-    /// nothing. Issue "never lose a store", item 10, makes this a reported conflict: change it here then.
+    /// customer, time or data): a reported conflict; nothing is stored (the log's default handling).
     static func sameIdentityWithOtherContent(existing: UInt64) -> AppendOutcome {
-        .duplicate(position: existing)
+        .conflict(position: existing)
     }
 }
 
