@@ -132,6 +132,12 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
+        .testTarget(
+            name: "TouchlogIngestTests",
+            dependencies: [
+                "TouchlogTestSupport", "TouchlogIngest", "TouchlogProjections", "TouchlogStore", "TouchlogDomain",
+                "CloudEvents",
+            ]),
         .testTarget(name: "TouchlogGeneratorTests", dependencies: ["TouchlogGenerator"]),
         .testTarget(
             name: "TouchlogCLITests",
