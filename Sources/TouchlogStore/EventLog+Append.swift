@@ -123,11 +123,9 @@ extension EventLog {
                 for request in requests.indices {
                     let element = UnsafePointer(requests.baseAddress.unsafelyUnwrapped + request)
                     identities.append(
-                        IdentityKey(
+                        identityHasher.hash(
                             source: element.pointee.touchpoint.event.source,
-                            id: element.pointee.touchpoint.event.id
-                        )
-                        .hash)
+                            id: element.pointee.touchpoint.event.id))
                 }
                 let mayBeIndexed = index.mayContain(identities)
                 for request in requests.indices {

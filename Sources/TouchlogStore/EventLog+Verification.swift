@@ -139,7 +139,7 @@ extension EventLog {
                 }
                 streams[stored.customer] = StreamHead(lastPosition: position, version: stream.version + 1)
                 identities.append(
-                    (IdentityKey(source: stored.event.source, id: stored.event.id).hash, position))
+                    (identityHasher.hash(source: stored.event.source, id: stored.event.id), position))
                 previousHash = stored.hash
                 return true
             }

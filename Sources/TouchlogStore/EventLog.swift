@@ -15,6 +15,8 @@ public final class EventLog: Sendable {
     /// The environment of the store that owns this log; never handed out.
     let environment: Environment
     let databases: Store.Databases
+    /// The hash of `source` + `id` that keys the idempotency index (keyed per store).
+    let identityHasher: IdentityHasher
     /// The `events` database (position -> record); decode its values with `StoredEvent(record:position:)`.
     public var eventsDatabase: Database { databases.events }
     /// The store directory.
@@ -23,9 +25,13 @@ public final class EventLog: Sendable {
     public let isReadOnly: Bool
 
     /// The log of a store; only `Store` makes one, after opening its databases.
-    init(environment: Environment, databases: Store.Databases, path: String, isReadOnly: Bool) {
+    init(
+        environment: Environment, databases: Store.Databases, identityHasher: IdentityHasher, path: String,
+        isReadOnly: Bool
+    ) {
         self.environment = environment
         self.databases = databases
+        self.identityHasher = identityHasher
         self.path = path
         self.isReadOnly = isReadOnly
     }
@@ -54,7 +60,7 @@ public final class EventLog: Sendable {
     {
         try txn.withUnsafeEntries(in: databases.idRuns) { runs in
             try findEvent(
-                IdentityKey(source: source, id: id).hash, source: source, id: id, IdentityIndex(runs), txn)
+                identityHasher.hash(source: source, id: id), source: source, id: id, IdentityIndex(runs), txn)
         }
     }
 

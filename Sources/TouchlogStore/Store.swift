@@ -127,7 +127,7 @@ public final class Store: Sendable {
                 return try Environment(path: path, options: environmentOptions)
             }
         }
-        let databases =
+        let (databases, identityHasher) =
             switch options.access {
             case .readWrite: try Store.createDatabases(in: environment, path: path)
             case .readOnly: try Store.openDatabases(in: environment, path: path)
@@ -137,7 +137,7 @@ public final class Store: Sendable {
         self.environment = environment
         self.databases = databases
         self.log = EventLog(
-            environment: environment, databases: databases, path: path,
+            environment: environment, databases: databases, identityHasher: identityHasher, path: path,
             isReadOnly: options.access == .readOnly)
     }
 
@@ -173,8 +173,14 @@ public final class Store: Sendable {
 
     // MARK: Opening
 
-    /// Creates (or opens) every named database in one write transaction, checking or recording the format.
-    private static func createDatabases(in environment: Environment, path: String) throws -> Databases {
+    /// The `meta` key of the identity hash's key (16 random bytes, written when the store is made).
+    static let identityKeyName = "idkey"
+
+    /// Creates (or opens) every named database in one write transaction, checking or recording the format
+    /// and the identity hash's key.
+    private static func createDatabases(in environment: Environment, path: String) throws
+        -> (Databases, IdentityHasher)
+    {
         try storage("opening the databases") {
             try environment.withWriteTransaction(growingMap: true) { txn in
                 let meta = try txn.createDatabase(named: "meta")
@@ -182,7 +188,9 @@ public final class Store: Sendable {
                     try checkFormat(format, path: path)
                 } else {
                     try txn.put(Array(String(formatVersion).utf8), forKey: "format", in: meta)
+                    try txn.put(IdentityHasher.randomKey(), forKey: identityKeyName, in: meta)
                 }
+                let hasher = try identityHasher(try txn.value(forKey: identityKeyName, in: meta), path: path)
                 let projections = ProjectionDatabases(
                     meta: try txn.createDatabase(named: "projection.meta"),
                     slots: try projectionSlotNames.map { name in
@@ -191,19 +199,22 @@ public final class Store: Sendable {
                             customers: try txn.createDatabase(named: "projection.\(name).customers"),
                             timeline: try txn.createDatabase(named: "projection.\(name).timeline"))
                     })
-                return Databases(
+                let databases = Databases(
                     meta: meta,
                     events: try txn.createDatabase(named: "events"),
                     streams: try txn.createDatabase(named: "streams"),
                     idRuns: try txn.createDatabase(named: "idruns"),
                     seals: try txn.createDatabase(named: "seals"),
                     projections: projections)
+                return (databases, hasher)
             }
         }
     }
 
     /// Opens the existing named databases in one read transaction; the log's must all be there.
-    private static func openDatabases(in environment: Environment, path: String) throws -> Databases {
+    private static func openDatabases(in environment: Environment, path: String) throws
+        -> (Databases, IdentityHasher)
+    {
         try storage("opening the databases") {
             try environment.withDatabaseOpeningTransaction { txn in
                 let meta = try existing("meta", txn, path: path)
@@ -211,6 +222,7 @@ public final class Store: Sendable {
                     throw StoreError.notAStore(path: path, reason: "it records no format")
                 }
                 try checkFormat(format, path: path)
+                let hasher = try identityHasher(try txn.value(forKey: identityKeyName, in: meta), path: path)
                 var projections: ProjectionDatabases?
                 if let projectionMeta = try txn.openDatabase(named: "projection.meta") {
                     var slots: [ProjectionSlotDatabases] = []
@@ -223,11 +235,13 @@ public final class Store: Sendable {
                     }
                     projections = ProjectionDatabases(meta: projectionMeta, slots: slots)
                 }
-                return Databases(
+                let databases = Databases(
                     meta: meta, events: try existing("events", txn, path: path),
                     streams: try existing("streams", txn, path: path),
-                    idRuns: try existing("idruns", txn, path: path), seals: try txn.openDatabase(named: "seals"),
+                    idRuns: try existing("idruns", txn, path: path),
+                    seals: try txn.openDatabase(named: "seals"),
                     projections: projections)
+                return (databases, hasher)
             }
         }
     }
@@ -240,6 +254,15 @@ public final class Store: Sendable {
             throw StoreError.notAStore(path: path, reason: "it has no '\(name)' database")
         }
         return database
+    }
+
+    /// The identity hasher of a stored key; the unkeyed hash for a store made before keys.
+    private static func identityHasher(_ key: [UInt8]?, path: String) throws -> IdentityHasher {
+        guard let key else { return .unkeyed }
+        guard let hasher = IdentityHasher(key: key) else {
+            throw StoreError.corruptIndex(reason: "the identity key in 'meta' is \(key.count) bytes, not 16")
+        }
+        return hasher
     }
 
     private static func checkFormat(_ format: [UInt8], path: String) throws {

@@ -130,8 +130,8 @@ final class TamperableStore {
     }
 
     @Test func anIdIndexEntryPointingAtTheWrongEventIsReported() throws {
+        let hash = try store.open().identityHasher.hash(source: "urn:test", id: "e4")
         try store.tamper { txn, _, _, idRuns in
-            let hash = IdentityKey(source: "urn:test", id: "e4").hash
             // Add a run with a second, wrong position under e4's hash.
             try txn.withUnsafeEntries(in: idRuns) { runs in
                 #expect(!runs.isEmpty)

@@ -67,7 +67,7 @@ import TouchlogTestSupport
         try log.environment.withWriteTransaction { txn in
             try txn.withUnsafeEntries(in: log.databases.idRuns) { runs in
                 let planted = IdentityEntry(
-                    hash: IdentityKey(source: "urn:test", id: "second").hash, position: 1)
+                    hash: log.identityHasher.hash(source: "urn:test", id: "second"), position: 1)
                 try IdentityIndex(runs).add([planted], in: log.databases.idRuns, txn)
             }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import LMDB
 import Testing
 import TouchlogDomain
@@ -54,8 +55,59 @@ import TouchlogTestSupport
         ("", "", 0x297d_8376_16bd_21a4),
         ("urn:é", "ü-日本", 0x68b5_e39c_5bf0_a319),
     ])
-    func theIdentityHashIsTheDocumentedFunction(source: String, id: String, expected: UInt64) {
-        #expect(IdentityKey(source: source, id: id).hash == expected)
+    func theUnkeyedIdentityHashIsTheDocumentedFunction(source: String, id: String, expected: UInt64) {
+        #expect(IdentityKey.unkeyed(source: source, id: id) == expected)
+        #expect(IdentityHasher.unkeyed.hash(source: source, id: id) == expected)
+    }
+
+    /// SipHash-2-4's reference vectors (key 00 01 .. 0f, message 00 01 .. of 0, 7, 8 and 15 bytes), fed
+    /// whole and in pieces.
+    @Test(arguments: [
+        (0, 0x726f_db47_dd0e_0e31 as UInt64), (7, 0xab02_00f5_8b01_d137), (8, 0x93f5_f579_9a93_2462),
+        (15, 0xa129_ca61_49be_45e5),
+    ])
+    func sipHashMatchesItsReferenceVectors(length: Int, expected: UInt64) {
+        let key = IdentityHasher(key: (0..<16).map { UInt8($0) })!.key!
+        let message = (0..<length).map { UInt8($0) }
+        for split in 0...length {
+            var hasher = SipHasher24(key: key)
+            message[..<split].withUnsafeBytes { hasher.absorb($0) }
+            message[split...].withUnsafeBytes { hasher.absorb($0) }
+            #expect(hasher.finalize() == expected, "split at \(split)")
+        }
+    }
+
+    /// Each store hashes identities under a random key of its own, so no one outside it can aim ids at
+    /// one hash; a store made before keyed hashes keeps the unkeyed hash its index was built with.
+    @Test func eachStoreHasItsOwnIdentityKey() throws {
+        let other = try TestStore()
+        let (a, b) = (try store.open(), try other.open())
+        #expect(a.identityHasher.key != nil)
+        #expect(
+            a.identityHasher.hash(source: "urn:test", id: "e1")
+                != b.identityHasher.hash(source: "urn:test", id: "e1"))
+        _ = try a.append([try touchpoint(id: "e1")])
+        #expect(try a.position(source: "urn:test", id: "e1") == 1)
+        #expect(try a.verify().problems.isEmpty)
+    }
+
+    @Test func aStoreWithoutAnIdentityKeyUsesTheUnkeyedHash() throws {
+        // A store as the version before keys made it: a format, and no 'idkey'.
+        try FileManager.default.createDirectory(atPath: store.path, withIntermediateDirectories: false)
+        do {
+            var options = Environment.Options()
+            options.maxDatabases = 8
+            let environment = try Environment(path: store.path, options: options)
+            try environment.withWriteTransaction { txn in
+                let meta = try txn.createDatabase(named: "meta")
+                try txn.put(Array("2".utf8), forKey: "format", in: meta)
+            }
+        }
+        let log = try store.open()
+        #expect(log.identityHasher.key == nil)
+        _ = try log.append([try touchpoint(id: "e1"), try touchpoint(id: "e2")])
+        #expect(try log.position(source: "urn:test", id: "e2") == 2)
+        #expect(try log.verify().problems.isEmpty)
     }
 
     @Test func aRunsFilterAdmitsEveryEntryAndRejectsNearlyAllOthers() throws {
