@@ -39,14 +39,12 @@ struct IngestCommand: ParsableCommand {
     func run() throws {
         let name = file == "-" ? "<stdin>" : file
         try storeOptions.withLog(create: true) { log in
-            var input: EventInputReader
-            if file == "-" {
-                input = EventInputReader(fileDescriptor: 0)
-            } else {
-                do { input = try EventInputReader(path: file) } catch let error as EventInputError {
-                    throw CommandFailure("\(name): \(error.message)", exitCode: ExitStatus.ioError)
-                }
+            // Plain or gzip, from a file or standard input: gzip is inflated, anything else passes through.
+            let source: DecompressingFileReader
+            do { source = try DecompressingFileReader(path: file) } catch let error as ByteSourceError {
+                throw CommandFailure(error.message, exitCode: ExitStatus.ioError)
             }
+            var input = EventInputReader(source)
             var ingestor = Ingestor()
             ingestor.batchSize = batchSize
             let rejectsFile = try rejects.map { try RejectsFile(path: $0, input: name) }
