@@ -25,7 +25,7 @@ public final class FileByteSource: ByteSource {
         closesDescriptor = true
     }
 
-    /// Reads an open descriptor, which the source does not close (standard input, a pipe, a test's file).
+    /// Reads an open descriptor, which the source does not close (`.standardInput`, a pipe, a test's file).
     public init(fileDescriptor: FileDescriptor) {
         descriptor = fileDescriptor
         name =
@@ -33,9 +33,6 @@ public final class FileByteSource: ByteSource {
         quotedName = name
         closesDescriptor = false
     }
-
-    /// Standard input, left open.
-    public static func standardInput() -> FileByteSource { FileByteSource(fileDescriptor: .standardInput) }
 
     deinit {
         guard closesDescriptor else { return }
