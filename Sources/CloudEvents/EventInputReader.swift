@@ -260,6 +260,7 @@ public struct EventInputReader: ~Copyable {
             isRecoverable: true)
     }
 
+    /// The error for a line with CR-only line ends (see `hasCROnlyLineEnd`): recoverable, like an over-long event.
     private func crOnlyLineEnds(_ lineNumber: Int) -> EventInputError {
         EventInputError(
             line: lineNumber,
