@@ -6,37 +6,6 @@ import SystemPackage
     import Darwin
 #endif
 
-/// One event's raw bytes as read from the input, with the 1-based line number where it starts.
-public struct EventInputRecord: Sendable {
-    public var line: Int
-    public var bytes: [UInt8]
-
-    public init(line: Int, bytes: [UInt8]) {
-        self.line = line
-        self.bytes = bytes
-    }
-}
-
-/// Why reading events failed.
-public struct EventInputError: Error, Sendable, CustomStringConvertible {
-    /// The 1-based line concerned, if any.
-    public var line: Int?
-    /// What went wrong, without the line number.
-    public var message: String
-    /// `true`: this record is bad but reading can go on with the next one. `false`: the input cannot
-    /// be read (an I/O failure, corrupt compressed data) or a malformed batch array; the reader is finished.
-    public var isRecoverable: Bool
-
-    public init(line: Int?, message: String, isRecoverable: Bool) {
-        self.line = line
-        self.message = message
-        self.isRecoverable = isRecoverable
-    }
-
-    /// "line 7: ..." or just the message.
-    public var description: String { line.map { "line \($0): \(message)" } ?? message }
-}
-
 /// Reads events from any ``ByteSource`` (a file, standard input, a request body in memory, a gzip
 /// reader): JSON Lines (one event per line), or a CloudEvents batch (a JSON array of events), and
 /// yields each event's raw bytes with the line where it starts.
