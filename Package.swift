@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // LMDB from the system (Debian: liblmdb-dev), nothing else in this module.
@@ -34,8 +35,10 @@ let package = Package(
         ),
         // The one safe wrapper over LMDB: the only module with unsafe pointers to LMDB memory.
         .target(name: "LMDB", dependencies: ["CLMDB"]),
-        // CloudEvents 1.0 JSON: parsing, validation, serialisation, RFC 3339 times, JSON Lines reading.
-        .target(name: "CloudEvents"),
+        // CloudEvents 1.0 JSON: parsing, validation, serialisation, RFC 3339 times, JSON Lines reading
+        // from any byte source (files through swift-system, memory).
+        .target(
+            name: "CloudEvents", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // The domain: the catalog of touchpoint types, the touchpoint rules, the ticket lifecycle, amounts.
         .target(name: "TouchlogDomain", dependencies: ["CloudEvents"]),
         // The store: one LMDB environment and its databases; the append-only log, its record, hash chain

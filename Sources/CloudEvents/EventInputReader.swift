@@ -1,47 +1,19 @@
+import SystemPackage
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
 
-/// One event's raw bytes as read from the input, with the 1-based line number where it starts.
-public struct EventInputRecord: Sendable {
-    public var line: Int
-    public var bytes: [UInt8]
-
-    public init(line: Int, bytes: [UInt8]) {
-        self.line = line
-        self.bytes = bytes
-    }
-}
-
-/// Why reading events failed.
-public struct EventInputError: Error, Sendable, CustomStringConvertible {
-    /// The 1-based line concerned, if any.
-    public var line: Int?
-    /// What went wrong, without the line number.
-    public var message: String
-    /// `true`: this record is bad but reading can go on with the next one. `false`: an I/O failure
-    /// or a malformed batch array; the reader is finished.
-    public var isRecoverable: Bool
-
-    public init(line: Int?, message: String, isRecoverable: Bool) {
-        self.line = line
-        self.message = message
-        self.isRecoverable = isRecoverable
-    }
-
-    /// "line 7: ..." or just the message.
-    public var description: String { line.map { "line \($0): \(message)" } ?? message }
-}
-
-/// Reads events from a byte stream: JSON Lines (one event per line), or a CloudEvents batch (a
-/// JSON array of events), and yields each event's raw bytes with the line where it starts.
+/// Reads events from any ``ByteSource`` (a file, standard input, a request body in memory, a gzip
+/// reader): JSON Lines (one event per line), or a CloudEvents batch (a JSON array of events), and
+/// yields each event's raw bytes with the line where it starts.
 ///
 /// The format is chosen by the first byte that is not whitespace (after an optional UTF-8 BOM):
 /// `[` means a batch array, anything else JSON Lines.
 ///
-/// Memory: JSON Lines are read with `read(2)` in chunks of up to 1 MiB into one fixed buffer of
+/// Memory: JSON Lines are read from the source in chunks of up to 1 MiB into one fixed buffer of
 /// 2 MiB, so memory stays bounded however large the input is; a line longer than
 /// ``maximumEventBytes`` is skipped without being buffered and reported as a recoverable error.
 /// A batch array is read whole into memory (the batch format has no framing that would let one
@@ -55,7 +27,7 @@ public struct EventInputReader: ~Copyable {
     /// The maximum size of one event: 1 MiB (1,048,576 bytes), not counting the line end.
     public static let maximumEventBytes = 1_048_576
 
-    /// Bytes asked of one `read(2)`.
+    /// Bytes asked of one read of the source (a source may return fewer).
     static let chunkSize = 1 << 20
 
     private static let capacity = maximumEventBytes + chunkSize
@@ -75,8 +47,9 @@ public struct EventInputReader: ~Copyable {
         var closed = false
     }
 
-    private let fd: Int32
-    private let ownsDescriptor: Bool
+    /// Where the bytes come from. An existential, not a generic parameter: it is called once per chunk
+    /// of up to 1 MiB, and callers (the ingest pipeline) keep one reader type whatever the input.
+    private var source: any ByteSource
     private let buffer: UnsafeMutablePointer<UInt8>
     /// Unconsumed bytes are `buffer[start..<end]`; `buffer[start..<scanned]` holds no newline.
     private var start = 0
@@ -87,42 +60,41 @@ public struct EventInputReader: ~Copyable {
     private var line = 1
     private var mode = Mode.undecided
 
-    /// Reads from an open file descriptor, which the reader does not close.
-    public init(fileDescriptor: Int32) {
-        self.init(fd: fileDescriptor, owns: false)
-    }
-
-    /// Opens `path` read-only (`open(2)` with `O_RDONLY | O_CLOEXEC`); the reader closes it when it goes away.
-    /// - Throws: ``EventInputError`` (not recoverable) if the file cannot be opened.
-    public init(path: String) throws(EventInputError) {
-        var fd: Int32
-        repeat {
-            fd = open(path, O_RDONLY | O_CLOEXEC)
-        } while fd < 0 && errno == EINTR
-        guard fd >= 0 else {
-            throw EventInputError(
-                line: nil, message: "cannot open \(path): \(Self.errorText(errno))", isRecoverable: false)
-        }
-        self.init(fd: fd, owns: true)
-    }
-
-    private init(fd: Int32, owns: Bool) {
-        self.fd = fd
-        self.ownsDescriptor = owns
+    /// Reads events from `source`, which the reader owns from now on.
+    public init(_ source: some ByteSource) {
+        self.source = source
         self.buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.capacity)
+    }
+
+    /// Reads from an open file descriptor, which the reader does not close (a ``FileByteSource``).
+    public init(fileDescriptor: Int32) {
+        self.init(FileByteSource(fileDescriptor: FileDescriptor(rawValue: fileDescriptor)))
+    }
+
+    /// Opens `path` read-only as a ``FileByteSource``, which closes it when the reader goes away.
+    /// - Throws: ``EventInputError`` (not recoverable, no line) naming the file if it cannot be opened.
+    public init(path: String) throws(EventInputError) {
+        let source: FileByteSource
+        do {
+            source = try FileByteSource(path: path)
+        } catch {
+            throw EventInputError(line: nil, message: error.message, isRecoverable: false)
+        }
+        self.init(source)
     }
 
     deinit {
         buffer.deallocate()
-        if ownsDescriptor { _ = close(fd) }
     }
 
     /// The next event, or `nil` at the end of the input (and after a non-recoverable error).
     ///
     /// Blank (whitespace-only) lines are skipped; LF and CRLF line ends are accepted; a UTF-8 BOM
-    /// at the very start is skipped.
-    /// - Throws: ``EventInputError``: recoverable for an over-long event (the reader continues
-    ///   with the next one), not recoverable for an I/O error or a malformed batch array.
+    /// at the very start is skipped. CR-only line ends are not: a line holding a CR between two
+    /// events is reported as such, rather than as the invalid JSON (or over-long event) it makes.
+    /// - Throws: ``EventInputError``: recoverable for an over-long event or CR-only line ends (the
+    ///   reader continues with the next line), not recoverable for a read error of the source or a
+    ///   malformed batch array.
     public mutating func next() throws(EventInputError) -> EventInputRecord? {
         do {
             switch mode {
@@ -144,10 +116,6 @@ public struct EventInputReader: ~Copyable {
 
     // MARK: Reading
 
-    private static func errorText(_ code: Int32) -> String {
-        String(cString: strerror(code))
-    }
-
     /// Reads more bytes after `end` (compacting first); sets `atEOF` when the input ends.
     private mutating func fill() throws(EventInputError) {
         if start > 0 {
@@ -159,19 +127,18 @@ public struct EventInputReader: ~Copyable {
         }
         let room = min(Self.capacity - end, Self.chunkSize)
         precondition(room > 0, "EventInputReader buffer full")
-        while true {
-            let n = read(fd, buffer + end, room)
-            if n > 0 {
-                end += n
-                return
-            }
-            if n == 0 {
-                atEOF = true
-                return
-            }
-            if errno == EINTR { continue }
-            throw EventInputError(
-                line: line, message: "read failed: \(Self.errorText(errno))", isRecoverable: false)
+        let count: Int
+        do {
+            count = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: room))
+        } catch {
+            // The source's message names the file (or says what the input is) and the cause.
+            throw EventInputError(line: line, message: error.message, isRecoverable: false)
+        }
+        precondition(count >= 0 && count <= room, "ByteSource returned \(count) for a buffer of \(room)")
+        if count == 0 {
+            atEOF = true
+        } else {
+            end += count
         }
     }
 
@@ -230,7 +197,8 @@ public struct EventInputReader: ~Copyable {
                 continue
             }
             if end - start > Self.maximumEventBytes + 1 {
-                try discardOverlongLine()
+                let error = hasCROnlyLineEnd(start, end) ? crOnlyLineEnds(line) : overlong(line)
+                try discardOverlongLine(throwing: error)
             }
             try fill()
         }
@@ -248,6 +216,7 @@ public struct EventInputReader: ~Copyable {
             break
         }
         if blank { return nil }
+        if hasCROnlyLineEnd(from, to) { throw crOnlyLineEnds(lineNumber) }
         guard to - from <= Self.maximumEventBytes else { throw overlong(lineNumber) }
         return EventInputRecord(
             line: lineNumber, bytes: Array(UnsafeBufferPointer(start: buffer + from, count: to - from)))
@@ -260,19 +229,49 @@ public struct EventInputReader: ~Copyable {
             isRecoverable: true)
     }
 
-    /// Drops the current line, which is known to be too long, through its LF; then throws.
-    private mutating func discardOverlongLine() throws(EventInputError) {
-        let lineNumber = line
+    /// The error for a line with CR-only line ends (see `hasCROnlyLineEnd`): recoverable, like an over-long event.
+    private func crOnlyLineEnds(_ lineNumber: Int) -> EventInputError {
+        EventInputError(
+            line: lineNumber,
+            message:
+                "found a carriage return (CR) without a line feed: CR-only line ends are not supported; convert them to LF or CRLF",
+            isRecoverable: true)
+    }
+
+    /// Whether `buffer[from..<to]` (one line) holds a CR between two events: `}`, a CR, `{`, with
+    /// optional whitespace around the CR. JSON allows a CR only as whitespace and never a `}`
+    /// followed by a `{`, so such a line is not one valid event; the likely cause is a file with
+    /// CR-only line ends (classic Mac OS), which reads as one long line.
+    private func hasCROnlyLineEnd(_ from: Int, _ to: Int) -> Bool {
+        var next = from
+        while next < to, let found = memchr(buffer + next, 0x0D, to - next) {
+            let cr = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            var before = cr - 1
+            while before >= from && Self.isWhitespace(buffer[before]) { before -= 1 }
+            var after = cr + 1
+            while after < to && Self.isWhitespace(buffer[after]) { after += 1 }
+            if before >= from && after < to && buffer[before] == UInt8(ascii: "}")
+                && buffer[after] == UInt8(ascii: "{")
+            {
+                return true
+            }
+            next = after
+        }
+        return false
+    }
+
+    /// Drops the current line, which is known to be bad (too long), through its LF; then throws `error`.
+    private mutating func discardOverlongLine(throwing error: EventInputError) throws(EventInputError) {
         while true {
             if scanned < end, let found = memchr(buffer + scanned, 0x0A, end - scanned) {
                 start = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
                 scanned = start
                 line += 1
-                throw overlong(lineNumber)
+                throw error
             }
             start = end
             scanned = end
-            if atEOF { throw overlong(lineNumber) }
+            if atEOF { throw error }
             try fill()
         }
     }

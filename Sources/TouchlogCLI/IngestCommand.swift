@@ -8,7 +8,8 @@ import TouchlogStore
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Append CloudEvents from a JSON Lines file (or a JSON batch array) to the log.",
+        abstract:
+            "Append CloudEvents from a JSON Lines file (or a JSON batch array), plain or gzip, to the log.",
         discussion: """
             Strict by default: the first invalid event stops the ingest with FILE:LINE: reason and exit 65, \
             and nothing of the batch that held it is written; batches committed before it stay, and \
@@ -19,7 +20,9 @@ struct IngestCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: ArgumentHelp("The input file, or - for standard input.", valueName: "file"))
+    @Argument(
+        help: ArgumentHelp("The input file, plain or gzip (.gz), or - for standard input.", valueName: "file")
+    )
     var file: String
 
     @Option(help: ArgumentHelp("Write invalid events here with their reasons, and go on.", valueName: "path"))
@@ -39,15 +42,12 @@ struct IngestCommand: ParsableCommand {
     func run() throws {
         let name = file == "-" ? "<stdin>" : file
         try storeOptions.withStore(.writing) { store in
-            var input: EventInputReader
-            if file == "-" {
-                input = EventInputReader(fileDescriptor: 0)
-            } else {
-                do { input = try EventInputReader(path: file) } catch let error as EventInputError {
-                    throw CommandFailure("\(name): \(error.message)", exitCode: ExitStatus.ioError)
-                }
+            // Plain or gzip, from a file or standard input: gzip is inflated, anything else passes through.
+            let input: DecompressingFileReader
+            do { input = try DecompressingFileReader(path: file) } catch let error as ByteSourceError {
+                throw CommandFailure(error.message, exitCode: ExitStatus.ioError)
             }
-            var source = CloudEventSource(input)
+            var source = CloudEventSource(EventInputReader(input))
             var pipeline = IngestPipeline()
             pipeline.batchSize = batchSize
             let rejectsFile = try rejects.map { try RejectsFile(path: $0, input: name) }

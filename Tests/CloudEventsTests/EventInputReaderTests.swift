@@ -9,13 +9,16 @@ import TouchlogTestSupport
 #endif
 
 @Suite struct EventInputReaderTests {
+    /// Reads `input` from a file, from memory and in reads of 1 to 7 bytes: each gives `expected`.
     private func check(
         _ input: [UInt8], _ expected: [(Int?, String)], sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
-        let file = try TemporaryFile(input)
-        let got = try readAll(path: file.path)
-        #expect(got.map(\.0) == expected.map(\.0), sourceLocation: sourceLocation)
-        #expect(got.map(\.1) == expected.map(\.1), sourceLocation: sourceLocation)
+        let sources = try readFromEverySource(input)
+        for (name, got) in [("file", sources.file), ("memory", sources.memory), ("chunked", sources.chunked)]
+        {
+            #expect(got.map(\.0) == expected.map(\.0), "\(name)", sourceLocation: sourceLocation)
+            #expect(got.map(\.1) == expected.map(\.1), "\(name)", sourceLocation: sourceLocation)
+        }
     }
 
     private func check(
@@ -156,6 +159,11 @@ import TouchlogTestSupport
         let last = try #require(got.last)
         #expect(last.1.hasPrefix("ERROR(fatal): malformed batch array: "))
         #expect(last.1.contains(message), "\(last.1)")
+        let sources = try readFromEverySource(Array(input.utf8))
+        for other in [sources.memory, sources.chunked] {
+            #expect(other.map(\.0) == got.map(\.0))
+            #expect(other.map(\.1) == got.map(\.1))
+        }
     }
 
     @Test func overlongBatchElementIsRecoverable() throws {
@@ -166,6 +174,45 @@ import TouchlogTestSupport
                 (1, #"{"a":1}"#), (2, "ERROR: event is longer than the maximum of 1048576 bytes"),
                 (3, #"{"b":2}"#),
             ])
+    }
+
+    @Test func crOnlyLineEndsAreNamed() throws {
+        let message =
+            "ERROR: found a carriage return (CR) without a line feed: CR-only line ends are not supported; convert them to LF or CRLF"
+        try check("{\"a\":1}\r{\"b\":2}\r{\"c\":3}\r", [(1, message)])
+        try check("{\"a\":1} \r\r\t{\"b\":2}", [(1, message)])
+        // Larger than one event: named the same, not reported as an over-long event.
+        let many = String(
+            repeating: #"{"pad":"\#(String(repeating: "p", count: 200))"}"# + "\r", count: 8_000)
+        try check(many + "\n{\"z\":1}\n", [(1, message), (2, #"{"z":1}"#)])
+        // One line of a file with LF ends: only that line is bad.
+        try check(
+            "{\"a\":1}\n{\"b\":2}\r{\"c\":3}\r\n{\"d\":4}\n",
+            [(1, #"{"a":1}"#), (2, message), (3, #"{"d":4}"#)])
+    }
+
+    @Test func aCRThatJSONAllowsIsLeftToTheParser() throws {
+        // Whitespace inside an event, and a lone CR at the very end, are not CR-only line ends.
+        try check(
+            "{\"a\":\r1}\n[1,\r{}]\n{\"b\":2}\r", [(1, "{\"a\":\r1}"), (2, "[1,\r{}]"), (3, #"{"b":2}"#)])
+        try check("{\"a\":1}\rx\n", [(1, "{\"a\":1}\rx")])
+    }
+
+    @Test func aReadErrorOfTheSourceIsFatalAndNamesTheLine() throws {
+        var reader = EventInputReader(
+            FailingByteSource("{\"a\":1}\n{\"b\":", then: "cannot read 'in.jsonl': Input/output error"))
+        let got = try readAll(&reader)
+        #expect(got.map(\.0) == [1, 2])
+        #expect(got.map(\.1) == [#"{"a":1}"#, "ERROR(fatal): cannot read 'in.jsonl': Input/output error"])
+    }
+
+    @Test func aDirectoryIsAReadErrorNamingIt() throws {
+        let directory = FileManager.default.temporaryDirectory.path
+        var reader = try EventInputReader(path: directory)
+        let got = try readAll(&reader)
+        #expect(got.count == 1)
+        #expect(got.first?.0 == 1)
+        #expect(got.first?.1 == "ERROR(fatal): cannot read '\(directory)': Is a directory")
     }
 
     @Test func missingFileIsAnError() {
@@ -180,6 +227,7 @@ import TouchlogTestSupport
             #expect(error.line == nil)
             #expect(error.message.contains("cannot open"))
             #expect(error.message.contains("No such file"))
+            #expect(error.message.contains(path))
         }
     }
 

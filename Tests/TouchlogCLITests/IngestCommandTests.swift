@@ -71,6 +71,89 @@ import Testing
                 "bad.jsonl:1: 'data.score' of type 'feedback.csat' must be an integer from 1 to 5"))
     }
 
+    /// Compresses `path` with the system's gzip into `path.gz` and returns that path.
+    private func gzip(_ path: String) throws -> String {
+        let compressed = path + ".gz"
+        try #require(FileManager.default.createFile(atPath: compressed, contents: nil))
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: compressed))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gzip", "-c", path]
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        try output.close()
+        try #require(process.terminationStatus == 0)
+        return compressed
+    }
+
+    private var gzipLines: [String] { (1...500).map { contactLine(id: "e\($0)", customer: "c\($0 % 7)") } }
+
+    @Test func aGzipFileIngestsLikeThePlainFile() throws {
+        let plain = try workspace.file("events.jsonl", lines: gzipLines + ["{not json"])
+        let compressed = try gzip(plain)
+        let rejects = workspace.path + "/rejects"
+        let fromPlain = runTouchlog([
+            "ingest", plain, "--json", "--rejects", rejects + "-plain", "--store", workspace.path + "/plain",
+        ])
+        let fromGzip = runTouchlog([
+            "ingest", compressed, "--json", "--rejects", rejects + "-gzip", "--store",
+            workspace.path + "/gzip",
+        ])
+        #expect(fromPlain.exitCode == 0)
+        #expect(fromPlain.output == "{\"appended\":500,\"conflicts\":0,\"duplicates\":0,\"read\":501,\"rejected\":1}\n")
+        #expect(fromGzip.exitCode == 0)
+        #expect(fromGzip.output == fromPlain.output)
+        // The bad line has the same number either way.
+        let rejectedPlain = try String(contentsOfFile: rejects + "-plain", encoding: .utf8)
+        let rejectedGzip = try String(contentsOfFile: rejects + "-gzip", encoding: .utf8)
+        #expect(rejectedPlain.contains("\"line\":501"))
+        #expect(rejectedGzip.replacingOccurrences(of: compressed, with: plain) == rejectedPlain)
+        // Strict mode names the gzip file and the line.
+        let strict = runTouchlog(["ingest", compressed, "--store", workspace.path + "/strict"])
+        #expect(strict.exitCode == 65)
+        #expect(strict.error.contains("\(compressed):501: "))
+    }
+
+    @Test func gzipOnStandardInputIngestsToo() throws {
+        let compressed = try gzip(try workspace.file("events.jsonl", lines: gzipLines))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: touchlogExecutable())
+        process.arguments = ["ingest", "-", "--json", "--store", workspace.store]
+        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: compressed))
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(
+            String(decoding: printed, as: UTF8.self)
+                == "{\"appended\":500,\"conflicts\":0,\"duplicates\":0,\"read\":500,\"rejected\":0}\n")
+    }
+
+    @Test func aTruncatedGzipFileIsAReadErrorNamingIt() throws {
+        let compressed = try gzip(try workspace.file("events.jsonl", lines: gzipLines))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: compressed))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: compressed))
+        let result = workspace.run("ingest", compressed)
+        #expect(result.exitCode == 74)
+        #expect(result.error.contains("'\(compressed)' ends in the middle of its gzip data"))
+    }
+
+    @Test func crOnlyLineEndsAreNamed() throws {
+        let file = workspace.path + "/mac.jsonl"
+        let text = [contactLine(id: "e1"), contactLine(id: "e2")].joined(separator: "\r") + "\r"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = workspace.run("ingest", file)
+        #expect(result.exitCode == 65)
+        #expect(
+            result.error.contains(
+                "\(file):1: found a carriage return (CR) without a line feed: CR-only line ends are not supported"
+            ))
+    }
+
     @Test func aMissingInputFileIsAnIOError() {
         let result = workspace.run("ingest", workspace.path + "/missing.jsonl")
         #expect(result.exitCode == 74)
