@@ -245,9 +245,13 @@ enum ProjectionCodec {
         return w.bytes
     }
 
+    /// The type code written for a timeline entry of a type the catalog does not know.
+    static let noTypeCode = UInt8.max
+
     static func write(_ entry: RepTimelineEntry, to w: inout ByteWriter) {
         w.writeByte(recordFormat)
-        w.writeByte(UInt8(Catalog.knownTypes.firstIndex(of: entry.type) ?? 255))
+        // The type's catalog code; an entry of an unknown type (none is folded) gets one no type has.
+        w.writeByte(KnownType(name: entry.type)?.rawValue ?? Self.noTypeCode)
         w.writeByte(entry.detail)
         w.writeString(entry.customer)
         w.writeOptionalString(entry.ticket)
@@ -271,12 +275,12 @@ enum ProjectionCodec {
     {
         guard let (rep, time, position) = decodeTimelineKey(key) else { return nil }
         var r = ByteReader(value)
-        guard r.readByte() == recordFormat, let code = r.readByte(), Int(code) < Catalog.knownTypes.count,
+        guard r.readByte() == recordFormat, let type = r.readByte().flatMap(KnownType.init(rawValue:)),
             let detail = r.readByte(), let customer = r.readString(), let ticket = r.readOptionalString(),
             r.isAtEnd
         else { return nil }
         return RepTimelineEntry(
-            rep: rep, occurredAt: time, position: position, type: Catalog.knownTypes[Int(code)],
+            rep: rep, occurredAt: time, position: position, type: type.name,
             customer: customer,
             ticket: ticket, detail: detail)
     }

@@ -263,7 +263,10 @@ struct PreparedBatch: Sendable {
         guard position > before.position && position <= after.position else { return nil }
         let index = Int(position - before.position - 1)
         let start = index == 0 ? 0 : recordEnds[index - 1]
-        return EventRecord.sourceAndID(records.bytes(start..<recordEnds[index]))
+        guard
+            let record = EventRecordView(bytes: records.bytes(start..<recordEnds[index]), position: position)
+        else { return nil }
+        return (record.source, record.id)
     }
 
     /// The positions of this batch's events whose identity hash is `hash`, once `identities` is sorted.

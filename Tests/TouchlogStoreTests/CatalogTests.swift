@@ -218,6 +218,24 @@ import TouchlogStore
             ])
     }
 
+    /// Projection records store a type as its code: each code is pinned here, so that reordering or
+    /// renumbering `KnownType` cannot silently change what stored records mean.
+    @Test func knownTypesKeepTheirCodes() {
+        let codes: [(String, UInt8)] = [
+            ("contact.received", 0), ("contact.sent", 1), ("ticket.opened", 2), ("ticket.assigned", 3),
+            ("ticket.replied", 4), ("ticket.status_changed", 5), ("ticket.priority_changed", 6),
+            ("ticket.escalated", 7), ("ticket.solved", 8), ("ticket.reopened", 9), ("ticket.closed", 10),
+            ("ticket.merged", 11), ("feedback.csat", 12), ("feedback.nps", 13), ("feedback.ces", 14),
+            ("order.placed", 15), ("order.refunded", 16), ("selfservice.viewed", 17),
+        ]
+        #expect(KnownType.allCases.count == codes.count)
+        for (name, code) in codes {
+            #expect(KnownType(name: name)?.rawValue == code, "\(name)")
+            #expect(KnownType(rawValue: code)?.name == name, "code \(code)")
+        }
+        #expect(KnownType(name: "custom.thing") == nil)
+    }
+
     @Test func unknownTypesAreNotDecoded() throws {
         #expect(try validate("custom.thing", data: #"{"score":"any"}"#).kind == nil)
         #expect(try validate("feedback.csatx", data: "[1]").kind == nil)
