@@ -263,10 +263,7 @@ struct PreparedBatch: Sendable {
         guard position > before.position && position <= after.position else { return nil }
         let index = Int(position - before.position - 1)
         let start = index == 0 ? 0 : recordEnds[index - 1]
-        guard
-            let record = EventRecordView(bytes: records.bytes(start..<recordEnds[index]), position: position)
-        else { return nil }
-        return (record.source, record.id)
+        return EventRecordView.identity(records.bytes(start..<recordEnds[index]), position: position)
     }
 
     /// The positions of this batch's events whose identity hash is `hash`, once `identities` is sorted.

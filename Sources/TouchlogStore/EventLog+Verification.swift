@@ -267,13 +267,7 @@ extension EventLog {
                     guard
                         let identity = try txn.withUnsafeValue(
                             forKey: BigEndianKey(entry.position), in: databases.events,
-                            { bytes -> (source: String, id: String)? in
-                                guard let record = EventRecordView(bytes: bytes, position: entry.position)
-                                else {
-                                    return nil
-                                }
-                                return (record.source, record.id)
-                            }), let identity
+                            { EventRecordView.identity($0, position: entry.position) }), let identity
                     else { continue }
                     let name = identity.source + "\u{0}" + identity.id
                     if let first = seen[name] {

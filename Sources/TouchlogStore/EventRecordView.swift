@@ -226,6 +226,13 @@ public struct EventRecordView: ~Copyable {
         return string(range)
     }
 
+    /// `source` and `id` of the record `bytes` stored at `position` (what identifies an event); nil
+    /// when the bytes are not a valid record.
+    static func identity(_ bytes: UnsafeRawBufferPointer, position: UInt64) -> (source: String, id: String)? {
+        guard let record = EventRecordView(bytes: bytes, position: position) else { return nil }
+        return (record.source, record.id)
+    }
+
     // MARK: Reading the header alone
 
     /// The fixed-size header of a record, for readers that must get the stored hash even of a record
