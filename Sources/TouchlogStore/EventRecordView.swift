@@ -1,6 +1,12 @@
 import CloudEvents
 import TouchlogDomain
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A read-only view of one record of the `events` database (docs/STORAGE.md, "Event record"), with
 /// each field by name: the one reader of record bytes. The log's own decoding (`StoredEvent`,
 /// verification) and the projections' fold both read records through it.
@@ -64,7 +70,7 @@ public struct EventRecordView: ~Copyable {
             let id = r.readRange(), let source = r.readRange(), let type = r.readRange(),
             let subject = r.readOptionalRange(), let time = r.readOptionalRange(),
             let contentType = r.readOptionalRange(), let schema = r.readOptionalRange(),
-            let extensionCount = r.readLength()
+            let extensionCount = r.readFieldLength()
         else { return nil }
         let extensionsStart = r.offset
         for _ in 0..<extensionCount {
@@ -138,18 +144,7 @@ public struct EventRecordView: ~Copyable {
     }
 
     /// The catalog type the record's `type` names, if it is a known one.
-    public var knownType: KnownType? {
-        let name = typeBytes
-        for (type, known) in Self.knownTypeNames where known.count == name.count {
-            if known.withUnsafeBytes({ $0.elementsEqual(name) }) { return type }
-        }
-        return nil
-    }
-
-    /// The UTF-8 name of each known type, compared as bytes (no `String` is made for a record's type).
-    private static let knownTypeNames: [(KnownType, [UInt8])] = KnownType.allCases.map {
-        ($0, Array($0.name.utf8))
-    }
+    public var knownType: KnownType? { KnownTypeNames.shared.type(named: typeBytes) }
 
     /// The extension attributes in record order.
     public var extensions: Extensions {
@@ -259,18 +254,60 @@ public struct EventRecordView: ~Copyable {
     }
 }
 
+/// The UTF-8 names of the known types in one buffer, so that a record's type is matched by comparing
+/// bytes (no `String` is made, nothing is retained per candidate).
+private final class KnownTypeNames: @unchecked Sendable {  // immutable once made
+    static let shared = KnownTypeNames()
+    /// Each type with where its name lies in `names`.
+    private let entries: [(type: KnownType, start: Int, count: Int)]
+    private let names: UnsafeRawBufferPointer
+
+    private init() {
+        var bytes: [UInt8] = []
+        var entries: [(type: KnownType, start: Int, count: Int)] = []
+        for type in KnownType.allCases {
+            entries.append((type, bytes.count, type.name.utf8.count))
+            bytes += type.name.utf8
+        }
+        let names = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+        names.copyBytes(from: bytes)
+        self.names = UnsafeRawBufferPointer(names)
+        self.entries = entries
+    }
+
+    deinit { names.deallocate() }
+
+    func type(named name: UnsafeRawBufferPointer) -> KnownType? {
+        for entry in entries where entry.count == name.count {
+            if memcmp(names.baseAddress! + entry.start, name.baseAddress!, entry.count) == 0 {
+                return entry.type
+            }
+        }
+        return nil
+    }
+}
+
 extension ByteReader {
+    /// A LEB128 length: one byte for a length under 128 (nearly every field), else the general path.
+    @inline(__always) fileprivate mutating func readFieldLength() -> Int? {
+        if offset < bytes.count, bytes[offset] < 0x80 {
+            defer { offset += 1 }
+            return Int(bytes[offset])
+        }
+        return readLength()
+    }
+
     /// The byte range of a string (LEB128 length, bytes), consumed.
-    fileprivate mutating func readRange() -> Range<Int>? {
-        guard let length = readLength(), length <= bytes.count - offset else { return nil }
+    @inline(__always) fileprivate mutating func readRange() -> Range<Int>? {
+        guard let length = readFieldLength(), length <= bytes.count - offset else { return nil }
         defer { offset += length }
         return offset..<offset + length
     }
 
     /// The byte range of an optional string (LEB128 length + 1, 0 = absent), consumed: nil on bad
     /// input, `.some(nil)` when absent.
-    fileprivate mutating func readOptionalRange() -> Range<Int>?? {
-        guard let marker = readLength() else { return nil }
+    @inline(__always) fileprivate mutating func readOptionalRange() -> Range<Int>?? {
+        guard let marker = readFieldLength() else { return nil }
         if marker == 0 { return .some(nil) }
         guard marker - 1 <= bytes.count - offset else { return nil }
         defer { offset += marker - 1 }
