@@ -1,36 +1,85 @@
 import CloudEvents
 
-/// The catalog of known touchpoint types (DESIGN.md section 2): which tags each requires and what its
-/// `data` holds. Unknown types pass through undecoded.
-public enum Catalog {
-    /// Every known type, in the catalog's order (projection records store a type as its index here).
-    public static let knownTypes: [String] = KnownType.allCases.map(\.rawValue)
+/// A known touchpoint type, with the stable one-byte code that derived records store for it.
+///
+/// The codes are a disk format (projection records hold them), so they are written out here and
+/// never derived from the order of the cases: a new type takes the next unused code, and no code is
+/// ever changed or reused (CatalogTests pins each one).
+///
+///     code  type                     code  type
+///     0     contact.received         9     ticket.reopened
+///     1     contact.sent             10    ticket.closed
+///     2     ticket.opened            11    ticket.merged
+///     3     ticket.assigned          12    feedback.csat
+///     4     ticket.replied           13    feedback.nps
+///     5     ticket.status_changed    14    feedback.ces
+///     6     ticket.priority_changed  15    order.placed
+///     7     ticket.escalated         16    order.refunded
+///     8     ticket.solved            17    selfservice.viewed
+public enum KnownType: UInt8, CaseIterable, Sendable {
+    case contactReceived = 0
+    case contactSent = 1
+    case ticketOpened = 2
+    case ticketAssigned = 3
+    case ticketReplied = 4
+    case ticketStatusChanged = 5
+    case ticketPriorityChanged = 6
+    case ticketEscalated = 7
+    case ticketSolved = 8
+    case ticketReopened = 9
+    case ticketClosed = 10
+    case ticketMerged = 11
+    case csat = 12
+    case nps = 13
+    case ces = 14
+    case orderPlaced = 15
+    case orderRefunded = 16
+    case selfServiceViewed = 17
 
-    /// A known type, named by its `rawValue`, in the catalog's order.
-    private enum KnownType: String, CaseIterable {
-        case contactReceived = "contact.received"
-        case contactSent = "contact.sent"
-        case ticketOpened = "ticket.opened"
-        case ticketAssigned = "ticket.assigned"
-        case ticketReplied = "ticket.replied"
-        case ticketStatusChanged = "ticket.status_changed"
-        case ticketPriorityChanged = "ticket.priority_changed"
-        case ticketEscalated = "ticket.escalated"
-        case ticketSolved = "ticket.solved"
-        case ticketReopened = "ticket.reopened"
-        case ticketClosed = "ticket.closed"
-        case ticketMerged = "ticket.merged"
-        case csat = "feedback.csat"
-        case nps = "feedback.nps"
-        case ces = "feedback.ces"
-        case orderPlaced = "order.placed"
-        case orderRefunded = "order.refunded"
-        case selfServiceViewed = "selfservice.viewed"
+    /// The type's name: the CloudEvents `type` attribute.
+    public var name: String {
+        switch self {
+        case .contactReceived: "contact.received"
+        case .contactSent: "contact.sent"
+        case .ticketOpened: "ticket.opened"
+        case .ticketAssigned: "ticket.assigned"
+        case .ticketReplied: "ticket.replied"
+        case .ticketStatusChanged: "ticket.status_changed"
+        case .ticketPriorityChanged: "ticket.priority_changed"
+        case .ticketEscalated: "ticket.escalated"
+        case .ticketSolved: "ticket.solved"
+        case .ticketReopened: "ticket.reopened"
+        case .ticketClosed: "ticket.closed"
+        case .ticketMerged: "ticket.merged"
+        case .csat: "feedback.csat"
+        case .nps: "feedback.nps"
+        case .ces: "feedback.ces"
+        case .orderPlaced: "order.placed"
+        case .orderRefunded: "order.refunded"
+        case .selfServiceViewed: "selfservice.viewed"
+        }
+    }
+
+    /// The known type called `name`; nil for an unknown type.
+    public init?(name: String) {
+        // All known types start with one of these letters: most unknown types are turned away without
+        // hashing the name.
+        guard let first = name.utf8.first, "ctfos".utf8.contains(first), let known = Self.byName[name] else {
+            return nil
+        }
+        self = known
     }
 
     /// The known types by name: one hash lookup instead of comparing the name with each of them.
-    private static let knownTypesByName = Dictionary(
-        uniqueKeysWithValues: KnownType.allCases.map { ($0.rawValue, $0) })
+    private static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.name, $0) })
+}
+
+/// The catalog of known touchpoint types (DESIGN.md section 2): which tags each requires and what its
+/// `data` holds. Unknown types pass through undecoded.
+public enum Catalog {
+    /// The name of every known type, in the order of their codes.
+    public static let knownTypes: [String] = KnownType.allCases.sorted { $0.rawValue < $1.rawValue }.map(
+        \.name)
 
     /// Decodes and validates the data and tags (already read from `event`) of a known type; nil for an
     /// unknown type. `data`, when given, is the event's JSON `data` already validated.
@@ -39,12 +88,7 @@ public enum Catalog {
         repID: String?
     ) throws(CloudEventError) -> TouchpointKind? {
         let type = event.type
-        // All known types start with one of these letters: most unknown types are turned away without
-        // hashing the name.
-        guard let first = type.utf8.first, "ctfos".utf8.contains(first), let known = knownTypesByName[type]
-        else {
-            return nil
-        }
+        guard let known = KnownType(name: type) else { return nil }
         let data = try DataFields(type: type, data: event.data, validated: validated)
         func require<T>(_ tag: String, _ value: T?) throws(CloudEventError) {
             if value == nil {

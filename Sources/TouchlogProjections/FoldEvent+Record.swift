@@ -18,91 +18,65 @@ extension FoldEvent {
         case unsure
     }
 
-    /// Reads only what the fold needs straight from an `events` record (docs/STORAGE.md, "Event
-    /// record"): the event time, type, subject, the `channel`, `ticketid` and `repid` tags and the
-    /// few `data` members the fold reads, without building the whole `StoredEvent` nor parsing
-    /// `data` into a tree. Anything unexpected (an escape in a data string, a nested value, a
-    /// missing field) answers `.unsure`, and the caller takes the full, validating path; for every
-    /// valid event both paths give the same `FoldEvent` (a test checks it on generated samples).
-    static func decode(record bytes: UnsafeRawBufferPointer, position: UInt64) -> Decoded {
-        var r = ByteReader(bytes)
-        guard bytes.count > 97, bytes[0] == 1 else { return .unsure }
-        r.offset = 89
-        guard let time = r.readTime(), r.skipString(), r.skipString(), let typeRange = r.readRange() else {
-            return .unsure
-        }
-        guard let typeCode = knownTypeCode(UnsafeRawBufferPointer(rebasing: bytes[typeRange])) else {
-            return .ignored
-        }
-        guard let subjectRange = r.readOptionalRange(), let subjectRange, r.skipOptionalString(),
-            r.skipOptionalString(),
-            r.skipOptionalString(), let extensionCount = r.readInt()
-        else { return .unsure }
+    /// Reads only what the fold needs from a record the log lends: the event time, type, subject, the
+    /// `channel`, `ticketid` and `repid` tags and the few `data` members the fold reads, without
+    /// building the whole `StoredEvent` nor parsing `data` into a tree. Anything unexpected (an escape
+    /// in a data string the fold reads, a nested value, a missing field) answers `.unsure`, and the
+    /// caller takes the full, validating path; for every valid event both paths give the same
+    /// `FoldEvent` (a test checks it on generated samples).
+    static func decode(_ record: borrowing EventRecordView) -> Decoded {
+        guard let type = record.knownType else { return .ignored }
+        guard let subject = record.subjectBytes else { return .unsure }
         var channel: Channel?
         var ticketID: String?
         var repID: String?
-        for _ in 0..<extensionCount {
-            guard let nameRange = r.readRange(), let kind = r.readByte() else { return .unsure }
-            guard kind <= 1 else {
-                if kind > 3 { return .unsure }
-                continue
-            }
-            guard let valueRange = r.readRange() else { return .unsure }
-            let name = UnsafeRawBufferPointer(rebasing: bytes[nameRange])
-            let value = UnsafeRawBufferPointer(rebasing: bytes[valueRange])
-            if bytesEqual(name, Self.channelName) {
-                guard kind == 0, let found = channelCode(value) else { return .unsure }
+        for tag in record.extensions where tag.kind == .string || tag.kind == .number {
+            if bytesEqual(tag.name, Self.channelName) {
+                guard tag.kind == .string, let found = channelCode(tag.text) else { return .unsure }
                 channel = found
-            } else if bytesEqual(name, Self.ticketIDName) {
-                guard kind == 0 else { return .unsure }
-                ticketID = String(decoding: value, as: UTF8.self)
-            } else if bytesEqual(name, Self.repIDName) {
-                guard kind == 0 else { return .unsure }
-                repID = String(decoding: value, as: UTF8.self)
+            } else if bytesEqual(tag.name, Self.ticketIDName) {
+                guard tag.kind == .string else { return .unsure }
+                ticketID = String(decoding: tag.text, as: UTF8.self)
+            } else if bytesEqual(tag.name, Self.repIDName) {
+                guard tag.kind == .string else { return .unsure }
+                repID = String(decoding: tag.text, as: UTF8.self)
             }
         }
         var data = DataMembers()
-        switch r.readByte() {
-        case 0: break
-        case 1:
-            guard let range = r.readRange(),
-                let members = DataMembers(UnsafeRawBufferPointer(rebasing: bytes[range]), code: typeCode)
-            else {
-                return .unsure
-            }
+        switch record.dataKind {
+        case .absent: break
+        case .json:
+            guard let members = DataMembers(record.dataText, type: type) else { return .unsure }
             data = members
-        default: return .unsure
+        case .base64: return .unsure
         }
-        guard r.isAtEnd, let kind = data.kind(typeCode) else { return .unsure }
+        guard let kind = data.kind(type) else { return .unsure }
         // The tags each type requires (the catalog checked them on append).
-        switch typeCode {
-        case 0, 17: if channel == nil { return .unsure }
-        case 1: if channel == nil || repID == nil { return .unsure }
-        case 2: if channel == nil || ticketID == nil { return .unsure }
-        case 3: if ticketID == nil || repID == nil { return .unsure }
-        case 4:
+        switch type {
+        case .contactReceived, .selfServiceViewed: if channel == nil { return .unsure }
+        case .contactSent: if channel == nil || repID == nil { return .unsure }
+        case .ticketOpened: if channel == nil || ticketID == nil { return .unsure }
+        case .ticketAssigned: if ticketID == nil || repID == nil { return .unsure }
+        case .ticketReplied:
             if ticketID == nil { return .unsure }
             if case .ticketReplied(.rep, _) = kind, repID == nil { return .unsure }
-        case 5...11: if ticketID == nil { return .unsure }
-        default: break
+        case .ticketStatusChanged, .ticketPriorityChanged, .ticketEscalated, .ticketSolved, .ticketReopened,
+            .ticketClosed, .ticketMerged:
+            if ticketID == nil { return .unsure }
+        case .csat, .nps, .ces, .orderPlaced, .orderRefunded: break
         }
         return .event(
             FoldEvent(
-                position: position, occurredAt: time, type: Catalog.knownTypes[typeCode],
-                customer: String(
-                    decoding: UnsafeRawBufferPointer(rebasing: bytes[subjectRange]), as: UTF8.self),
-                ticketID: ticketID, repID: repID, channel: channel, kind: kind))
+                position: record.position, occurredAt: record.occurredAt, type: type,
+                customer: String(decoding: subject, as: UTF8.self), ticketID: ticketID, repID: repID,
+                channel: channel, kind: kind))
     }
 
     private static let channelName = Array("channel".utf8)
     private static let ticketIDName = Array("ticketid".utf8)
     private static let repIDName = Array("repid".utf8)
-    private static let typeBytes: [[UInt8]] = Catalog.knownTypes.map { Array($0.utf8) }
-    private static let channelBytes: [(Channel, [UInt8])] = Channel.allCases.map { ($0, Array($0.rawValue.utf8)) }
-
-    private static func knownTypeCode(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        for (index, type) in typeBytes.enumerated() where bytesEqual(bytes, type) { return index }
-        return nil
+    private static let channelBytes: [(Channel, [UInt8])] = Channel.allCases.map {
+        ($0, Array($0.rawValue.utf8))
     }
 
     private static func channelCode(_ bytes: UnsafeRawBufferPointer) -> Channel? {
@@ -119,9 +93,10 @@ func bytesEqual(_ bytes: UnsafeRawBufferPointer, _ other: [UInt8]) -> Bool {
 }
 
 /// The members of a flat JSON `data` object that the fold reads for one catalog type, as byte ranges
-/// of the text: nothing is allocated. Nil for anything but a flat object of strings, numbers,
-/// booleans and null (the full path handles it), or when a member the fold reads appears twice
-/// (the log's JSON parser rejects duplicate keys on append, so a stored record has none).
+/// of the text, read with the CloudEvents scanner (`JSONObjectMembers`): nothing is allocated. Nil for
+/// anything but a flat object of strings, numbers, booleans and null (the full path handles it), for
+/// a key with escapes, or when a member the fold reads appears twice (the log's JSON parser rejects
+/// duplicate keys on append, so a stored record has none).
 private struct DataMembers {
     enum Value {
         case string(Range<Int>)
@@ -133,125 +108,62 @@ private struct DataMembers {
         case null
     }
 
-    /// The members each type code reads, in the order of `found`.
+    /// The names of the members the fold reads for each type, in the order of `found`.
+    static func wanted(_ type: KnownType) -> [String] {
+        switch type {
+        case .ticketOpened, .ticketPriorityChanged: ["priority"]
+        case .ticketReplied: ["author", "public"]
+        case .ticketStatusChanged: ["status"]
+        case .ticketMerged: ["into"]
+        case .csat, .nps, .ces: ["score"]
+        case .orderPlaced, .orderRefunded: ["amount", "order", "currency"]
+        case .selfServiceViewed: ["article"]
+        case .contactReceived, .contactSent, .ticketAssigned, .ticketEscalated, .ticketSolved,
+            .ticketReopened,
+            .ticketClosed:
+            []
+        }
+    }
+
+    /// `wanted` as UTF-8, by type code (an in-memory table, filled once).
     static let keys: [[[UInt8]]] = {
-        var keys = [[[UInt8]]](repeating: [], count: Catalog.knownTypes.count)
-        func set(_ codes: [Int], _ names: [String]) { for code in codes { keys[code] = names.map { Array($0.utf8) } } }
-        set([2, 6], ["priority"])
-        set([4], ["author", "public"])
-        set([5], ["status"])
-        set([11], ["into"])
-        set([12, 13, 14], ["score"])
-        set([15, 16], ["amount", "order", "currency"])
-        set([17], ["article"])
+        var keys = [[[UInt8]]](repeating: [], count: Int(KnownType.allCases.map(\.rawValue).max()!) + 1)
+        for type in KnownType.allCases { keys[Int(type.rawValue)] = wanted(type).map { Array($0.utf8) } }
         return keys
     }()
 
     let text: UnsafeRawBufferPointer
-    /// The values of `keys[code]`, nil when absent.
+    /// The values of `keys[type]`, nil when absent.
     var found: InlineArray<3, Value?> = .init(repeating: nil)
 
     /// An empty `data` (no data at all).
     init() { text = UnsafeRawBufferPointer(start: nil, count: 0) }
 
-    init?(_ text: UnsafeRawBufferPointer, code: Int) {
+    init?(_ text: UnsafeRawBufferPointer, type: KnownType) {
         self.text = text
-        let wanted = Self.keys[code]
-        var i = 0
-        let n = text.count
-        func skipSpace() {
-            while i < n, text[i] == 0x20 || text[i] == 0x09 || text[i] == 0x0A || text[i] == 0x0D { i += 1 }
-        }
-        /// A string's range, or nil (and skipped) when it has escapes; `valid` turns false on bad input.
-        var valid = true
-        func string() -> Range<Int>? {
-            guard i < n, text[i] == 0x22 else {
-                valid = false
-                return nil
-            }
-            i += 1
-            let start = i
-            var escaped = false
-            while i < n, text[i] != 0x22 {
-                if text[i] == 0x5C {
-                    escaped = true
-                    i += 1
-                }
-                i += 1
-            }
-            guard i < n else {
-                valid = false
-                return nil
-            }
-            defer { i += 1 }
-            return escaped ? nil : start..<i
-        }
-        skipSpace()
-        if i + 4 <= n, text[i] == UInt8(ascii: "n"), text[i + 1] == UInt8(ascii: "u") { return nil }
-        guard i < n, text[i] == UInt8(ascii: "{") else { return nil }
-        i += 1
-        skipSpace()
-        if i < n, text[i] == UInt8(ascii: "}") {
-            i += 1
-        } else {
-            while true {
-                skipSpace()
-                guard let key = string(), valid else { return nil }
-                skipSpace()
-                guard i < n, text[i] == UInt8(ascii: ":") else { return nil }
-                i += 1
-                skipSpace()
-                guard i < n else { return nil }
+        let wanted = Self.keys[Int(type.rawValue)]
+        // Text that does not read as a flat object answers nil, and the validating path reports why.
+        do {
+            var members = try JSONObjectMembers(text)
+            while let member = try members.next() {
                 let value: Value
-                switch text[i] {
-                case 0x22:
-                    let s = string()
-                    guard valid else { return nil }
-                    value = s.map { .string($0) } ?? .escapedString
-                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                    let start = i
-                    while i < n,
-                        (text[i] >= 0x30 && text[i] <= 0x39) || text[i] == UInt8(ascii: ".")
-                            || text[i] == UInt8(ascii: "-")
-                            || text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "e")
-                            || text[i] == UInt8(ascii: "E")
-                    {
-                        i += 1
-                    }
-                    value = .number(start..<i)
-                case UInt8(ascii: "t"):
-                    guard i + 4 <= n, text[i + 1] == UInt8(ascii: "r") else { return nil }
-                    i += 4
-                    value = .bool(true)
-                case UInt8(ascii: "f"):
-                    guard i + 5 <= n, text[i + 1] == UInt8(ascii: "a") else { return nil }
-                    i += 5
-                    value = .bool(false)
-                case UInt8(ascii: "n"):
-                    guard i + 4 <= n else { return nil }
-                    i += 4
-                    value = .null
-                default:
-                    return nil
+                switch member.value {
+                case .string(let range, let hasEscapes): value = hasEscapes ? .escapedString : .string(range)
+                case .number(let range): value = .number(range)
+                case .bool(let flag): value = .bool(flag)
+                case .null: value = .null
+                case .container: return nil
                 }
-                let keyBytes = UnsafeRawBufferPointer(rebasing: text[key])
-                for (slot, name) in wanted.enumerated() where bytesEqual(keyBytes, name) {
+                guard !member.keyHasEscapes else { return nil }
+                let key = UnsafeRawBufferPointer(rebasing: text[member.key])
+                for (slot, name) in wanted.enumerated() where bytesEqual(key, name) {
                     if found[slot] != nil { return nil }
                     found[slot] = value
                 }
-                skipSpace()
-                guard i < n else { return nil }
-                if text[i] == UInt8(ascii: ",") {
-                    i += 1
-                    continue
-                }
-                guard text[i] == UInt8(ascii: "}") else { return nil }
-                i += 1
-                break
             }
+        } catch {
+            return nil
         }
-        skipSpace()
-        guard i == n else { return nil }
     }
 
     /// The value in `slot`; a null member counts as absent (as the catalog reads it).
@@ -304,17 +216,17 @@ private struct DataMembers {
         }
     }
 
-    /// The kind of catalog type `code`, decoded as `Catalog` does for the fields the fold reads;
-    /// nil when a field is missing or invalid.
-    func kind(_ code: Int) -> TouchpointKind? {
-        switch code {
-        case 0: return .contactReceived(summary: nil)
-        case 1: return .contactSent(summary: nil)
-        case 2:
+    /// The kind of a `type` event, decoded as `Catalog` does for the fields the fold reads; nil when a
+    /// field is missing or invalid.
+    func kind(_ type: KnownType) -> TouchpointKind? {
+        switch type {
+        case .contactReceived: return .contactReceived(summary: nil)
+        case .contactSent: return .contactSent(summary: nil)
+        case .ticketOpened:
             guard let priority = enumeration(0, Priority.self) else { return nil }
             return .ticketOpened(priority: priority ?? .normal, summary: nil)
-        case 3: return .ticketAssigned
-        case 4:
+        case .ticketAssigned: return .ticketAssigned
+        case .ticketReplied:
             guard let author = enumeration(0, ReplyAuthor.self), let author else { return nil }
             var isPublic = true
             switch value(1) {
@@ -323,58 +235,36 @@ private struct DataMembers {
             default: return nil
             }
             return .ticketReplied(author: author, isPublic: isPublic)
-        case 5:
+        case .ticketStatusChanged:
             guard let status = enumeration(0, SettableStatus.self), let status else { return nil }
             return .ticketStatusChanged(status)
-        case 6:
+        case .ticketPriorityChanged:
             guard let priority = enumeration(0, Priority.self), let priority else { return nil }
             return .ticketPriorityChanged(priority)
-        case 7: return .ticketEscalated(level: nil, reason: nil)
-        case 8: return .ticketSolved
-        case 9: return .ticketReopened
-        case 10: return .ticketClosed
-        case 11:
+        case .ticketEscalated: return .ticketEscalated(level: nil, reason: nil)
+        case .ticketSolved: return .ticketSolved
+        case .ticketReopened: return .ticketReopened
+        case .ticketClosed: return .ticketClosed
+        case .ticketMerged:
             guard case .string(let range) = value(0), !range.isEmpty,
                 range.count <= Touchpoint.maximumIdentifierBytes
             else { return nil }
             return .ticketMerged(into: String(decoding: bytes(range), as: UTF8.self))
-        case 12: return integer(0, 1...5).map { .csat(score: $0) }
-        case 13: return integer(0, 0...10).map { .nps(score: $0) }
-        case 14: return integer(0, 1...7).map { .ces(score: $0) }
-        case 15, 16:
+        case .csat: return integer(0, 1...5).map { .csat(score: $0) }
+        case .nps: return integer(0, 0...10).map { .nps(score: $0) }
+        case .ces: return integer(0, 1...7).map { .ces(score: $0) }
+        case .orderPlaced, .orderRefunded:
             guard case .number(let literal) = value(0),
                 let amount = Decimal2(utf8: bytes(literal)),
                 amount.cents >= 0,
                 isString(1), isString(2)
             else { return nil }
-            return code == 15
+            return type == .orderPlaced
                 ? .orderPlaced(order: "", amount: amount, currency: "")
                 : .orderRefunded(order: "", amount: amount, currency: "")
-        case 17:
+        case .selfServiceViewed:
             guard isString(0) else { return nil }
             return .selfServiceViewed(article: "")
-        default: return nil
         }
     }
-}
-
-extension ByteReader {
-    /// The byte range of a string (LEB128 length, bytes), consumed.
-    mutating func readRange() -> Range<Int>? {
-        guard let length = readInt(), length <= bytes.count - offset else { return nil }
-        defer { offset += length }
-        return offset..<offset + length
-    }
-
-    /// nil on bad input, .some(nil) when absent.
-    mutating func readOptionalRange() -> Range<Int>?? {
-        guard let marker = readInt() else { return nil }
-        if marker == 0 { return .some(nil) }
-        guard marker - 1 <= bytes.count - offset else { return nil }
-        defer { offset += marker - 1 }
-        return .some(offset..<offset + marker - 1)
-    }
-
-    mutating func skipString() -> Bool { readRange() != nil }
-    mutating func skipOptionalString() -> Bool { readOptionalRange() != nil }
 }

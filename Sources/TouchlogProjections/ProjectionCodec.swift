@@ -88,9 +88,9 @@ enum ProjectionCodec {
         var w = ByteWriter(capacity: 160)
         w.writeByte(recordFormat)
         w.writeString(ticket.customer)
-        w.writeByte(UInt8(TicketStatus.allCases.firstIndex(of: ticket.status)!))
-        w.writeByte(UInt8(Priority.allCases.firstIndex(of: ticket.priority)!))
-        w.writeByte(ticket.channel.map { UInt8(Channel.allCases.firstIndex(of: $0)! + 1) } ?? 0)
+        w.writeByte(ticket.status.code)
+        w.writeByte(ticket.priority.code)
+        w.writeByte(ticket.channel.map { $0.code + 1 } ?? 0)
         w.writeByte(
             (ticket.firstReplyBreached ? 1 : 0) | (ticket.resolutionBreached ? 2 : 0)
                 | (ticket.slaCounted & 3) << 2)
@@ -120,13 +120,10 @@ enum ProjectionCodec {
     static func decodeTicket(id: String, _ bytes: UnsafeRawBufferPointer) -> TicketState? {
         var r = ByteReader(bytes)
         guard r.readByte() == recordFormat, let customer = r.readString(),
-            let status = r.readByte().flatMap({
-                Int($0) < TicketStatus.allCases.count ? TicketStatus.allCases[Int($0)] : nil
-            }),
-            let priority = r.readByte().flatMap({
-                Int($0) < Priority.allCases.count ? Priority.allCases[Int($0)] : nil
-            }),
-            let channelCode = r.readByte(), Int(channelCode) <= Channel.allCases.count,
+            let status = r.readByte().flatMap(TicketStatus.init(code:)),
+            let priority = r.readByte().flatMap(Priority.init(code:)),
+            let channelCode = r.readByte(),
+            channelCode == 0 || Channel(code: channelCode - 1) != nil,
             let flags = r.readByte(),
             let assignee = r.readOptionalString(), let openedAt = r.readOptionalTime(),
             let firstReplyAt = r.readOptionalTime(), let firstReplyBy = r.readOptionalString(),
@@ -141,7 +138,7 @@ enum ProjectionCodec {
         var ticket = TicketState(id: id, customer: customer, at: lastEventAt, position: lastPosition)
         ticket.status = status
         ticket.priority = priority
-        ticket.channel = channelCode == 0 ? nil : Channel.allCases[Int(channelCode) - 1]
+        ticket.channel = channelCode == 0 ? nil : Channel(code: channelCode - 1)
         ticket.firstReplyBreached = flags & 1 != 0
         ticket.resolutionBreached = flags & 2 != 0
         ticket.slaCounted = (flags >> 2) & 3
@@ -245,9 +242,13 @@ enum ProjectionCodec {
         return w.bytes
     }
 
+    /// The type code written for a timeline entry of a type the catalog does not know.
+    static let noTypeCode = UInt8.max
+
     static func write(_ entry: RepTimelineEntry, to w: inout ByteWriter) {
         w.writeByte(recordFormat)
-        w.writeByte(UInt8(Catalog.knownTypes.firstIndex(of: entry.type) ?? 255))
+        // The type's catalog code; an entry of an unknown type (none is folded) gets one no type has.
+        w.writeByte(KnownType(name: entry.type)?.rawValue ?? Self.noTypeCode)
         w.writeByte(entry.detail)
         w.writeString(entry.customer)
         w.writeOptionalString(entry.ticket)
@@ -271,12 +272,12 @@ enum ProjectionCodec {
     {
         guard let (rep, time, position) = decodeTimelineKey(key) else { return nil }
         var r = ByteReader(value)
-        guard r.readByte() == recordFormat, let code = r.readByte(), Int(code) < Catalog.knownTypes.count,
+        guard r.readByte() == recordFormat, let type = r.readByte().flatMap(KnownType.init(rawValue:)),
             let detail = r.readByte(), let customer = r.readString(), let ticket = r.readOptionalString(),
             r.isAtEnd
         else { return nil }
         return RepTimelineEntry(
-            rep: rep, occurredAt: time, position: position, type: Catalog.knownTypes[Int(code)],
+            rep: rep, occurredAt: time, position: position, type: type.name,
             customer: customer,
             ticket: ticket, detail: detail)
     }

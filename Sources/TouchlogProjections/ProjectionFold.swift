@@ -105,7 +105,7 @@ public struct ProjectionFold: Sendable {
             }
             timeline.append(
                 RepTimelineEntry(
-                    rep: rep, occurredAt: time, position: event.position, type: event.type,
+                    rep: rep, occurredAt: time, position: event.position, type: event.type.name,
                     customer: event.customer,
                     ticket: event.ticketID, detail: detail))
         }
@@ -224,7 +224,8 @@ public struct ProjectionFold: Sendable {
         ticket.lastPosition = event.position
         outcome.slaOutcomes = evaluateSLA(&ticket, rules)
         for reason in anomalies {
-            ticket.anomalies.append(TicketAnomaly(position: event.position, type: event.type, reason: reason))
+            ticket.anomalies.append(
+                TicketAnomaly(position: event.position, type: event.type.name, reason: reason))
         }
         outcome.owner = ticket.customer
         return outcome
@@ -320,7 +321,7 @@ extension TouchpointKind {
 struct FoldEvent: Sendable, Equatable {
     var position: UInt64
     var occurredAt: Timestamp
-    var type: String
+    var type: KnownType
     var customer: String
     var ticketID: String?
     var repID: String?
@@ -328,7 +329,7 @@ struct FoldEvent: Sendable, Equatable {
     var kind: TouchpointKind
 
     init(
-        position: UInt64, occurredAt: Timestamp, type: String, customer: String, ticketID: String?,
+        position: UInt64, occurredAt: Timestamp, type: KnownType, customer: String, ticketID: String?,
         repID: String?,
         channel: Channel?, kind: TouchpointKind
     ) {
@@ -346,17 +347,19 @@ struct FoldEvent: Sendable, Equatable {
     /// when it was appended; a catalog change could make it invalid, and the projections then pass
     /// over it as over an unknown type).
     init?(_ stored: StoredEvent) {
-        guard Catalog.knownTypes.contains(stored.event.type),
+        guard KnownType(name: stored.event.type) != nil,
             let touchpoint = try? Touchpoint(validating: stored.event)
         else { return nil }
         self.init(touchpoint, position: stored.position)
     }
 
     init?(_ touchpoint: Touchpoint, position: UInt64) {
-        guard let kind = touchpoint.kind else { return nil }
+        guard let kind = touchpoint.kind, let type = KnownType(name: touchpoint.event.type) else {
+            return nil
+        }
         self.position = position
         occurredAt = touchpoint.occurredAt
-        type = touchpoint.event.type
+        self.type = type
         customer = touchpoint.customer
         ticketID = touchpoint.ticketID
         repID = touchpoint.repID

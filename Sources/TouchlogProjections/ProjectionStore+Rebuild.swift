@@ -145,19 +145,14 @@ extension ProjectionStore {
             let end = min(last, next + 65_535)
             try storage("reading the log") {
                 try store.withReadTransaction { txn in
-                    try txn.withCursor(on: log.eventsDatabase) { cursor in
-                        try cursor.unsafeForEach(from: BigEndianKey(next)) { key, value in
-                            guard let position = BigEndianKey(bytes: key)?.value else {
-                                throw StoreError.corruptRecord(position: next)
-                            }
-                            if position > end { return false }
-                            switch FoldEvent.decode(record: value, position: position) {
-                            case .event(let event): fold.apply(event)
-                            case .ignored: break
-                            case .unsure: fold.apply(try StoredEvent(record: value, position: position))
-                            }
-                            return position < end
+                    try log.forEachRecord(from: next, in: txn) { record in
+                        if record.position > end { return false }
+                        switch FoldEvent.decode(record) {
+                        case .event(let event): fold.apply(event)
+                        case .ignored: break
+                        case .unsure: fold.apply(record.storedEvent)
                         }
+                        return record.position < end
                     }
                 }
             }

@@ -104,16 +104,11 @@ extension ProjectionStore {
                     for stored in stream where stored.position <= active.position { fold.apply(stored) }
                     timeline = fold.takeTimeline()
                 } else {
-                    try txn.withCursor(on: log.eventsDatabase) { cursor in
-                        try cursor.unsafeForEach(from: BigEndianKey(1)) { key, value in
-                            guard let position = BigEndianKey(bytes: key)?.value else {
-                                throw StoreError.corruptRecord(position: 0)
-                            }
-                            if position > active.position { return false }
-                            fold.apply(try StoredEvent(record: value, position: position))
-                            if fold.timeline.count >= 65_536 { timeline += fold.takeTimeline() }
-                            return true
-                        }
+                    try log.forEachRecord(from: 1, in: txn) { record in
+                        if record.position > active.position { return false }
+                        fold.apply(record.storedEvent)
+                        if fold.timeline.count >= 65_536 { timeline += fold.takeTimeline() }
+                        return true
                     }
                     timeline += fold.takeTimeline()
                 }

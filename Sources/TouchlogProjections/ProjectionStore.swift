@@ -188,42 +188,36 @@ public final class ProjectionStore: Sendable {
         let last = min(head, generation.position + UInt64(max(1, limit)))
         let slot = slots[generation.slot]
         let first = generation.position + 1
-        try txn.withCursor(on: log.eventsDatabase) { cursor in
-            try cursor.unsafeForEach(from: BigEndianKey(first)) { key, value in
-                guard let position = BigEndianKey(bytes: key)?.value else {
-                    throw StoreError.corruptRecord(position: first)
-                }
-                if position > last { return false }
-                let event: FoldEvent
-                switch FoldEvent.decode(record: value, position: position) {
-                case .event(let decoded): event = decoded
-                case .ignored: return position < last
-                case .unsure:
-                    guard let decoded = FoldEvent(try StoredEvent(record: value, position: position)) else {
-                        return position < last
-                    }
-                    event = decoded
-                }
-                if !session.holdsSlot {
-                    // Load the records this event touches that the fold does not hold yet.
-                    if let id = event.ticketID, event.kind.isTicketEvent, session.fold.tickets[id] == nil,
-                        let ticket = try loadTicket(id, slot: slot, txn)
-                    {
-                        session.fold.load(ticket: ticket)
-                    }
-                    for customer in [
-                        event.customer, event.ticketID.flatMap { session.fold.tickets[$0]?.customer },
-                    ] {
-                        if let customer, session.fold.customers[customer] == nil,
-                            let loyalty = try loadCustomer(customer, slot: slot, txn)
-                        {
-                            session.fold.load(customer: loyalty)
-                        }
-                    }
-                }
-                session.fold.apply(event)
-                return position < last
+        try log.forEachRecord(from: first, in: txn) { record in
+            let position = record.position
+            if position > last { return false }
+            let event: FoldEvent
+            switch FoldEvent.decode(record) {
+            case .event(let decoded): event = decoded
+            case .ignored: return position < last
+            case .unsure:
+                guard let decoded = FoldEvent(record.storedEvent) else { return position < last }
+                event = decoded
             }
+            if !session.holdsSlot {
+                // Load the records this event touches that the fold does not hold yet.
+                if let id = event.ticketID, event.kind.isTicketEvent, session.fold.tickets[id] == nil,
+                    let ticket = try loadTicket(id, slot: slot, txn)
+                {
+                    session.fold.load(ticket: ticket)
+                }
+                for customer in [
+                    event.customer, event.ticketID.flatMap { session.fold.tickets[$0]?.customer },
+                ] {
+                    if let customer, session.fold.customers[customer] == nil,
+                        let loyalty = try loadCustomer(customer, slot: slot, txn)
+                    {
+                        session.fold.load(customer: loyalty)
+                    }
+                }
+            }
+            session.fold.apply(event)
+            return position < last
         }
         // Write what changed, in key order.
         let changes = session.fold.changes(after: generation.position)

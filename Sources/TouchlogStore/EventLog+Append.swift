@@ -208,13 +208,11 @@ extension EventLog {
         _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> CloudEvent {
         if let record = batch.record(at: position) ?? pending.record(at: position) {
-            return try EventRecord.decode(record, position: position).event
+            return try StoredEvent(record: record, position: position).event
         }
-        guard
-            let stored = try txn.withUnsafeValue(
-                forKey: BigEndianKey(position), in: databases.events,
-                { try EventRecord.decode($0, position: position) })
-        else { throw StoreError.corruptRecord(position: position) }
+        guard let stored = try withRecord(at: position, in: txn, { $0.storedEvent }) else {
+            throw StoreError.corruptRecord(position: position)
+        }
         return stored.event
     }
 
@@ -291,7 +289,7 @@ struct PreparedBatch: Sendable {
 
     /// `source` and `id` of the event this batch puts at `position`; nil when it puts none there.
     func sourceAndID(at position: UInt64) -> (source: String, id: String)? {
-        record(at: position).flatMap(EventRecord.sourceAndID)
+        record(at: position).flatMap { EventRecordView.identity($0, position: position) }
     }
 
     /// The record this batch puts at `position`, valid while the batch lives; nil when it puts none there.

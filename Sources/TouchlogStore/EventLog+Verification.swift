@@ -62,36 +62,38 @@ extension EventLog {
                 expected = position + 1
                 checked += 1
                 if checked % 65_536 == 0 { progress?(checked) }
-                guard let stored = try? StoredEvent(record: value, position: position) else {
+                guard let record = EventRecordView(bytes: value, position: position) else {
                     problems.append(
                         AuditProblem(
                             position: position, kind: .undecodable, message: "the record does not decode"))
-                    previousHash = EventRecord.hashAndRecordedTime(value)?.0 ?? .genesis
+                    previousHash = EventRecordView.Header.hashAndRecordedTime(value)?.0 ?? .genesis
                     return true
                 }
-                let recomputed = EventRecord.computeHash(position: position, record: value)
-                if recomputed != stored.hash {
-                    problems.append(.hashMismatch(at: position, stored: stored.hash, recomputed: recomputed))
+                let (hash, predecessorHash, recomputed) = (
+                    record.hash, record.predecessorHash, record.recomputedHash
+                )
+                if recomputed != hash {
+                    problems.append(.hashMismatch(at: position, stored: hash, recomputed: recomputed))
                 }
-                if stored.predecessorHash != previousHash {
+                if predecessorHash != previousHash {
                     problems.append(
                         .chainBroken(
-                            at: position, predecessor: stored.predecessorHash,
-                            previous: previousHash.description))
+                            at: position, predecessor: predecessorHash, previous: previousHash.description))
                 }
-                let stream = streams[stored.customer] ?? StreamHead(lastPosition: 0, version: 0)
-                if stored.version != stream.version + 1 || stored.previousPosition != stream.lastPosition {
+                let customer = record.subject ?? ""
+                let (version, previousPosition) = (record.version, record.previousPosition)
+                let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
+                if version != stream.version + 1 || previousPosition != stream.lastPosition {
                     problems.append(
                         AuditProblem(
                             position: position, kind: .streamLink,
                             message:
-                                "customer '\(stored.customer)': version \(stored.version) after position \(stored.previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
+                                "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
                         ))
                 }
-                streams[stored.customer] = StreamHead(lastPosition: position, version: stream.version + 1)
-                identities.append(
-                    (identityHasher.hash(source: stored.event.source, id: stored.event.id), position))
-                previousHash = stored.hash
+                streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
+                identities.append((identityHasher.hash(source: record.source, id: record.id), position))
+                previousHash = hash
                 return true
             }
         }
@@ -216,9 +218,7 @@ extension EventLog {
                     guard
                         let identity = try txn.withUnsafeValue(
                             forKey: BigEndianKey(entry.position), in: databases.events,
-                            {
-                                EventRecord.sourceAndID($0)
-                            }), let identity
+                            { EventRecordView.identity($0, position: entry.position) }), let identity
                     else { continue }
                     let name = identity.source + "\u{0}" + identity.id
                     if let first = seen[name] {
@@ -258,11 +258,12 @@ extension EventLog {
         var checked = 0
         while position != 0 {
             let record = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) {
-                value in
-                (
-                    try? StoredEvent(record: value, position: position),
-                    EventRecord.computeHash(position: position, record: value)
-                )
+                value -> (StoredEvent?, ChainHash) in
+                let recomputed = ChainHash(position: position, record: value)
+                guard let record = EventRecordView(bytes: value, position: position) else {
+                    return (nil, recomputed)
+                }
+                return (record.storedEvent, recomputed)
             }
             guard let (decoded, recomputed) = record, let stored = decoded else {
                 problems.append(
@@ -281,7 +282,7 @@ extension EventLog {
                 position == 1
                 ? ChainHash.genesis
                 : try txn.withUnsafeValue(forKey: BigEndianKey(position - 1), in: databases.events) {
-                    EventRecord.hashAndRecordedTime($0)?.0
+                    EventRecordView.Header.hashAndRecordedTime($0)?.0
                 } ?? nil
             if stored.predecessorHash != before {
                 problems.append(

@@ -68,9 +68,10 @@ public final class EventLog: Sendable {
     func isEvent(
         at position: UInt64, source: String, id: String, _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> Bool {
-        try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) { record in
-            guard let stored = EventRecord.sourceAndID(record) else { return false }
-            return stored.source == source && stored.id == id
+        try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) { bytes in
+            // A record that does not decode is no event (the audit reports it).
+            guard let record = EventRecordView(bytes: bytes, position: position) else { return false }
+            return record.source == source && record.id == id
         } ?? false
     }
 
@@ -87,7 +88,7 @@ public final class EventLog: Sendable {
             }
             let head = try cursor.withUnsafeCurrent { key, value -> Head? in
                 guard let position = BigEndianKey(bytes: key)?.value,
-                    let (hash, recorded) = EventRecord.hashAndRecordedTime(value)
+                    let (hash, recorded) = EventRecordView.Header.hashAndRecordedTime(value)
                 else { return nil }
                 return Head(position: position, hash: hash, recordedAt: recorded)
             }
@@ -118,9 +119,7 @@ public final class EventLog: Sendable {
     public func event(at position: UInt64) throws -> StoredEvent? {
         try storage("reading position \(position)") {
             try environment.withReadTransaction { txn in
-                try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) { bytes in
-                    try EventRecord.decode(bytes, position: position)
-                }
+                try withRecord(at: position, in: txn) { $0.storedEvent }
             }
         }
     }
@@ -151,14 +150,9 @@ public final class EventLog: Sendable {
             events.reserveCapacity(chunk)
             try storage("reading the log from position \(next)") {
                 try environment.withReadTransaction { txn in
-                    try txn.withCursor(on: databases.events) { cursor in
-                        try cursor.unsafeForEach(from: BigEndianKey(next)) { key, value in
-                            guard let position = BigEndianKey(bytes: key)?.value else {
-                                throw StoreError.corruptRecord(position: next)
-                            }
-                            events.append(try EventRecord.decode(value, position: position))
-                            return events.count < chunk
-                        }
+                    try forEachRecord(from: next, in: txn) { record in
+                        events.append(record.storedEvent)
+                        return events.count < chunk
                     }
                 }
             }
@@ -190,13 +184,9 @@ public final class EventLog: Sendable {
                 events.reserveCapacity(Int(head.version))
                 var position = head.lastPosition
                 while position != 0 {
-                    guard
-                        let event = try txn.withUnsafeValue(
-                            forKey: BigEndianKey(position), in: databases.events,
-                            {
-                                try EventRecord.decode($0, position: position)
-                            })
-                    else { throw StoreError.corruptRecord(position: position) }
+                    guard let event = try withRecord(at: position, in: txn, { $0.storedEvent }) else {
+                        throw StoreError.corruptRecord(position: position)
+                    }
                     events.append(event)
                     position = event.previousPosition
                 }

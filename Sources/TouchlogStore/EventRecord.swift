@@ -1,105 +1,5 @@
 import CloudEvents
-import Crypto
 import TouchlogDomain
-
-/// A SHA-256 digest in the log's hash chain.
-///
-/// Kept inline (four words, no heap allocation): the append path makes one per event.
-public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
-    private var words: (UInt64, UInt64, UInt64, UInt64)
-
-    /// The 32 bytes of the digest.
-    public var bytes: [UInt8] {
-        withUnsafeBytes { Array($0) }
-    }
-
-    public init(bytes: [UInt8]) {
-        precondition(bytes.count == 32, "a chain hash has 32 bytes")
-        self.init(unsafeBytes: bytes.withUnsafeBytes { $0 })
-    }
-
-    /// Copies the first 32 bytes of `raw`.
-    init(unsafeBytes raw: UnsafeRawBufferPointer) {
-        precondition(raw.count >= 32, "a chain hash has 32 bytes")
-        words = (
-            raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
-            raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-            raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
-            raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
-        )
-    }
-
-    /// Lends the 32 bytes, in digest order.
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        var copy = words
-        return try Swift.withUnsafeBytes(of: &copy) { try body($0) }
-    }
-
-    public static func == (a: ChainHash, b: ChainHash) -> Bool {
-        a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2 && a.words.3 == b.words.3
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(words.0)
-        hasher.combine(words.1)
-        hasher.combine(words.2)
-        hasher.combine(words.3)
-    }
-
-    /// The predecessor of the first event: 32 zero bytes.
-    public static let genesis = ChainHash(bytes: [UInt8](repeating: 0, count: 32))
-
-    /// Lower-case hexadecimal, as the `hash` and `predecessorhash` attributes show it.
-    public var description: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(64)
-        withUnsafeBytes { raw in
-            for byte in raw {
-                text.append(digits[Int(byte >> 4)])
-                text.append(digits[Int(byte & 0x0f)])
-            }
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-}
-
-/// One event as the log stores it: the CloudEvent and what the log added when it appended it.
-public struct StoredEvent: Sendable, Equatable {
-    /// 1-based place in the global order.
-    public var position: UInt64
-    /// 1-based version in its customer's stream.
-    public var version: UInt64
-    /// Position of the customer's previous event, 0 for the first.
-    public var previousPosition: UInt64
-    /// When the log appended it.
-    public var recordedAt: Timestamp
-    /// When it happened (its `time`).
-    public var occurredAt: Timestamp
-    public var hash: ChainHash
-    public var predecessorHash: ChainHash
-    public var event: CloudEvent
-
-    /// The customer the event belongs to (its `subject`).
-    public var customer: String { event.subject ?? "" }
-
-    /// The event as CloudEvents JSON with the log's attributes: `sequence` (version zero-padded to 20
-    /// digits) with `sequencetype` "Integer", `recordedtime`, `position`, `hash` and `predecessorhash`.
-    public func writeJSON(into buffer: inout [UInt8]) {
-        var sequence = String(version)
-        sequence = String(repeating: "0", count: max(0, 20 - sequence.utf8.count)) + sequence
-        event.writeJSON(
-            into: &buffer,
-            additionalAttributes: [
-                CloudEventExtension(name: "sequence", value: .string(sequence)),
-                CloudEventExtension(name: "sequencetype", value: .string("Integer")),
-                CloudEventExtension(name: "recordedtime", value: .string(recordedAt.rfc3339)),
-                CloudEventExtension(name: "position", value: .number(String(position))),
-                CloudEventExtension(name: "hash", value: .string(hash.description)),
-                CloudEventExtension(name: "predecessorhash", value: .string(predecessorHash.description)),
-            ])
-    }
-}
 
 /// The binary encoding of an event record, the value of the `events` database (docs/STORAGE.md).
 ///
@@ -115,10 +15,19 @@ public struct StoredEvent: Sendable, Equatable {
 /// Strings are a LEB128 length and UTF-8 bytes; an optional string is LEB128 (length + 1), 0 = absent.
 /// Extensions: LEB128 count, then each name, a kind byte (0 string, 1 number, 2 true, 3 false) and,
 /// for strings and numbers, the text. Data: a kind byte (0 none, 1 JSON text, 2 base64 text) and the text.
+///
+/// One owner per side: this writes records, `EventRecordView` is the only reader of their bytes, and
+/// `ChainHash(position:record:)` hashes them.
 enum EventRecord {
     static let format: UInt8 = 1
+    /// The fixed-size header; the variable-length fields start here.
     static let headerSize = 97
     static let hashRange = 1..<33
+    static let predecessorHashRange = 33..<65
+    static let previousPositionOffset = 65
+    static let versionOffset = 73
+    static let recordedTimeOffset = 81
+    static let eventTimeOffset = 89
 
     /// Encodes the record into `buffer` (replacing its contents) and fills in its hash.
     static func encode(
@@ -168,7 +77,7 @@ enum EventRecord {
     ) -> ChainHash {
         var w = RecordWriter(target)
         w.byte(format)
-        w.offset = 33  // the hash, filled in below
+        w.offset = hashRange.upperBound  // the hash, filled in below
         predecessorHash.withUnsafeBytes { w.bytes($0) }
         w.uint64(previousPosition)
         w.uint64(version)
@@ -186,42 +95,36 @@ enum EventRecord {
             w.string(attribute.name)
             switch attribute.value {
             case .string(let text):
-                w.byte(0)
+                w.byte(EventRecordView.ExtensionKind.string.rawValue)
                 w.string(text)
             case .number(let literal):
-                w.byte(1)
+                w.byte(EventRecordView.ExtensionKind.number.rawValue)
                 w.string(literal)
-            case .bool(let flag): w.byte(flag ? 2 : 3)
+            case .bool(let flag):
+                w.byte(
+                    flag
+                        ? EventRecordView.ExtensionKind.true.rawValue
+                        : EventRecordView.ExtensionKind.false.rawValue)
             default: preconditionFailure("CloudEvent extensions are strings, numbers or booleans")
             }
         }
         switch event.data {
-        case nil: w.byte(0)
+        case nil: w.byte(EventRecordView.DataKind.absent.rawValue)
         case .json(let text):
-            w.byte(1)
+            w.byte(EventRecordView.DataKind.json.rawValue)
             w.length(text.count)
             text.withUnsafeBytes { w.bytes($0) }
         case .base64(let text):
-            w.byte(2)
+            w.byte(EventRecordView.DataKind.base64.rawValue)
             w.string(text)
         }
         precondition(w.offset == target.count, "record size mismatch")
-        let hash = computeHash(position: position, record: UnsafeRawBufferPointer(target))
+        let hash = ChainHash(position: position, record: UnsafeRawBufferPointer(target))
         hash.withUnsafeBytes {
-            target.baseAddress!.advanced(by: 1).copyMemory(from: $0.baseAddress!, byteCount: 32)
+            target.baseAddress!.advanced(by: hashRange.lowerBound).copyMemory(
+                from: $0.baseAddress!, byteCount: hashRange.count)
         }
         return hash
-    }
-
-    /// SHA-256 of the position and every byte of the record after its own hash.
-    static func computeHash(position: UInt64, record: some ContiguousBytesSlice) -> ChainHash {
-        var hasher = SHA256()
-        var bigEndian = position.bigEndian
-        withUnsafeBytes(of: &bigEndian) { hasher.update(bufferPointer: $0) }
-        record.withBytes { bytes in
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[min(33, bytes.count)...]))
-        }
-        return hasher.finalize().withUnsafeBytes { ChainHash(unsafeBytes: $0) }
     }
 
     private static func lengthSize(_ length: Int) -> Int {
@@ -244,42 +147,6 @@ enum EventRecord {
         let count = text.utf8.count
         return lengthSize(count + 1) + count
     }
-
-    /// Decodes a whole record stored at `position`.
-    /// - Throws: `StoreError.corruptRecord` when the bytes are not a valid record.
-    static func decode(_ bytes: UnsafeRawBufferPointer, position: UInt64) throws(StoreError) -> StoredEvent {
-        var reader = ByteReader(bytes)
-        guard let event = reader.readEvent() else { throw StoreError.corruptRecord(position: position) }
-        return event.withPosition(position)
-    }
-
-    /// Reads only `source` and `id` of a record (the idempotency check needs nothing more).
-    static func sourceAndID(_ bytes: UnsafeRawBufferPointer) -> (source: String, id: String)? {
-        var reader = ByteReader(bytes)
-        guard reader.skip(headerSize), let id = reader.readString(), let source = reader.readString() else {
-            return nil
-        }
-        return (source, id)
-    }
-
-    /// The stream links of a record: previous position in the customer's stream, and version.
-    static func streamLinks(_ bytes: UnsafeRawBufferPointer) -> (previousPosition: UInt64, version: UInt64)? {
-        var reader = ByteReader(bytes)
-        guard reader.skip(65), let previous = reader.readUInt64(), let version = reader.readUInt64() else {
-            return nil
-        }
-        return (previous, version)
-    }
-
-    /// The stored hash and the recorded time of a record.
-    static func hashAndRecordedTime(_ bytes: UnsafeRawBufferPointer) -> (ChainHash, Timestamp)? {
-        guard bytes.count >= headerSize else { return nil }
-        var reader = ByteReader(bytes)
-        guard reader.skip(81), let recorded = reader.readUInt64() else { return nil }
-        let hash = ChainHash(unsafeBytes: UnsafeRawBufferPointer(rebasing: bytes[1..<33]))
-        return (hash, Timestamp(microsecondsSinceEpoch: Int64(bitPattern: recorded)))
-    }
-
 }
 
 /// Writes a record front to back into memory of exactly the right size.
@@ -334,92 +201,6 @@ private struct RecordWriter {
     }
 }
 
-/// Contiguous bytes that can be lent as a buffer: a record being built, or one read from LMDB.
-protocol ContiguousBytesSlice {
-    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
-}
-
-extension Array: ContiguousBytesSlice where Element == UInt8 {
-    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try withUnsafeBytes(body)
-    }
-}
-
-extension UnsafeRawBufferPointer: ContiguousBytesSlice {
-    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(self) }
-}
-
-extension ByteReader {
-    fileprivate mutating func readHash() -> ChainHash? {
-        guard offset + 32 <= bytes.count else { return nil }
-        defer { offset += 32 }
-        return ChainHash(unsafeBytes: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + 32]))
-    }
-
-    fileprivate mutating func readEvent() -> StoredEvent? {
-        guard readByte() == EventRecord.format, let hash = readHash(), let predecessor = readHash(),
-            let previous = readUInt64(), let version = readUInt64(), let recorded = readUInt64(),
-            let occurred = readUInt64(), let id = readString(), let source = readString(),
-            let type = readString(),
-            let subject = readOptionalString(), let time = readOptionalString(),
-            let contentType = readOptionalString(),
-            let schema = readOptionalString(), let extensionCount = readLength()
-        else { return nil }
-        var extensions: [CloudEventExtension] = []
-        extensions.reserveCapacity(extensionCount)
-        for _ in 0..<extensionCount {
-            guard let name = readString(), let kind = readByte() else { return nil }
-            let value: JSONValue
-            switch kind {
-            case 0:
-                guard let text = readString() else { return nil }
-                value = .string(text)
-            case 1:
-                guard let text = readString() else { return nil }
-                value = .number(text)
-            case 2: value = .bool(true)
-            case 3: value = .bool(false)
-            default: return nil
-            }
-            extensions.append(CloudEventExtension(name: name, value: value))
-        }
-        let data: CloudEventData?
-        switch readByte() {
-        case 0: data = nil
-        case 1:
-            guard let length = readLength(), let text = readBytes(length) else { return nil }
-            data = .json(text)
-        case 2:
-            guard let text = readString() else { return nil }
-            data = .base64(text)
-        default: return nil
-        }
-        guard offset == bytes.count else { return nil }
-        let event = CloudEvent(
-            id: id, source: source, type: type, subject: subject, time: time, datacontenttype: contentType,
-            dataschema: schema, extensions: extensions, data: data)
-        return StoredEvent(
-            position: 0, version: version, previousPosition: previous,
-            recordedAt: Timestamp(microsecondsSinceEpoch: Int64(bitPattern: recorded)),
-            occurredAt: Timestamp(microsecondsSinceEpoch: Int64(bitPattern: occurred)),
-            hash: hash, predecessorHash: predecessor, event: event)
-    }
-}
-
-extension StoredEvent {
-    /// Decodes a record of the `events` database (the value stored under `position`).
-    /// - Throws: `StoreError.corruptRecord` when the bytes are not a valid record.
-    public init(record bytes: UnsafeRawBufferPointer, position: UInt64) throws(StoreError) {
-        self = try EventRecord.decode(bytes, position: position)
-    }
-
-    fileprivate func withPosition(_ position: UInt64) -> StoredEvent {
-        var copy = self
-        copy.position = position
-        return copy
-    }
-}
-
 extension EventLog {
     /// Encodes `touchpoint` as the record `append` would store at `position` (docs/STORAGE.md), into
     /// `buffer` (replacing its contents), and returns its hash.
@@ -435,14 +216,5 @@ extension EventLog {
             touchpoint.event, position: position, version: version, previousPosition: previousPosition,
             recordedAt: recordedAt, occurredAt: touchpoint.occurredAt, predecessorHash: predecessorHash,
             into: &buffer)
-    }
-}
-
-extension EventLog {
-    /// The chain hash of `record` stored at `position`: SHA-256 of the position and the record's bytes
-    /// after its own hash (docs/STORAGE.md). For benchmarks and tools; not part of the stable API.
-    @_spi(Benchmarks)
-    public static func recordHash(position: UInt64, record: [UInt8]) -> ChainHash {
-        EventRecord.computeHash(position: position, record: record)
     }
 }

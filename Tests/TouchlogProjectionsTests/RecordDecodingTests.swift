@@ -30,22 +30,19 @@ import TouchlogTestSupport
         _ = try log.append(touchpoints)
         var counts = (event: 0, ignored: 0, unsure: 0)
         try projections.store.withReadTransaction { txn in
-            try txn.withCursor(on: log.eventsDatabase) { cursor in
-                try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
-                    let position = BigEndianKey(bytes: key)!.value
-                    let full = FoldEvent(try StoredEvent(record: value, position: position))
-                    switch FoldEvent.decode(record: value, position: position) {
-                    case .event(let lean):
-                        counts.event += 1
-                        #expect(lean == full, "position \(position)")
-                    case .ignored:
-                        counts.ignored += 1
-                        #expect(full == nil)
-                    case .unsure:
-                        counts.unsure += 1
-                    }
-                    return true
+            try log.forEachRecord(from: 1, in: txn) { record in
+                let full = FoldEvent(record.storedEvent)
+                switch FoldEvent.decode(record) {
+                case .event(let lean):
+                    counts.event += 1
+                    #expect(lean == full, "position \(record.position)")
+                case .ignored:
+                    counts.ignored += 1
+                    #expect(full == nil)
+                case .unsure:
+                    counts.unsure += 1
                 }
+                return true
             }
         }
         #expect(counts.ignored == 1)

@@ -1,0 +1,38 @@
+import LMDB
+
+extension EventLog {
+    /// Lends each record of the log from `position` on, in position order, to `body` inside `txn`,
+    /// until `body` returns false or the log ends. The view is valid only during each call.
+    /// - Throws: `StoreError.corruptRecord` for a key that is not a position or a record that does
+    ///   not decode, or what `body` throws.
+    public func forEachRecord(
+        from position: UInt64, in txn: borrowing some ReadableTransaction & ~Copyable,
+        _ body: (borrowing EventRecordView) throws -> Bool
+    ) throws {
+        try txn.withCursor(on: databases.events) { cursor in
+            try cursor.unsafeForEach(from: BigEndianKey(position)) { key, value in
+                guard let found = BigEndianKey(bytes: key)?.value else {
+                    throw StoreError.corruptRecord(position: position)
+                }
+                guard let record = EventRecordView(bytes: value, position: found) else {
+                    throw StoreError.corruptRecord(position: found)
+                }
+                return try body(record)
+            }
+        }
+    }
+
+    /// Lends the record at `position` to `body` inside `txn`; nil when the log has no event there.
+    /// - Throws: `StoreError.corruptRecord` when the record does not decode, or what `body` throws.
+    public func withRecord<R>(
+        at position: UInt64, in txn: borrowing some ReadableTransaction & ~Copyable,
+        _ body: (borrowing EventRecordView) throws -> R
+    ) throws -> R? {
+        try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) { value in
+            guard let record = EventRecordView(bytes: value, position: position) else {
+                throw StoreError.corruptRecord(position: position)
+            }
+            return try body(record)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import CloudEvents
+
+/// One event as the log stores it: the CloudEvent and what the log added when it appended it.
+public struct StoredEvent: Sendable, Equatable {
+    /// 1-based place in the global order.
+    public var position: UInt64
+    /// 1-based version in its customer's stream.
+    public var version: UInt64
+    /// Position of the customer's previous event, 0 for the first.
+    public var previousPosition: UInt64
+    /// When the log appended it.
+    public var recordedAt: Timestamp
+    /// When it happened (its `time`).
+    public var occurredAt: Timestamp
+    public var hash: ChainHash
+    public var predecessorHash: ChainHash
+    public var event: CloudEvent
+
+    /// The customer the event belongs to (its `subject`).
+    public var customer: String { event.subject ?? "" }
+
+    /// The event as CloudEvents JSON with the log's attributes: `sequence` (version zero-padded to 20
+    /// digits) with `sequencetype` "Integer", `recordedtime`, `position`, `hash` and `predecessorhash`.
+    public func writeJSON(into buffer: inout [UInt8]) {
+        var sequence = String(version)
+        sequence = String(repeating: "0", count: max(0, 20 - sequence.utf8.count)) + sequence
+        event.writeJSON(
+            into: &buffer,
+            additionalAttributes: [
+                CloudEventExtension(name: "sequence", value: .string(sequence)),
+                CloudEventExtension(name: "sequencetype", value: .string("Integer")),
+                CloudEventExtension(name: "recordedtime", value: .string(recordedAt.rfc3339)),
+                CloudEventExtension(name: "position", value: .number(String(position))),
+                CloudEventExtension(name: "hash", value: .string(hash.description)),
+                CloudEventExtension(name: "predecessorhash", value: .string(predecessorHash.description)),
+            ])
+    }
+}
+
+extension StoredEvent {
+    /// Decodes a record of the `events` database (the value stored under `position`).
+    /// - Throws: `StoreError.corruptRecord` when the bytes are not a valid record.
+    public init(record bytes: UnsafeRawBufferPointer, position: UInt64) throws(StoreError) {
+        guard let record = EventRecordView(bytes: bytes, position: position) else {
+            throw StoreError.corruptRecord(position: position)
+        }
+        self = record.storedEvent
+    }
+}
