@@ -91,7 +91,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "touchlog", dependencies: ["TouchlogCLI"]),
+        .executableTarget(name: "touchlog", dependencies: ["TouchlogCLI", "LMDB"]),
         // What the test targets share: temporary directories.
         .target(name: "TouchlogTestSupport", path: "Tests/TouchlogTestSupport"),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TouchlogTestSupport"]),
