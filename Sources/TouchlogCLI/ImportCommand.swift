@@ -119,7 +119,7 @@ struct ServiceNowImportCommand: ParsableCommand {
             let report =
                 verify ? try ServiceNowCheck(log: log, source: source).report(facts: collected.facts) : nil
             if output.json {
-                Console.current.line(
+                Console.current.exactLine(
                     try jsonLine(
                         Output(
                             rows: summary.rows, incidents: summary.incidents, events: summary.events,
@@ -134,37 +134,37 @@ struct ServiceNowImportCommand: ParsableCommand {
             if summary.appended == 0 && summary.duplicates > 0 && summary.rejected == 0 {
                 text += " (nothing new: every event was already in the log)"
             }
-            Console.current.line(text)
+            Console.current.line("\(text)")
             if Console.current.errorIsTerminal && elapsed > 0 {
                 Console.current.message(
-                    "import: \(formatCount(Int(Double(summary.rows) / elapsed))) rows/s, "
-                        + "\(formatCount(Int(Double(summary.events) / elapsed))) events/s")
+                    "import: \(formatCount(Int(Double(summary.rows) / elapsed))) rows/s, \(formatCount(Int(Double(summary.events) / elapsed))) events/s"
+                )
             }
-            if let report { Console.current.line(describe(report)) }
+            if let report { for line in describe(report) { Console.current.line(line) } }
         }
     }
 
-    private func describe(_ report: ServiceNowCheck.Report) -> String {
+    private func describe(_ report: ServiceNowCheck.Report) -> [TerminalText] {
         func percent(_ part: Int, _ whole: Int) -> String {
             whole == 0 ? "-" : String(format: "%.1f%%", Double(part) * 100 / Double(whole))
         }
-        var lines = [
+        let exceptions =
+            report.reopenExceptions.isEmpty
+            ? "" : " (exceptions: \(report.reopenExceptions.prefix(10).joined(separator: ", ")))"
+        var lines: [TerminalText] = [
             "check: \(report.tickets) tickets, \(report.customers) customers, \(report.reps) reps, \(report.events) events",
             "  lifecycle anomalies: \(report.anomalies) in \(report.anomalousTickets) tickets",
-            "  reopens = reopen_count: \(report.reopenAgreements) of \(report.reopenAgreements + report.reopenExceptions.count)"
-                + (report.reopenExceptions.isEmpty
-                    ? "" : " (exceptions: \(report.reopenExceptions.prefix(10).joined(separator: ", ")))"),
-            "  made_sla agrees with the resolution time: \(report.slaAgreements) of \(report.slaTickets) "
-                + "(\(percent(report.slaAgreements, report.slaTickets)))",
+            "  reopens = reopen_count: \(report.reopenAgreements) of \(report.reopenAgreements + report.reopenExceptions.count)\(exceptions)",
+            "  made_sla agrees with the resolution time: \(report.slaAgreements) of \(report.slaTickets) (\(percent(report.slaAgreements, report.slaTickets)))",
         ]
         for fit in report.sla {
             lines.append(
-                "    \(fit.priority): target \(fit.targetMinutes) min, \(fit.agreements) of \(fit.tickets) "
-                    + "(\(percent(fit.agreements, fit.tickets))), made_sla true on \(fit.madeSLA)")
+                "    \(fit.priority): target \(fit.targetMinutes) min, \(fit.agreements) of \(fit.tickets) (\(percent(fit.agreements, fit.tickets))), made_sla true on \(fit.madeSLA)"
+            )
         }
         if !report.missingTickets.isEmpty {
             lines.append("  incidents without a ticket: \(report.missingTickets.count)")
         }
-        return lines.joined(separator: "\n")
+        return lines
     }
 }

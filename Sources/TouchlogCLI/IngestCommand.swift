@@ -55,7 +55,7 @@ struct IngestCommand: ParsableCommand {
             ingestor.progress = { meter.update($0.appended + $0.duplicates) }
             if printCommits {
                 ingestor.commitHandler = { summary, line in
-                    Console.current.line(
+                    Console.current.exactLine(
                         "{\"committed_through_line\":\(line),\"appended\":\(summary.appended),\"duplicates\":\(summary.duplicates)}"
                     )
                 }
@@ -65,7 +65,7 @@ struct IngestCommand: ParsableCommand {
             try rejectsFile?.close()
             try updateProjections(after: log)
             if output.json {
-                Console.current.line(try jsonLine(summary))
+                Console.current.exactLine(try jsonLine(summary))
             } else {
                 var text =
                     "read \(summary.read), appended \(summary.appended), duplicates \(summary.duplicates)"
@@ -73,7 +73,7 @@ struct IngestCommand: ParsableCommand {
                 if summary.appended == 0 && summary.duplicates > 0 && summary.rejected == 0 {
                     text += " (nothing new: every event was already in the log)"
                 }
-                Console.current.line(text)
+                Console.current.line("\(text)")
             }
         }
     }

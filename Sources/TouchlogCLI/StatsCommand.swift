@@ -14,7 +14,7 @@ struct StatsCommand: ParsableCommand {
         try storeOptions.withLog(create: false) { log in
             let stats = try log.statistics()
             if output.json {
-                Console.current.line(try jsonLine(stats))
+                Console.current.exactLine(try jsonLine(stats))
                 return
             }
             let mib = { (bytes: Int) in String(format: "%.1f MiB", Double(bytes) / 1_048_576) }

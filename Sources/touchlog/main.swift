@@ -15,5 +15,8 @@ do {
     _ = message.withCString { write(2, $0, strlen($0)) }
     exit(74)
 }
+// A write to a pipe whose reader has gone fails with EPIPE instead of killing the process, so commands can
+// notice and end cleanly (`tail --follow | head -1`).
+signal(SIGPIPE, SIG_IGN)
 
 Touchlog.main()
