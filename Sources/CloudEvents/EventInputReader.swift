@@ -24,11 +24,15 @@ public struct EventInputError: Error, Sendable, CustomStringConvertible {
     /// `true`: this record is bad but reading can go on with the next one. `false`: an I/O failure
     /// or a malformed batch array; the reader is finished.
     public var isRecoverable: Bool
+    /// `true` when the input could not be opened or read (an I/O error); `false` when it was read and
+    /// holds bad data (an over-long event, a malformed batch array).
+    public var isReadFailure: Bool
 
-    public init(line: Int?, message: String, isRecoverable: Bool) {
+    public init(line: Int?, message: String, isRecoverable: Bool, isReadFailure: Bool = false) {
         self.line = line
         self.message = message
         self.isRecoverable = isRecoverable
+        self.isReadFailure = isReadFailure
     }
 
     /// "line 7: ..." or just the message.
@@ -101,7 +105,8 @@ public struct EventInputReader: ~Copyable {
         } while fd < 0 && errno == EINTR
         guard fd >= 0 else {
             throw EventInputError(
-                line: nil, message: "cannot open \(path): \(Self.errorText(errno))", isRecoverable: false)
+                line: nil, message: "cannot open \(path): \(Self.errorText(errno))", isRecoverable: false,
+                isReadFailure: true)
         }
         self.init(fd: fd, owns: true)
     }
@@ -171,7 +176,8 @@ public struct EventInputReader: ~Copyable {
             }
             if errno == EINTR { continue }
             throw EventInputError(
-                line: line, message: "read failed: \(Self.errorText(errno))", isRecoverable: false)
+                line: line, message: "read failed: \(Self.errorText(errno))", isRecoverable: false,
+                isReadFailure: true)
         }
     }
 
@@ -292,6 +298,7 @@ public struct EventInputReader: ~Copyable {
         mode = .batch(BatchState(bytes: bytes, pos: 1, line: line))
     }
 
+    /// A batch array that cannot be split into events: bad input data, after which reading stops.
     private func malformed(_ line: Int, _ message: String) -> EventInputError {
         EventInputError(line: line, message: "malformed batch array: \(message)", isRecoverable: false)
     }

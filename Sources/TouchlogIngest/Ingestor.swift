@@ -112,7 +112,7 @@ public struct Ingestor {
                 record = next
             } catch {
                 guard error.isRecoverable else {
-                    try stop(line: error.line, reason: error.message, isReadFailure: true)
+                    try stop(line: error.line, reason: error.message, isReadFailure: error.isReadFailure)
                 }
                 summary.read += 1
                 try reject(line: error.line, bytes: [], reason: error.message)

@@ -71,6 +71,19 @@ import Testing
                 "bad.jsonl:1: 'data.score' of type 'feedback.csat' must be an integer from 1 to 5"))
     }
 
+    /// Issue 12: a batch array that cannot be split into events is bad input (65), not an I/O error (74).
+    @Test func aMalformedBatchArrayIsBadDataWithFileAndLine() throws {
+        let file = workspace.path + "/batch.json"
+        try "[\(contactLine(id: "a")),\n  garbage".write(toFile: file, atomically: true, encoding: .utf8)
+        let result = workspace.run("ingest", file)
+        #expect(result.exitCode == 65, "\(result.error)")
+        #expect(result.error.contains("\(file):2: malformed batch array"), "\(result.error)")
+        let unbalanced = try workspace.file("unbalanced.json", lines: ["[", contactLine(id: "b") + "}"])
+        let second = workspace.run("ingest", unbalanced)
+        #expect(second.exitCode == 65, "\(second.error)")
+        #expect(second.error.contains("\(unbalanced):2: malformed batch array"), "\(second.error)")
+    }
+
     @Test func aMissingInputFileIsAnIOError() {
         let result = workspace.run("ingest", workspace.path + "/missing.jsonl")
         #expect(result.exitCode == 74)
