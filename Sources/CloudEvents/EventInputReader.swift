@@ -27,12 +27,21 @@ public struct EventInputError: Error, Sendable, CustomStringConvertible {
     /// `true` when the input could not be opened or read (an I/O error); `false` when it was read and
     /// holds bad data (an over-long event, a malformed batch array).
     public var isReadFailure: Bool
+    /// For an over-long event: its first bytes, at most ``EventInputReader/maximumEventBytes`` of them.
+    public var bytes: [UInt8]
+    /// For an over-long event: its whole length in bytes (without the line end).
+    public var length: Int?
 
-    public init(line: Int?, message: String, isRecoverable: Bool, isReadFailure: Bool = false) {
+    public init(
+        line: Int?, message: String, isRecoverable: Bool, isReadFailure: Bool = false, bytes: [UInt8] = [],
+        length: Int? = nil
+    ) {
         self.line = line
         self.message = message
         self.isRecoverable = isRecoverable
         self.isReadFailure = isReadFailure
+        self.bytes = bytes
+        self.length = length
     }
 
     /// "line 7: ..." or just the message.
@@ -254,31 +263,52 @@ public struct EventInputReader: ~Copyable {
             break
         }
         if blank { return nil }
-        guard to - from <= Self.maximumEventBytes else { throw overlong(lineNumber) }
+        guard to - from <= Self.maximumEventBytes else {
+            throw overlong(
+                lineNumber, start: UnsafeBufferPointer(start: buffer + from, count: Self.maximumEventBytes),
+                length: to - from)
+        }
         return EventInputRecord(
             line: lineNumber, bytes: Array(UnsafeBufferPointer(start: buffer + from, count: to - from)))
     }
 
-    private func overlong(_ lineNumber: Int) -> EventInputError {
+    /// The error for an event of `length` bytes, too long, that begins with `start`.
+    private func overlong(_ lineNumber: Int, start: UnsafeBufferPointer<UInt8>, length: Int)
+        -> EventInputError
+    {
         EventInputError(
             line: lineNumber,
             message: "event is longer than the maximum of \(Self.maximumEventBytes) bytes",
-            isRecoverable: true)
+            isRecoverable: true, bytes: Array(start.prefix(Self.maximumEventBytes)), length: length)
     }
 
-    /// Drops the current line, which is known to be too long, through its LF; then throws.
+    /// Drops the current line, which is known to be too long, through its LF; then throws, with the
+    /// line's first bytes and its length.
     private mutating func discardOverlongLine() throws(EventInputError) {
         let lineNumber = line
+        let kept = UnsafeBufferPointer(start: buffer + start, count: min(end - start, Self.maximumEventBytes))
+        let first = Array(kept)
+        var length = 0  // bytes of the line dropped so far
+        var endsWithCR = false  // whether the last byte dropped was a CR (of a CRLF line end)
         while true {
             if scanned < end, let found = memchr(buffer + scanned, 0x0A, end - scanned) {
-                start = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
+                let newline = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                length += newline - start
+                if newline > start { endsWithCR = buffer[newline - 1] == 0x0D }
+                start = newline + 1
                 scanned = start
                 line += 1
-                throw overlong(lineNumber)
+                throw first.withUnsafeBufferPointer {
+                    overlong(lineNumber, start: $0, length: length - (endsWithCR ? 1 : 0))
+                }
             }
+            length += end - start
+            if end > start { endsWithCR = buffer[end - 1] == 0x0D }
             start = end
             scanned = end
-            if atEOF { throw overlong(lineNumber) }
+            if atEOF {
+                throw first.withUnsafeBufferPointer { overlong(lineNumber, start: $0, length: length) }
+            }
             try fill()
         }
     }
@@ -384,15 +414,16 @@ public struct EventInputReader: ~Copyable {
                 state.closed = true
             }
             guard last - elementStart <= Self.maximumEventBytes else {
-                return EventInputRecord(line: elementLine, bytes: [])
+                mode = .batch(state)
+                throw overlong(
+                    elementLine, start: UnsafeBufferPointer(rebasing: p[elementStart..<last]),
+                    length: last - elementStart)
             }
             return EventInputRecord(
                 line: elementLine, bytes: Array(UnsafeBufferPointer(rebasing: p[elementStart..<last])))
         }
         guard let result else { return nil }
         mode = .batch(state)
-        // An element can never be empty, so no bytes marks one that was too long.
-        if result.bytes.isEmpty { throw overlong(result.line) }
         return result
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CloudEvents
 import Foundation
-import TouchlogImport
 import TouchlogDomain
+import TouchlogImport
 import TouchlogIngest
 import TouchlogStore
 
@@ -30,6 +30,7 @@ struct ServiceNowImportCommand: ParsableCommand {
             Strict by default: the first unreadable row stops the import with FILE:LINE: reason and exit 65, \
             and nothing of the batch that held it is written. With --rejects, each unreadable row is written \
             to PATH with its reason (JSON Lines) and the import goes on.
+            \(RejectsFile.formatHelp)
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -43,6 +44,9 @@ struct ServiceNowImportCommand: ParsableCommand {
     @Option(
         help: ArgumentHelp("Write unreadable rows here with their reasons, and go on.", valueName: "path"))
     var rejects: String?
+
+    @Flag(help: "With --rejects: replace an existing file at that path.")
+    var force = false
 
     @Option(help: ArgumentHelp("The 'source' of the imported events.", valueName: "uri-reference"))
     var source = ServiceNowMapping.defaultSource
@@ -61,6 +65,7 @@ struct ServiceNowImportCommand: ParsableCommand {
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        if force && rejects == nil { throw ValidationError("--force applies only with --rejects") }
         // The source must pass CloudEvents' own check of a URI-reference: parse a minimal event that has it.
         var probe = Array(#"{"specversion":"1.0","id":"x","type":"t","source":"#.utf8)
         JSONValue.string(source).write(into: &probe)
@@ -87,7 +92,10 @@ struct ServiceNowImportCommand: ParsableCommand {
             importer.batchSize = batchSize
             importer.source = source
             importer.groupsInMemory = groupInMemory
-            let rejectsFile = try rejects.map { try RejectsFile(path: $0, input: name) }
+            let rejectsFile = try rejects.map {
+                try RejectsFile(
+                    path: $0, replacing: force, input: file, inputName: name, store: storeOptions.path)
+            }
             if let rejectsFile {
                 importer.rejectHandler = {
                     try rejectsFile.write(line: $0.line, reason: $0.reason, text: $0.text)
@@ -103,7 +111,10 @@ struct ServiceNowImportCommand: ParsableCommand {
             do {
                 summary = try importer.run(input, named: name, into: log)
             } catch let error as ImportError {
-                try? rejectsFile?.close()
+                // The import's own error is the one to report; the rejects file keeps what it has.
+                do { try rejectsFile?.close() } catch {
+                    Console.current.message("touchlog: \(error)")
+                }
                 var text = error.description
                 if error.committed.appended + error.committed.duplicates > 0 {
                     text += " (committed before it: \(error.committed.appended) events appended, "

@@ -14,6 +14,7 @@ struct IngestCommand: ParsableCommand {
             and nothing of the batch that held it is written; batches committed before it stay, and \
             re-running the same file appends only what is missing. With --rejects, each invalid event is \
             written to PATH with its reason (JSON Lines) and the ingest goes on.
+            \(RejectsFile.formatHelp)
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -25,6 +26,9 @@ struct IngestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write invalid events here with their reasons, and go on.", valueName: "path"))
     var rejects: String?
 
+    @Flag(help: "With --rejects: replace an existing file at that path.")
+    var force = false
+
     @Option(help: "Events per atomic, durable commit.")
     var batchSize = 10_000
 
@@ -34,6 +38,7 @@ struct IngestCommand: ParsableCommand {
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        if force && rejects == nil { throw ValidationError("--force applies only with --rejects") }
     }
 
     func run() throws {
@@ -49,7 +54,10 @@ struct IngestCommand: ParsableCommand {
             }
             var ingestor = Ingestor()
             ingestor.batchSize = batchSize
-            let rejectsFile = try rejects.map { try RejectsFile(path: $0, input: name) }
+            let rejectsFile = try rejects.map {
+                try RejectsFile(
+                    path: $0, replacing: force, input: file, inputName: name, store: storeOptions.path)
+            }
             if let rejectsFile { ingestor.rejectHandler = { try rejectsFile.write($0) } }
             let meter = ProgressMeter("ingest")
             ingestor.progress = { meter.update($0.appended + $0.duplicates) }
@@ -76,47 +84,5 @@ struct IngestCommand: ParsableCommand {
                 Console.current.line("\(text)")
             }
         }
-    }
-}
-
-/// The `--rejects` file: one JSON object per invalid event with where it was, why, and its text.
-final class RejectsFile {
-    private let handle: FileHandle
-    private let input: String
-
-    init(path: String, input: String) throws {
-        guard
-            FileManager.default.createFile(
-                atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-            let handle = FileHandle(forWritingAtPath: path)
-        else {
-            throw CommandFailure("cannot create the rejects file '\(path)'", exitCode: ExitStatus.ioError)
-        }
-        self.handle = handle
-        self.input = input
-    }
-
-    private struct Entry: Encodable {
-        var file: String
-        var line: Int
-        var reason: String
-        var input: String
-    }
-
-    func write(_ rejected: RejectedEvent) throws {
-        try write(
-            line: rejected.line, reason: rejected.reason,
-            text: String(decoding: rejected.bytes, as: UTF8.self))
-    }
-
-    /// Writes one entry: where the bad input was, why, and its text.
-    func write(line: Int, reason: String, text: String) throws {
-        let entry = try jsonLine(Entry(file: input, line: line, reason: reason, input: text)) + "\n"
-        try handle.write(contentsOf: Array(entry.utf8))
-    }
-
-    func close() throws {
-        try handle.synchronize()
-        try handle.close()
     }
 }

@@ -37,7 +37,10 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
 /// An invalid event that a lenient ingest set aside.
 public struct RejectedEvent: Sendable {
     public var line: Int
+    /// The event's bytes as read, exactly; for an over-long event only its start (see `length`).
     public var bytes: [UInt8]
+    /// The event's whole length in bytes: more than `bytes.count` when only its start was kept.
+    public var length: Int
     public var reason: String
 }
 
@@ -99,10 +102,11 @@ public struct Ingestor {
                 file: name, line: line, reason: reason, committed: summary, isReadFailure: isReadFailure)
         }
 
-        func reject(line: Int?, bytes: [UInt8], reason: String) throws {
+        func reject(line: Int?, bytes: [UInt8], length: Int? = nil, reason: String) throws {
             guard let rejectHandler else { try stop(line: line, reason: reason, isReadFailure: false) }
             summary.rejected += 1
-            try rejectHandler(RejectedEvent(line: line ?? 0, bytes: bytes, reason: reason))
+            try rejectHandler(
+                RejectedEvent(line: line ?? 0, bytes: bytes, length: length ?? bytes.count, reason: reason))
         }
 
         while true {
@@ -115,7 +119,7 @@ public struct Ingestor {
                     try stop(line: error.line, reason: error.message, isReadFailure: error.isReadFailure)
                 }
                 summary.read += 1
-                try reject(line: error.line, bytes: [], reason: error.message)
+                try reject(line: error.line, bytes: error.bytes, length: error.length, reason: error.message)
                 continue
             }
             summary.read += 1
