@@ -98,7 +98,7 @@ struct ServiceNowImportCommand: ParsableCommand {
             }
             if let rejectsFile {
                 importer.rejectHandler = {
-                    try rejectsFile.write(line: $0.line, reason: $0.reason, text: $0.text)
+                    try rejectsFile.write(line: $0.line, reason: $0.reason, bytes: $0.bytes)
                 }
             }
             final class Collected { var facts: [IncidentFacts] = [] }

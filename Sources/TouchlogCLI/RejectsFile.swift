@@ -112,22 +112,23 @@ final class RejectsFile {
 
     /// Writes an event set aside by `ingest`, its bytes exactly.
     func write(_ rejected: RejectedEvent) throws {
-        let truncated = rejected.length > rejected.bytes.count
-        var entry = Entry(
-            file: inputName, line: rejected.line, reason: rejected.reason, length: rejected.length)
-        if !truncated, let text = String(validating: rejected.bytes, as: UTF8.self) {
+        try write(
+            line: rejected.line, reason: rejected.reason, bytes: rejected.bytes, length: rejected.length)
+    }
+
+    /// Writes one entry: where the input was, why, and its bytes exactly; `length` is the input's whole
+    /// length when `bytes` holds only its start.
+    func write(line: Int, reason: String, bytes: [UInt8], length: Int? = nil) throws {
+        let length = length ?? bytes.count
+        let truncated = length > bytes.count
+        var entry = Entry(file: inputName, line: line, reason: reason, length: length)
+        if !truncated, let text = String(validating: bytes, as: UTF8.self) {
             entry.input = text
         } else {
-            entry.inputBase64 = Data(rejected.bytes).base64EncodedString()
+            entry.inputBase64 = Data(bytes).base64EncodedString()
             if truncated { entry.truncated = true }
         }
         try append(entry)
-    }
-
-    /// Writes a row set aside by `import`: where it was, why, and its text.
-    func write(line: Int, reason: String, text: String) throws {
-        try append(
-            Entry(file: inputName, line: line, reason: reason, length: text.utf8.count, input: text))
     }
 
     private func append(_ entry: Entry) throws {

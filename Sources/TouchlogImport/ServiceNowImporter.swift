@@ -44,6 +44,15 @@ public struct RejectedRow: Sendable, Equatable {
     /// The row as CSV text (empty when the CSV itself could not be read).
     public var text: String
     public var reason: String
+    /// The row as CSV, each field's bytes exactly as read (`text` replaces invalid UTF-8).
+    public var bytes: [UInt8]
+
+    public init(line: Int, text: String, reason: String, bytes: [UInt8]? = nil) {
+        self.line = line
+        self.text = text
+        self.reason = reason
+        self.bytes = bytes ?? Array(text.utf8)
+    }
 }
 
 /// What the checks need to know about an incident from the export itself: its last row's counters.
@@ -97,13 +106,13 @@ public struct ServiceNowImporter {
             progress?(summary)
         }
 
-        func reject(line: Int?, text: String, reason: String) throws {
+        func reject(line: Int?, text: String, bytes: [UInt8]? = nil, reason: String) throws {
             guard let rejectHandler else {
                 throw ImportError(
                     file: name, line: line, reason: reason, committed: summary, isReadFailure: false)
             }
             summary.rejected += 1
-            try rejectHandler(RejectedRow(line: line ?? 0, text: text, reason: reason))
+            try rejectHandler(RejectedRow(line: line ?? 0, text: text, reason: reason, bytes: bytes))
         }
 
         func importIncident(_ rows: [IncidentRow]) throws {
@@ -168,7 +177,8 @@ public struct ServiceNowImporter {
             do {
                 row = try columns.row(record)
             } catch {
-                try reject(line: record.line, text: record.csvText, reason: error.message)
+                try reject(
+                    line: record.line, text: record.csvText, bytes: record.csvBytes, reason: error.message)
                 continue
             }
             if groupsInMemory {
@@ -183,7 +193,7 @@ public struct ServiceNowImporter {
             }
             if finished.contains(row.number) {
                 try reject(
-                    line: row.line, text: record.csvText,
+                    line: row.line, text: record.csvText, bytes: record.csvBytes,
                     reason:
                         "incident \(row.number) has rows earlier in the file, with other incidents between: "
                         + "import the export with --group-in-memory")
