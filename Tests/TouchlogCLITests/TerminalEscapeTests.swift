@@ -3,6 +3,10 @@ import Testing
 
 @testable import TouchlogCLI
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Issue 12: text from events reaches the terminal escaped in every human-readable output, so an event
 /// cannot retitle the terminal, clear it, or forge a line; `--json` stays exact.
 @Suite struct TerminalEscapeTests {
@@ -128,5 +132,27 @@ import Testing
             "\u{2028}\u{2029}\u{202E}\u{2066}\u{2069}".escapedForTerminal
                 == #"\u{2028}\u{2029}\u{202E}\u{2066}\u{2069}"#)
         #expect("\u{2027}\u{202F}\u{2065}\u{206A}".escapedForTerminal == "\u{2027}\u{202F}\u{2065}\u{206A}")
+    }
+}
+
+/// Usage errors, which ArgumentParser words and which quote what was typed, are escaped too.
+@Suite struct UsageErrorEscapeTests {
+    @Test func aUsageErrorQuotingTypedControlCharactersIsEscaped() throws {
+        let workspace = try Workspace()
+        let errors = workspace.path + "/stderr"
+        let child = try SpawnedTouchlog(
+            ["replay", "--customer", "c", "--until", "x\u{1B}]0;owned\u{07}", "--store", workspace.store],
+            errorPath: errors)
+        let status = child.wait(seconds: 60)
+        if status == nil { child.kill() }
+        #expect(status == 64)
+        let text = try String(contentsOfFile: errors, encoding: .utf8)
+        #expect(text.contains(#"x\u{1B}]0;owned\u{7}"#), "\(text)")
+        #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(text)")
+        // Help is printed as it is, and exits 0.
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { close(null) }
+        let help = try SpawnedTouchlog(["--help"], output: null, errorPath: errors)
+        #expect(help.wait(seconds: 60) == 0)
     }
 }
