@@ -94,7 +94,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "touchlog", dependencies: ["TouchlogCLI"]),
+        .executableTarget(name: "touchlog", dependencies: ["TouchlogCLI", "LMDB"]),
         // What the test targets share: temporary directories and files, the one way tests open a store,
         // touchpoint builders, generated samples, a seeded random source.
         .target(

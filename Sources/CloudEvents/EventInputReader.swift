@@ -132,7 +132,8 @@ public struct EventInputReader: ~Copyable {
             count = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: room))
         } catch {
             // The source's message names the file (or says what the input is) and the cause.
-            throw EventInputError(line: line, message: error.message, isRecoverable: false)
+            throw EventInputError(
+                line: line, message: error.message, isRecoverable: false, isReadFailure: !error.isDataError)
         }
         precondition(count >= 0 && count <= room, "ByteSource returned \(count) for a buffer of \(room)")
         if count == 0 {
@@ -197,8 +198,7 @@ public struct EventInputReader: ~Copyable {
                 continue
             }
             if end - start > Self.maximumEventBytes + 1 {
-                let error = hasCROnlyLineEnd(start, end) ? crOnlyLineEnds(line) : overlong(line)
-                try discardOverlongLine(throwing: error)
+                try discardOverlongLine(crOnlyLineEnds: hasCROnlyLineEnd(start, end))
             }
             try fill()
         }
@@ -216,26 +216,33 @@ public struct EventInputReader: ~Copyable {
             break
         }
         if blank { return nil }
-        if hasCROnlyLineEnd(from, to) { throw crOnlyLineEnds(lineNumber) }
-        guard to - from <= Self.maximumEventBytes else { throw overlong(lineNumber) }
+        let bytes = UnsafeBufferPointer(start: buffer + from, count: to - from)
+        if hasCROnlyLineEnd(from, to) { throw crOnlyLineEnds(lineNumber, start: bytes, length: to - from) }
+        guard to - from <= Self.maximumEventBytes else {
+            throw overlong(lineNumber, start: bytes, length: to - from)
+        }
         return EventInputRecord(
             line: lineNumber, bytes: Array(UnsafeBufferPointer(start: buffer + from, count: to - from)))
     }
 
-    private func overlong(_ lineNumber: Int) -> EventInputError {
+    /// The error for an event over the maximum, with its first bytes and its whole length (for a
+    /// rejects file that keeps what it can).
+    private func overlong(_ lineNumber: Int, start: UnsafeBufferPointer<UInt8>, length: Int) -> EventInputError {
         EventInputError(
             line: lineNumber,
             message: "event is longer than the maximum of \(Self.maximumEventBytes) bytes",
-            isRecoverable: true)
+            isRecoverable: true, bytes: Array(start.prefix(Self.maximumEventBytes)), length: length)
     }
 
     /// The error for a line with CR-only line ends (see `hasCROnlyLineEnd`): recoverable, like an over-long event.
-    private func crOnlyLineEnds(_ lineNumber: Int) -> EventInputError {
+    private func crOnlyLineEnds(_ lineNumber: Int, start: UnsafeBufferPointer<UInt8>, length: Int)
+        -> EventInputError
+    {
         EventInputError(
             line: lineNumber,
             message:
                 "found a carriage return (CR) without a line feed: CR-only line ends are not supported; convert them to LF or CRLF",
-            isRecoverable: true)
+            isRecoverable: true, bytes: Array(start.prefix(Self.maximumEventBytes)), length: length)
     }
 
     /// Whether `buffer[from..<to]` (one line) holds a CR between two events: `}`, a CR, `{`, with
@@ -260,18 +267,35 @@ public struct EventInputReader: ~Copyable {
         return false
     }
 
-    /// Drops the current line, which is known to be bad (too long), through its LF; then throws `error`.
-    private mutating func discardOverlongLine(throwing error: EventInputError) throws(EventInputError) {
+    /// Drops the current line, which is known to be bad (too long, or CR-only line ends), through its
+    /// LF; then throws, with the line's first bytes and its length.
+    private mutating func discardOverlongLine(crOnlyLineEnds crOnly: Bool) throws(EventInputError) {
+        let lineNumber = line
+        let first = Array(UnsafeBufferPointer(start: buffer + start, count: min(end - start, Self.maximumEventBytes)))
+        var length = 0  // bytes of the line dropped so far
+        var endsWithCR = false  // whether the last byte dropped was a CR (of a CRLF line end)
+        func failure(_ length: Int) -> EventInputError {
+            first.withUnsafeBufferPointer {
+                crOnly
+                    ? crOnlyLineEnds(lineNumber, start: $0, length: length)
+                    : overlong(lineNumber, start: $0, length: length)
+            }
+        }
         while true {
             if scanned < end, let found = memchr(buffer + scanned, 0x0A, end - scanned) {
-                start = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
+                let newline = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                length += newline - start
+                if newline > start { endsWithCR = buffer[newline - 1] == 0x0D }
+                start = newline + 1
                 scanned = start
                 line += 1
-                throw error
+                throw failure(length - (endsWithCR ? 1 : 0))
             }
+            length += end - start
+            if end > start { endsWithCR = buffer[end - 1] == 0x0D }
             start = end
             scanned = end
-            if atEOF { throw error }
+            if atEOF { throw failure(length) }
             try fill()
         }
     }
@@ -376,15 +400,16 @@ public struct EventInputReader: ~Copyable {
                 state.closed = true
             }
             guard last - elementStart <= Self.maximumEventBytes else {
-                return EventInputRecord(line: elementLine, bytes: [])
+                mode = .batch(state)
+                throw overlong(
+                    elementLine, start: UnsafeBufferPointer(rebasing: p[elementStart..<last]),
+                    length: last - elementStart)
             }
             return EventInputRecord(
                 line: elementLine, bytes: Array(UnsafeBufferPointer(rebasing: p[elementStart..<last])))
         }
         guard let result else { return nil }
         mode = .batch(state)
-        // An element can never be empty, so no bytes marks one that was too long.
-        if result.bytes.isEmpty { throw overlong(result.line) }
         return result
     }
 }

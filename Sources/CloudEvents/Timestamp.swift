@@ -28,9 +28,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     ///
     /// Lower-case `t` and `z` are accepted (RFC 3339 section 5.6, note). Fractions beyond
     /// microseconds are truncated. Months, days (with leap years), hours 0-23, minutes 0-59,
-    /// seconds 0-60 and offsets (hours 0-23, minutes 0-59) are range-checked. A leap second
-    /// (`:60`) is accepted and counted as the first instant of the next minute, since the
-    /// timeline here (like POSIX time) has no leap seconds. `-00:00` means UTC.
+    /// seconds 0-60 and offsets (hours 0-23, minutes 0-59) are range-checked. `-00:00` means UTC.
+    ///
+    /// A leap second (`:60`) is accepted only where one can occur: at 23:59:60 UTC once the offset is
+    /// applied ("2016-12-31T23:59:60Z", "2017-01-01T00:59:60+01:00"; RFC 3339 section 5.7), and is
+    /// counted as the first instant of the next minute, since the timeline here (like POSIX time) has
+    /// no leap seconds. An instant whose UTC form falls outside the years 0000-9999, which RFC 3339
+    /// cannot write ("9999-12-31T23:59:60Z", "0000-01-01T00:00:00+01:00"), is rejected rather than
+    /// printed with a wrong year.
     /// Returns `nil` if the text is not a valid RFC 3339 date-time.
     public init?(rfc3339 text: some StringProtocol) {
         var text = String(text)
@@ -91,13 +96,28 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             return nil
         }
         guard i == n else { return nil }
+        // RFC 3339 section 5.7: a leap second is the 61st second of the last minute of a UTC day.
+        if second == 60 {
+            let utcMinuteOfDay = ((hour * 60 + minute - offsetSeconds / 60) % 1440 + 1440) % 1440
+            guard utcMinuteOfDay == 23 * 60 + 59 else { return nil }
+        }
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
+        guard representableSeconds.contains(seconds) else { return nil }
         return seconds * 1_000_000 + Int64(micros)
     }
 
+    /// The seconds since the epoch whose UTC date has a four-digit year: 0000-01-01T00:00:00Z through
+    /// 9999-12-31T23:59:59Z.
+    static let representableSeconds: ClosedRange<Int64> =
+        Int64(daysFromCivil(year: 0, month: 1, day: 1)) * 86_400...Int64(
+            daysFromCivil(year: 10_000, month: 1, day: 1)) * 86_400 - 1
+
     /// Canonical UTC form: "2024-05-01T10:00:00Z", or with exactly 6 fraction digits
     /// ("2024-05-01T10:00:00.123456Z") when the fraction is non-zero.
+    ///
+    /// Parsing never yields a year outside 0000-9999; a value made from a count beyond it is written
+    /// with every digit of its year ("10000-01-01T00:00:00Z"), never with the year cut to four digits.
     public var rfc3339: String {
         let (seconds, micros) = microsecondsSinceEpoch.quotientAndRemainder(dividingBy: 1_000_000)
         var secs = seconds
@@ -115,9 +135,15 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         var out: [UInt8] = []
         out.reserveCapacity(27)
         func put(_ v: Int, _ width: Int) {
-            var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+            var length = 1
+            var rest = v / 10
+            while rest > 0 {
+                length += 1
+                rest /= 10
+            }
+            var digits = [UInt8](repeating: UInt8(ascii: "0"), count: max(width, length))
             var v = v
-            for k in stride(from: width - 1, through: 0, by: -1) {
+            for k in stride(from: digits.count - 1, through: 0, by: -1) {
                 digits[k] = UInt8(ascii: "0") + UInt8(v % 10)
                 v /= 10
             }

@@ -50,9 +50,12 @@ public final class Environment: @unchecked Sendable {
     ///
     /// Calls `mdb_env_create`, `mdb_env_set_maxdbs`, `mdb_env_set_maxreaders`, `mdb_env_set_mapsize`,
     /// `mdb_env_open` with `MDB_NOTLS`, then `mdb_reader_check` to clear slots left by killed processes.
+    /// Opens `/dev/null` onto descriptors 0-2 first if any is closed (`ensureStandardDescriptorsOpen`).
     /// - Throws: `LMDBError` (for example `ENOENT` when the directory does not exist, `EACCES`,
     ///   `.invalid` for a file that is not LMDB, `.versionMismatch`).
     public init(path: String, options: Options = Options()) throws(LMDBError) {
+        // Never let data.mdb or lock.mdb become standard input, output or error.
+        try ensureStandardDescriptorsOpen()
         var env: OpaquePointer?
         try check(mdb_env_create(&env))
         guard let env else { throw LMDBError.invalid }

@@ -1,6 +1,10 @@
 import Crypto
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// An Ed25519 key pair for signing seals, stored as small text files.
 ///
 /// The private key file is created owner-only (0600); the public key file is what auditors keep and
@@ -10,13 +14,29 @@ public enum SealKey {
     static let publicMarker = "TOUCHLOG ED25519 PUBLIC KEY"
 
     /// Makes a new key pair and writes it to `privatePath` (0600) and `publicPath` (0644).
-    /// Refuses to overwrite an existing file.
+    ///
+    /// Refuses to overwrite an existing file, and writes neither key when either path exists. Each file is
+    /// created with its mode from the first byte and put in place whole (see `createNew`), so the private
+    /// key is never readable by others, not even for a moment.
+    /// - Throws: `SealError.badKeyFile` naming the path and why.
     public static func generate(privatePath: String, publicPath: String) throws
         -> Curve25519.Signing.PublicKey
     {
+        for path in [privatePath, publicPath] where FileIdentity(path, followingLinks: false) != nil {
+            throw SealError.badKeyFile(path: path, reason: "the file exists; refusing to overwrite a key")
+        }
         let key = Curve25519.Signing.PrivateKey()
-        try write(armored(key.rawRepresentation, marker: privateMarker), to: privatePath, mode: 0o600)
-        try write(armored(key.publicKey.rawRepresentation, marker: publicMarker), to: publicPath, mode: 0o644)
+        let privateKey = try createNew(
+            Array(armored(key.rawRepresentation, marker: privateMarker).utf8), at: privatePath, mode: 0o600)
+        do {
+            _ = try createNew(
+                Array(armored(key.publicKey.rawRepresentation, marker: publicMarker).utf8), at: publicPath,
+                mode: 0o644)
+        } catch {
+            // Half a key pair is of no use: take back the private key this call wrote.
+            if FileIdentity(privatePath, followingLinks: false) == privateKey { unlink(privatePath) }
+            throw error
+        }
         return key.publicKey
     }
 
@@ -57,14 +77,71 @@ public enum SealKey {
         return raw
     }
 
-    private static func write(_ text: String, to path: String, mode: Int) throws {
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw SealError.badKeyFile(path: path, reason: "the file exists; refusing to overwrite a key")
+    /// Writes `bytes` to a new file at `path` with permissions `mode`, never more open than `mode` and
+    /// never over an existing file; returns the new file's identity.
+    ///
+    /// A temporary file beside `path` is created with `O_CREAT | O_EXCL | O_NOFOLLOW` and `mode` (and
+    /// `fchmod` to exactly `mode` before any byte is written), written and fsynced; then `link(2)` gives it
+    /// its name, which fails if `path` exists (unlike `rename`, which would replace it), the temporary
+    /// name is removed and the directory fsynced. `beforeLinking` sees the temporary path (for tests).
+    /// - Throws: `SealError.badKeyFile` naming the path and the failing step.
+    static func createNew(
+        _ bytes: [UInt8], at path: String, mode: mode_t, beforeLinking: (String) throws -> Void = { _ in }
+    ) throws -> FileIdentity {
+        func failure(_ step: String, _ code: Int32 = errno) -> SealError {
+            if code == EEXIST {
+                return .badKeyFile(path: path, reason: "the file exists; refusing to overwrite a key")
+            }
+            return .badKeyFile(path: path, reason: "cannot \(step): \(String(cString: strerror(code)))")
         }
-        guard
-            FileManager.default.createFile(
-                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
-        else { throw SealError.badKeyFile(path: path, reason: "cannot create it") }
+        var directory = (path as NSString).deletingLastPathComponent
+        if directory.isEmpty { directory = "." }
+        let name = (path as NSString).lastPathComponent
+        let temporary = "\(directory)/.\(name).\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw failure("create a temporary file in '\(directory)'") }
+        defer { unlink(temporary) }
+        do {
+            defer { close(descriptor) }
+            // open(2) applied the umask, which can only remove bits; set exactly `mode`, still empty.
+            guard fchmod(descriptor, mode) == 0 else { throw failure("set its mode") }
+            try bytes.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        throw failure("write it")
+                    }
+                    offset += written
+                }
+            }
+            guard fsync(descriptor) == 0 else { throw failure("write it to disk") }
+        }
+        try beforeLinking(temporary)
+        guard link(temporary, path) == 0 else { throw failure("give it its name") }
+        guard let identity = FileIdentity(path, followingLinks: false) else { throw failure("stat it") }
+        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directoryDescriptor >= 0 else { throw failure("open its directory") }
+        defer { close(directoryDescriptor) }
+        // The temporary name goes before the directory is synced, so neither name nor removal is lost.
+        unlink(temporary)
+        guard fsync(directoryDescriptor) == 0 else { throw failure("sync its directory") }
+        return identity
+    }
+}
+
+/// A file's device and inode.
+struct FileIdentity: Equatable {
+    var device: UInt64
+    var inode: UInt64
+
+    /// `stat(2)` or `lstat(2)` of `path`; `nil` when there is nothing there.
+    init?(_ path: String, followingLinks: Bool = true) {
+        var info = stat()
+        guard (followingLinks ? stat(path, &info) : lstat(path, &info)) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
     }
 }
 

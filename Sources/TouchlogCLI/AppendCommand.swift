@@ -58,15 +58,21 @@ struct AppendCommand: ParsableCommand {
             }
             switch outcomes.all.first {
             case .appended(let position, let version):
-                Console.current.line(
-                    output.json
-                        ? try jsonLine(Outcome(outcome: "appended", position: position, version: version))
-                        : "appended at position \(position), version \(version) of '\(touchpoint.customer)'")
+                if output.json {
+                    Console.current.exactLine(
+                        try jsonLine(Outcome(outcome: "appended", position: position, version: version)))
+                } else {
+                    Console.current.line(
+                        "appended at position \(position), version \(version) of '\(touchpoint.customer)'")
+                }
             case .duplicate(let position):
-                Console.current.line(
-                    output.json
-                        ? try jsonLine(Outcome(outcome: "duplicate", position: position, version: nil))
-                        : "duplicate: already in the log at position \(position); nothing appended")
+                if output.json {
+                    Console.current.exactLine(
+                        try jsonLine(Outcome(outcome: "duplicate", position: position, version: nil)))
+                } else {
+                    Console.current.line(
+                        "duplicate: already in the log at position \(position); nothing appended")
+                }
             case .conflict(let position):
                 // Not reached: the append is strict, so a conflict stops it above.
                 throw CommandFailure(

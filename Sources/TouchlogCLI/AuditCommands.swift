@@ -48,7 +48,7 @@ struct AuditCommand: ParsableCommand {
             return report
         }
         if output.json {
-            Console.current.line(try jsonLine(report))
+            Console.current.exactLine(try jsonLine(report))
         } else {
             for anomaly in report.anomalies {
                 Console.current.line(
@@ -67,7 +67,7 @@ struct AuditCommand: ParsableCommand {
             if !report.anomalies.isEmpty { summary += ", \(report.anomalies.count) ticket anomalies" }
             if let first = report.firstBadPosition { summary += ", first bad position \(first)" }
             if !report.problems.isEmpty { summary += ", \(report.problems.count) problem(s)" }
-            Console.current.line(summary)
+            Console.current.line("\(summary)")
         }
         if !report.ok { throw ExitCode(ExitStatus.auditFailed) }
     }
@@ -88,7 +88,7 @@ struct SealCommand: ParsableCommand {
         try storeOptions.withStore(.updating) { store in
             let privateKey = try SealKey.loadPrivateKey(key)
             let seal = try SealBook(store: store).seal(with: privateKey)
-            Console.current.line(try seal.jsonText())
+            Console.current.exactLine(try seal.jsonText())
         }
     }
 }

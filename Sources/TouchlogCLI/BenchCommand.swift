@@ -110,7 +110,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let console = Console.current
-        let progress: (String) -> Void = { console.message("bench: " + $0) }
+        let progress: (String) -> Void = { console.message("bench: \($0)") }
         try reportingFailures {
             if volume { return try runVolume(progress) }
             let runner = try BenchRunner(try benchOptions(), progress: progress)
@@ -122,13 +122,12 @@ struct BenchCommand: ParsableCommand {
             }
             try runner.run { result in
                 if output.json {
-                    console.line(try jsonLine(result))
+                    console.exactLine(try jsonLine(result))
                 } else {
-                    console.line(Self.text(result))
+                    console.line("\(Self.text(result))")
                     if let latency = result.latency {
                         console.line(
-                            "         replay latency over \(latency.samples) customers (mean \(String(format: "%.1f", latency.meanEvents)) events): "
-                                + "p50 \(latency.p50Ms) ms, p99 \(latency.p99Ms) ms, p99.9 \(latency.p999Ms) ms"
+                            "         replay latency over \(latency.samples) customers (mean \(String(format: "%.1f", latency.meanEvents)) events): p50 \(latency.p50Ms) ms, p99 \(latency.p99Ms) ms, p99.9 \(latency.p999Ms) ms"
                         )
                         if let p50 = latency.hundredEventP50Ms, let p99 = latency.hundredEventP99Ms {
                             console.line(
@@ -136,7 +135,7 @@ struct BenchCommand: ParsableCommand {
                             )
                         }
                     }
-                    if let note = result.note { console.line("         " + note) }
+                    if let note = result.note { console.line("         \(note)") }
                 }
             }
             if !output.json {
@@ -167,11 +166,11 @@ struct BenchCommand: ParsableCommand {
                     .write(toFile: svg, atomically: true, encoding: .utf8)
             }
             if output.json {
-                Console.current.line(
+                Console.current.exactLine(
                     "{\"events\":\(point.events),\"rate\":\(Int(point.rate.rounded())),\"seconds\":\(String(format: "%.3f", point.seconds))}"
                 )
             } else {
-                Console.current.line(VolumeRun.csvLine(point))
+                Console.current.exactLine(VolumeRun.csvLine(point))
             }
         }
     }

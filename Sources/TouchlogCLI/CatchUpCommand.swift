@@ -31,15 +31,17 @@ struct CatchUpCommand: ParsableCommand {
             let summary = try ProjectionStore(store: store).catchUp { meter.update(Int($0)) }
             meter.finish(Int(summary.positions))
             if output.json {
-                Console.current.line(
+                Console.current.exactLine(
                     try jsonLine(
                         Summary(
                             folded: summary.positions, position: summary.position,
                             generation: summary.generation)))
             } else {
                 Console.current.line(
-                    "folded \(summary.positions) events; the projections reflect the log up to position "
-                        + "\(summary.position) (generation \(summary.generation))")
+                    """
+                    folded \(summary.positions) events; the projections reflect the log up to position \
+                    \(summary.position) (generation \(summary.generation))
+                    """)
             }
         }
     }

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -6,36 +8,88 @@
 ///
 /// Commands write through `Console.current`, a task-local, so tests can run a command in process and
 /// read what it printed.
+///
+/// Human-readable lines (`line`, `message`, `OutputBuffer.appendLine`) take a ``TerminalText``: the text
+/// written in the source is kept, every value interpolated into it is escaped with
+/// ``Swift/StringProtocol/escapedForTerminal``. So nothing from an event, a file or an error can move the
+/// cursor, retitle the terminal or forge a line of its own. Machine-readable output (`--json`, CSV) goes
+/// through `exactLine` and `output`, byte for byte.
 public struct Console: Sendable {
     let writeOutput: @Sendable ([UInt8]) -> Void
     let writeError: @Sendable ([UInt8]) -> Void
     /// Whether standard error is a terminal (progress is shown only then).
     let errorIsTerminal: Bool
+    /// Whether the reader of standard output has gone: a write failed with `EPIPE`.
+    let outputIsClosed: @Sendable () -> Bool
+    /// Waits at most `milliseconds` for the reader of standard output to go; returns whether it has.
+    let waitForOutputClosed: @Sendable (_ milliseconds: Int32) -> Bool
 
+    /// A console that writes through the given functions and whose output is never closed (waiting
+    /// for that just sleeps).
     public init(
         errorIsTerminal: Bool, writeOutput: @escaping @Sendable ([UInt8]) -> Void,
         writeError: @escaping @Sendable ([UInt8]) -> Void
     ) {
+        self.init(
+            errorIsTerminal: errorIsTerminal, writeOutput: writeOutput, writeError: writeError,
+            outputIsClosed: { false },
+            waitForOutputClosed: { milliseconds in
+                usleep(useconds_t(milliseconds) * 1000)
+                return false
+            })
+    }
+
+    init(
+        errorIsTerminal: Bool, writeOutput: @escaping @Sendable ([UInt8]) -> Void,
+        writeError: @escaping @Sendable ([UInt8]) -> Void, outputIsClosed: @escaping @Sendable () -> Bool,
+        waitForOutputClosed: @escaping @Sendable (Int32) -> Bool
+    ) {
         self.writeOutput = writeOutput
         self.writeError = writeError
         self.errorIsTerminal = errorIsTerminal
+        self.outputIsClosed = outputIsClosed
+        self.waitForOutputClosed = waitForOutputClosed
     }
 
     /// The process's standard output and standard error.
+    ///
+    /// The executable ignores `SIGPIPE` (Sources/touchlog/main.swift), so a write to a standard output
+    /// whose reader has gone fails with `EPIPE` instead of killing the process; `outputIsClosed` then
+    /// says so and commands that stream (`tail --follow`) stop.
     public static let standard = Console(
         errorIsTerminal: isatty(2) == 1,
         writeOutput: { writeAll($0, to: 1) },
-        writeError: { writeAll($0, to: 2) })
+        writeError: { writeAll($0, to: 2) },
+        outputIsClosed: { standardOutputClosed.load(ordering: .relaxed) },
+        waitForOutputClosed: { milliseconds in
+            if standardOutputClosed.load(ordering: .relaxed) { return true }
+            // No events asked for: poll(2) reports only POLLERR (a pipe without readers), POLLHUP (a hung-up
+            // terminal or socket) and POLLNVAL, and otherwise sleeps for the timeout.
+            var descriptor = pollfd(fd: 1, events: 0, revents: 0)
+            let ready = poll(&descriptor, 1, milliseconds)
+            guard ready > 0, descriptor.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 else {
+                return false
+            }
+            standardOutputClosed.store(true, ordering: .relaxed)
+            return true
+        })
 
     @TaskLocal public static var current = Console.standard
 
-    /// Writes `text` and a newline to standard output.
-    func line(_ text: String) { writeOutput(Array((text + "\n").utf8)) }
+    /// Set once a write to standard output failed with `EPIPE` or its reader was seen to hang up.
+    private static let standardOutputClosed = Atomic<Bool>(false)
+
+    /// Writes `text` and a newline to standard output, every interpolated value escaped for a terminal.
+    func line(_ text: TerminalText) { writeOutput(Array((text.text + "\n").utf8)) }
+    /// Writes `text` and a newline to standard output exactly as it is: for machine-readable output
+    /// (`--json`, CSV), which must not be altered.
+    func exactLine(_ text: String) { writeOutput(Array((text + "\n").utf8)) }
     /// Writes bytes to standard output as they are.
     func output(_ bytes: [UInt8]) { writeOutput(bytes) }
-    /// Writes `text` and a newline to standard error.
-    func message(_ text: String) { writeError(Array((text + "\n").utf8)) }
-    /// Writes `text` to standard error without a newline (progress lines that redraw with \r).
+    /// Writes `text` and a newline to standard error, every interpolated value escaped for a terminal.
+    func message(_ text: TerminalText) { writeError(Array((text.text + "\n").utf8)) }
+    /// Writes `text` to standard error without a newline (progress lines that redraw with \r); only
+    /// for text made here, which holds no values from events or files.
     func status(_ text: String) { writeError(Array(text.utf8)) }
 
     private static func writeAll(_ bytes: [UInt8], to fd: Int32) {
@@ -45,11 +99,63 @@ public struct Console: Sendable {
                 let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
+                    if errno == EPIPE && fd == 1 { standardOutputClosed.store(true, ordering: .relaxed) }
                     return
                 }
                 offset += written
             }
         }
+    }
+}
+
+/// A line for a terminal: what is written in the source is kept as it is; every value interpolated
+/// into it is escaped with ``Swift/StringProtocol/escapedForTerminal``.
+///
+/// `Console.line`, `Console.message` and `OutputBuffer.appendLine` take this type, so a value cannot
+/// reach the terminal unescaped: `"ticket \(id)"` escapes `id`, and a string made elsewhere is passed as
+/// `"\(text)"`, which escapes all of it (its newlines too: one call, one line).
+struct TerminalText: ExpressibleByStringInterpolation, Sendable {
+    var text: String
+
+    init(stringLiteral value: String) { text = value }
+    init(stringInterpolation: StringInterpolation) { text = stringInterpolation.text }
+
+    struct StringInterpolation: StringInterpolationProtocol {
+        var text = ""
+        init(literalCapacity: Int, interpolationCount: Int) {
+            text.reserveCapacity(literalCapacity + 16 * interpolationCount)
+        }
+        mutating func appendLiteral(_ literal: String) { text += literal }
+        mutating func appendInterpolation(_ value: some Any) {
+            text += String(describing: value).escapedForTerminal
+        }
+    }
+}
+
+extension StringProtocol {
+    /// The text with every character a terminal would act on, rather than show, written as a visible
+    /// escape such as `\u{1B}`: C0 controls (newline and tab included), DEL, C1 controls, the line and
+    /// paragraph separators U+2028 and U+2029, and the bidirectional embeddings, overrides and isolates
+    /// (U+202A-U+202E, U+2066-U+2069) that reorder what a line appears to say.
+    ///
+    /// Backslashes are kept, so the escape is readable, not reversible; `--json` is the exact form.
+    var escapedForTerminal: String {
+        // Fast path: these bytes are the only ones that start an escaped character in UTF-8.
+        let clean = utf8.allSatisfy { byte in
+            byte >= 0x20 && byte != 0x7F && byte != 0xC2 && byte != 0xE2
+        }
+        if clean { return String(self) }
+        var out = ""
+        out.reserveCapacity(utf8.count + 16)
+        for scalar in unicodeScalars {
+            switch scalar.value {
+            case 0x00...0x1F, 0x7F...0x9F, 0x2028...0x202E, 0x2066...0x2069:
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }
 
@@ -65,7 +171,13 @@ struct OutputBuffer {
         if bytes.count >= 1 << 16 { flush() }
     }
 
-    mutating func appendLine(_ text: String) {
+    /// Appends a human-readable line, every interpolated value escaped (see ``TerminalText``).
+    mutating func appendLine(_ text: TerminalText) {
+        appendExactLine(text.text)
+    }
+
+    /// Appends a line exactly as it is: for `--json` and other machine-readable output.
+    mutating func appendExactLine(_ text: String) {
         bytes.append(contentsOf: text.utf8)
         bytes.append(0x0a)
         if bytes.count >= 1 << 16 { flush() }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CloudEvents
 import Foundation
-import TouchlogImport
 import TouchlogDomain
+import TouchlogImport
 import TouchlogIngest
 import TouchlogStore
 
@@ -30,6 +30,7 @@ struct ServiceNowImportCommand: ParsableCommand {
             Strict by default: the first unreadable row stops the import with FILE:LINE: reason and exit 65, \
             and nothing of the batch that held it is written. With --rejects, each unreadable row is written \
             to PATH with its reason (JSON Lines) and the import goes on.
+            \(RejectsFile.formatHelp)
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -43,6 +44,9 @@ struct ServiceNowImportCommand: ParsableCommand {
     @Option(
         help: ArgumentHelp("Write unreadable rows here with their reasons, and go on.", valueName: "path"))
     var rejects: String?
+
+    @Flag(help: "With --rejects: replace an existing file at that path.")
+    var force = false
 
     @Option(help: ArgumentHelp("The 'source' of the imported events.", valueName: "uri-reference"))
     var source = ServiceNowMapping.defaultSource
@@ -61,6 +65,7 @@ struct ServiceNowImportCommand: ParsableCommand {
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        if force && rejects == nil { throw ValidationError("--force applies only with --rejects") }
         // The source must pass CloudEvents' own check of a URI-reference: parse a minimal event that has it.
         var probe = Array(#"{"specversion":"1.0","id":"x","type":"t","source":"#.utf8)
         JSONValue.string(source).write(into: &probe)
@@ -87,10 +92,13 @@ struct ServiceNowImportCommand: ParsableCommand {
             importer.batchSize = batchSize
             importer.source = source
             importer.groupsInMemory = groupInMemory
-            let rejectsFile = try rejects.map { try RejectsFile(path: $0, input: name) }
+            let rejectsFile = try rejects.map {
+                try RejectsFile(
+                    path: $0, replacing: force, input: file, inputName: name, store: storeOptions.path)
+            }
             if let rejectsFile {
                 importer.rejectHandler = {
-                    try rejectsFile.write(line: $0.line, reason: $0.reason, text: $0.text)
+                    try rejectsFile.write(line: $0.line, reason: $0.reason, bytes: $0.bytes)
                 }
             }
             final class Collected { var facts: [IncidentFacts] = [] }
@@ -103,7 +111,10 @@ struct ServiceNowImportCommand: ParsableCommand {
             do {
                 summary = try importer.run(input, named: name, into: store)
             } catch let error as ImportError {
-                try? rejectsFile?.close()
+                // The import's own error is the one to report; the rejects file keeps what it has.
+                do { try rejectsFile?.close() } catch {
+                    Console.current.message("touchlog: \(error)")
+                }
                 var text = error.description
                 if error.committed.appended + error.committed.duplicates > 0 {
                     text += " (committed before it: \(error.committed.appended) events appended, "
@@ -118,7 +129,7 @@ struct ServiceNowImportCommand: ParsableCommand {
             let report =
                 verify ? try ServiceNowCheck(log: store.log, source: source).report(facts: collected.facts) : nil
             if output.json {
-                Console.current.line(
+                Console.current.exactLine(
                     try jsonLine(
                         Output(
                             rows: summary.rows, incidents: summary.incidents, events: summary.events,
@@ -133,37 +144,37 @@ struct ServiceNowImportCommand: ParsableCommand {
             if summary.appended == 0 && summary.duplicates > 0 && summary.rejected == 0 {
                 text += " (nothing new: every event was already in the log)"
             }
-            Console.current.line(text)
+            Console.current.line("\(text)")
             if Console.current.errorIsTerminal && elapsed > 0 {
                 Console.current.message(
-                    "import: \(formatCount(Int(Double(summary.rows) / elapsed))) rows/s, "
-                        + "\(formatCount(Int(Double(summary.events) / elapsed))) events/s")
+                    "import: \(formatCount(Int(Double(summary.rows) / elapsed))) rows/s, \(formatCount(Int(Double(summary.events) / elapsed))) events/s"
+                )
             }
-            if let report { Console.current.line(describe(report)) }
+            if let report { for line in describe(report) { Console.current.line(line) } }
         }
     }
 
-    private func describe(_ report: ServiceNowCheck.Report) -> String {
+    private func describe(_ report: ServiceNowCheck.Report) -> [TerminalText] {
         func percent(_ part: Int, _ whole: Int) -> String {
             whole == 0 ? "-" : String(format: "%.1f%%", Double(part) * 100 / Double(whole))
         }
-        var lines = [
+        let exceptions =
+            report.reopenExceptions.isEmpty
+            ? "" : " (exceptions: \(report.reopenExceptions.prefix(10).joined(separator: ", ")))"
+        var lines: [TerminalText] = [
             "check: \(report.tickets) tickets, \(report.customers) customers, \(report.reps) reps, \(report.events) events",
             "  lifecycle anomalies: \(report.anomalies) in \(report.anomalousTickets) tickets",
-            "  reopens = reopen_count: \(report.reopenAgreements) of \(report.reopenAgreements + report.reopenExceptions.count)"
-                + (report.reopenExceptions.isEmpty
-                    ? "" : " (exceptions: \(report.reopenExceptions.prefix(10).joined(separator: ", ")))"),
-            "  made_sla agrees with the resolution time: \(report.slaAgreements) of \(report.slaTickets) "
-                + "(\(percent(report.slaAgreements, report.slaTickets)))",
+            "  reopens = reopen_count: \(report.reopenAgreements) of \(report.reopenAgreements + report.reopenExceptions.count)\(exceptions)",
+            "  made_sla agrees with the resolution time: \(report.slaAgreements) of \(report.slaTickets) (\(percent(report.slaAgreements, report.slaTickets)))",
         ]
         for fit in report.sla {
             lines.append(
-                "    \(fit.priority): target \(fit.targetMinutes) min, \(fit.agreements) of \(fit.tickets) "
-                    + "(\(percent(fit.agreements, fit.tickets))), made_sla true on \(fit.madeSLA)")
+                "    \(fit.priority): target \(fit.targetMinutes) min, \(fit.agreements) of \(fit.tickets) (\(percent(fit.agreements, fit.tickets))), made_sla true on \(fit.madeSLA)"
+            )
         }
         if !report.missingTickets.isEmpty {
             lines.append("  incidents without a ticket: \(report.missingTickets.count)")
         }
-        return lines.joined(separator: "\n")
+        return lines
     }
 }

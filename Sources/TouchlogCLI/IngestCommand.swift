@@ -15,6 +15,7 @@ struct IngestCommand: ParsableCommand {
             and nothing of the batch that held it is written; batches committed before it stay, and \
             re-running the same file appends only what is missing. With --rejects, each invalid event is \
             written to PATH with its reason (JSON Lines) and the ingest goes on.
+            \(RejectsFile.formatHelp)
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -28,6 +29,9 @@ struct IngestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write invalid events here with their reasons, and go on.", valueName: "path"))
     var rejects: String?
 
+    @Flag(help: "With --rejects: replace an existing file at that path.")
+    var force = false
+
     @Option(help: "Events per atomic, durable commit.")
     var batchSize = 10_000
 
@@ -37,6 +41,7 @@ struct IngestCommand: ParsableCommand {
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        if force && rejects == nil { throw ValidationError("--force applies only with --rejects") }
     }
 
     func run() throws {
@@ -50,13 +55,16 @@ struct IngestCommand: ParsableCommand {
             var source = CloudEventSource(EventInputReader(input))
             var pipeline = IngestPipeline()
             pipeline.batchSize = batchSize
-            let rejectsFile = try rejects.map { try RejectsFile(path: $0, input: name) }
+            let rejectsFile = try rejects.map {
+                try RejectsFile(
+                    path: $0, replacing: force, input: file, inputName: name, store: storeOptions.path)
+            }
             if let rejectsFile { pipeline.rejectHandler = { try rejectsFile.write($0) } }
             let meter = ProgressMeter("ingest")
             pipeline.progress = { meter.update($0.appended + $0.duplicates) }
             if printCommits {
                 pipeline.commitHandler = { summary, line, _ in
-                    Console.current.line(
+                    Console.current.exactLine(
                         "{\"committed_through_line\":\(line),\"appended\":\(summary.appended),\"duplicates\":\(summary.duplicates)}"
                     )
                 }
@@ -67,7 +75,7 @@ struct IngestCommand: ParsableCommand {
             meter.finish(summary.appended + summary.duplicates)
             try rejectsFile?.close()
             if output.json {
-                Console.current.line(try jsonLine(summary))
+                Console.current.exactLine(try jsonLine(summary))
             } else {
                 var text =
                     "read \(summary.read), appended \(summary.appended), duplicates \(summary.duplicates)"
@@ -78,50 +86,8 @@ struct IngestCommand: ParsableCommand {
                 if summary.appended == 0 && summary.duplicates > 0 && summary.rejected == 0 {
                     text += " (nothing new: every event was already in the log)"
                 }
-                Console.current.line(text)
+                Console.current.line("\(text)")
             }
         }
-    }
-}
-
-/// The `--rejects` file: one JSON object per invalid event with where it was, why, and its text.
-final class RejectsFile {
-    private let handle: FileHandle
-    private let input: String
-
-    init(path: String, input: String) throws {
-        guard
-            FileManager.default.createFile(
-                atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-            let handle = FileHandle(forWritingAtPath: path)
-        else {
-            throw CommandFailure("cannot create the rejects file '\(path)'", exitCode: ExitStatus.ioError)
-        }
-        self.handle = handle
-        self.input = input
-    }
-
-    private struct Entry: Encodable {
-        var file: String
-        var line: Int
-        var reason: String
-        var input: String
-    }
-
-    func write(_ rejected: RejectedEvent) throws {
-        try write(
-            line: rejected.line, reason: rejected.reason,
-            text: String(decoding: rejected.bytes, as: UTF8.self))
-    }
-
-    /// Writes one entry: where the bad input was, why, and its text.
-    func write(line: Int, reason: String, text: String) throws {
-        let entry = try jsonLine(Entry(file: input, line: line, reason: reason, input: text)) + "\n"
-        try handle.write(contentsOf: Array(entry.utf8))
-    }
-
-    func close() throws {
-        try handle.synchronize()
-        try handle.close()
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CloudEvents
 import Foundation
-import TouchlogProjections
 import TouchlogDomain
+import TouchlogProjections
 import TouchlogStore
 
 struct LoyaltyCommand: ParsableCommand {
@@ -34,7 +34,7 @@ struct LoyaltyShowCommand: ParsableCommand {
             }
             let json = LoyaltyJSON(report)
             if output.json {
-                Console.current.line(try jsonLine(json))
+                Console.current.exactLine(try jsonLine(json))
                 return
             }
             func signed(_ value: Double) -> String { String(format: "%+.2f", value) }
@@ -74,7 +74,7 @@ struct LoyaltyTopCommand: ParsableCommand {
             var buffer = OutputBuffer()
             for (rank, loyalty) in top.enumerated() {
                 if output.json {
-                    buffer.appendLine(
+                    buffer.appendExactLine(
                         try jsonLine(
                             TopJSON(
                                 customer: loyalty.customer, score: roundedScore(loyalty.score),
@@ -87,7 +87,7 @@ struct LoyaltyTopCommand: ParsableCommand {
             }
             buffer.flush()
             if top.isEmpty && !output.json {
-                Console.current.message("no customers" + (tier.map { " in tier '\($0)'" } ?? ""))
+                Console.current.message("no customers\(tier.map { " in tier '\($0)'" } ?? "")")
             }
         }
     }

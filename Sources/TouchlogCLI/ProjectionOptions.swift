@@ -16,8 +16,10 @@ extension StoreOptions {
             let (position, head) = try projections.lag()
             if position < head {
                 Console.current.message(
-                    "touchlog: note: the projections reflect the log up to position \(position) of \(head) "
-                        + "(\(head - position) events behind); 'touchlog catch-up' brings them up to date")
+                    """
+                    touchlog: note: the projections reflect the log up to position \(position) of \(head) \
+                    (\(head - position) events behind); 'touchlog catch-up' brings them up to date
+                    """)
             }
             return try body(store, projections)
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import TouchlogProjections
 import TouchlogDomain
+import TouchlogProjections
 import TouchlogStore
 
 struct RebuildCommand: ParsableCommand {
@@ -42,7 +42,7 @@ struct RebuildCommand: ParsableCommand {
             let rate = Int(Double(summary.folded) / seconds)
             let generation = summary.generation
             if output.json {
-                Console.current.line(
+                Console.current.exactLine(
                     try jsonLine(
                         RebuildJSON(
                             generation: generation.number, replaced: summary.replaced,
@@ -60,7 +60,7 @@ struct RebuildCommand: ParsableCommand {
             text += " (\(formatCount(rate)) events/s)"
             if summary.resumedFrom > 0 { text += ", resumed from position \(summary.resumedFrom)" }
             if let replaced = summary.replaced { text += "; replaced generation \(replaced)" }
-            Console.current.line(text)
+            Console.current.line("\(text)")
         }
     }
 
@@ -76,7 +76,7 @@ struct RebuildCommand: ParsableCommand {
     private func report(_ report: ProjectionStore.DryRunReport, rules: Rules) throws {
         var buffer = OutputBuffer()
         if output.json {
-            buffer.appendLine(
+            buffer.appendExactLine(
                 try jsonLine(
                     SummaryJSON(
                         kind: "summary", position: report.position,
@@ -85,7 +85,7 @@ struct RebuildCommand: ParsableCommand {
                         tierChanges: report.tierChanges.count, tickets: report.tickets,
                         slaChanges: report.slaChanges.count)))
             for change in report.tierChanges {
-                buffer.appendLine(
+                buffer.appendExactLine(
                     try jsonLine(
                         TierJSON(
                             kind: "tier", customer: change.customer, from: change.from, to: change.to,
@@ -93,7 +93,7 @@ struct RebuildCommand: ParsableCommand {
                             scoreDelta: roundedScore(change.scoreDelta))))
             }
             for change in report.slaChanges {
-                buffer.appendLine(
+                buffer.appendExactLine(
                     try jsonLine(
                         SLAJSON(
                             kind: "sla", ticket: change.ticket, customer: change.customer,
@@ -113,10 +113,9 @@ struct RebuildCommand: ParsableCommand {
         )
         buffer.appendLine("customers whose tier moves: \(report.tierChanges.count) of \(report.customers)")
         for change in report.tierChanges {
-            buffer.appendLine(
-                "  \(change.customer)  \(change.from) -> \(change.to)  "
-                    + String(
-                        format: "%.2f -> %.2f (%+.2f)", change.oldScore, change.newScore, change.scoreDelta))
+            let scores = String(
+                format: "%.2f -> %.2f (%+.2f)", change.oldScore, change.newScore, change.scoreDelta)
+            buffer.appendLine("  \(change.customer)  \(change.from) -> \(change.to)  \(scores)")
         }
         buffer.appendLine("tickets whose SLA flags change: \(report.slaChanges.count) of \(report.tickets)")
         func describe(_ name: String, _ flags: (from: Bool, to: Bool)) -> String? {
@@ -129,7 +128,7 @@ struct RebuildCommand: ParsableCommand {
                 describe("resolution", change.resolutionBreached),
             ]
             buffer.appendLine(
-                "  \(change.ticket)  (\(change.customer))  " + parts.compactMap { $0 }.joined(separator: ", ")
+                "  \(change.ticket)  (\(change.customer))  \(parts.compactMap { $0 }.joined(separator: ", "))"
             )
         }
         buffer.flush()

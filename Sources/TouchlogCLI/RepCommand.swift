@@ -1,8 +1,8 @@
 import ArgumentParser
 import CloudEvents
 import Foundation
-import TouchlogProjections
 import TouchlogDomain
+import TouchlogProjections
 import TouchlogStore
 
 struct RepCommand: ParsableCommand {
@@ -31,7 +31,7 @@ struct RepTimelineCommand: ParsableCommand {
             var buffer = OutputBuffer()
             for entry in entries {
                 if output.json {
-                    buffer.appendLine(try jsonLine(EntryJSON(entry)))
+                    buffer.appendExactLine(try jsonLine(EntryJSON(entry)))
                     continue
                 }
                 var detail = ""
@@ -42,8 +42,8 @@ struct RepTimelineCommand: ParsableCommand {
                         + (entry.detail & 2 == 2 ? "" : " (customer)")
                 }
                 buffer.appendLine(
-                    "\(entry.occurredAt.rfc3339)  \(entry.type)  \(entry.customer)  \(entry.ticket ?? "-")\(detail)"
-                        + "  (position \(entry.position))")
+                    "\(entry.occurredAt.rfc3339)  \(entry.type)  \(entry.customer)  \(entry.ticket ?? "-")\(detail)  (position \(entry.position))"
+                )
             }
             buffer.flush()
             if entries.isEmpty && !output.json {
@@ -107,7 +107,7 @@ struct RepStatsCommand: ParsableCommand {
                 csatRatings: stats.csatRatings,
                 csatSatisfiedShare: stats.csatSatisfiedShare.map { ($0 * 10_000).rounded() / 10_000 })
             if output.json {
-                Console.current.line(try jsonLine(json))
+                Console.current.exactLine(try jsonLine(json))
                 return
             }
             let share = stats.csatSatisfiedShare.map { String(format: "%.1f%%", $0 * 100) } ?? "-"

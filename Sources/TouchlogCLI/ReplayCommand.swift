@@ -1,8 +1,8 @@
 import ArgumentParser
 import CloudEvents
 import Foundation
-import TouchlogProjections
 import TouchlogDomain
+import TouchlogProjections
 import TouchlogStore
 
 struct ReplayCommand: ParsableCommand {
@@ -55,8 +55,8 @@ struct ReplayCommand: ParsableCommand {
             var narrator = ReplayNarrator(rules: rules ?? .default)
             for stored in events {
                 buffer.appendLine(
-                    "v\(stored.version)  \(stored.event.time ?? stored.occurredAt.rfc3339)  \(stored.event.type)"
-                        + "  (position \(stored.position), recorded \(stored.recordedAt.rfc3339))")
+                    "v\(stored.version)  \(stored.event.time ?? stored.occurredAt.rfc3339)  \(stored.event.type)  (position \(stored.position), recorded \(stored.recordedAt.rfc3339))"
+                )
                 for change in narrator.apply(stored) { buffer.appendLine("    \(change)") }
             }
             buffer.flush()

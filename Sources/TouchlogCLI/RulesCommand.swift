@@ -37,7 +37,7 @@ struct RulesShowCommand: ParsableCommand {
             text = Rules.defaultText + "\n"
         }
         if output.json {
-            Console.current.line(
+            Console.current.exactLine(
                 try jsonLine(RulesJSON(version: rules.version, hash: rules.hashHex, text: text)))
         } else {
             Console.current.output(Array(text.utf8))

@@ -15,7 +15,7 @@ struct StatsCommand: ParsableCommand {
             let log = store.log
             let stats = try log.statistics()
             if output.json {
-                Console.current.line(try jsonLine(stats))
+                Console.current.exactLine(try jsonLine(stats))
                 return
             }
             let mib = { (bytes: Int) in String(format: "%.1f MiB", Double(bytes) / 1_048_576) }

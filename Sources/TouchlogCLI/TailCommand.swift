@@ -8,7 +8,10 @@ struct TailCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tail",
         abstract: "Print the global log in order.",
-        discussion: "With --follow, keeps printing events as they are appended, until interrupted.")
+        discussion: """
+            With --follow, keeps printing events as they are appended, until interrupted or until the reader \
+            of its output goes away (tail --follow | head -1 ends with status 0).
+            """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -28,27 +31,32 @@ struct TailCommand: ParsableCommand {
     func run() throws {
         try storeOptions.withStore(.reading) { store in
             let log = store.log
+            let console = Console.current
             var buffer = OutputBuffer()
             var next = from
             var printed = 0
             while true {
                 try log.forEachEvent(from: next) { stored in
                     if let limit, printed >= limit { return false }
+                    // Nobody reads any more (tail | head): stop instead of reading the rest of the log.
+                    if console.outputIsClosed() { return false }
                     if output.json {
                         buffer.write {
                             stored.writeJSON(into: &$0)
                             $0.append(0x0a)
                         }
                     } else {
-                        buffer.appendLine(EventText.summaryLine(stored))
+                        buffer.appendLine("\(EventText.summaryLine(stored))")
                     }
                     printed += 1
                     next = stored.position + 1
                     return true
                 }
                 buffer.flush()
-                if !follow || (limit.map { printed >= $0 } ?? false) { return }
-                usleep(200_000)
+                if !follow || (limit.map { printed >= $0 } ?? false) || console.outputIsClosed() { return }
+                // Waiting for new events, nothing is written, so a reader that left would go unnoticed
+                // until the next event: wait on standard output itself, which reports the hang-up.
+                if console.waitForOutputClosed(200) { return }
             }
         }
     }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CloudEvents
 import Foundation
-import TouchlogProjections
 import TouchlogDomain
+import TouchlogProjections
 import TouchlogStore
 
 struct TicketCommand: ParsableCommand {
@@ -35,7 +35,7 @@ struct TicketShowCommand: ParsableCommand {
                 throw CommandFailure("no ticket '\(id)' in the log", exitCode: ExitStatus.dataError)
             }
             if output.json {
-                Console.current.line(try jsonLine(TicketJSON(ticket)))
+                Console.current.exactLine(try jsonLine(TicketJSON(ticket)))
                 return
             }
             let rules = try projections.activeRules() ?? .default
@@ -44,7 +44,7 @@ struct TicketShowCommand: ParsableCommand {
             func sla(_ minutes: Double?, _ limit: Int64, _ breached: Bool) -> String {
                 "\(formatMinutes(minutes)) minutes (target \(limit), \(breached ? "breached" : minutes == nil ? "not breached yet" : "met"))"
             }
-            var lines = [
+            var lines: [TerminalText] = [
                 "ticket       \(ticket.id)",
                 "customer     \(ticket.customer)",
                 "status       \(ticket.status.rawValue)",
@@ -52,7 +52,7 @@ struct TicketShowCommand: ParsableCommand {
                 "channel      \(ticket.channel?.rawValue ?? "-")",
                 "assignee     \(ticket.assignee ?? "-")",
                 "opened       \(time(ticket.openedAt))",
-                "first reply  \(time(ticket.firstReplyAt))" + (ticket.firstReplyBy.map { " by \($0)" } ?? ""),
+                "first reply  \(time(ticket.firstReplyAt))\(ticket.firstReplyBy.map { " by \($0)" } ?? "")",
                 "  SLA        \(sla(ticket.firstReplyMinutes, target.firstReplyMinutes, ticket.firstReplyBreached))",
                 "solved       \(time(ticket.solvedAt))",
                 "closed       \(time(ticket.closedAt))",
@@ -66,7 +66,7 @@ struct TicketShowCommand: ParsableCommand {
             for anomaly in ticket.anomalies {
                 lines.append("  position \(anomaly.position) (\(anomaly.type)): \(anomaly.reason)")
             }
-            Console.current.line(lines.joined(separator: "\n"))
+            for line in lines { Console.current.line(line) }
         }
     }
 }
@@ -99,7 +99,7 @@ struct TicketListCommand: ParsableCommand {
             var buffer = OutputBuffer()
             for ticket in tickets {
                 if output.json {
-                    buffer.appendLine(try jsonLine(TicketJSON(ticket)))
+                    buffer.appendExactLine(try jsonLine(TicketJSON(ticket)))
                     continue
                 }
                 var flags: [String] = []
@@ -107,12 +107,8 @@ struct TicketListCommand: ParsableCommand {
                 if ticket.resolutionBreached { flags.append("resolution breached") }
                 if !ticket.anomalies.isEmpty { flags.append("\(ticket.anomalies.count) anomalies") }
                 buffer.appendLine(
-                    [
-                        ticket.id, ticket.status.rawValue, ticket.priority.rawValue, ticket.customer,
-                        ticket.assignee ?? "-",
-                        "reopens \(ticket.reopens)", flags.isEmpty ? "ok" : flags.joined(separator: ", "),
-                    ]
-                    .joined(separator: "  "))
+                    "\(ticket.id)  \(ticket.status.rawValue)  \(ticket.priority.rawValue)  \(ticket.customer)  \(ticket.assignee ?? "-")  reopens \(ticket.reopens)  \(flags.isEmpty ? "ok" : flags.joined(separator: ", "))"
+                )
             }
             buffer.flush()
             if tickets.isEmpty && !output.json { Console.current.message("no tickets match") }

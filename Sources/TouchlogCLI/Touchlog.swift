@@ -20,3 +20,32 @@ public struct Touchlog: ParsableCommand {
 
     public init() {}
 }
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Touchlog {
+    /// Parses the command line, runs the command, and prints what ended it, as ArgumentParser's `main`
+    /// does, but through `Console`: usage errors quote what was typed, so they are escaped for the
+    /// terminal like every other message (help and version text, which is ours, is printed as it is).
+    public static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                if code == .success {
+                    Console.current.exactLine(message)
+                } else {
+                    for line in message.split(separator: "\n", omittingEmptySubsequences: false) {
+                        Console.current.message("\(line)")
+                    }
+                }
+            }
+            Glibc.exit(code.rawValue)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import CloudEvents
+
 /// One CSV record: its fields (unquoted and unescaped) and the line it starts on.
 public struct CSVRecord: Sendable, Equatable {
     /// The 1-based line of the input where the record starts (records with quoted newlines span lines).
@@ -48,22 +49,29 @@ public struct CSVRecord: Sendable, Equatable {
         (0..<count).map { String(decoding: bytes($0), as: UTF8.self) }
     }
 
-    /// The record written back as one line of RFC 4180 CSV (for rejects files).
-    public var csvText: String {
-        fields.map { field in
-            guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
-                return field
-            }
-            return "\"" + field.replacingAll("\"", with: "\"\"") + "\""
-        }.joined(separator: ",")
-    }
-}
+    /// The record written back as one line of RFC 4180 CSV (for rejects files), invalid UTF-8
+    /// replaced by U+FFFD; `csvBytes` keeps every field's bytes exactly.
+    public var csvText: String { String(decoding: csvBytes, as: UTF8.self) }
 
-extension String {
-    fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for character in self {
-            if character == target { out += replacement } else { out.append(character) }
+    /// The record written back as RFC 4180 CSV, each field's bytes exactly as read: a field holding a
+    /// comma, quote, CR or LF is quoted, its quotes doubled.
+    public var csvBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(storage.count + count)
+        for index in 0..<count {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            let field = bytes(index)
+            let special: (UInt8) -> Bool = { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+            guard field.contains(where: special) else {
+                out.append(contentsOf: field)
+                continue
+            }
+            out.append(0x22)
+            for byte in field {
+                out.append(byte)
+                if byte == 0x22 { out.append(0x22) }
+            }
+            out.append(0x22)
         }
         return out
     }

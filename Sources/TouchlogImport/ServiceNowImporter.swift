@@ -44,6 +44,15 @@ public struct RejectedRow: Sendable, Equatable {
     /// The row as CSV text (empty when the CSV itself could not be read).
     public var text: String
     public var reason: String
+    /// The row as CSV, each field's bytes exactly as read (`text` replaces invalid UTF-8).
+    public var bytes: [UInt8]
+
+    public init(line: Int, text: String, reason: String, bytes: [UInt8]? = nil) {
+        self.line = line
+        self.text = text
+        self.reason = reason
+        self.bytes = bytes ?? Array(text.utf8)
+    }
 }
 
 /// What the checks need to know about an incident from the export itself: its last row's counters.
@@ -103,7 +112,7 @@ public struct ServiceNowImporter {
                 try rejectHandler(
                     RejectedRow(
                         line: rejected.line, text: String(decoding: rejected.bytes, as: UTF8.self),
-                        reason: rejected.reason))
+                        reason: rejected.reason, bytes: rejected.bytes))
             }
         } else {
             counts.strict = true
@@ -195,7 +204,7 @@ struct ServiceNowSource<Input: ByteSource>: IngestSource {
                     isIOFailure: error.readFailure.map { !$0.isDataError } ?? false)
             }
             counts.summary.rows += 1
-            reject(line: error.line, text: "", reason: error.message)
+            reject(line: error.line, reason: error.message)
             return
         }
         counts.summary.rows += 1
@@ -204,7 +213,7 @@ struct ServiceNowSource<Input: ByteSource>: IngestSource {
         do {
             row = try columns.row(record)
         } catch {
-            reject(line: record.line, text: record.csvText, reason: error.message)
+            reject(line: record.line, bytes: record.csvBytes, reason: error.message)
             return
         }
         if groupsInMemory {
@@ -220,7 +229,7 @@ struct ServiceNowSource<Input: ByteSource>: IngestSource {
         }
         if finished.contains(row.number) {
             reject(
-                line: row.line, text: record.csvText,
+                line: row.line, bytes: record.csvBytes,
                 reason: "incident \(row.number) has rows earlier in the file, with other incidents between: "
                     + "import the export with --group-in-memory")
             return
@@ -256,12 +265,12 @@ struct ServiceNowSource<Input: ByteSource>: IngestSource {
         } catch {
             // The whole incident is set aside; count its other rows too.
             if !counts.strict { counts.summary.rejected += rows.count - 1 }
-            reject(line: error.line, text: "", reason: "incident \(rows[0].number): \(error.message)")
+            reject(line: error.line, reason: "incident \(rows[0].number): \(error.message)")
         }
     }
 
-    private mutating func reject(line: Int?, text: String, reason: String) {
+    private mutating func reject(line: Int?, bytes: [UInt8] = [], reason: String) {
         if !counts.strict { counts.summary.rejected += 1 }
-        ready.append(.invalid(RejectedEvent(line: line ?? 0, bytes: Array(text.utf8), reason: reason)))
+        ready.append(.invalid(RejectedEvent(line: line ?? 0, bytes: bytes, reason: reason)))
     }
 }

@@ -212,9 +212,10 @@ public struct CloudEventSource: IngestSource, ~Copyable {
             record = next
         } catch {
             guard error.isRecoverable else {
-                throw IngestReadError(line: error.line, reason: error.message, isIOFailure: true)
+                throw IngestReadError(line: error.line, reason: error.message, isIOFailure: error.isReadFailure)
             }
-            return .invalid(RejectedEvent(line: error.line ?? 0, bytes: [], reason: error.message))
+            return .invalid(
+                RejectedEvent(line: error.line ?? 0, bytes: error.bytes, length: error.length, reason: error.message))
         }
         do throws(CloudEventError) {
             let parsed = try CloudEvent.parse(json: record.bytes)

@@ -36,13 +36,16 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
 public struct RejectedEvent: Sendable {
     /// The input line where it starts (0 when unknown).
     public var line: Int
-    /// Its bytes as read (empty when they could not be kept, such as an over-long line).
+    /// The event's bytes as read, exactly; for an over-long event only its start (see `length`).
     public var bytes: [UInt8]
+    /// The event's whole length in bytes: more than `bytes.count` when only its start was kept.
+    public var length: Int
     public var reason: String
 
-    public init(line: Int, bytes: [UInt8], reason: String) {
+    public init(line: Int, bytes: [UInt8], length: Int? = nil, reason: String) {
         self.line = line
         self.bytes = bytes
+        self.length = length ?? bytes.count
         self.reason = reason
     }
 }

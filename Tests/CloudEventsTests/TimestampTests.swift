@@ -41,6 +41,54 @@ import Testing
         #expect(Timestamp(rfc3339: text) == nil)
     }
 
+    /// RFC 3339 section 5.7: a leap second is 23:59:60 UTC, whatever offset the text is written in.
+    @Test(arguments: [
+        ("2016-12-31T23:59:60Z", 1_483_228_800_000_000),
+        ("2016-12-31T23:59:60.25Z", 1_483_228_800_250_000),
+        ("2017-01-01T00:59:60+01:00", 1_483_228_800_000_000),
+        ("2016-12-31T18:59:60-05:00", 1_483_228_800_000_000),
+        ("2015-07-01T05:29:60+05:30", 1_435_708_800_000_000),
+    ])
+    func acceptsALeapSecondOnlyAtTheEndOfAUTCDay(text: String, micros: Int64) {
+        #expect(Timestamp(rfc3339: text)?.microsecondsSinceEpoch == micros)
+    }
+
+    @Test(arguments: [
+        "2024-05-01T10:00:60Z",  // not the last minute of the day
+        "2016-12-31T22:59:60Z",
+        "2016-12-31T23:58:60Z",
+        "2016-12-31T23:59:60+01:00",  // 22:59:60 UTC
+        "2017-01-01T00:59:60Z",
+        "2016-12-31T23:59:60-00:01",  // 00:00:60 UTC
+    ])
+    func rejectsALeapSecondAnywhereElse(text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    /// RFC 3339 writes four-digit years: an instant that normalises to UTC outside 0000-9999 is rejected,
+    /// not wrapped to year 0000 when printed.
+    @Test(arguments: [
+        "9999-12-31T23:59:60Z", "9999-12-31T23:59:60.999999Z", "9999-12-31T23:59:60-00:00",
+        "9999-12-31T23:30:00-00:30", "9999-12-31T20:59:60-03:00", "0000-01-01T00:00:00+00:01",
+        "0000-01-01T00:59:59.999999+01:00",
+    ])
+    func rejectsTimesWhoseUTCYearIsNotFourDigits(text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    @Test func theFirstAndLastFourDigitYearsRoundTrip() throws {
+        for text in ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"] {
+            let time = try #require(Timestamp(rfc3339: text))
+            #expect(time.rfc3339 == text)
+        }
+        #expect(Timestamp(rfc3339: "0000-01-01T01:00:00+01:00")?.rfc3339 == "0000-01-01T00:00:00Z")
+        #expect(Timestamp(rfc3339: "9999-12-31T22:59:59-01:00")?.rfc3339 == "9999-12-31T23:59:59Z")
+    }
+
+    @Test func aYearBeyond9999IsWrittenWhole() {
+        #expect(Timestamp(microsecondsSinceEpoch: 253_402_300_800_000_000).rfc3339 == "10000-01-01T00:00:00Z")
+    }
+
     @Test(
         arguments: [
             (0, "1970-01-01T00:00:00Z"),

@@ -32,7 +32,11 @@ func runTouchlog(_ arguments: [String]) -> CommandResult {
             let code = Touchlog.exitCode(for: error).rawValue
             let message = Touchlog.fullMessage(for: error)
             if !message.isEmpty {
-                if code == 0 { Console.current.line(message) } else { Console.current.message(message) }
+                if code == 0 {
+                    Console.current.exactLine(message)
+                } else {
+                    Console.current.writeError(Array((message + "\n").utf8))
+                }
             }
             return code
         }

@@ -151,8 +151,9 @@ final class LineCollector: Sendable {
         var interrupted = 0
         for _ in 0..<(CrashTests.kills / 2 + 2) {
             let child = try ChildTouchlog(["rebuild", "--rules", rules, "--store", workspace.store])
-            // A debug-build rebuild of this store takes about half a second: most kills land during it.
-            usleep(UInt32(10_000 + random.next() % 300_000))
+            // A debug-build rebuild of this store takes 0.2 to 0.5 s here, so kills in the first 160 ms
+            // land during it; once one rebuild has switched, readers see the new rules whatever follows.
+            usleep(UInt32(10_000 + random.next() % 150_000))
             child.kill()
             child.wait()
             if child.process.terminationReason == .uncaughtSignal {

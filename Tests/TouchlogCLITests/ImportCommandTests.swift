@@ -80,6 +80,29 @@ private func row(
         #expect((entry?["input"] as? String)?.hasPrefix("INC1,Active,1,") == true)
     }
 
+    /// Issue 12: a rejected row keeps its fields' bytes exactly, invalid UTF-8 included.
+    @Test func aRejectedRowKeepsItsBytesExactly() throws {
+        // An unknown priority, and an invalid UTF-8 byte at the end of its last field.
+        let bad =
+            Array(row("INC1", "Active", mods: 1, time: "1/3/2016 09:30", priority: "9 - Whenever").utf8)
+            + [0xFF]
+        var bytes = Array((header + "\n" + row("INC1", "New", mods: 0, time: "1/3/2016 09:00") + "\n").utf8)
+        bytes += bad + [0x0A]
+        let file = workspace.path + "/export.csv"
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let rejects = workspace.path + "/rejects.jsonl"
+        let result = workspace.run("import", "servicenow", file, "--rejects", rejects, "--json")
+        #expect(result.exitCode == 0, "\(result.error)")
+        let written = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
+        try #require(written.count == 1)
+        let entry = try #require(
+            try JSONSerialization.jsonObject(with: Data(written[0].utf8)) as? [String: Any])
+        #expect(entry["input"] == nil)
+        let encoded = try #require(entry["input_base64"] as? String)
+        let raw = try #require(Data(base64Encoded: encoded))
+        #expect(Array(raw) == bad)
+    }
+
     @Test func aMissingFileIsAnIOErrorAndAWrongHeaderIsBadData() throws {
         let missing = workspace.run("import", "servicenow", workspace.path + "/missing.csv")
         #expect(missing.exitCode == 74)

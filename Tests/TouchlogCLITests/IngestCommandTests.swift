@@ -133,12 +133,13 @@ import Testing
                 == "{\"appended\":500,\"conflicts\":0,\"duplicates\":0,\"read\":500,\"rejected\":0}\n")
     }
 
-    @Test func aTruncatedGzipFileIsAReadErrorNamingIt() throws {
+    /// Corrupt or truncated gzip data is bad input (65), as in `import`; an unreadable file is 74.
+    @Test func aTruncatedGzipFileIsBadDataNamingIt() throws {
         let compressed = try gzip(try workspace.file("events.jsonl", lines: gzipLines))
         let bytes = try Data(contentsOf: URL(fileURLWithPath: compressed))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: compressed))
         let result = workspace.run("ingest", compressed)
-        #expect(result.exitCode == 74)
+        #expect(result.exitCode == 65)
         #expect(result.error.contains("'\(compressed)' ends in the middle of its gzip data"))
     }
 
@@ -152,6 +153,19 @@ import Testing
             result.error.contains(
                 "\(file):1: found a carriage return (CR) without a line feed: CR-only line ends are not supported"
             ))
+    }
+
+    /// Issue 12: a batch array that cannot be split into events is bad input (65), not an I/O error (74).
+    @Test func aMalformedBatchArrayIsBadDataWithFileAndLine() throws {
+        let file = workspace.path + "/batch.json"
+        try "[\(contactLine(id: "a")),\n  garbage".write(toFile: file, atomically: true, encoding: .utf8)
+        let result = workspace.run("ingest", file)
+        #expect(result.exitCode == 65, "\(result.error)")
+        #expect(result.error.contains("\(file):2: malformed batch array"), "\(result.error)")
+        let unbalanced = try workspace.file("unbalanced.json", lines: ["[", contactLine(id: "b") + "}"])
+        let second = workspace.run("ingest", unbalanced)
+        #expect(second.exitCode == 65, "\(second.error)")
+        #expect(second.error.contains("\(unbalanced):2: malformed batch array"), "\(second.error)")
     }
 
     @Test func aMissingInputFileIsAnIOError() {
