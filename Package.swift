@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "touchlog",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "touchlog", targets: ["touchlog"]),
         .library(name: "TouchlogDomain", targets: ["TouchlogDomain"]),
@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // LMDB from the system (Debian: liblmdb-dev), nothing else in this module.
@@ -33,7 +34,8 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         // The one safe wrapper over LMDB: the only module with unsafe pointers to LMDB memory.
-        .target(name: "LMDB", dependencies: ["CLMDB"]),
+        .target(
+            name: "LMDB", dependencies: ["CLMDB", .product(name: "SystemPackage", package: "swift-system")]),
         // CloudEvents 1.0 JSON: parsing, validation, serialisation, RFC 3339 times, JSON Lines reading.
         .target(name: "CloudEvents"),
         // The domain: the catalog of touchpoint types, the touchpoint rules, the ticket lifecycle, amounts.
@@ -45,6 +47,7 @@ let package = Package(
             dependencies: [
                 "LMDB", "CloudEvents", "TouchlogDomain",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Projections folded from the log: ticket state, loyalty, rep timelines; rules, rebuilds, verification.
@@ -59,7 +62,10 @@ let package = Package(
         // prepare, commit durably, then bring the projections up to date.
         .target(
             name: "TouchlogIngest",
-            dependencies: ["CZlib", "CloudEvents", "TouchlogDomain", "TouchlogStore", "TouchlogProjections"]
+            dependencies: [
+                "CZlib", "CloudEvents", "TouchlogDomain", "TouchlogStore", "TouchlogProjections",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         // Proof that the history is complete and unaltered: the full audit, signed seals.
         .target(
@@ -94,12 +100,15 @@ let package = Package(
         .executableTarget(name: "touchlog", dependencies: ["TouchlogCLI"]),
         // What the test targets share: temporary directories.
         .target(name: "TouchlogTestSupport", path: "Tests/TouchlogTestSupport"),
-        .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TouchlogTestSupport"]),
+        .testTarget(
+            name: "LMDBTests",
+            dependencies: ["LMDB", "TouchlogTestSupport", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "CloudEventsTests", dependencies: ["CloudEvents"]),
         .testTarget(
             name: "TouchlogStoreTests",
             dependencies: [
                 "TouchlogTestSupport", "TouchlogStore", "TouchlogDomain", "TouchlogGenerator", "CloudEvents", "LMDB",
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .testTarget(
             name: "TouchlogProjectionsTests",
