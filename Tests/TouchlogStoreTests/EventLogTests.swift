@@ -2,9 +2,10 @@ import CloudEvents
 import Crypto
 import Foundation
 import LMDB
+import SystemPackage
 import Testing
-
 import TouchlogDomain
+
 @testable import TouchlogStore
 
 @Suite struct EventLogTests {
@@ -242,5 +243,46 @@ import TouchlogDomain
             try FileManager.default.attributesOfItem(atPath: store.path + "/data.mdb")[.posixPermissions]
             as? NSNumber
         #expect(dataMode?.intValue == 0o600)
+    }
+}
+
+@Suite struct StoreErrorCauseTests {
+    let store: TemporaryStore
+    init() throws { store = try TemporaryStore() }
+
+    @Test func aStoreDirectoryThatCannotBeCreatedNamesTheSystemError() throws {
+        let file = store.directory + "/plain"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+        let error = try #require(throws: StoreError.self) { _ = try EventLog(path: file + "/store") }
+        #expect(error.systemError == .notDirectory)
+        #expect(error.description.contains(Errno.notDirectory.description), "\(error)")
+        #expect(error.description.contains(file + "/store"), "\(error)")
+    }
+
+    @Test func aStoreLMDBCannotOpenNamesTheSystemErrorLMDBPassedThrough() throws {
+        // A directory where LMDB's data file should be: mdb_env_open fails with EISDIR.
+        try FileManager.default.createDirectory(
+            atPath: store.path + "/data.mdb", withIntermediateDirectories: true)
+        let error = try #require(throws: StoreError.self) { _ = try store.open() }
+        guard case .storage(let operation, let cause) = error else {
+            Issue.record("expected a storage error, got \(error)")
+            return
+        }
+        #expect(operation.contains(store.path))
+        #expect((cause as? LMDBError)?.systemError == .isDirectory)
+        #expect(error.systemError == .isDirectory)
+        #expect(error.description.contains(Errno.isDirectory.description), "\(error)")
+    }
+
+    @Test func storageErrorsCompareByTheirCause() {
+        let full = StoreError.storage(operation: "appending", cause: LMDBError.mapFull)
+        #expect(full == .storage(operation: "appending", cause: LMDBError.mapFull))
+        #expect(full != .storage(operation: "appending", cause: LMDBError.keyExists))
+        #expect(full != .storage(operation: "appending", cause: Errno.noSpace))
+        #expect(
+            StoreError.storage(operation: "x", cause: Errno.noSpace)
+                == .storage(operation: "x", cause: Errno.noSpace))
+        #expect(
+            StoreError.storage(operation: "x", cause: Errno.noSpace).description.contains("file system full"))
     }
 }
