@@ -56,9 +56,11 @@ public struct Cursor: ~Copyable {
         var k = MDB_val()
         var v = MDB_val()
         let rc = mdb_cursor_get(pointer, &k, &v, MDB_GET_CURRENT)
-        // mdb_cursor_get answers EINVAL for MDB_GET_CURRENT on a cursor that is not positioned.
-        if rc == MDB_NOTFOUND || rc == Errno.invalidArgument.rawValue { return nil }
-        try check(rc)
+        guard rc == MDB_SUCCESS else {
+            // mdb_cursor_get answers EINVAL for MDB_GET_CURRENT on a cursor that is not positioned.
+            if rc == MDB_NOTFOUND || rc == Errno.invalidArgument.rawValue { return nil }
+            throw LMDBError(rawValue: rc)
+        }
         return try body(k.buffer, v.buffer)
     }
 
