@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "touchlog",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "touchlog", targets: ["touchlog"]),
         .library(name: "TouchlogDomain", targets: ["TouchlogDomain"]),
@@ -34,7 +34,8 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         // The one safe wrapper over LMDB: the only module with unsafe pointers to LMDB memory.
-        .target(name: "LMDB", dependencies: ["CLMDB"]),
+        .target(
+            name: "LMDB", dependencies: ["CLMDB", .product(name: "SystemPackage", package: "swift-system")]),
         // CloudEvents 1.0 JSON: parsing, validation, serialisation, RFC 3339 times, JSON Lines reading
         // from any byte source (files through swift-system, memory).
         .target(
@@ -48,6 +49,7 @@ let package = Package(
             dependencies: [
                 "LMDB", "CloudEvents", "TouchlogDomain",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Projections folded from the log: ticket state, loyalty, rep timelines; rules, rebuilds, verification.
@@ -62,7 +64,10 @@ let package = Package(
         // prepare, commit durably, then bring the projections up to date.
         .target(
             name: "TouchlogIngest",
-            dependencies: ["CZlib", "CloudEvents", "TouchlogDomain", "TouchlogStore", "TouchlogProjections"]
+            dependencies: [
+                "CZlib", "CloudEvents", "TouchlogDomain", "TouchlogStore", "TouchlogProjections",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         // Proof that the history is complete and unaltered: the full audit, signed seals.
         .target(
@@ -102,7 +107,9 @@ let package = Package(
             dependencies: ["TouchlogStore", "TouchlogDomain", "CloudEvents", "TouchlogGenerator"],
             path: "Tests/TouchlogTestSupport"
         ),
-        .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TouchlogTestSupport"]),
+        .testTarget(
+            name: "LMDBTests",
+            dependencies: ["LMDB", "TouchlogTestSupport", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "CloudEventsTests", dependencies: ["CloudEvents", "TouchlogTestSupport"]),
         // The catalog and the touchpoint rules: a new event type touches the catalog and these tests only.
         .testTarget(
@@ -112,6 +119,7 @@ let package = Package(
             name: "TouchlogStoreTests",
             dependencies: [
                 "TouchlogTestSupport", "TouchlogStore", "TouchlogDomain", "TouchlogGenerator", "CloudEvents", "LMDB",
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .testTarget(
             name: "TouchlogProjectionsTests",

@@ -1,6 +1,8 @@
 import CLMDB
+import SystemPackage
 
-/// A cursor over one database. Exists only inside `withCursor`.
+/// A cursor over one database. Exists only inside `withCursor`, lent `borrowing`: it cannot be copied,
+/// stored or kept past its transaction, and its `MDB_cursor` pointer is internal.
 ///
 /// Positioning methods return whether an entry is there; the entry's bytes are lent to closures by
 /// `withUnsafeCurrent` and copied by `current`.
@@ -54,8 +56,11 @@ public struct Cursor: ~Copyable {
         var k = MDB_val()
         var v = MDB_val()
         let rc = mdb_cursor_get(pointer, &k, &v, MDB_GET_CURRENT)
-        if rc == MDB_NOTFOUND || rc == EINVAL { return nil }
-        try check(rc)
+        guard rc == MDB_SUCCESS else {
+            // mdb_cursor_get answers EINVAL for MDB_GET_CURRENT on a cursor that is not positioned.
+            if rc == MDB_NOTFOUND || rc == Errno.invalidArgument.rawValue { return nil }
+            throw LMDBError(rawValue: rc)
+        }
         return try body(k.buffer, v.buffer)
     }
 
@@ -88,7 +93,3 @@ public struct Cursor: ~Copyable {
         if rc != MDB_NOTFOUND { try check(rc) }
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#endif

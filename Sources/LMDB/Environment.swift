@@ -1,7 +1,11 @@
 import CLMDB
+import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// An open LMDB environment: one directory holding `data.mdb` and `lock.mdb`.
@@ -13,7 +17,8 @@ import CLMDB
 public final class Environment: @unchecked Sendable {
     // @unchecked Sendable: the MDB_env handle is safe to share between threads when opened with
     // MDB_NOTLS; the only mutation of the environment (mdb_env_set_mapsize) runs under `gate`'s
-    // exclusive side, which no open transaction of this process holds.
+    // exclusive side, which no open transaction of this process holds. The other stored properties
+    // are constants or locks.
 
     /// How an environment is opened.
     public struct Options: Sendable {
@@ -24,7 +29,7 @@ public final class Environment: @unchecked Sendable {
         /// Reader slots (concurrent read transactions across all processes).
         public var maxReaders: Int = 126
         /// Permission bits of the files LMDB creates.
-        public var fileMode: mode_t = 0o600
+        public var fileMode: CModeT = 0o600
         /// `MDB_NOSYNC`: commits do not fsync. Faster, but a machine crash can lose the last commits
         /// and even corrupt the store. Off by default; the default is durable.
         public var noSync: Bool = false
@@ -39,8 +44,12 @@ public final class Environment: @unchecked Sendable {
     }
 
     let pointer: OpaquePointer
+    /// Held shared by every transaction of this process and exclusive by a change of the map size,
+    /// which LMDB allows only while no transaction of the process is open.
     private let gate: ReadWriteLock
-    private let writerLock: MutexLock
+    /// Held for the whole of a write (with its retries after a map resize): write transactions of
+    /// this process run one at a time, and a retry never races another writer for the new map size.
+    private let writerLock = Mutex(())
     /// Where the environment lives.
     public let path: String
     /// How many stale reader slots `mdb_reader_check` cleared when the environment was opened.
@@ -51,8 +60,9 @@ public final class Environment: @unchecked Sendable {
     /// Calls `mdb_env_create`, `mdb_env_set_maxdbs`, `mdb_env_set_maxreaders`, `mdb_env_set_mapsize`,
     /// `mdb_env_open` with `MDB_NOTLS`, then `mdb_reader_check` to clear slots left by killed processes.
     /// Opens `/dev/null` onto descriptors 0-2 first if any is closed (`ensureStandardDescriptorsOpen`).
-    /// - Throws: `LMDBError` (for example `ENOENT` when the directory does not exist, `EACCES`,
-    ///   `.invalid` for a file that is not LMDB, `.versionMismatch`).
+    /// - Throws: `LMDBError`: `.invalid` for a file that is not LMDB, `.versionMismatch`, or a system
+    ///   error that `mdb_env_open` passes through (`systemError` is `.noSuchFileOrDirectory` when the
+    ///   directory does not exist, `.permissionDenied`, `.readOnlyFileSystem`, ...).
     public init(path: String, options: Options = Options()) throws(LMDBError) {
         // Never let data.mdb or lock.mdb become standard input, output or error.
         try ensureStandardDescriptorsOpen()
@@ -83,7 +93,6 @@ public final class Environment: @unchecked Sendable {
         self.pointer = env
         self.path = path
         self.gate = ReadWriteLock()
-        self.writerLock = MutexLock()
     }
 
     deinit {
@@ -148,7 +157,7 @@ public final class Environment: @unchecked Sendable {
         let txn = try beginAdoptingResizes(flags: UInt32(MDB_RDONLY))
         // A read transaction changes nothing: aborting it is how it ends (mdb_txn_abort).
         defer { mdb_txn_abort(txn) }
-        return try body(ReadTransaction(handle: TransactionHandle(pointer: txn)))
+        return try body(ReadTransaction(transaction: TransactionPointer(pointer: txn)))
     }
 
     /// Runs `body` in a read-only transaction that is committed when `body` returns: for opening the
@@ -163,7 +172,7 @@ public final class Environment: @unchecked Sendable {
         let txn = try beginAdoptingResizes(flags: UInt32(MDB_RDONLY))
         let result: R
         do {
-            result = try body(ReadTransaction(handle: TransactionHandle(pointer: txn)))
+            result = try body(ReadTransaction(transaction: TransactionPointer(pointer: txn)))
         } catch {
             mdb_txn_abort(txn)
             throw error
@@ -183,16 +192,21 @@ public final class Environment: @unchecked Sendable {
     public func withWriteTransaction<R>(
         growingMap: Bool = false, _ body: (borrowing WriteTransaction) throws -> R
     ) throws -> R {
-        writerLock.lock()
-        defer { writerLock.unlock() }
-        while true {
-            do {
-                return try writeOnce(body)
-            } catch LMDBError.mapFull where growingMap {
-                let current = mapSize
-                try setMapSize(current * 2)
+        // `Mutex.withLock` returns its result as `sending`, which a caller's non-Sendable `R` is not: the
+        // result leaves through `result` instead, set whenever the closure returns without throwing.
+        var result: R?
+        try writerLock.withLock { _ in
+            while true {
+                do {
+                    result = try writeOnce(body)
+                    return
+                } catch LMDBError.mapFull where growingMap {
+                    let current = mapSize
+                    try setMapSize(current * 2)
+                }
             }
         }
+        return result!
     }
 
     private func writeOnce<R>(_ body: (borrowing WriteTransaction) throws -> R) throws -> R {
@@ -201,7 +215,7 @@ public final class Environment: @unchecked Sendable {
         let txn = try beginAdoptingResizes(flags: 0)
         let result: R
         do {
-            result = try body(WriteTransaction(handle: TransactionHandle(pointer: txn)))
+            result = try body(WriteTransaction(transaction: TransactionPointer(pointer: txn)))
         } catch {
             mdb_txn_abort(txn)
             throw error
@@ -238,15 +252,15 @@ public final class Environment: @unchecked Sendable {
 
     // MARK: Backup
 
-    /// Copies the environment to the directory `path` (`mdb_env_copy2`, compacting with `compact`),
-    /// then fsyncs the copy and its directory, which LMDB 0.9.24 does not do.
-    public func copy(to path: String, compact: Bool = true) throws(LMDBError) {
+    /// Copies the environment to the existing directory `path` (`mdb_env_copy2`, compacting with
+    /// `compact`), then fsyncs the copy and its directory, which LMDB 0.9.24 does not do.
+    /// - Throws: `LMDBError` from `mdb_env_copy2`; `Errno` when the copy cannot be opened or synced.
+    public func copy(to path: String, compact: Bool = true) throws {
         try check(mdb_env_copy2(pointer, path, compact ? UInt32(MDB_CP_COMPACT) : 0))
-        for file in [path + "/data.mdb", path] {
-            let fd = open(file, O_RDONLY)
-            if fd < 0 { throw LMDBError(rawValue: errno) }
-            defer { close(fd) }
-            if fsync(fd) != 0 { throw LMDBError(rawValue: errno) }
+        let directory = FilePath(path)
+        for file in [directory.appending("data.mdb"), directory] {
+            let descriptor = try FileDescriptor.open(file, .readOnly, options: .closeOnExec)
+            try descriptor.closeAfter { try descriptor.synchronize() }
         }
     }
 }
@@ -265,10 +279,15 @@ public struct EnvironmentInfo: Sendable, Equatable {
 
 // MARK: Locks
 
-/// A pthread read-write lock on the heap (its address must not move).
+/// A pthread read-write lock on the heap (`pthread_rwlock_rdlock`, `pthread_rwlock_wrlock`).
+///
+/// A readers-writer lock rather than a `Mutex`: transactions take it shared, so readers and the one
+/// writer run side by side, and a change of the map size takes it exclusive, which waits until every
+/// transaction of the process has ended. A `Mutex` would serialise the readers; `Synchronization` has
+/// no condition variable to build this from one without spinning.
 final class ReadWriteLock: @unchecked Sendable {
     // @unchecked Sendable: pthread_rwlock_t is made for sharing between threads; it lives at a fixed
-    // heap address for the lifetime of this object.
+    // heap address (it must not move) for the lifetime of this object, and nothing else is stored.
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
 
     init() {
@@ -285,24 +304,4 @@ final class ReadWriteLock: @unchecked Sendable {
     func lockShared() { pthread_rwlock_rdlock(lock) }
     func lockExclusive() { pthread_rwlock_wrlock(lock) }
     func unlock() { pthread_rwlock_unlock(lock) }
-}
-
-/// A pthread mutex on the heap (its address must not move).
-final class MutexLock: @unchecked Sendable {
-    // @unchecked Sendable: pthread_mutex_t is made for sharing between threads; fixed heap address.
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
 }

@@ -1,11 +1,15 @@
 import CLMDB
+import SystemPackage
 
 /// An error code returned by an LMDB function, with LMDB's own message.
 ///
 /// Match specific codes with `catch LMDBError.mapFull` (the `~=` below), as with swift-system's `Errno`.
-/// Codes above zero are `errno` values that LMDB passes through (for example `ENOSPC`, `EACCES`).
+/// LMDB's own codes are negative (`MDB_KEYEXIST` ... `MDB_BAD_DBI`); some functions pass a system
+/// error through instead ("Other errors are system errors; see errno.h", lmdb.h), for example `ENOSPC`
+/// from a commit or `ENOENT` and `EACCES` from `mdb_env_open`. `systemError` names those as `Errno`.
+/// The wrapper's own system calls throw `Errno` itself, never an `LMDBError`.
 public struct LMDBError: Error, RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    /// The C return code.
+    /// The C return code of the LMDB function.
     public let rawValue: Int32
 
     public init(rawValue: Int32) { self.rawValue = rawValue }
@@ -38,10 +42,21 @@ public struct LMDBError: Error, RawRepresentable, Hashable, Sendable, CustomStri
     public static let badTransaction = LMDBError(rawValue: MDB_BAD_TXN)
     /// `MDB_BAD_VALSIZE`: a key is empty or longer than the maximum key size (511 bytes), or a value is too large.
     public static let badValueSize = LMDBError(rawValue: MDB_BAD_VALSIZE)
-    /// `ENOSPC`: the disk is full.
-    public static let noSpace = LMDBError(rawValue: 28)
+    /// `ENOSPC` passed through by LMDB: the file system is full.
+    public static let noSpace = LMDBError(systemError: .noSpace)
+    /// `EIO` passed through by LMDB: a read or write failed; LMDB 0.9.24 also reports a short write
+    /// (a full disk) this way.
+    public static let ioError = LMDBError(systemError: .ioError)
 
-    /// LMDB's message for the code (`mdb_strerror`), which also covers `errno` values.
+    /// The code LMDB returns when it passes the system error `systemError` through.
+    public init(systemError: Errno) { self.rawValue = systemError.rawValue }
+
+    /// The system error that LMDB passed through, or nil for one of LMDB's own codes.
+    public var systemError: Errno? {
+        rawValue > 0 ? Errno(rawValue: rawValue) : nil
+    }
+
+    /// LMDB's message for the code (`mdb_strerror`; for a system error, `strerror`).
     public var description: String {
         String(cString: mdb_strerror(rawValue))
     }

@@ -1,11 +1,5 @@
 import CLMDB
 
-/// An open LMDB transaction handle. Only the wrapper can use it; it exists so that read and write
-/// transactions share the read operations of `ReadableTransaction`.
-public struct TransactionHandle {
-    let pointer: OpaquePointer
-}
-
 /// A named database (`MDB_dbi`) opened once at start; valid for the life of the environment.
 public struct Database: Sendable, Hashable {
     let dbi: MDB_dbi
@@ -53,41 +47,27 @@ public struct DatabaseStatistics: Sendable, Equatable {
 ///
 /// Bytes that LMDB hands out live only while the transaction is open: they are lent to closures
 /// (methods named `unsafe…`), and the convenience getters return copies.
+///
+/// Only `ReadTransaction` and `WriteTransaction` have an LMDB transaction behind them, and both exist
+/// only borrowed, inside `Environment.withReadTransaction` and `withWriteTransaction`. The protocol
+/// hands out no handle, so nothing outside this module can keep a transaction past its scope. Write
+/// code that serves both as `borrowing some ReadableTransaction & ~Copyable`: called with a concrete
+/// transaction, a specialised caller calls these methods directly, without a witness table.
 public protocol ReadableTransaction: ~Copyable {
-    /// The underlying handle; opaque outside the wrapper.
-    var handle: TransactionHandle { get }
-}
-
-extension ReadableTransaction where Self: ~Copyable {
     /// Lends the value stored under `key` to `body`, or returns nil when the key is absent (`mdb_get`).
     /// - Throws: `LMDBError` other than not-found, or what `body` throws.
-    public func withUnsafeValue<R>(
+    func withUnsafeValue<R>(
         forKey key: some BytesRepresentable, in database: Database,
         _ body: (UnsafeRawBufferPointer) throws -> R
-    ) throws -> R? {
-        var found: MDB_val = MDB_val()
-        let rc = key.withKeyBytes { keyBytes in
-            var k = MDB_val(bytes: keyBytes)
-            return mdb_get(handle.pointer, database.dbi, &k, &found)
-        }
-        if rc == MDB_NOTFOUND { return nil }
-        try check(rc)
-        return try body(found.buffer)
-    }
+    ) throws -> R?
 
-    /// A copy of the value stored under `key`, or nil when absent.
-    public func value(forKey key: some BytesRepresentable, in database: Database) throws -> [UInt8]? {
-        try withUnsafeValue(forKey: key, in: database) { Array($0) }
-    }
+    /// A copy of the value stored under `key`, or nil when absent (`mdb_get`).
+    /// - Throws: `LMDBError` other than not-found.
+    func value(forKey key: some BytesRepresentable, in database: Database) throws -> [UInt8]?
 
     /// Opens a cursor on `database` for the duration of `body` (`mdb_cursor_open`, `mdb_cursor_close`).
-    public func withCursor<R>(on database: Database, _ body: (borrowing Cursor) throws -> R) throws -> R {
-        var cursor: OpaquePointer?
-        try check(mdb_cursor_open(handle.pointer, database.dbi, &cursor))
-        guard let cursor else { throw LMDBError.badTransaction }
-        defer { mdb_cursor_close(cursor) }
-        return try body(Cursor(pointer: cursor))
-    }
+    /// - Throws: `LMDBError`, or what `body` throws.
+    func withCursor<R>(on database: Database, _ body: (borrowing Cursor) throws -> R) throws -> R
 
     /// Lends every entry of `database` to `body` at once, in key order: for small databases of large
     /// values that must be read side by side (a merge of sorted runs).
@@ -95,7 +75,58 @@ extension ReadableTransaction where Self: ~Copyable {
     /// The bytes stay valid until `body` returns, also when `body` writes, provided that `database`
     /// was not written earlier in this transaction: without `MDB_WRITEMAP` LMDB never changes a
     /// committed page in place and does not reuse the pages a transaction frees before it commits.
-    public func withUnsafeEntries<R>(
+    /// - Throws: `LMDBError`, or what `body` throws.
+    func withUnsafeEntries<R>(
+        in database: Database,
+        _ body: ([(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)]) throws -> R
+    ) throws -> R
+
+    /// Entry and page counts of `database` (`mdb_stat`).
+    func statistics(of database: Database) throws(LMDBError) -> DatabaseStatistics
+
+    /// Opens an existing named database (`mdb_dbi_open` without `MDB_CREATE`); nil when it does not exist.
+    func openDatabase(named name: String, options: DatabaseOptions) throws(LMDBError) -> Database?
+}
+
+extension ReadableTransaction where Self: ~Copyable {
+    /// Opens an existing named database with default options; nil when it does not exist.
+    public func openDatabase(named name: String) throws(LMDBError) -> Database? {
+        try openDatabase(named: name, options: [])
+    }
+}
+
+/// The `MDB_txn` pointer of an open transaction and the read operations on it.
+///
+/// Internal on purpose: it is copyable, so only the `~Copyable` transaction types, which are lent
+/// `borrowing` and never outlive their scope, may hold it.
+struct TransactionPointer {
+    let pointer: OpaquePointer
+
+    @inline(__always)
+    func withUnsafeValue<R>(
+        forKey key: some BytesRepresentable, in database: Database,
+        _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        var found = MDB_val()
+        let rc = key.withKeyBytes { keyBytes in
+            var k = MDB_val(bytes: keyBytes)
+            return mdb_get(pointer, database.dbi, &k, &found)
+        }
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc)
+        return try body(found.buffer)
+    }
+
+    @inline(__always)
+    func withCursor<R>(on database: Database, _ body: (borrowing Cursor) throws -> R) throws -> R {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(pointer, database.dbi, &cursor))
+        guard let cursor else { throw LMDBError.badTransaction }
+        defer { mdb_cursor_close(cursor) }
+        return try body(Cursor(pointer: cursor))
+    }
+
+    func withUnsafeEntries<R>(
         in database: Database,
         _ body: ([(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)]) throws -> R
     ) throws -> R {
@@ -109,10 +140,9 @@ extension ReadableTransaction where Self: ~Copyable {
         return try body(entries)
     }
 
-    /// Entry and page counts of `database` (`mdb_stat`).
-    public func statistics(of database: Database) throws(LMDBError) -> DatabaseStatistics {
+    func statistics(of database: Database) throws(LMDBError) -> DatabaseStatistics {
         var stat = MDB_stat()
-        try check(mdb_stat(handle.pointer, database.dbi, &stat))
+        try check(mdb_stat(pointer, database.dbi, &stat))
         let pages = Int(stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages)
         return DatabaseStatistics(
             entries: Int(stat.ms_entries), depth: Int(stat.ms_depth),
@@ -120,11 +150,9 @@ extension ReadableTransaction where Self: ~Copyable {
             overflowPages: Int(stat.ms_overflow_pages), bytes: pages * Int(stat.ms_psize))
     }
 
-    /// Opens an existing named database (`mdb_dbi_open` without `MDB_CREATE`); nil when it does not exist.
-    public func openDatabase(named name: String, options: DatabaseOptions = []) throws(LMDBError) -> Database?
-    {
+    func openDatabase(named name: String, options: DatabaseOptions) throws(LMDBError) -> Database? {
         var dbi: MDB_dbi = 0
-        let rc = mdb_dbi_open(handle.pointer, name, options.subtracting(.create).rawValue, &dbi)
+        let rc = mdb_dbi_open(pointer, name, options.subtracting(.create).rawValue, &dbi)
         if rc == MDB_NOTFOUND { return nil }
         try check(rc)
         return Database(dbi: dbi)
@@ -133,20 +161,95 @@ extension ReadableTransaction where Self: ~Copyable {
 
 /// A read-only snapshot. Exists only inside `Environment.withReadTransaction`.
 public struct ReadTransaction: ~Copyable, ReadableTransaction {
-    public let handle: TransactionHandle
+    let transaction: TransactionPointer
+
+    /// Lends the value stored under `key` to `body`, or returns nil when the key is absent (`mdb_get`).
+    public func withUnsafeValue<R>(
+        forKey key: some BytesRepresentable, in database: Database,
+        _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        try transaction.withUnsafeValue(forKey: key, in: database, body)
+    }
+
+    /// A copy of the value stored under `key`, or nil when absent (`mdb_get`).
+    public func value(forKey key: some BytesRepresentable, in database: Database) throws -> [UInt8]? {
+        try transaction.withUnsafeValue(forKey: key, in: database) { Array($0) }
+    }
+
+    /// Opens a cursor on `database` for the duration of `body` (`mdb_cursor_open`, `mdb_cursor_close`).
+    public func withCursor<R>(on database: Database, _ body: (borrowing Cursor) throws -> R) throws -> R {
+        try transaction.withCursor(on: database, body)
+    }
+
+    /// Lends every entry of `database` to `body` at once, in key order (a cursor walk).
+    public func withUnsafeEntries<R>(
+        in database: Database,
+        _ body: ([(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)]) throws -> R
+    ) throws -> R {
+        try transaction.withUnsafeEntries(in: database, body)
+    }
+
+    /// Entry and page counts of `database` (`mdb_stat`).
+    public func statistics(of database: Database) throws(LMDBError) -> DatabaseStatistics {
+        try transaction.statistics(of: database)
+    }
+
+    /// Opens an existing named database (`mdb_dbi_open` without `MDB_CREATE`); nil when it does not exist.
+    public func openDatabase(named name: String, options: DatabaseOptions) throws(LMDBError) -> Database? {
+        try transaction.openDatabase(named: name, options: options)
+    }
 }
 
 /// A read-write transaction. Exists only inside `Environment.withWriteTransaction`; committed when the
 /// closure returns, aborted when it throws.
 public struct WriteTransaction: ~Copyable, ReadableTransaction {
-    public let handle: TransactionHandle
+    let transaction: TransactionPointer
+    private var pointer: OpaquePointer { transaction.pointer }
+
+    /// Lends the value stored under `key` to `body`, or returns nil when the key is absent (`mdb_get`).
+    /// It sees this transaction's own writes.
+    public func withUnsafeValue<R>(
+        forKey key: some BytesRepresentable, in database: Database,
+        _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        try transaction.withUnsafeValue(forKey: key, in: database, body)
+    }
+
+    /// A copy of the value stored under `key`, or nil when absent (`mdb_get`).
+    public func value(forKey key: some BytesRepresentable, in database: Database) throws -> [UInt8]? {
+        try transaction.withUnsafeValue(forKey: key, in: database) { Array($0) }
+    }
+
+    /// Opens a cursor on `database` for the duration of `body` (`mdb_cursor_open`, `mdb_cursor_close`).
+    public func withCursor<R>(on database: Database, _ body: (borrowing Cursor) throws -> R) throws -> R {
+        try transaction.withCursor(on: database, body)
+    }
+
+    /// Lends every entry of `database` to `body` at once, in key order (a cursor walk); see
+    /// `ReadableTransaction.withUnsafeEntries(in:_:)` for how long the bytes stay valid when `body` writes.
+    public func withUnsafeEntries<R>(
+        in database: Database,
+        _ body: ([(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)]) throws -> R
+    ) throws -> R {
+        try transaction.withUnsafeEntries(in: database, body)
+    }
+
+    /// Entry and page counts of `database` (`mdb_stat`).
+    public func statistics(of database: Database) throws(LMDBError) -> DatabaseStatistics {
+        try transaction.statistics(of: database)
+    }
+
+    /// Opens an existing named database (`mdb_dbi_open` without `MDB_CREATE`); nil when it does not exist.
+    public func openDatabase(named name: String, options: DatabaseOptions) throws(LMDBError) -> Database? {
+        try transaction.openDatabase(named: name, options: options)
+    }
 
     /// Opens (with `.create`, creates) a named database (`mdb_dbi_open`). Open every database once, at start.
     public func createDatabase(named name: String, options: DatabaseOptions = [.create]) throws(LMDBError)
         -> Database
     {
         var dbi: MDB_dbi = 0
-        try check(mdb_dbi_open(handle.pointer, name, options.union(.create).rawValue, &dbi))
+        try check(mdb_dbi_open(pointer, name, options.union(.create).rawValue, &dbi))
         return Database(dbi: dbi)
     }
 
@@ -161,7 +264,7 @@ public struct WriteTransaction: ~Copyable, ReadableTransaction {
             value.withKeyBytes { valueBytes in
                 var k = MDB_val(bytes: keyBytes)
                 var v = MDB_val(bytes: valueBytes)
-                return mdb_put(handle.pointer, database.dbi, &k, &v, options.rawValue)
+                return mdb_put(pointer, database.dbi, &k, &v, options.rawValue)
             }
         }
         try check(rc)
@@ -177,7 +280,7 @@ public struct WriteTransaction: ~Copyable, ReadableTransaction {
         let rc = key.withKeyBytes { keyBytes in
             var k = MDB_val(bytes: keyBytes)
             return mdb_put(
-                handle.pointer, database.dbi, &k, &reserved, options.rawValue | UInt32(MDB_RESERVE))
+                pointer, database.dbi, &k, &reserved, options.rawValue | UInt32(MDB_RESERVE))
         }
         try check(rc)
         try body(UnsafeMutableRawBufferPointer(start: reserved.mv_data, count: count))
@@ -185,7 +288,7 @@ public struct WriteTransaction: ~Copyable, ReadableTransaction {
 
     /// Removes every entry of `database`, keeping the database (`mdb_drop` with del = 0).
     public func removeAll(in database: Database) throws(LMDBError) {
-        try check(mdb_drop(handle.pointer, database.dbi, 0))
+        try check(mdb_drop(pointer, database.dbi, 0))
     }
 
     /// Deletes the entry under `key` (`mdb_del`); returns false when absent. For derived data only:
@@ -194,7 +297,7 @@ public struct WriteTransaction: ~Copyable, ReadableTransaction {
     public func delete(forKey key: some BytesRepresentable, in database: Database) throws(LMDBError) -> Bool {
         let rc = key.withKeyBytes { keyBytes in
             var k = MDB_val(bytes: keyBytes)
-            return mdb_del(handle.pointer, database.dbi, &k, nil)
+            return mdb_del(pointer, database.dbi, &k, nil)
         }
         if rc == MDB_NOTFOUND { return false }
         try check(rc)

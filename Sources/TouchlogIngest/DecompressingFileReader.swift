@@ -1,5 +1,6 @@
 import CZlib
 import CloudEvents
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -19,19 +20,25 @@ public final class DecompressingFileReader: ByteSource {
     /// The file name, for messages.
     public let path: String
 
-    /// Opens `path` for reading; "-" reads standard input.
-    /// - Throws: `ByteSourceError` (an I/O error) when the file cannot be opened.
+    /// Opens `path` for reading (`open` through swift-system's `FileDescriptor`); "-" reads a duplicate
+    /// of standard input (`dup`), so closing this reader leaves standard input open.
+    /// - Throws: `ByteSourceError` (an I/O error) naming the system error when the file cannot be opened.
     public init(path: String) throws(ByteSourceError) {
         self.path = path
-        let fd: Int32 = path == "-" ? dup(0) : open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw ByteSourceError(
-                "cannot open '\(path)': \(String(cString: strerror(errno)))", isDataError: false)
+        let descriptor: FileDescriptor
+        do {
+            descriptor =
+                path == "-"
+                ? try FileDescriptor.standardInput.duplicate()
+                : try FileDescriptor.open(
+                    FilePath(path), .readOnly, options: .closeOnExec, retryOnInterrupt: true)
+        } catch {
+            throw ByteSourceError("cannot open '\(path)': \(error)", isDataError: false)
         }
         // "gzdopen ... will close the file descriptor fd when gzclose() is called" (zlib.h); on failure it
         // does not, so close it here.
-        guard let file = gzdopen(fd, "rb") else {
-            close(fd)
+        guard let file = gzdopen(descriptor.rawValue, "rb") else {
+            try? descriptor.close()  // Nothing was read; the error that matters is the one thrown below.
             throw ByteSourceError("cannot read '\(path)': out of memory", isDataError: false)
         }
         // "gzbuffer() must be called after gzopen() or gzdopen(), and before any other calls that read".
@@ -57,8 +64,9 @@ public final class DecompressingFileReader: ByteSource {
                 "'\(path)' ends in the middle of its gzip data (is it truncated?)", isDataError: true)
         }
         if code == Z_ERRNO {
-            throw ByteSourceError(
-                "cannot read '\(path)': \(String(cString: strerror(errno)))", isDataError: false)
+            // "If an error occurred in the file system and not in the compression library, errnum is set to
+            // Z_ERRNO and the application may consult errno to get the exact error code" (zlib.h).
+            throw ByteSourceError("cannot read '\(path)': \(Errno(rawValue: errno))", isDataError: false)
         }
         throw ByteSourceError("'\(path)' is not valid gzip data: \(message)", isDataError: true)
     }

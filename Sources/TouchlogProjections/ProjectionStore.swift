@@ -360,7 +360,7 @@ func storage<R>(_ operation: String, _ body: () throws -> R) throws -> R {
     do {
         return try body()
     } catch let error as LMDBError {
-        throw StoreError.storage(operation: operation, code: error)
+        throw StoreError.storage(operation: operation, cause: error)
     }
 }
 

@@ -239,6 +239,8 @@ extension EventLog {
 /// Where the writer thread leaves a batch's result for the caller, who reads it only after the
 /// writer signalled that it is done.
 private final class CommitOutcome: @unchecked Sendable {
+    // @unchecked Sendable: `result` is written once, on the writer queue, before `done.signal()`, and
+    // read only after `done.wait()` returns; the semaphore orders the two accesses.
     var result: Result<AppendResult, any Error>?
 }
 
@@ -321,6 +323,8 @@ struct PreparedBatch: Sendable {
 /// the event first (it cannot tell the two apart), and that copy retains every string. Written only
 /// while the batch is prepared, read-only once the batch goes to the writer thread.
 final class RecordBuffer: @unchecked Sendable {
+    // @unchecked Sendable: the bytes are written only by the thread that prepares the batch, before the
+    // batch is handed to the writer queue (which orders the accesses); after that, every thread only reads.
     private var base: UnsafeMutableRawPointer
     private var capacity: Int
     /// Bytes in use.

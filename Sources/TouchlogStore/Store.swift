@@ -1,4 +1,5 @@
 import LMDB
+import SystemPackage
 import TouchlogDomain
 
 #if canImport(Glibc)
@@ -309,10 +310,11 @@ public final class Store: Sendable {
                 if code == ENOENT {
                     throw StoreError.notAStore(path: path, reason: "there is no such directory")
                 }
-                throw StoreError.system(operation: "opening the store at '\(path)'", errno: code)
+                throw StoreError.storage(operation: "opening the store at '\(path)'", cause: Errno(rawValue: code))
             }
             if mkdir(path, 0o700) != 0 {
-                throw StoreError.system(operation: "creating the store directory '\(path)'", errno: errno)
+                throw StoreError.storage(
+                    operation: "creating the store directory '\(path)'", cause: Errno(rawValue: errno))
             }
             return
         }
@@ -342,7 +344,7 @@ public final class Store: Sendable {
             guard lstat(file, &fileInfo) == 0 else {
                 let code = errno
                 if code == ENOENT { continue }
-                throw StoreError.system(operation: "checking '\(file)'", errno: code)
+                throw StoreError.storage(operation: "checking '\(file)'", cause: Errno(rawValue: code))
             }
             if fileInfo.st_mode & S_IFMT == S_IFLNK {
                 throw StoreError.invalidStorePath(

@@ -1,10 +1,5 @@
 import LMDB
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import SystemPackage
 
 /// Why a store operation failed, in words that say what to do.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -19,16 +14,22 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notAStore(path: String, reason: String)
     /// A write was asked of a store opened read-only.
     case readOnly(path: String)
-    /// A system call failed while doing `operation`; `errno` says why.
-    case system(operation: String, errno: Int32)
     /// The store was written by a newer Touchlog whose format this one does not know.
     case unsupportedFormat(path: String, found: String, supported: String)
     /// A record's bytes do not decode: the store is damaged.
     case corruptRecord(position: UInt64)
     /// The idempotency index does not read: the store is damaged.
     case corruptIndex(reason: String)
-    /// LMDB or the operating system failed while doing `operation`.
-    case storage(operation: String, code: LMDBError)
+    /// LMDB or the operating system failed while doing `operation`; `cause` is what failed: an
+    /// `LMDBError` (whose `systemError` names a system error LMDB passed through) or an `Errno`.
+    case storage(operation: String, cause: any Error)
+
+    /// The system error behind a `storage` error, whether the operating system reported it directly or
+    /// LMDB passed it through; nil for other errors.
+    public var systemError: Errno? {
+        guard case .storage(_, let cause) = self else { return nil }
+        return (cause as? Errno) ?? (cause as? LMDBError)?.systemError
+    }
 
     public var description: String {
         switch self {
@@ -45,8 +46,6 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
                 "no store at '\(path)': \(reason) (ingest events first, or name the store with --store or TOUCHLOG_STORE)"
         case .readOnly(let path):
             return "the store at '\(path)' is open read-only: this needs to write"
-        case .system(let operation, let code):
-            return "\(operation) failed: \(String(cString: strerror(code))) (errno \(code))"
         case .unsupportedFormat(let path, let found, let supported):
             if let older = Int(found), let current = Int(supported), older < current {
                 return
@@ -59,24 +58,62 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
                 "the record at position \(position) does not decode: the store is damaged (run 'touchlog audit')"
         case .corruptIndex(let reason):
             return "the idempotency index is damaged: \(reason) (run 'touchlog audit')"
-        case .storage(let operation, let code):
-            var text = "storage error while \(operation): \(code) (code \(code.rawValue))"
+        case .storage(let operation, let cause):
+            var text = "storage error while \(operation): \(cause)"
+            if let code = systemError {
+                text += " (errno \(code.rawValue))"
+            } else if let code = cause as? LMDBError {
+                text += " (code \(code.rawValue))"
+            }
             // LMDB 0.9.24 reports a short write (a full disk) as EIO, so both point at free space.
-            if code == .noSpace || code == LMDBError(rawValue: 5) {
+            if systemError == .noSpace || systemError == .ioError {
                 text += "; is the store's file system full? Nothing of the failed batch was written"
-            } else if code == .mapFull {
+            } else if (cause as? LMDBError) == .mapFull {
                 text += "; the store reached its map size"
             }
             return text
         }
     }
+
+    /// Equal cases with equal values; two storage causes are equal when they are the same `LMDBError`
+    /// or `Errno`, or, for other errors, when their type and description agree.
+    public static func == (lhs: StoreError, rhs: StoreError) -> Bool {
+        switch (lhs, rhs) {
+        case (.versionConflict(let a, let b, let c), .versionConflict(let x, let y, let z)):
+            return a == x && b == y && c == z
+        case (.identityConflict(let a, let b, let c, let d), .identityConflict(let w, let x, let y, let z)):
+            return a == w && b == x && c == y && d == z
+        case (.invalidStorePath(let a, let b), .invalidStorePath(let x, let y)):
+            return a == x && b == y
+        case (.notAStore(let a, let b), .notAStore(let x, let y)):
+            return a == x && b == y
+        case (.readOnly(let a), .readOnly(let x)):
+            return a == x
+        case (.unsupportedFormat(let a, let b, let c), .unsupportedFormat(let x, let y, let z)):
+            return a == x && b == y && c == z
+        case (.corruptRecord(let a), .corruptRecord(let x)):
+            return a == x
+        case (.corruptIndex(let a), .corruptIndex(let x)):
+            return a == x
+        case (.storage(let a, let cause), .storage(let x, let other)):
+            guard a == x else { return false }
+            if let cause = cause as? LMDBError, let other = other as? LMDBError { return cause == other }
+            if let cause = cause as? Errno, let other = other as? Errno { return cause == other }
+            return type(of: cause) == type(of: other) && "\(cause)" == "\(other)"
+        default:
+            return false
+        }
+    }
 }
 
-/// Runs `body`, turning an `LMDBError` into `StoreError.storage` that names `operation`.
+/// Runs `body`, turning an `LMDBError` or `Errno` into `StoreError.storage` that names `operation`
+/// and carries the error as its cause.
 func storage<R>(_ operation: String, _ body: () throws -> R) throws -> R {
     do {
         return try body()
     } catch let error as LMDBError {
-        throw StoreError.storage(operation: operation, code: error)
+        throw StoreError.storage(operation: operation, cause: error)
+    } catch let error as Errno {
+        throw StoreError.storage(operation: operation, cause: error)
     }
 }

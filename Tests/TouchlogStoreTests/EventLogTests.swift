@@ -2,6 +2,7 @@ import CloudEvents
 import Crypto
 import Foundation
 import LMDB
+import SystemPackage
 import Testing
 import TouchlogDomain
 import TouchlogTestSupport
@@ -243,5 +244,40 @@ import TouchlogTestSupport
             try FileManager.default.attributesOfItem(atPath: store.path + "/data.mdb")[.posixPermissions]
             as? NSNumber
         #expect(dataMode?.intValue == 0o600)
+    }
+}
+
+@Suite struct StoreErrorCauseTests {
+    let store: TestStore
+    init() throws { store = try TestStore() }
+
+    @Test func aStoreDirectoryThatCannotBeCreatedNamesTheSystemError() throws {
+        let file = store.directory + "/plain"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+        let error = try #require(throws: StoreError.self) { _ = try Store(path: file + "/store") }
+        #expect(error.systemError == .notDirectory)
+        #expect(error.description.contains(Errno.notDirectory.description), "\(error)")
+        #expect(error.description.contains(file + "/store"), "\(error)")
+    }
+
+    @Test func aStoreFileThatIsNotARegularFileIsRefusedBeforeLMDBOpensIt() throws {
+        // A directory where LMDB's data file should be: refused by name, nothing opened.
+        try FileManager.default.createDirectory(
+            atPath: store.path + "/data.mdb", withIntermediateDirectories: true)
+        #expect(throws: StoreError.invalidStorePath(path: store.path, reason: "'data.mdb' is not a regular file")) {
+            _ = try store.open()
+        }
+    }
+
+    @Test func storageErrorsCompareByTheirCause() {
+        let full = StoreError.storage(operation: "appending", cause: LMDBError.mapFull)
+        #expect(full == .storage(operation: "appending", cause: LMDBError.mapFull))
+        #expect(full != .storage(operation: "appending", cause: LMDBError.keyExists))
+        #expect(full != .storage(operation: "appending", cause: Errno.noSpace))
+        #expect(
+            StoreError.storage(operation: "x", cause: Errno.noSpace)
+                == .storage(operation: "x", cause: Errno.noSpace))
+        #expect(
+            StoreError.storage(operation: "x", cause: Errno.noSpace).description.contains("file system full"))
     }
 }
