@@ -88,7 +88,8 @@ let package = Package(
         .target(
             name: "TouchlogBench",
             dependencies: [
-                "TouchlogStore", "TouchlogDomain", "TouchlogIngest", "LMDB", "CloudEvents", "TouchlogGenerator",
+                "TouchlogStore", "TouchlogDomain", "TouchlogIngest", "LMDB", "CloudEvents",
+                "TouchlogGenerator",
             ]),
         // The command line as a library, so commands are testable in process.
         .target(
@@ -109,7 +110,9 @@ let package = Package(
         ),
         .testTarget(
             name: "LMDBTests",
-            dependencies: ["LMDB", "TouchlogTestSupport", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: [
+                "LMDB", "TouchlogTestSupport", .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         .testTarget(name: "CloudEventsTests", dependencies: ["CloudEvents", "TouchlogTestSupport"]),
         // The catalog and the touchpoint rules: a new event type touches the catalog and these tests only.
         .testTarget(
@@ -118,21 +121,24 @@ let package = Package(
         .testTarget(
             name: "TouchlogStoreTests",
             dependencies: [
-                "TouchlogTestSupport", "TouchlogStore", "TouchlogDomain", "TouchlogGenerator", "CloudEvents", "LMDB",
+                "TouchlogTestSupport", "TouchlogStore", "TouchlogDomain", "TouchlogGenerator", "CloudEvents",
+                "LMDB",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .testTarget(
             name: "TouchlogProjectionsTests",
             dependencies: [
                 "TouchlogTestSupport",
-                "TouchlogProjections", "TouchlogStore", "TouchlogDomain", "TouchlogGenerator", "CloudEvents", "LMDB",
+                "TouchlogProjections", "TouchlogStore", "TouchlogDomain", "TouchlogGenerator", "CloudEvents",
+                "LMDB",
             ]
         ),
         .testTarget(
             name: "TouchlogAuditTests",
             dependencies: [
                 "TouchlogTestSupport",
-                "TouchlogAudit", "TouchlogStore", "TouchlogDomain", "TouchlogProjections", "LMDB", "TouchlogGenerator",
+                "TouchlogAudit", "TouchlogStore", "TouchlogDomain", "TouchlogProjections", "LMDB",
+                "TouchlogGenerator",
             ]
         ),
         .testTarget(
@@ -146,7 +152,8 @@ let package = Package(
         .testTarget(
             name: "TouchlogIngestTests",
             dependencies: [
-                "TouchlogTestSupport", "TouchlogIngest", "TouchlogProjections", "TouchlogStore", "TouchlogDomain",
+                "TouchlogTestSupport", "TouchlogIngest", "TouchlogProjections", "TouchlogStore",
+                "TouchlogDomain",
                 "CloudEvents",
             ]),
         .testTarget(name: "TouchlogGeneratorTests", dependencies: ["TouchlogGenerator"]),
@@ -154,7 +161,8 @@ let package = Package(
             name: "TouchlogCLITests",
             dependencies: [
                 "TouchlogTestSupport",
-                "TouchlogCLI", "TouchlogStore", "TouchlogDomain", "TouchlogIngest", "TouchlogProjections", "TouchlogAudit",
+                "TouchlogCLI", "TouchlogStore", "TouchlogDomain", "TouchlogIngest", "TouchlogProjections",
+                "TouchlogAudit",
                 "TouchlogImport",
                 "TouchlogGenerator", "LMDB",
             ]

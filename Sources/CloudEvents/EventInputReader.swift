@@ -30,16 +30,16 @@ public struct EventInputReader: ~Copyable {
     /// Bytes asked of one read of the source (a source may return fewer).
     static let chunkSize = 1 << 20
 
-    private static let capacity = maximumEventBytes + chunkSize
+    static let capacity = maximumEventBytes + chunkSize
 
-    private enum Mode {
+    enum Mode {
         case undecided
         case lines
         case batch(BatchState)
         case finished
     }
 
-    private struct BatchState {
+    struct BatchState {
         var bytes: [UInt8]
         var pos: Int
         var line: Int
@@ -49,16 +49,16 @@ public struct EventInputReader: ~Copyable {
 
     /// Where the bytes come from. An existential, not a generic parameter: it is called once per chunk
     /// of up to 1 MiB, and callers (the ingest pipeline) keep one reader type whatever the input.
-    private var source: any ByteSource
-    private let buffer: UnsafeMutablePointer<UInt8>
+    var source: any ByteSource
+    let buffer: UnsafeMutablePointer<UInt8>
     /// Unconsumed bytes are `buffer[start..<end]`; `buffer[start..<scanned]` holds no newline.
-    private var start = 0
-    private var end = 0
-    private var scanned = 0
-    private var atEOF = false
+    var start = 0
+    var end = 0
+    var scanned = 0
+    var atEOF = false
     /// The line number of the byte at `start`.
-    private var line = 1
-    private var mode = Mode.undecided
+    var line = 1
+    var mode = Mode.undecided
 
     /// Reads events from `source`, which the reader owns from now on.
     public init(_ source: some ByteSource) {
@@ -117,7 +117,7 @@ public struct EventInputReader: ~Copyable {
     // MARK: Reading
 
     /// Reads more bytes after `end` (compacting first); sets `atEOF` when the input ends.
-    private mutating func fill() throws(EventInputError) {
+    mutating func fill() throws(EventInputError) {
         if start > 0 {
             let count = end - start
             if count > 0 { (buffer).update(from: buffer + start, count: count) }
@@ -143,7 +143,7 @@ public struct EventInputReader: ~Copyable {
         }
     }
 
-    @inline(__always) private static func isWhitespace(_ b: UInt8) -> Bool {
+    @inline(__always) static func isWhitespace(_ b: UInt8) -> Bool {
         b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09
     }
 
@@ -227,7 +227,7 @@ public struct EventInputReader: ~Copyable {
 
     /// The error for an event over the maximum, with its first bytes and its whole length (for a
     /// rejects file that keeps what it can).
-    private func overlong(_ lineNumber: Int, start: UnsafeBufferPointer<UInt8>, length: Int) -> EventInputError {
+    func overlong(_ lineNumber: Int, start: UnsafeBufferPointer<UInt8>, length: Int) -> EventInputError {
         EventInputError(
             line: lineNumber,
             message: "event is longer than the maximum of \(Self.maximumEventBytes) bytes",
@@ -271,7 +271,8 @@ public struct EventInputReader: ~Copyable {
     /// LF; then throws, with the line's first bytes and its length.
     private mutating func discardOverlongLine(crOnlyLineEnds crOnly: Bool) throws(EventInputError) {
         let lineNumber = line
-        let first = Array(UnsafeBufferPointer(start: buffer + start, count: min(end - start, Self.maximumEventBytes)))
+        let first = Array(
+            UnsafeBufferPointer(start: buffer + start, count: min(end - start, Self.maximumEventBytes)))
         var length = 0  // bytes of the line dropped so far
         var endsWithCR = false  // whether the last byte dropped was a CR (of a CRLF line end)
         func failure(_ length: Int) -> EventInputError {
@@ -298,118 +299,5 @@ public struct EventInputReader: ~Copyable {
             if atEOF { throw failure(length) }
             try fill()
         }
-    }
-
-    // MARK: Batch
-
-    private mutating func readBatch() throws(EventInputError) {
-        var bytes = Array(UnsafeBufferPointer(start: buffer + start, count: end - start))
-        start = end
-        scanned = end
-        while !atEOF {
-            try fill()
-            bytes.append(contentsOf: UnsafeBufferPointer(start: buffer + start, count: end - start))
-            start = end
-            scanned = end
-        }
-        mode = .batch(BatchState(bytes: bytes, pos: 1, line: line))
-    }
-
-    private func malformed(_ line: Int, _ message: String) -> EventInputError {
-        EventInputError(line: line, message: "malformed batch array: \(message)", isRecoverable: false)
-    }
-
-    private mutating func nextBatchElement() throws(EventInputError) -> EventInputRecord? {
-        guard case .batch(var state) = mode else { return nil }
-        if state.closed {
-            mode = .finished
-            return nil
-        }
-        mode = .finished  // while `state` is out; put back below
-        let result = try state.bytes.withUnsafeBufferPointer {
-            p throws(EventInputError) -> EventInputRecord? in
-            let n = p.count
-            func skipWhitespace() {
-                while state.pos < n && Self.isWhitespace(p[state.pos]) {
-                    if p[state.pos] == 0x0A { state.line += 1 }
-                    state.pos += 1
-                }
-            }
-            skipWhitespace()
-            guard state.pos < n else { throw malformed(state.line, "the array is not closed with ']'") }
-            if p[state.pos] == UInt8(ascii: "]") {
-                if !state.expectingFirst { throw malformed(state.line, "trailing comma before ']'") }
-                state.pos += 1
-                skipWhitespace()
-                if state.pos < n { throw malformed(state.line, "unexpected data after the batch array") }
-                return nil
-            }
-            let elementStart = state.pos
-            let elementLine = state.line
-            var open: [UInt8] = []  // the brackets open inside this element
-            var inString = false
-            var i = state.pos
-            var elementEnd = -1
-            var closesArray = false
-            scan: while i < n {
-                let b = p[i]
-                if b == 0x0A { state.line += 1 }
-                if inString {
-                    if b == UInt8(ascii: "\\") {
-                        i += 2
-                        continue
-                    }
-                    if b == UInt8(ascii: "\"") { inString = false }
-                    i += 1
-                    continue
-                }
-                switch b {
-                case UInt8(ascii: "\""): inString = true
-                case UInt8(ascii: "{"), UInt8(ascii: "["): open.append(b)
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    guard let innermost = open.last else {
-                        guard b == UInt8(ascii: "]") else { throw malformed(state.line, "unbalanced '}'") }
-                        elementEnd = i
-                        closesArray = true
-                        break scan
-                    }
-                    guard innermost == b &- 2 else {  // '[' + 2 == ']', '{' + 2 == '}'
-                        throw malformed(state.line, "unbalanced '\(Character(Unicode.Scalar(b)))'")
-                    }
-                    open.removeLast()
-                case UInt8(ascii: ","):
-                    if open.isEmpty {
-                        elementEnd = i
-                        break scan
-                    }
-                default: break
-                }
-                i += 1
-            }
-            guard elementEnd >= 0 else { throw malformed(elementLine, "the array is not closed with ']'") }
-            var last = elementEnd
-            while last > elementStart && Self.isWhitespace(p[last - 1]) { last -= 1 }
-            guard last > elementStart else {
-                throw malformed(state.line, "expected an event before '\(closesArray ? "]" : ",")'")
-            }
-            state.pos = elementEnd + 1
-            state.expectingFirst = false
-            if closesArray {
-                skipWhitespace()
-                if state.pos < n { throw malformed(state.line, "unexpected data after the batch array") }
-                state.closed = true
-            }
-            guard last - elementStart <= Self.maximumEventBytes else {
-                mode = .batch(state)
-                throw overlong(
-                    elementLine, start: UnsafeBufferPointer(rebasing: p[elementStart..<last]),
-                    length: last - elementStart)
-            }
-            return EventInputRecord(
-                line: elementLine, bytes: Array(UnsafeBufferPointer(rebasing: p[elementStart..<last])))
-        }
-        guard let result else { return nil }
-        mode = .batch(state)
-        return result
     }
 }

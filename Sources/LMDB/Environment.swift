@@ -166,7 +166,8 @@ public final class Environment: @unchecked Sendable {
     /// `mdb_dbi_open`: "The handle will be private to the current transaction until the transaction is
     /// successfully committed. If the transaction is aborted the handle will be closed automatically."
     /// - Throws: `LMDBError` from `mdb_txn_begin` or `mdb_txn_commit`, or whatever `body` throws.
-    public func withDatabaseOpeningTransaction<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R {
+    public func withDatabaseOpeningTransaction<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R
+    {
         gate.lockShared()
         defer { gate.unlock() }
         let txn = try beginAdoptingResizes(flags: UInt32(MDB_RDONLY))

@@ -46,7 +46,7 @@ public struct LMDBError: Error, RawRepresentable, Hashable, Sendable, CustomStri
     public static let noSpace = LMDBError(systemError: .noSpace)
     /// `EIO` passed through by LMDB: a read or write failed; LMDB 0.9.24 also reports a short write
     /// (a full disk) this way.
-    public static let ioError = LMDBError(systemError: .ioError)
+    public static let inputOutput = LMDBError(systemError: .ioError)
 
     /// The code LMDB returns when it passes the system error `systemError` through.
     public init(systemError: Errno) { self.rawValue = systemError.rawValue }

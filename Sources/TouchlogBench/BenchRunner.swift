@@ -1,8 +1,8 @@
 import CloudEvents
 import Foundation
 import LMDB
-import TouchlogGenerator
 import TouchlogDomain
+import TouchlogGenerator
 import TouchlogIngest
 import TouchlogStore
 

@@ -1,7 +1,7 @@
 import CloudEvents
 import Foundation
-import TouchlogGenerator
 import TouchlogDomain
+import TouchlogGenerator
 import TouchlogIngest
 import TouchlogStore
 

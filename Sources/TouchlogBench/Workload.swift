@@ -1,6 +1,6 @@
 import CloudEvents
-import TouchlogGenerator
 import TouchlogDomain
+import TouchlogGenerator
 @_spi(Benchmarks) import TouchlogStore
 
 /// The deterministic workload: generated CloudEvents JSON, parsed and validated into touchpoints in

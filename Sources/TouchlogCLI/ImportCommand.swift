@@ -127,7 +127,8 @@ struct ServiceNowImportCommand: ParsableCommand {
             try rejectsFile?.close()
             let elapsed = Date().timeIntervalSince(started)
             let report =
-                verify ? try ServiceNowCheck(log: store.log, source: source).report(facts: collected.facts) : nil
+                verify
+                ? try ServiceNowCheck(log: store.log, source: source).report(facts: collected.facts) : nil
             if output.json {
                 Console.current.exactLine(
                     try jsonLine(

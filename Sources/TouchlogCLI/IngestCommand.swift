@@ -81,7 +81,8 @@ struct IngestCommand: ParsableCommand {
                     "read \(summary.read), appended \(summary.appended), duplicates \(summary.duplicates)"
                 text += ", rejected \(summary.rejected)"
                 if summary.conflicts > 0 {
-                    text += " (\(summary.conflicts) of them conflicts: a known source and id with other content)"
+                    text +=
+                        " (\(summary.conflicts) of them conflicts: a known source and id with other content)"
                 }
                 if summary.appended == 0 && summary.duplicates > 0 && summary.rejected == 0 {
                     text += " (nothing new: every event was already in the log)"

@@ -85,7 +85,9 @@ struct StoreOptions: ParsableArguments {
         }
         for file in ["data.mdb", "lock.mdb"] {
             let name = path + "/" + file
-            if FileManager.default.fileExists(atPath: name) { try FileManager.default.removeItem(atPath: name) }
+            if FileManager.default.fileExists(atPath: name) {
+                try FileManager.default.removeItem(atPath: name)
+            }
         }
         rmdir(path)
     }

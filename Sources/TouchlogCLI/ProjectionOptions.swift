@@ -1,8 +1,8 @@
 import ArgumentParser
 import CloudEvents
 import Foundation
-import TouchlogProjections
 import TouchlogDomain
+import TouchlogProjections
 import TouchlogStore
 
 extension StoreOptions {

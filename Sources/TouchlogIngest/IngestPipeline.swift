@@ -66,7 +66,8 @@ public struct IngestPipeline {
     public var progress: ((IngestSummary) -> Void)?
     /// Called after each committed (durable, acknowledged) batch with the running counts, the input line
     /// of the batch's last event (every event up to it is now in the log) and the batch's outcomes.
-    public var commitHandler: ((_ summary: IngestSummary, _ throughLine: Int, _ result: AppendResult) throws -> Void)?
+    public var commitHandler:
+        ((_ summary: IngestSummary, _ throughLine: Int, _ result: AppendResult) throws -> Void)?
     /// Bring the projections up to date after the last commit.
     public var updatesProjections = true
     /// Called during the projections' catch-up with the number of events folded so far.
@@ -212,10 +213,12 @@ public struct CloudEventSource: IngestSource, ~Copyable {
             record = next
         } catch {
             guard error.isRecoverable else {
-                throw IngestReadError(line: error.line, reason: error.message, isIOFailure: error.isReadFailure)
+                throw IngestReadError(
+                    line: error.line, reason: error.message, isIOFailure: error.isReadFailure)
             }
             return .invalid(
-                RejectedEvent(line: error.line ?? 0, bytes: error.bytes, length: error.length, reason: error.message))
+                RejectedEvent(
+                    line: error.line ?? 0, bytes: error.bytes, length: error.length, reason: error.message))
         }
         do throws(CloudEventError) {
             let parsed = try CloudEvent.parse(json: record.bytes)

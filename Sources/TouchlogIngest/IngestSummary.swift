@@ -49,4 +49,3 @@ public struct RejectedEvent: Sendable {
         self.reason = reason
     }
 }
-

@@ -1,4 +1,5 @@
 import TouchlogDomain
+
 /// Reads the store's compact binary encodings (event records, projection records) front to back.
 ///
 /// Every `read*` consumes what it reads and returns nil past the end or on malformed input, so a

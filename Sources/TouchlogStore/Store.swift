@@ -310,7 +310,8 @@ public final class Store: Sendable {
                 if code == ENOENT {
                     throw StoreError.notAStore(path: path, reason: "there is no such directory")
                 }
-                throw StoreError.storage(operation: "opening the store at '\(path)'", cause: Errno(rawValue: code))
+                throw StoreError.storage(
+                    operation: "opening the store at '\(path)'", cause: Errno(rawValue: code))
             }
             if mkdir(path, 0o700) != 0 {
                 throw StoreError.storage(

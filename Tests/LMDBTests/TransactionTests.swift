@@ -74,7 +74,7 @@ private func readEverything(
         #expect(LMDBError.mapFull.systemError == nil)
         #expect(LMDBError.keyExists.systemError == nil)
         #expect(LMDBError.noSpace.systemError == .noSpace)
-        #expect(LMDBError.ioError.systemError == .ioError)
+        #expect(LMDBError.inputOutput.systemError == .ioError)
         #expect(LMDBError(systemError: .permissionDenied).rawValue == Errno.permissionDenied.rawValue)
     }
 

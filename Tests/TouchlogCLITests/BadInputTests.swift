@@ -118,7 +118,8 @@ import TouchlogCLI
         #expect(result.error.contains("\(file):3: "), "\(name): \(result.error.prefix(300))")
         #expect(result.error.contains(reason), "\(name): \(result.error.prefix(300))")
         // Nothing of the batch: this first ingest stored nothing, so it leaves no store behind.
-        #expect(workspace.run("stats", "--json").exitCode == ExitStatus.notFound, "\(name): nothing of the batch")
+        #expect(
+            workspace.run("stats", "--json").exitCode == ExitStatus.notFound, "\(name): nothing of the batch")
         #expect(!FileManager.default.fileExists(atPath: workspace.store), "\(name): no empty store left")
     }
 
@@ -137,6 +138,7 @@ import TouchlogCLI
         let file = try workspace.file("empty.jsonl", lines: ["", "   "])
         let result = workspace.run("ingest", file, "--json")
         #expect(result.exitCode == 0)
-        #expect(result.output == "{\"appended\":0,\"conflicts\":0,\"duplicates\":0,\"read\":0,\"rejected\":0}\n")
+        #expect(
+            result.output == "{\"appended\":0,\"conflicts\":0,\"duplicates\":0,\"read\":0,\"rejected\":0}\n")
     }
 }

@@ -94,7 +94,8 @@ import TouchlogCLI
             let reading = workspace.run(command)
             #expect(reading.exitCode == ExitStatus.notFound, "\(command)")
             #expect(reading.error.contains("holds no data.mdb"), "\(command): \(reading.error)")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.store).isEmpty, "\(command)")
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: workspace.store).isEmpty, "\(command)")
         }
     }
 
@@ -116,7 +117,9 @@ import TouchlogCLI
         #expect(generate.exitCode == 0)
         let ingest = workspace.run("ingest", sample, "--json")
         #expect(ingest.exitCode == 0, "\(ingest.error)")
-        #expect(ingest.output == "{\"appended\":3000,\"conflicts\":0,\"duplicates\":0,\"read\":3000,\"rejected\":0}\n")
+        #expect(
+            ingest.output
+                == "{\"appended\":3000,\"conflicts\":0,\"duplicates\":0,\"read\":3000,\"rejected\":0}\n")
     }
 
     @Test func helpNamesEveryCommandAndTheExitCodes() {

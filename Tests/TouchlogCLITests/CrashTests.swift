@@ -102,7 +102,7 @@ final class LineCollector: Sendable {
             acknowledgedInTotal += acknowledged
 
             let opened = try workspace.openStore()
-        let log = opened.log
+            let log = opened.log
             let report = try Auditor(store: opened).audit()
             #expect(report.ok, "after kill \(killed): \(report.problems.prefix(3))")
             for id in ids.prefix(acknowledged) {
@@ -111,7 +111,8 @@ final class LineCollector: Sendable {
                     "acknowledged \(id) lost")
             }
             if try log.statistics().events == total {
-                try FileManager.default.removeItem(atPath: workspace.store)  // start over for more mid-ingest kills
+                // Start over, for more kills in the middle of an ingest.
+                try FileManager.default.removeItem(atPath: workspace.store)
             }
         }
         #expect(acknowledgedInTotal > 0, "some kills should land after a commit")

@@ -112,8 +112,10 @@ private func makeStore(in directory: String, events: Int = 300) throws -> String
         for name in ["data.mdb", "lock.mdb"] { #expect(chmod(store + "/" + name, 0o444) == 0) }
         let before = try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb"))
         let customer = try #require(
-            runTouchlog(["tail", "--limit", "1", "--json", "--store", store]).output.split(separator: "\"subject\":\"")
-                .dropFirst().first?.split(separator: "\"").first.map(String.init))
+            runTouchlog(["tail", "--limit", "1", "--json", "--store", store]).output.split(
+                separator: "\"subject\":\""
+            )
+            .dropFirst().first?.split(separator: "\"").first.map(String.init))
         for command in [
             ["audit"], ["stats"], ["replay", "--customer", customer], ["ticket", "list"],
             ["loyalty", "show", customer],
@@ -125,7 +127,10 @@ private func makeStore(in directory: String, events: Int = 300) throws -> String
         #expect(try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb")) == before)
         // Writing as that user is refused with the reason, not attempted.
         let append = try runChild(
-            ["append", "--type", "contact.received", "--customer", "c", "--channel", "web", "--store", store],
+            [
+                "append", "--type", "contact.received", "--customer", "c", "--channel", "web", "--store",
+                store,
+            ],
             asUser: otherUser)
         #expect(append.exitCode == 74)
         #expect(append.error.contains("belongs to user 0"), "\(append.error)")

@@ -10,7 +10,8 @@ import Testing
             "events.jsonl", lines: (1...25).map { contactLine(id: "e\($0)", customer: "c\($0 % 4)") })
         let first = workspace.run("ingest", file, "--json")
         #expect(first.exitCode == 0)
-        #expect(first.output == "{\"appended\":25,\"conflicts\":0,\"duplicates\":0,\"read\":25,\"rejected\":0}\n")
+        #expect(
+            first.output == "{\"appended\":25,\"conflicts\":0,\"duplicates\":0,\"read\":25,\"rejected\":0}\n")
         let second = workspace.run("ingest", file)
         #expect(second.exitCode == 0)
         #expect(second.output.contains("read 25, appended 0, duplicates 25, rejected 0"))
@@ -34,7 +35,8 @@ import Testing
         lines[6] = contactLine(id: "e7")
         _ = try workspace.file("events.jsonl", lines: lines)
         let rerun = workspace.run("ingest", file, "--json", "--batch-size", "4")
-        #expect(rerun.output == "{\"appended\":6,\"conflicts\":0,\"duplicates\":4,\"read\":10,\"rejected\":0}\n")
+        #expect(
+            rerun.output == "{\"appended\":6,\"conflicts\":0,\"duplicates\":4,\"read\":10,\"rejected\":0}\n")
     }
 
     @Test func rejectsModeWritesEachBadLineWithItsReasonAndStoresTheRest() throws {
@@ -45,7 +47,8 @@ import Testing
         let rejects = workspace.path + "/rejects.jsonl"
         let result = workspace.run("ingest", file, "--rejects", rejects, "--json")
         #expect(result.exitCode == 0)
-        #expect(result.output == "{\"appended\":4,\"conflicts\":0,\"duplicates\":0,\"read\":6,\"rejected\":2}\n")
+        #expect(
+            result.output == "{\"appended\":4,\"conflicts\":0,\"duplicates\":0,\"read\":6,\"rejected\":2}\n")
         let written = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
         #expect(written.count == 2)
         let first = try JSONSerialization.jsonObject(with: Data(written[0].utf8)) as? [String: Any]
@@ -101,7 +104,9 @@ import Testing
             workspace.path + "/gzip",
         ])
         #expect(fromPlain.exitCode == 0)
-        #expect(fromPlain.output == "{\"appended\":500,\"conflicts\":0,\"duplicates\":0,\"read\":501,\"rejected\":1}\n")
+        #expect(
+            fromPlain.output
+                == "{\"appended\":500,\"conflicts\":0,\"duplicates\":0,\"read\":501,\"rejected\":1}\n")
         #expect(fromGzip.exitCode == 0)
         #expect(fromGzip.output == fromPlain.output)
         // The bad line has the same number either way.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-import TouchlogCLI
 import TouchlogAudit
+import TouchlogCLI
 import TouchlogStore
 
 #if canImport(Glibc)

@@ -1,7 +1,7 @@
 import CloudEvents
 import Testing
-import TouchlogImport
 import TouchlogDomain
+import TouchlogImport
 import TouchlogStore
 
 @Suite struct IncidentMapperTests {

@@ -17,14 +17,17 @@ import TouchlogTestSupport
     func input(_ count: Int, padding: Int) -> [UInt8] {
         var bytes: [UInt8] = []
         for n in 0..<count {
-            bytes += touchpointJSON(
-                id: "e\(n)", customer: "c\(n % 3)",
-                data: "{\"summary\":\"\(String(repeating: "x", count: padding))\"}") + [0x0a]
+            bytes +=
+                touchpointJSON(
+                    id: "e\(n)", customer: "c\(n % 3)",
+                    data: "{\"summary\":\"\(String(repeating: "x", count: padding))\"}") + [0x0a]
         }
         return bytes
     }
 
-    func run(_ pipeline: IngestPipeline, _ bytes: [UInt8], into opened: Store) throws -> (IngestSummary, [Int]) {
+    func run(_ pipeline: IngestPipeline, _ bytes: [UInt8], into opened: Store) throws -> (
+        IngestSummary, [Int]
+    ) {
         var pipeline = pipeline
         final class Commits { var lines: [Int] = [] }
         let commits = Commits()

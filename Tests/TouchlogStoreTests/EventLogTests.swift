@@ -264,7 +264,9 @@ import TouchlogTestSupport
         // A directory where LMDB's data file should be: refused by name, nothing opened.
         try FileManager.default.createDirectory(
             atPath: store.path + "/data.mdb", withIntermediateDirectories: true)
-        #expect(throws: StoreError.invalidStorePath(path: store.path, reason: "'data.mdb' is not a regular file")) {
+        #expect(
+            throws: StoreError.invalidStorePath(path: store.path, reason: "'data.mdb' is not a regular file")
+        ) {
             _ = try store.open()
         }
     }

@@ -29,7 +29,8 @@ public final class TestStore {
 
     /// Opens (creating it the first time) the store of this test, for what needs the whole store
     /// (projections, seals, the audit).
-    public func openStore(initialMapSize: Int = TestStore.defaultMapSize, noSync: Bool = false) throws -> Store
+    public func openStore(initialMapSize: Int = TestStore.defaultMapSize, noSync: Bool = false) throws
+        -> Store
     {
         try TestStore.openStore(at: path, initialMapSize: initialMapSize, noSync: noSync)
     }
