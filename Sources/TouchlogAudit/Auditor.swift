@@ -1,6 +1,6 @@
 import Crypto
-import TouchlogProjections
 import TouchlogDomain
+import TouchlogProjections
 import TouchlogStore
 
 extension AuditProblem.Kind {
