@@ -337,7 +337,6 @@ public final class BenchRunner {
             return result
         }
         let (raw, store) = try loadedStores()
-        let log = store.log
         progress("rebuild: folding every projection from position 1")
         let t0 = monotonicSeconds()
         let events = try rebuild(store)

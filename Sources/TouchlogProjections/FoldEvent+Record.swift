@@ -51,7 +51,8 @@ extension FoldEvent {
         case .base64: return .unsure
         }
         guard let kind = data.kind(type) else { return .unsure }
-        // The tags each type requires (the catalog checked them on append).
+        // The tags each type requires (the catalog checked them on append). Types the lean path does not
+        // know (a type added to the catalog, or a rare one) take the validating path: `.unsure`.
         switch type {
         case .contactReceived, .selfServiceViewed: if channel == nil { return .unsure }
         case .contactSent: if channel == nil || repID == nil { return .unsure }
@@ -61,9 +62,10 @@ extension FoldEvent {
             if ticketID == nil { return .unsure }
             if case .ticketReplied(.rep, _) = kind, repID == nil { return .unsure }
         case .ticketStatusChanged, .ticketPriorityChanged, .ticketEscalated, .ticketSolved, .ticketReopened,
-            .ticketClosed, .ticketMerged:
+            .ticketClosed:
             if ticketID == nil { return .unsure }
         case .csat, .nps, .ces, .orderPlaced, .orderRefunded: break
+        default: return .unsure
         }
         return .event(
             FoldEvent(
@@ -114,14 +116,10 @@ private struct DataMembers {
         case .ticketOpened, .ticketPriorityChanged: ["priority"]
         case .ticketReplied: ["author", "public"]
         case .ticketStatusChanged: ["status"]
-        case .ticketMerged: ["into"]
         case .csat, .nps, .ces: ["score"]
         case .orderPlaced, .orderRefunded: ["amount", "order", "currency"]
         case .selfServiceViewed: ["article"]
-        case .contactReceived, .contactSent, .ticketAssigned, .ticketEscalated, .ticketSolved,
-            .ticketReopened,
-            .ticketClosed:
-            []
+        default: []
         }
     }
 
@@ -245,11 +243,6 @@ private struct DataMembers {
         case .ticketSolved: return .ticketSolved
         case .ticketReopened: return .ticketReopened
         case .ticketClosed: return .ticketClosed
-        case .ticketMerged:
-            guard case .string(let range) = value(0), !range.isEmpty,
-                range.count <= Touchpoint.maximumIdentifierBytes
-            else { return nil }
-            return .ticketMerged(into: String(decoding: bytes(range), as: UTF8.self))
         case .csat: return integer(0, 1...5).map { .csat(score: $0) }
         case .nps: return integer(0, 0...10).map { .nps(score: $0) }
         case .ces: return integer(0, 1...7).map { .ces(score: $0) }
@@ -265,6 +258,10 @@ private struct DataMembers {
         case .selfServiceViewed:
             guard isString(0) else { return nil }
             return .selfServiceViewed(article: "")
+        default:
+            // Not decoded here (a type added to the catalog, or a rare one such as ticket.merged):
+            // the validating path decodes it through the catalog.
+            return nil
         }
     }
 }

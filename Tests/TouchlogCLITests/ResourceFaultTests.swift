@@ -147,7 +147,6 @@ let canMountTmpfs: Bool = {
         // while another process keeps it open: this one. `audit` reads the whole log in one read
         // transaction: kill it inside, leaving its slot behind, then clear it as the next open would.
         let opened = try workspace.openStore()
-        let log = opened.log
         var cleared = 0
         for attempt in 0..<6 where cleared == 0 {
             let auditor = try ChildTouchlog(["audit", "--store", workspace.store])
