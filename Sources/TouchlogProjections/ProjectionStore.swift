@@ -100,16 +100,7 @@ public final class ProjectionStore: Sendable {
     }
 
     func headPosition(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> UInt64 {
-        try txn.withCursor(on: log.eventsDatabase) { cursor -> UInt64 in
-            guard try cursor.last() else { return 0 }
-            guard
-                let position = try cursor.withUnsafeCurrent({ key, _ in BigEndianKey(bytes: key)?.value })
-                    ?? nil
-            else {
-                throw StoreError.corruptRecord(position: 0)
-            }
-            return position
-        }
+        try log.headPosition(txn)
     }
 
     /// How far the projections are behind the log, from one snapshot: the position the active generation

@@ -17,8 +17,6 @@ public final class EventLog: Sendable {
     let databases: Store.Databases
     /// The hash of `source` + `id` that keys the idempotency index (keyed per store).
     let identityHasher: IdentityHasher
-    /// The `events` database (position -> record); decode its values with `StoredEvent(record:position:)`.
-    public var eventsDatabase: Database { databases.events }
     /// The store directory.
     public let path: String
     /// Whether the store was opened read-only: appends are refused.
@@ -104,6 +102,18 @@ public final class EventLog: Sendable {
     }
 
     // MARK: Reading
+
+    /// The last position of the log (0 when empty) in the snapshot of `txn`: a key, no record read.
+    public func headPosition(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> UInt64 {
+        try txn.withCursor(on: databases.events) { cursor -> UInt64 in
+            guard try cursor.last() else { return 0 }
+            guard
+                let position = try cursor.withUnsafeCurrent({ key, _ in BigEndianKey(bytes: key)?.value })
+                    ?? nil
+            else { throw StoreError.corruptRecord(position: 0) }
+            return position
+        }
+    }
 
     /// The head of the log: the last position (0 when empty) and its hash.
     public func head() throws -> (position: UInt64, hash: ChainHash) {

@@ -121,7 +121,6 @@ import TouchlogTestSupport
         let path = store.directory + "/truncated.csv.gz"
         #expect(FileManager.default.createFile(atPath: path, contents: bytes.prefix(bytes.count / 2)))
         let opened = try store.openStore()
-        let log = opened.log
         do {
             _ = try ServiceNowImporter().run(
                 try DecompressingFileReader(path: path), named: "truncated.csv.gz", into: opened)
