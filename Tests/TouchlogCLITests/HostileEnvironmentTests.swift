@@ -137,6 +137,24 @@ private func makeStore(in directory: String, events: Int = 300) throws -> String
     }
 
     @Test(.enabled(if: canMountTmpfs, "needs to mount a size-limited tmpfs (root)"))
+    func readingCommandsWorkOnReadOnlyMedia() throws {
+        let workspace = try Workspace()
+        let media = workspace.path + "/media"
+        try FileManager.default.createDirectory(atPath: media, withIntermediateDirectories: false)
+        #expect(mount("tmpfs", media, "tmpfs", 0, "size=8m") == 0)
+        defer { umount(media) }
+        let store = try makeStore(in: media)
+        #expect(mount("tmpfs", media, "tmpfs", UInt(MS_REMOUNT | MS_RDONLY), "size=8m") == 0)
+        for command in [["audit"], ["stats"], ["ticket", "list"], ["tail", "--limit", "3"]] {
+            let result = try runChild(command + ["--store", store])
+            #expect(result.exitCode == 0, "\(command): \(result.error)")
+            #expect(!result.output.isEmpty, "\(command)")
+        }
+        let append = try runChild(["ingest", media + "/events.jsonl", "--store", store])
+        #expect(append.exitCode == 74, "writing to read-only media is an I/O error: \(append.error)")
+    }
+
+    @Test(.enabled(if: canMountTmpfs, "needs to mount a size-limited tmpfs (root)"))
     func aNewStoreOnAFullDiskIsACleanErrorAndReadingAFullDiskStoreWorks() throws {
         let workspace = try Workspace()
         let disk = workspace.path + "/disk"
