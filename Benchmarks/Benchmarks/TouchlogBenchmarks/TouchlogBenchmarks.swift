@@ -88,10 +88,10 @@ let benchmarks: @Sendable () -> Void = {
     ) { benchmark in
         let directory = NSTemporaryDirectory() + "touchlog-benchmark-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var options = EventLog.Options()
+        var options = Store.Options()
         options.noSync = true
         options.initialMapSize = 64 << 20
-        let log = try EventLog(path: directory, options: options)
+        let log = try Store(path: directory, options: options).log
         let requests = sample.touchpoints.map { AppendRequest($0) }
         benchmark.startMeasurement()
         blackHole(try log.append(requests))
