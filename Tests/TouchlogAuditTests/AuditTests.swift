@@ -5,11 +5,14 @@ import LMDB
 import Testing
 import TouchlogAudit
 import TouchlogDomain
+import TouchlogGenerator
+import TouchlogProjections
 import TouchlogTestSupport
 
 @testable import TouchlogStore
 
-/// A store on disk with 12 events of 3 customers, tampered with through raw LMDB between openings.
+/// A store on disk tampered with through raw LMDB between openings: 12 events of 3 customers, or a
+/// generated sample with its projections caught up (as `ingest` leaves a store).
 final class TamperableStore {
     private let store: TestStore
     var directory: String { store.directory }
@@ -27,6 +30,17 @@ final class TamperableStore {
             }
             _ = try log.append(events)
         }
+    }
+
+    /// The events of `configuration`, appended in batches of 500, with the projections caught up.
+    init(generated configuration: GeneratorConfiguration) throws {
+        store = try TestStore(prefix: "audit")
+        let opened = try store.openStore()
+        let touchpoints = try generatedTouchpoints(configuration)
+        for start in stride(from: 0, to: touchpoints.count, by: 500) {
+            _ = try opened.log.append(Array(touchpoints[start..<min(touchpoints.count, start + 500)]))
+        }
+        try ProjectionStore(store: opened).catchUp()
     }
 
     /// Opens the log again (the one way tests open a store).
