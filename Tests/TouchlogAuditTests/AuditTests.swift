@@ -53,6 +53,35 @@ final class TamperableStore {
         try Auditor(store: try openStore()).audit(customer: customer, sealKey: key)
     }
 
+    /// Rewrites the events from `first` to the head, changing each with `change`, and recomputes their
+    /// hashes so the chain is consistent by itself, as a forger would.
+    func rewriteRecomputingChain(from first: UInt64, _ change: @escaping (inout StoredEvent) -> Void) throws {
+        let head = try open().head().position
+        try tamper { txn, events, _, _ in
+            var previous =
+                first == 1
+                ? ChainHash.genesis
+                : try #require(
+                    try txn.withUnsafeValue(forKey: BigEndianKey(first - 1), in: events) {
+                        try StoredEvent(record: $0, position: first - 1).hash
+                    })
+            for position in first...head {
+                var stored = try #require(
+                    try txn.withUnsafeValue(forKey: BigEndianKey(position), in: events) {
+                        try StoredEvent(record: $0, position: position)
+                    })
+                change(&stored)
+                var record: [UInt8] = []
+                previous = EventRecord.encode(
+                    stored.event, position: position, version: stored.version,
+                    previousPosition: stored.previousPosition,
+                    recordedAt: stored.recordedAt, occurredAt: stored.occurredAt, predecessorHash: previous,
+                    into: &record)
+                try txn.put(record, forKey: BigEndianKey(position), in: events)
+            }
+        }
+    }
+
     /// Opens the environment directly (no EventLog is open) and lets `body` change it.
     func tamper(
         _ body: (borrowing WriteTransaction, _ events: Database, _ streams: Database, _ idRuns: Database)
@@ -184,25 +213,8 @@ final class TamperableStore {
         #expect(try store.audit(key: key.publicKey).ok)
 
         // Rewrite event 4's data and recompute every hash from there on, as a forger would.
-        try store.tamper { txn, events, _, _ in
-            var previous = try #require(
-                try txn.withUnsafeValue(forKey: BigEndianKey(3), in: events) {
-                    try StoredEvent(record: $0, position: 3).hash
-                })
-            for position: UInt64 in 4...12 {
-                var stored = try #require(
-                    try txn.withUnsafeValue(forKey: BigEndianKey(position), in: events) {
-                        try StoredEvent(record: $0, position: position)
-                    })
-                if position == 4 { stored.event.data = .json(Array("{\"summary\":\"forged\"}".utf8)) }
-                var record: [UInt8] = []
-                previous = EventRecord.encode(
-                    stored.event, position: position, version: stored.version,
-                    previousPosition: stored.previousPosition,
-                    recordedAt: stored.recordedAt, occurredAt: stored.occurredAt, predecessorHash: previous,
-                    into: &record)
-                try txn.put(record, forKey: BigEndianKey(position), in: events)
-            }
+        try store.rewriteRecomputingChain(from: 4) { stored in
+            if stored.position == 4 { stored.event.data = .json(Array("{\"summary\":\"forged\"}".utf8)) }
         }
         #expect(try store.audit().ok, "the recomputed chain is consistent by itself")
         let sealed = try store.audit(key: key.publicKey)
@@ -210,6 +222,23 @@ final class TamperableStore {
         #expect(sealed.sealsChecked == 1)
         #expect(sealed.problems.map(\.kind.rawValue) == ["seal_mismatch"])
         #expect(sealed.firstBadPosition == 12)
+    }
+
+    @Test func aRecordedTimeBeforeThePreviousEventsIsReportedEvenWithARecomputedChain() throws {
+        // Events 5 to 8 are the second batch: move event 6's recorded time before event 5's.
+        let earlier = try #require(try store.open().event(at: 5)).recordedAt.microsecondsSinceEpoch - 1
+        try store.rewriteRecomputingChain(from: 6) { stored in
+            if stored.position == 6 { stored.recordedAt = Timestamp(microsecondsSinceEpoch: earlier) }
+        }
+        let report = try store.audit()
+        #expect(report.problems.map(\.kind.rawValue) == ["recorded_time"])
+        #expect(report.firstBadPosition == 6)
+        let message = try #require(report.problems.first?.message)
+        #expect(message.contains("position 5"), "names the event it goes back from: \(message)")
+        // Event 6 is customer c0's: its own audit checks each event against the one before it too.
+        let customer = try store.audit(customer: "c0")
+        #expect(customer.problems.map(\.kind.rawValue) == ["recorded_time"])
+        #expect(customer.firstBadPosition == 6)
     }
 
     @Test func aSealCheckedWithAnotherKeyFailsItsSignature() throws {
