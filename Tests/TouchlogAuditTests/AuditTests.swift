@@ -241,6 +241,30 @@ final class TamperableStore {
         #expect(customer.firstBadPosition == 6)
     }
 
+    @Test(arguments: [Array("not json".utf8), Array(#"{"position":12}"#.utf8), [0xff, 0x00]])
+    func aGarbageSealIsAProblemNamingItAndTheOtherSealsAreStillChecked(garbage: [UInt8]) throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let book = SealBook(store: try store.openStore())
+        for _ in 0..<3 { _ = try book.seal(with: key) }
+        try store.tamper { txn, _, _, _ in
+            let seals = try #require(try txn.openDatabase(named: "seals"))
+            try txn.put(garbage, forKey: BigEndianKey(2), in: seals)
+        }
+        let report = try store.audit(key: key.publicKey)
+        #expect(report.sealsChecked == 3)
+        #expect(report.problems.map(\.kind.rawValue) == ["seal_malformed"])
+        #expect(report.problems.first?.message.hasPrefix("seal 2 is not a seal") == true)
+        #expect(!report.ok)
+
+        // The other seals are still checked: a rewritten history fails seals 1 and 3.
+        try store.rewriteRecomputingChain(from: 4) { stored in
+            if stored.position == 4 { stored.event.data = .json(Array(#"{"summary":"forged"}"#.utf8)) }
+        }
+        let rewritten = try store.audit(key: key.publicKey)
+        #expect(
+            rewritten.problems.map(\.kind.rawValue) == ["seal_mismatch", "seal_mismatch", "seal_malformed"])
+    }
+
     @Test func aSealCheckedWithAnotherKeyFailsItsSignature() throws {
         _ = try SealBook(store: try store.openStore()).seal(with: Curve25519.Signing.PrivateKey())
         let report = try store.audit(key: Curve25519.Signing.PrivateKey().publicKey)
