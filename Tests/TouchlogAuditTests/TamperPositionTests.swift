@@ -72,4 +72,19 @@ enum TamperedField: String, CaseIterable, Sendable, CustomTestStringConvertible 
         #expect(report.problems.first?.kind.rawValue == "hash_mismatch")
         #expect(report.problems.first?.position == position)
     }
+
+    @Test(arguments: [1, 1000, 3000] as [UInt64])
+    func aRecordThatNoLongerDecodesIsAProblemNotAnError(position: UInt64) throws {
+        let store = try TamperableStore(generated: Self.configuration)
+        try store.tamper { txn, events, _, _ in
+            var record = try #require(try txn.value(forKey: BigEndianKey(position), in: events))
+            // The length of the id: every field after it is read from the wrong place.
+            record[EventRecord.headerSize] ^= 0x01
+            try txn.put(record, forKey: BigEndianKey(position), in: events)
+        }
+        let report = try store.audit()
+        #expect(report.firstBadPosition == position, "problems: \(report.problems.prefix(5))")
+        #expect(report.problems.first?.kind.rawValue == "undecodable")
+        #expect(report.eventsChecked == 3000)
+    }
 }
