@@ -118,7 +118,7 @@ public struct Auditor {
                         AuditProblem(
                             position: nil, kind: .sealMalformed,
                             message:
-                                "\(stored.name) is not a seal (\(reason)): the seals database was changed outside touchlog; the seals after it are still checked"
+                                "\(stored.name) is not a seal (\(reason)): the seals database was changed outside touchlog; the other seals are still checked"
                         ))
                 }
             }

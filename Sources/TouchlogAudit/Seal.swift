@@ -116,7 +116,7 @@ public struct StoredSeal: Sendable, Equatable {
     /// not a number.
     public var name: String {
         if let number { return "seal \(number)" }
-        return "the seal record with key " + key.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        return "the seal record with key " + key.map { String(format: "%02x", $0) }.joined()
     }
 
     /// A short reason for a decoding failure: which field, or that the bytes are not JSON.
@@ -133,11 +133,5 @@ public struct StoredSeal: Sendable, Equatable {
                 ? "it is not JSON" : "its '\(path(context))' is invalid: \(context.debugDescription)"
         @unknown default: return "it does not decode: \(error)"
         }
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
