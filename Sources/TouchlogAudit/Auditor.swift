@@ -6,6 +6,9 @@ import TouchlogStore
 extension AuditProblem.Kind {
     /// A seal is not signed by the auditor's public key.
     public static let sealSignature = AuditProblem.Kind(rawValue: "seal_signature")
+    /// A record of the `seals` database is not a seal (its bytes do not decode): reported with the
+    /// seal's number while every other seal is still checked.
+    public static let sealMalformed = AuditProblem.Kind(rawValue: "seal_malformed")
     /// The event at a seal's position no longer has the sealed hash (or is gone).
     public static let sealMismatch = AuditProblem.Kind(rawValue: "seal_mismatch")
     /// A stored projection record differs from a fresh fold of the log under its recorded rules.
@@ -105,9 +108,19 @@ public struct Auditor {
         }
         var sealsChecked = 0
         if let sealKey {
-            for seal in try SealBook(store: store).all() {
+            for stored in try SealBook(store: store).all() {
                 sealsChecked += 1
-                problems += try check(seal, with: sealKey)
+                switch stored.content {
+                case .seal(let seal):
+                    problems += try check(seal, with: sealKey)
+                case .malformed(let reason):
+                    problems.append(
+                        AuditProblem(
+                            position: nil, kind: .sealMalformed,
+                            message:
+                                "\(stored.name) is not a seal (\(reason)): the seals database was changed outside touchlog; the other seals are still checked"
+                        ))
+                }
             }
         }
         problems = problems.sortedByPosition()

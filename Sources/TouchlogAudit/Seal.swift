@@ -72,23 +72,66 @@ public struct SealBook: Sendable {
         return seal
     }
 
-    /// Every stored seal, oldest first.
-    public func all() throws -> [Seal] {
+    /// Every stored seal, oldest first, each with its number; one whose bytes are not a seal is
+    /// returned as malformed (with why), so that a damaged record never hides the seals after it.
+    /// - Throws: `StoreError` when the `seals` database cannot be read.
+    public func all() throws -> [StoredSeal] {
         guard let seals = store.databases.seals else { return [] }
         return try store.withReadTransaction { txn in
-            var result: [Seal] = []
+            var result: [StoredSeal] = []
             try txn.withCursor(on: seals) { cursor in
                 try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                    let number = BigEndianKey(bytes: key)?.value
+                    let content: StoredSeal.Content
                     do {
-                        result.append(try JSONDecoder().decode(Seal.self, from: Data(value)))
-                    } catch {
-                        throw SealError.malformedSeal(
-                            "stored seal \(BigEndianKey(bytes: key)?.value ?? 0) does not decode: \(error)")
+                        content = .seal(try JSONDecoder().decode(Seal.self, from: Data(value)))
+                    } catch let error as DecodingError {
+                        content = .malformed(reason: StoredSeal.reason(error))
                     }
+                    result.append(StoredSeal(number: number, key: Array(key), content: content))
                     return true
                 }
             }
             return result
+        }
+    }
+}
+
+/// One record of the `seals` database: its number and the seal it holds, or why it holds none.
+public struct StoredSeal: Sendable, Equatable {
+    /// What the record holds.
+    public enum Content: Sendable, Equatable {
+        case seal(Seal)
+        /// Bytes that are not a seal's JSON (the `seals` database was changed outside touchlog).
+        case malformed(reason: String)
+    }
+
+    /// The seal's sequence number (its key); nil when the key is not 8 bytes.
+    public var number: UInt64?
+    /// The raw key, to name a record whose key is not a number.
+    public var key: [UInt8]
+    public var content: Content
+
+    /// How an audit names the record: `seal 3`, or `the seal record with key 0a0b` for a key that is
+    /// not a number.
+    public var name: String {
+        if let number { return "seal \(number)" }
+        return "the seal record with key " + key.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A short reason for a decoding failure: which field, or that the bytes are not JSON.
+    static func reason(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, _): return "it has no '\(key.stringValue)'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "its '\(path(context))' has the wrong type: \(context.debugDescription)"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty
+                ? "it is not JSON" : "its '\(path(context))' is invalid: \(context.debugDescription)"
+        @unknown default: return "it does not decode: \(error)"
         }
     }
 }

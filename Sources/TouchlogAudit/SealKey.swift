@@ -149,13 +149,11 @@ struct FileIdentity: Equatable {
 public enum SealError: Error, Sendable, Equatable, CustomStringConvertible {
     case badKeyFile(path: String, reason: String)
     case emptyLog
-    case malformedSeal(String)
 
     public var description: String {
         switch self {
         case .badKeyFile(let path, let reason): return "key file '\(path)': \(reason)"
         case .emptyLog: return "the log is empty: there is nothing to seal"
-        case .malformedSeal(let reason): return "malformed seal: \(reason)"
         }
     }
 }

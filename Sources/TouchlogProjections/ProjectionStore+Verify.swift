@@ -22,8 +22,12 @@ public struct ProjectionMismatch: Sendable, Equatable, CustomStringConvertible {
     /// What the fresh fold has, and what the store has.
     public var expected: String
     public var found: String
-    /// The log position of the last event that shaped the expected record (for a missing or
-    /// unexpected record, the one of whichever side has it).
+    /// The log position of the last event that shaped the record: the later of the fresh fold's and
+    /// the stored record's (for a missing or unexpected record, the one of whichever side has it).
+    ///
+    /// Both sides count: an event changed in the log after it was folded may drop out of the fresh
+    /// fold (an unknown type, data that no longer validates), and then only the stored record still
+    /// names it; the fresh fold's alone would point at the customer's or ticket's event before it.
     public var position: UInt64?
 
     public var description: String {
@@ -104,7 +108,9 @@ extension ProjectionStore {
                     for stored in stream where stored.position <= active.position { fold.apply(stored) }
                     timeline = fold.takeTimeline()
                 } else {
-                    try log.forEachRecord(from: 1, in: txn) { record in
+                    // A record that does not decode is left out of the fold, as an unknown type
+                    // is: the log's own verification reports it, and the records it shaped differ.
+                    try log.forEachRecord(from: 1, in: txn, undecodable: { _ in }) { record in
                         if record.position > active.position { return false }
                         fold.apply(record.storedEvent)
                         if fold.timeline.count >= 65_536 { timeline += fold.takeTimeline() }
@@ -143,9 +149,12 @@ extension ProjectionStore {
                 result.timelineEntries = entries.count
 
                 let scoped = customer != nil
+                // A stored record's last position counts only within what the generation folded: a
+                // damaged record may claim any number.
+                let folded = active.position
                 try compare(
-                    .ticket, tickets, slot.tickets, scoped: scoped, limit: limit, into: &result.mismatches,
-                    txn,
+                    .ticket, tickets, slot.tickets, scoped: scoped, folded: folded, limit: limit,
+                    into: &result.mismatches, txn,
                     name: { String(decoding: $0, as: UTF8.self) },
                     decode: { key, value in
                         ProjectionCodec.decodeTicket(id: String(decoding: key, as: UTF8.self), value).map {
@@ -153,7 +162,7 @@ extension ProjectionStore {
                         }
                     })
                 try compare(
-                    .customer, customers, slot.customers, scoped: scoped, limit: limit,
+                    .customer, customers, slot.customers, scoped: scoped, folded: folded, limit: limit,
                     into: &result.mismatches, txn,
                     name: { String(decoding: $0, as: UTF8.self) },
                     decode: { key, value in
@@ -162,8 +171,8 @@ extension ProjectionStore {
                         }
                     })
                 try compare(
-                    .timeline, entries, slot.timeline, scoped: scoped, limit: limit, into: &result.mismatches,
-                    txn,
+                    .timeline, entries, slot.timeline, scoped: scoped, folded: folded, limit: limit,
+                    into: &result.mismatches, txn,
                     name: { key in
                         guard let (rep, time, position) = ProjectionCodec.decodeTimelineKey(key) else {
                             return "key " + hex(Array(key))
@@ -213,30 +222,34 @@ extension ProjectionStore {
     }
 
     /// Compares `expected` (sorted by key) with the database: a merge of both in key order, or, when
-    /// `scoped`, a lookup of each expected key.
+    /// `scoped`, a lookup of each expected key. `folded` is the last position the generation folded.
     private func compare(
         _ kind: ProjectionMismatch.Kind, _ expected: [Expected], _ database: Database, scoped: Bool,
-        limit: Int,
+        folded: UInt64, limit: Int,
         into mismatches: inout [ProjectionMismatch], _ txn: borrowing ReadTransaction,
         name: (UnsafeRawBufferPointer) -> String,
         decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> ([(String, String)], UInt64)?
     ) throws {
         func differ(_ record: Expected, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
             guard !value.elementsEqual(record.value) else { return }
-            guard let (fields, _) = decode(key, value) else {
+            guard let (fields, storedPosition) = decode(key, value) else {
                 mismatches.append(
                     ProjectionMismatch(
                         kind: kind, key: record.name, field: "(encoding)", expected: "a valid record",
                         found: "bytes that do not decode", position: record.position))
                 return
             }
+            // The later of the two: the stored record may be the only one that still names an event
+            // the fresh fold now leaves out.
+            let position =
+                storedPosition <= folded ? max(record.position, storedPosition) : record.position
             for (index, (field, want)) in record.fields.enumerated() {
                 let got = index < fields.count ? fields[index].1 : "-"
                 if want != got {
                     mismatches.append(
                         ProjectionMismatch(
                             kind: kind, key: record.name, field: field, expected: want, found: got,
-                            position: record.position))
+                            position: position))
                     return
                 }
             }
@@ -244,7 +257,7 @@ extension ProjectionStore {
                 ProjectionMismatch(
                     kind: kind, key: record.name, field: "(bytes)", expected: hex(record.value),
                     found: hex(Array(value)),
-                    position: record.position))
+                    position: position))
         }
         func missing(_ record: Expected) {
             mismatches.append(
@@ -279,7 +292,7 @@ extension ProjectionStore {
                         ProjectionMismatch(
                             kind: kind, key: name(key), field: "(unexpected)", expected: "none",
                             found: "a record",
-                            position: decode(key, value)?.1))
+                            position: decode(key, value).map(\.1).flatMap { $0 <= folded ? $0 : nil }))
                 }
                 return mismatches.count < limit
             }

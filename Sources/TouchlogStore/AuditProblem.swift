@@ -1,3 +1,5 @@
+import CloudEvents
+
 /// Something an audit found wrong with the stored log, its indexes, its seals or its projections.
 public struct AuditProblem: Sendable, Equatable, Codable {
     /// What kind of problem; its raw value is what `audit --json` prints.
@@ -23,6 +25,9 @@ public struct AuditProblem: Sendable, Equatable, Codable {
         public static let hashMismatch = Kind(rawValue: "hash_mismatch")
         /// A record's predecessor hash is not the hash of the event before it.
         public static let chainBroken = Kind(rawValue: "chain_broken")
+        /// A record's recorded time is earlier than the one of the event before it: the log promises
+        /// recorded times never go backwards (so an `--as-known-at` cut is a prefix of the log).
+        public static let recordedTime = Kind(rawValue: "recorded_time")
         /// A record's stream version or previous-position link is not what its customer's stream says.
         public static let streamLink = Kind(rawValue: "stream_link")
         /// The `streams` index disagrees with the log.
@@ -62,6 +67,18 @@ extension AuditProblem {
         AuditProblem(
             position: position, kind: .chainBroken,
             message: "predecessor hash \(predecessor) is not the hash of the event before it (\(previous))")
+    }
+
+    /// The event at `position` was recorded at `recorded`, before `previous`, the recorded time of the
+    /// event before it (at `previousPosition`).
+    static func recordedTimeGoesBack(
+        at position: UInt64, recorded: Timestamp, previousPosition: UInt64, previous: Timestamp
+    ) -> AuditProblem {
+        AuditProblem(
+            position: position, kind: .recordedTime,
+            message:
+                "recorded at \(recorded.rfc3339), before the event before it (position \(previousPosition), recorded at \(previous.rfc3339)): the log never records time backwards, so an event was changed, moved or inserted"
+        )
     }
 }
 

@@ -3,10 +3,15 @@ import LMDB
 extension EventLog {
     /// Lends each record of the log from `position` on, in position order, to `body` inside `txn`,
     /// until `body` returns false or the log ends. The view is valid only during each call.
-    /// - Throws: `StoreError.corruptRecord` for a key that is not a position or a record that does
-    ///   not decode, or what `body` throws.
+    ///
+    /// With `undecodable`, a record that does not decode is handed to it by position and the walk goes
+    /// on (a reader that reports damage, such as the audit's fresh fold, must not stop at the first);
+    /// without it, such a record throws.
+    /// - Throws: `StoreError.corruptRecord` for a key that is not a position or (without
+    ///   `undecodable`) a record that does not decode, or what `body` or `undecodable` throws.
     public func forEachRecord(
         from position: UInt64, in txn: borrowing some ReadableTransaction & ~Copyable,
+        undecodable: ((UInt64) throws -> Void)? = nil,
         _ body: (borrowing EventRecordView) throws -> Bool
     ) throws {
         try txn.withCursor(on: databases.events) { cursor in
@@ -15,7 +20,9 @@ extension EventLog {
                     throw StoreError.corruptRecord(position: position)
                 }
                 guard let record = EventRecordView(bytes: value, position: found) else {
-                    throw StoreError.corruptRecord(position: found)
+                    guard let undecodable else { throw StoreError.corruptRecord(position: found) }
+                    try undecodable(found)
+                    return true
                 }
                 return try body(record)
             }

@@ -16,8 +16,9 @@ public struct LogVerification: Sendable, Equatable {
 
 extension EventLog {
     /// Verifies the whole log in one consistent snapshot: positions gapless from 1, every record's hash,
-    /// the chain of predecessor hashes, each customer's stream links and versions, and the `streams` and
-    /// `idruns` indexes against the events they index. Read-only: it can run while another process appends.
+    /// the chain of predecessor hashes, recorded times that never go backwards, each customer's stream
+    /// links and versions, and the `streams` and `idruns` indexes against the events they index.
+    /// Read-only: it can run while another process appends.
     /// - Parameter progress: called with the number of events checked so far, every 65,536 events.
     public func verify(progress: ((Int) -> Void)? = nil) throws -> LogVerification {
         try storage("verifying the log") {
@@ -26,7 +27,8 @@ extension EventLog {
     }
 
     /// Verifies one customer's stream end to end: each event's hash, its link to the event before it in
-    /// the global chain, its stream version and link, its subject, and its idempotency index entry.
+    /// the global chain (its predecessor hash, and a recorded time not before that event's), its stream
+    /// version and link, its subject, and its idempotency index entry.
     public func verify(customer: String) throws -> LogVerification {
         try storage("verifying the stream of '\(customer)'") {
             try environment.withReadTransaction { txn in try verifyCustomer(customer, txn) }
@@ -39,6 +41,8 @@ extension EventLog {
         var problems: [AuditProblem] = []
         var expected: UInt64 = 1
         var previousHash = ChainHash.genesis
+        // The position and recorded time of the record before, when its header could be read.
+        var previousRecorded: (position: UInt64, time: Timestamp)?
         var streams: [String: StreamHead] = [:]
         var identities: [(key: UInt64, position: UInt64)] = []
         var checked = 0
@@ -66,7 +70,12 @@ extension EventLog {
                     problems.append(
                         AuditProblem(
                             position: position, kind: .undecodable, message: "the record does not decode"))
-                    previousHash = EventRecordView.Header.hashAndRecordedTime(value)?.0 ?? .genesis
+                    let header = EventRecordView.Header.hashAndRecordedTime(value)
+                    previousHash = header?.0 ?? .genesis
+                    if let recorded = header?.1 {
+                        checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                    }
+                    previousRecorded = header.map { (position, $0.1) }
                     return true
                 }
                 let (hash, predecessorHash, recomputed) = (
@@ -80,6 +89,9 @@ extension EventLog {
                         .chainBroken(
                             at: position, predecessor: predecessorHash, previous: previousHash.description))
                 }
+                let recorded = record.recordedAt
+                checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                previousRecorded = (position, recorded)
                 let customer = record.subject ?? ""
                 let (version, previousPosition) = (record.version, record.previousPosition)
                 let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
@@ -97,16 +109,35 @@ extension EventLog {
                 return true
             }
         }
-        problems += try verifyStreamIndex(streams, txn)
+        problems += try verifyStreamIndex(streams, head: expected - 1, txn)
         problems += try verifyIdentityIndex(&identities, txn)
         problems = problems.sortedByPosition()
         return LogVerification(
             eventsChecked: checked, problems: problems, headPosition: expected - 1, headHash: previousHash)
     }
 
-    private func verifyStreamIndex(_ computed: [String: StreamHead], _ txn: borrowing ReadTransaction) throws
-        -> [AuditProblem]
-    {
+    /// Adds a problem when `recorded`, the recorded time at `position`, is earlier than the one of the
+    /// record before it.
+    @inline(__always)
+    private func checkRecordedTime(
+        _ recorded: Timestamp, at position: UInt64, after previous: (position: UInt64, time: Timestamp)?,
+        into problems: inout [AuditProblem]
+    ) {
+        guard let previous, recorded < previous.time else { return }
+        problems.append(
+            .recordedTimeGoesBack(
+                at: position, recorded: recorded, previousPosition: previous.position, previous: previous.time
+            ))
+    }
+
+    /// Compares the `streams` index with the heads the log computed (`head` is the last position).
+    ///
+    /// A disagreement is reported at the later of the two last positions (when within the log): if an
+    /// event moved to another customer, the index still names it and the log's head of the customer
+    /// is the event before it, which is not where the damage is.
+    private func verifyStreamIndex(
+        _ computed: [String: StreamHead], head: UInt64, _ txn: borrowing ReadTransaction
+    ) throws -> [AuditProblem] {
         var problems: [AuditProblem] = []
         var remaining = computed
         try txn.withCursor(on: databases.streams) { cursor in
@@ -121,9 +152,12 @@ extension EventLog {
                     return true
                 }
                 if indexed?.lastPosition != actual.lastPosition || indexed?.version != actual.version {
+                    let claimed = indexed?.lastPosition ?? 0
                     problems.append(
                         AuditProblem(
-                            position: actual.lastPosition, kind: .streamIndex,
+                            position: claimed <= head
+                                ? max(actual.lastPosition, claimed) : actual.lastPosition,
+                            kind: .streamIndex,
                             message:
                                 "the streams index says customer '\(customer)' is at version \(indexed?.version ?? 0), position \(indexed?.lastPosition ?? 0); the log says version \(actual.version), position \(actual.lastPosition)"
                         ))
@@ -278,17 +312,21 @@ extension EventLog {
             if recomputed != stored.hash {
                 problems.append(.hashMismatch(at: position, stored: stored.hash, recomputed: recomputed))
             }
-            let before =
+            let before: (ChainHash, Timestamp?)? =
                 position == 1
-                ? ChainHash.genesis
+                ? (ChainHash.genesis, nil)
                 : try txn.withUnsafeValue(forKey: BigEndianKey(position - 1), in: databases.events) {
-                    EventRecordView.Header.hashAndRecordedTime($0)?.0
+                    EventRecordView.Header.hashAndRecordedTime($0)
                 } ?? nil
-            if stored.predecessorHash != before {
+            if stored.predecessorHash != before?.0 {
                 problems.append(
                     .chainBroken(
                         at: position, predecessor: stored.predecessorHash,
-                        previous: before.map(\.description) ?? "missing"))
+                        previous: before.map(\.0.description) ?? "missing"))
+            }
+            if let previous = before?.1 {
+                checkRecordedTime(
+                    stored.recordedAt, at: position, after: (position - 1, previous), into: &problems)
             }
             if stored.version != version || stored.customer != customer {
                 problems.append(

@@ -5,11 +5,14 @@ import LMDB
 import Testing
 import TouchlogAudit
 import TouchlogDomain
+import TouchlogGenerator
+import TouchlogProjections
 import TouchlogTestSupport
 
 @testable import TouchlogStore
 
-/// A store on disk with 12 events of 3 customers, tampered with through raw LMDB between openings.
+/// A store on disk tampered with through raw LMDB between openings: 12 events of 3 customers, or a
+/// generated sample with its projections caught up (as `ingest` leaves a store).
 final class TamperableStore {
     private let store: TestStore
     var directory: String { store.directory }
@@ -29,6 +32,17 @@ final class TamperableStore {
         }
     }
 
+    /// The events of `configuration`, appended in batches of 500, with the projections caught up.
+    init(generated configuration: GeneratorConfiguration) throws {
+        store = try TestStore(prefix: "audit")
+        let opened = try store.openStore()
+        let touchpoints = try generatedTouchpoints(configuration)
+        for start in stride(from: 0, to: touchpoints.count, by: 500) {
+            _ = try opened.log.append(Array(touchpoints[start..<min(touchpoints.count, start + 500)]))
+        }
+        try ProjectionStore(store: opened).catchUp()
+    }
+
     /// Opens the log again (the one way tests open a store).
     func open() throws -> EventLog { try store.open() }
 
@@ -37,6 +51,35 @@ final class TamperableStore {
 
     func audit(customer: String? = nil, key: Curve25519.Signing.PublicKey? = nil) throws -> AuditReport {
         try Auditor(store: try openStore()).audit(customer: customer, sealKey: key)
+    }
+
+    /// Rewrites the events from `first` to the head, changing each with `change`, and recomputes their
+    /// hashes so the chain is consistent by itself, as a forger would.
+    func rewriteRecomputingChain(from first: UInt64, _ change: @escaping (inout StoredEvent) -> Void) throws {
+        let head = try open().head().position
+        try tamper { txn, events, _, _ in
+            var previous =
+                first == 1
+                ? ChainHash.genesis
+                : try #require(
+                    try txn.withUnsafeValue(forKey: BigEndianKey(first - 1), in: events) {
+                        try StoredEvent(record: $0, position: first - 1).hash
+                    })
+            for position in first...head {
+                var stored = try #require(
+                    try txn.withUnsafeValue(forKey: BigEndianKey(position), in: events) {
+                        try StoredEvent(record: $0, position: position)
+                    })
+                change(&stored)
+                var record: [UInt8] = []
+                previous = EventRecord.encode(
+                    stored.event, position: position, version: stored.version,
+                    previousPosition: stored.previousPosition,
+                    recordedAt: stored.recordedAt, occurredAt: stored.occurredAt, predecessorHash: previous,
+                    into: &record)
+                try txn.put(record, forKey: BigEndianKey(position), in: events)
+            }
+        }
     }
 
     /// Opens the environment directly (no EventLog is open) and lets `body` change it.
@@ -170,25 +213,8 @@ final class TamperableStore {
         #expect(try store.audit(key: key.publicKey).ok)
 
         // Rewrite event 4's data and recompute every hash from there on, as a forger would.
-        try store.tamper { txn, events, _, _ in
-            var previous = try #require(
-                try txn.withUnsafeValue(forKey: BigEndianKey(3), in: events) {
-                    try StoredEvent(record: $0, position: 3).hash
-                })
-            for position: UInt64 in 4...12 {
-                var stored = try #require(
-                    try txn.withUnsafeValue(forKey: BigEndianKey(position), in: events) {
-                        try StoredEvent(record: $0, position: position)
-                    })
-                if position == 4 { stored.event.data = .json(Array("{\"summary\":\"forged\"}".utf8)) }
-                var record: [UInt8] = []
-                previous = EventRecord.encode(
-                    stored.event, position: position, version: stored.version,
-                    previousPosition: stored.previousPosition,
-                    recordedAt: stored.recordedAt, occurredAt: stored.occurredAt, predecessorHash: previous,
-                    into: &record)
-                try txn.put(record, forKey: BigEndianKey(position), in: events)
-            }
+        try store.rewriteRecomputingChain(from: 4) { stored in
+            if stored.position == 4 { stored.event.data = .json(Array("{\"summary\":\"forged\"}".utf8)) }
         }
         #expect(try store.audit().ok, "the recomputed chain is consistent by itself")
         let sealed = try store.audit(key: key.publicKey)
@@ -196,6 +222,47 @@ final class TamperableStore {
         #expect(sealed.sealsChecked == 1)
         #expect(sealed.problems.map(\.kind.rawValue) == ["seal_mismatch"])
         #expect(sealed.firstBadPosition == 12)
+    }
+
+    @Test func aRecordedTimeBeforeThePreviousEventsIsReportedEvenWithARecomputedChain() throws {
+        // Events 5 to 8 are the second batch: move event 6's recorded time before event 5's.
+        let earlier = try #require(try store.open().event(at: 5)).recordedAt.microsecondsSinceEpoch - 1
+        try store.rewriteRecomputingChain(from: 6) { stored in
+            if stored.position == 6 { stored.recordedAt = Timestamp(microsecondsSinceEpoch: earlier) }
+        }
+        let report = try store.audit()
+        #expect(report.problems.map(\.kind.rawValue) == ["recorded_time"])
+        #expect(report.firstBadPosition == 6)
+        let message = try #require(report.problems.first?.message)
+        #expect(message.contains("position 5"), "names the event it goes back from: \(message)")
+        // Event 6 is customer c0's: its own audit checks each event against the one before it too.
+        let customer = try store.audit(customer: "c0")
+        #expect(customer.problems.map(\.kind.rawValue) == ["recorded_time"])
+        #expect(customer.firstBadPosition == 6)
+    }
+
+    @Test(arguments: [Array("not json".utf8), Array(#"{"position":12}"#.utf8), [0xff, 0x00]])
+    func aGarbageSealIsAProblemNamingItAndTheOtherSealsAreStillChecked(garbage: [UInt8]) throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let book = SealBook(store: try store.openStore())
+        for _ in 0..<3 { _ = try book.seal(with: key) }
+        try store.tamper { txn, _, _, _ in
+            let seals = try #require(try txn.openDatabase(named: "seals"))
+            try txn.put(garbage, forKey: BigEndianKey(2), in: seals)
+        }
+        let report = try store.audit(key: key.publicKey)
+        #expect(report.sealsChecked == 3)
+        #expect(report.problems.map(\.kind.rawValue) == ["seal_malformed"])
+        #expect(report.problems.first?.message.hasPrefix("seal 2 is not a seal") == true)
+        #expect(!report.ok)
+
+        // The other seals are still checked: a rewritten history fails seals 1 and 3.
+        try store.rewriteRecomputingChain(from: 4) { stored in
+            if stored.position == 4 { stored.event.data = .json(Array(#"{"summary":"forged"}"#.utf8)) }
+        }
+        let rewritten = try store.audit(key: key.publicKey)
+        #expect(
+            rewritten.problems.map(\.kind.rawValue) == ["seal_mismatch", "seal_mismatch", "seal_malformed"])
     }
 
     @Test func aSealCheckedWithAnotherKeyFailsItsSignature() throws {

@@ -71,6 +71,31 @@ import Testing
         #expect(tampered.output.contains("\"kind\":\"projection\""))
     }
 
+    @Test func aGarbageSealFailsTheAuditWithAProblemNotAnError() throws {
+        _ = workspace.run("ingest", try workspace.file("one.jsonl", lines: [contactLine(id: "1")]))
+        let key = workspace.path + "/seal.key"
+        #expect(runTouchlog(["keygen", key]).exitCode == 0)
+        #expect(workspace.run("seal", "--key", key).exitCode == 0)
+        #expect(workspace.run("seal", "--key", key).exitCode == 0)
+        do {
+            var options = Environment.Options()
+            options.maxDatabases = 64
+            let environment = try Environment(path: workspace.store, options: options)
+            try environment.withWriteTransaction { txn in
+                let seals = try #require(try txn.openDatabase(named: "seals"))
+                try txn.put(Array("garbage".utf8), forKey: BigEndianKey(1), in: seals)
+            }
+        }
+        let audit = workspace.run("audit", "--json", "--seals", "--public-key", key + ".pub")
+        #expect(audit.exitCode == 1, "stderr: \(audit.error)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(audit.output.utf8)) as? [String: Any])
+        #expect(report["seals_checked"] as? Int == 2)
+        let problems = try #require(report["problems"] as? [[String: Any]])
+        #expect(problems.map { $0["kind"] as? String } == ["seal_malformed"])
+        #expect((problems.first?["message"] as? String)?.contains("seal 1") == true)
+    }
+
     @Test func auditNeedsAPublicKeyForSeals() {
         #expect(workspace.run("audit", "--seals").exitCode == 64)
     }
