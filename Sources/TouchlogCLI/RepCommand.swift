@@ -104,7 +104,7 @@ struct RepStatsCommand: ParsableCommand {
             try requireRep(id, projections)
             let stats = try projections.repStats(id, from: from, to: to)
             let json = StatsJSON(
-                rep: stats.rep, from: from?.rfc3339, to: to?.rfc3339, events: stats.events,
+                rep: stats.rep, since: from?.rfc3339, until: to?.rfc3339, events: stats.events,
                 assigned: stats.assigned,
                 solved: stats.solved, publicReplies: stats.publicReplies,
                 medianFirstReplyMinutes: stats.medianFirstReplyMinutes.map { (($0 * 100).rounded()) / 100 },
@@ -131,8 +131,8 @@ struct RepStatsCommand: ParsableCommand {
 
     struct StatsJSON: Encodable {
         var rep: String
-        var from: String?
-        var to: String?
+        var since: String?
+        var until: String?
         var events: Int
         var assigned: Int
         var solved: Int
@@ -142,15 +142,15 @@ struct RepStatsCommand: ParsableCommand {
         var csatSatisfiedShare: Double?
 
         enum CodingKeys: String, CodingKey {
-            case rep, from, to, events, assigned, solved, publicReplies, medianFirstReplyMinutes, csatRatings,
-                csatSatisfiedShare
+            case rep, since, until, events, assigned, solved, publicReplies, medianFirstReplyMinutes
+            case csatRatings, csatSatisfiedShare
         }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(rep, forKey: .rep)
-            try c.encode(from, forKey: .from)
-            try c.encode(to, forKey: .to)
+            try c.encode(since, forKey: .since)
+            try c.encode(until, forKey: .until)
             try c.encode(events, forKey: .events)
             try c.encode(assigned, forKey: .assigned)
             try c.encode(solved, forKey: .solved)

@@ -103,6 +103,14 @@ import TouchlogProjections
             "rep", "stats", "r1", "--since", "2024-05-01T14:30:00Z", "--until", "2024-05-01T15:30:00Z")
         #expect(window.exitCode == 0, "\(window.error)")
         #expect(window.output.contains("solved              1"))
+        let json = workspace.run(
+            "rep", "stats", "r1", "--since", "2024-05-01T14:30:00Z", "--until", "2024-05-01T15:30:00Z",
+            "--json")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        #expect(object["since"] as? String == "2024-05-01T14:30:00Z")
+        #expect(object["until"] as? String == "2024-05-01T15:30:00Z")
+        #expect(object["from"] == nil && object["to"] == nil)
         #expect(workspace.run("rep", "timeline", "r1", "--from", "2024-05-01T14:30:00Z").exitCode == 64)
         #expect(workspace.run("rep", "stats", "r1", "--to", "2024-05-01T14:30:00Z").exitCode == 64)
         for command in ["timeline", "stats"] {
