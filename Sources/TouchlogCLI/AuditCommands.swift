@@ -15,7 +15,8 @@ struct AuditCommand: ParsableCommand {
             events, kept as facts). With --seals and --public-key, also \
             checks every stored seal, which catches a history rewritten with a recomputed chain. Read-only: \
             it reads one consistent snapshot and can run while another process ingests. Exit 0 when all \
-            holds, 1 with the first bad position on any problem.
+            holds, 1 with the first bad position on any problem. Exit 66 when --customer names a customer with \
+            no events in the store.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -40,6 +41,9 @@ struct AuditCommand: ParsableCommand {
     func run() throws {
         let report: AuditReport = try storeOptions.withStore(.reading) { store in
             let key = try publicKey.map { try SealKey.loadPublicKey($0) }
+            if let customer, try store.log.version(ofCustomer: customer) == 0 {
+                throw CommandFailure.notFound("customer", customer)
+            }
             var auditor = Auditor(store: store)
             let meter = ProgressMeter("audit")
             auditor.progress = { meter.update($0) }
@@ -77,9 +81,13 @@ struct SealCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seal",
         abstract: "Sign the head of the log (position, hash, time) and store the seal in the log's store.",
-        discussion: "Prints the seal as JSON; keep a copy outside the store too.")
+        discussion: """
+            Prints what was sealed in one line; with --json, the seal itself, which is worth keeping outside \
+            the store too.
+            """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
 
     @Option(help: ArgumentHelp("The private key file from 'touchlog keygen'.", valueName: "file"))
     var key: String
@@ -88,7 +96,12 @@ struct SealCommand: ParsableCommand {
         try storeOptions.withStore(.updating) { store in
             let privateKey = try SealKey.loadPrivateKey(key)
             let seal = try SealBook(store: store).seal(with: privateKey)
-            Console.current.exactLine(try seal.jsonText())
+            if output.json {
+                Console.current.exactLine(try seal.jsonText())
+            } else {
+                Console.current.line(
+                    "sealed position \(seal.position), hash \(seal.hash), at \(seal.sealedTime)")
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ struct LoyaltyCommand: ParsableCommand {
 struct LoyaltyShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show one customer's score, tier and its parts. Exit 65 for an unknown customer.")
+        abstract: "Show one customer's score, tier and its parts. Exit 66 for an unknown customer.")
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -30,7 +30,7 @@ struct LoyaltyShowCommand: ParsableCommand {
     func run() throws {
         try storeOptions.withProjections { _, projections in
             guard let report = try projections.loyalty(id) else {
-                throw CommandFailure("no customer '\(id)' in the projections", exitCode: ExitStatus.dataError)
+                throw CommandFailure.notFound("customer", id)
             }
             let json = LoyaltyJSON(report)
             if output.json {
@@ -58,7 +58,11 @@ struct LoyaltyTopCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Option(help: "Only customers of this tier.")
+    @Option(
+        help: ArgumentHelp(
+            "Only customers of this tier.",
+            discussion:
+                "One of the active rules' tiers ('touchlog rules show' lists them); another is exit 64."))
     var tier: String?
     @Option(help: "How many customers.")
     var limit = 10
@@ -70,6 +74,14 @@ struct LoyaltyTopCommand: ParsableCommand {
     func run() throws {
         try storeOptions.withProjections { _, projections in
             let version = try projections.activeGeneration()?.rulesVersion ?? Rules.default.version
+            if let tier {
+                // The tiers are the active rules' own, so this is checked here, with the store open.
+                let tiers = (try projections.activeRules() ?? .default).tiers.map(\.name)
+                guard tiers.contains(tier) else {
+                    throw ValidationError(
+                        "--tier must be one of \(tiers.joined(separator: ", ")), not '\(tier)'")
+                }
+            }
             let top = try projections.topLoyalty(tier: tier, limit: limit)
             var buffer = OutputBuffer()
             for (rank, loyalty) in top.enumerated() {

@@ -14,7 +14,8 @@ public enum ExitStatus {
     public static let usage: Int32 = 64
     /// The input data was bad.
     public static let dataError: Int32 = 65
-    /// What the command names does not exist: no store at the path (sysexits.h EX_NOINPUT).
+    /// What the command names does not exist: no store at the path, or no customer, ticket or rep of that id
+    /// in it (sysexits.h EX_NOINPUT).
     public static let notFound: Int32 = 66
     /// Reading or writing failed (the store, a file).
     public static let ioError: Int32 = 74
@@ -106,6 +107,13 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ description: String, exitCode: Int32) {
         self.description = description
         self.exitCode = exitCode
+    }
+}
+
+extension CommandFailure {
+    /// The one "not found" failure: "no customer 'X' in the store", exit 66.
+    static func notFound(_ kind: String, _ id: String) -> CommandFailure {
+        CommandFailure("no \(kind) '\(id)' in the store", exitCode: ExitStatus.notFound)
     }
 }
 

@@ -39,19 +39,19 @@ func readRules(_ path: String) throws -> Rules {
     }
 }
 
-/// `--from` and `--to`: an event-time range.
+/// `--since` and `--until`: an event-time range (as `replay --until`; `--from` is a position, in `tail`).
 struct TimeRangeOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp("Only events that happened at or after this RFC 3339 time.", valueName: "time"))
-    var from: String?
+    var since: String?
     @Option(
         help: ArgumentHelp("Only events that happened at or before this RFC 3339 time.", valueName: "time"))
-    var to: String?
+    var until: String?
 
     func range() throws -> (Timestamp?, Timestamp?) {
         (
-            try from.map { try parseTime($0, option: "--from") },
-            try to.map { try parseTime($0, option: "--to") }
+            try since.map { try parseTime($0, option: "--since") },
+            try until.map { try parseTime($0, option: "--until") }
         )
     }
 }

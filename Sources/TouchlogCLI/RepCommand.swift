@@ -16,7 +16,8 @@ struct RepCommand: ParsableCommand {
 struct RepTimelineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "timeline",
-        abstract: "Every event naming the rep, in event-time order, with customer and ticket.")
+        abstract: "Every event naming the rep, in event-time order, with customer and ticket.",
+        discussion: "Exit 66 for a rep that no event names.")
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -28,6 +29,7 @@ struct RepTimelineCommand: ParsableCommand {
         let (from, to) = try range.range()
         try storeOptions.withProjections { _, projections in
             let entries = try projections.repTimeline(id, from: from, to: to)
+            if entries.isEmpty { try requireRep(id, projections) }
             var buffer = OutputBuffer()
             for entry in entries {
                 if output.json {
@@ -86,7 +88,8 @@ struct RepStatsCommand: ParsableCommand {
         abstract: "Assigned, solved, public replies, median first reply and CSAT over a range of event time.",
         discussion: """
             Median first reply: over the tickets whose first public rep reply was this rep's, within the range. \
-            CSAT: the share of 4 and 5 among the feedback.csat events naming the rep.
+            CSAT: the share of 4 and 5 among the feedback.csat events naming the rep. Exit 66 for a rep that no \
+            event names.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -98,9 +101,10 @@ struct RepStatsCommand: ParsableCommand {
     func run() throws {
         let (from, to) = try range.range()
         try storeOptions.withProjections { _, projections in
+            try requireRep(id, projections)
             let stats = try projections.repStats(id, from: from, to: to)
             let json = StatsJSON(
-                rep: stats.rep, from: from?.rfc3339, to: to?.rfc3339, events: stats.events,
+                rep: stats.rep, since: from?.rfc3339, until: to?.rfc3339, events: stats.events,
                 assigned: stats.assigned,
                 solved: stats.solved, publicReplies: stats.publicReplies,
                 medianFirstReplyMinutes: stats.medianFirstReplyMinutes.map { (($0 * 100).rounded()) / 100 },
@@ -127,8 +131,8 @@ struct RepStatsCommand: ParsableCommand {
 
     struct StatsJSON: Encodable {
         var rep: String
-        var from: String?
-        var to: String?
+        var since: String?
+        var until: String?
         var events: Int
         var assigned: Int
         var solved: Int
@@ -138,15 +142,15 @@ struct RepStatsCommand: ParsableCommand {
         var csatSatisfiedShare: Double?
 
         enum CodingKeys: String, CodingKey {
-            case rep, from, to, events, assigned, solved, publicReplies, medianFirstReplyMinutes, csatRatings,
-                csatSatisfiedShare
+            case rep, since, until, events, assigned, solved, publicReplies, medianFirstReplyMinutes
+            case csatRatings, csatSatisfiedShare
         }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(rep, forKey: .rep)
-            try c.encode(from, forKey: .from)
-            try c.encode(to, forKey: .to)
+            try c.encode(since, forKey: .since)
+            try c.encode(until, forKey: .until)
             try c.encode(events, forKey: .events)
             try c.encode(assigned, forKey: .assigned)
             try c.encode(solved, forKey: .solved)
@@ -155,5 +159,12 @@ struct RepStatsCommand: ParsableCommand {
             try c.encode(csatRatings, forKey: .csatRatings)
             try c.encode(csatSatisfiedShare, forKey: .csatSatisfiedShare)
         }
+    }
+}
+
+/// Throws the "not found" failure when no event names rep `id` (at any time).
+private func requireRep(_ id: String, _ projections: ProjectionStore) throws {
+    if try projections.repTimeline(id, from: nil, to: nil).isEmpty {
+        throw CommandFailure.notFound("rep", id)
     }
 }

@@ -12,7 +12,8 @@ struct ReplayCommand: ParsableCommand {
         discussion: """
             Events come in stream order (the order the log appended them). --until keeps events that \
             happened at or before TIME (event time); --as-known-at keeps events the log had recorded at or \
-            before TIME (recorded time). Both together show what was known at one moment about another.
+            before TIME (recorded time). Both together show what was known at one moment about another. \
+            Exit 66 for a customer with no events in the store.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -34,6 +35,9 @@ struct ReplayCommand: ParsableCommand {
         try storeOptions.withStore(.reading) { store in
             let events = try store.log.stream(
                 ofCustomer: customer, occurredUntil: untilTime, recordedUntil: knownAt)
+            if events.isEmpty, try store.log.version(ofCustomer: customer) == 0 {
+                throw CommandFailure.notFound("customer", customer)
+            }
             var buffer = OutputBuffer()
             if output.json {
                 for stored in events {
@@ -46,7 +50,7 @@ struct ReplayCommand: ParsableCommand {
                 return
             }
             if events.isEmpty {
-                Console.current.message("no events for customer '\(customer)' (with the cuts given)")
+                Console.current.message("no events of customer '\(customer)' within the cuts given")
             }
             // A store that was never caught up has no projections yet: narrate with the built-in rules.
             let rules =

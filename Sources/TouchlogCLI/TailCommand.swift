@@ -7,25 +7,33 @@ import TouchlogStore
 struct TailCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tail",
-        abstract: "Print the global log in order.",
+        abstract: "Print the last events of the global log in order.",
         discussion: """
-            With --follow, keeps printing events as they are appended, until interrupted or until the reader \
-            of its output goes away (tail --follow | head -1 ends with status 0).
+            As tail(1): the last 10 events, or the last N with -n N. With --from POSITION, the events from \
+            that position on instead (at most N with -n N). With --follow, keeps printing events as they are \
+            appended (after the last N printed, or from --from), until interrupted or until the reader of its \
+            output goes away (tail --follow | head -1 ends with status 0).
             """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Start at this position (1 is the first event).")
-    var from: UInt64 = 1
-    @Option(help: "Print at most this many events.")
-    var limit: Int?
+    @Option(
+        name: [.customShort("n"), .customLong("lines")],
+        help: ArgumentHelp(
+            "Print the last N events (default 10); with --from, at most N from there.", valueName: "n"))
+    var lines: Int?
+    @Option(help: ArgumentHelp("Print from this position on (1 is the first event).", valueName: "position"))
+    var from: UInt64?
     @Flag(help: "Wait for new events and print them as they arrive.")
     var follow = false
 
+    /// How many events `tail` prints without -n.
+    static let defaultLines = 10
+
     func validate() throws {
-        guard from >= 1 else { throw ValidationError("--from must be at least 1") }
-        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+        if let from, from < 1 { throw ValidationError("--from must be at least 1") }
+        if let lines, lines < 0 { throw ValidationError("--lines must not be negative") }
     }
 
     func run() throws {
@@ -33,7 +41,19 @@ struct TailCommand: ParsableCommand {
             let log = store.log
             let console = Console.current
             var buffer = OutputBuffer()
-            var next = from
+            var next: UInt64
+            let limit: Int?
+            if let from {
+                next = from
+                limit = lines
+            } else {
+                // The last N: from the head back (-n 0: just after it). Events appended meanwhile are for
+                // --follow only.
+                let count = UInt64(lines ?? Self.defaultLines)
+                let head = try log.head().position
+                next = head >= count ? head - count + 1 : 1
+                limit = follow ? nil : Int(count)
+            }
             var printed = 0
             while true {
                 try log.forEachEvent(from: next) { stored in

@@ -21,7 +21,7 @@ struct TicketShowCommand: ParsableCommand {
             solve, or a close or merge without one), in event time. An SLA flag is breached when that took \
             longer than the target of the ticket's priority in the rules, or when the ticket has no reply \
             (resolution) yet and one of its events is already later than the target. Anomalies are events \
-            that broke the lifecycle: applied where they could be, never dropped. Exit 65 for an unknown ticket.
+            that broke the lifecycle: applied where they could be, never dropped. Exit 66 for an unknown ticket.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -32,7 +32,7 @@ struct TicketShowCommand: ParsableCommand {
     func run() throws {
         try storeOptions.withProjections { _, projections in
             guard let ticket = try projections.ticket(id) else {
-                throw CommandFailure("no ticket '\(id)' in the log", exitCode: ExitStatus.dataError)
+                throw CommandFailure.notFound("ticket", id)
             }
             if output.json {
                 Console.current.exactLine(try jsonLine(TicketJSON(ticket)))

@@ -1,5 +1,8 @@
 import ArgumentParser
 
+/// The version `touchlog --version` prints: the one place it is written.
+public let touchlogVersion = "0.1.0"
+
 /// The `touchlog` command: an append-only log of customer touchpoints.
 public struct Touchlog: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -8,8 +11,10 @@ public struct Touchlog: ParsableCommand {
         discussion: """
             Events are CloudEvents 1.0 JSON, one per line. The store is the directory named by --store, \
             else $TOUCHLOG_STORE, else ./.touchlog.
-            Exit codes: 0 success, 1 audit found a problem, 64 usage, 65 bad input data, 74 I/O or storage error.
+            Exit codes: 0 success, 1 audit found a problem, 64 usage, 65 bad input data, 66 not found (no store \
+            at the path, or no customer, ticket or rep of that id in it), 74 I/O or storage error.
             """,
+        version: touchlogVersion,
         subcommands: [
             IngestCommand.self, AppendCommand.self, ReplayCommand.self, TailCommand.self, StatsCommand.self,
             TicketCommand.self, LoyaltyCommand.self, RepCommand.self, RebuildCommand.self, RulesCommand.self,

@@ -25,7 +25,7 @@ import Testing
         #expect(mode?.intValue == 0o600)
         #expect(runTouchlog(["keygen", key]).exitCode != 0, "an existing key is never overwritten")
 
-        let seal = workspace.run("seal", "--key", key)
+        let seal = workspace.run("seal", "--key", key, "--json")
         #expect(seal.exitCode == 0)
         #expect(seal.output.contains("\"position\":2000"))
         let sealed = workspace.run("audit", "--seals", "--public-key", key + ".pub")

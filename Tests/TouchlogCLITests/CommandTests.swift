@@ -78,7 +78,7 @@ import TouchlogCLI
         #expect(tail.outputLines.count == 3)
         #expect(tail.outputLines[0].contains("\"id\":\"e5\""))
         #expect(tail.outputLines[0].contains("\"position\":5"))
-        let text = workspace.run("tail", "--limit", "2")
+        let text = workspace.run("tail", "--from", "1", "-n", "2")
         #expect(text.outputLines.count == 2)
         #expect(text.outputLines[0].hasPrefix("1  2024-05-01T10:00:00Z  c1  contact.received  channel=email"))
     }

@@ -112,7 +112,7 @@ private func makeStore(in directory: String, events: Int = 300) throws -> String
         for name in ["data.mdb", "lock.mdb"] { #expect(chmod(store + "/" + name, 0o444) == 0) }
         let before = try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb"))
         let customer = try #require(
-            runTouchlog(["tail", "--limit", "1", "--json", "--store", store]).output.split(
+            runTouchlog(["tail", "-n", "1", "--json", "--store", store]).output.split(
                 separator: "\"subject\":\""
             )
             .dropFirst().first?.split(separator: "\"").first.map(String.init))
@@ -145,7 +145,7 @@ private func makeStore(in directory: String, events: Int = 300) throws -> String
         defer { umount(media) }
         let store = try makeStore(in: media)
         #expect(mount("tmpfs", media, "tmpfs", UInt(MS_REMOUNT | MS_RDONLY), "size=8m") == 0)
-        for command in [["audit"], ["stats"], ["ticket", "list"], ["tail", "--limit", "3"]] {
+        for command in [["audit"], ["stats"], ["ticket", "list"], ["tail", "-n", "3"]] {
             let result = try runChild(command + ["--store", store])
             #expect(result.exitCode == 0, "\(command): \(result.error)")
             #expect(!result.output.isEmpty, "\(command)")
@@ -178,7 +178,7 @@ private func makeStore(in directory: String, events: Int = 300) throws -> String
         #expect(!FileManager.default.fileExists(atPath: disk + "/new"), "no empty store left behind")
         // Reading needs no room, even with the lock file gone (LMDB would have to allocate a new one).
         try FileManager.default.removeItem(atPath: store + "/lock.mdb")
-        for command in [["stats"], ["audit"], ["tail", "--limit", "2"]] {
+        for command in [["stats"], ["audit"], ["tail", "-n", "2"]] {
             let result = try runChild(command + ["--store", store])
             #expect(result.exitCode == 0, "\(command): \(result.error)")
         }

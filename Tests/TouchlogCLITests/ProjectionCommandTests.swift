@@ -62,7 +62,7 @@ import Testing
         #expect(text.output.contains("status       open"))
         #expect(text.output.contains("position 7 (ticket.reopened): ticket changed after it was closed"))
         let missing = workspace.run("ticket", "show", "t9")
-        #expect(missing.exitCode == 65)
+        #expect(missing.exitCode == 66)
         #expect(missing.error.contains("no ticket 't9'"))
     }
 
@@ -92,7 +92,7 @@ import Testing
         #expect(top.outputLines.count == 1)
         #expect(top.output.contains("\"customer\":\"c1\""))
         #expect(workspace.run("loyalty", "top", "--tier", "nonexistent").outputLines.isEmpty)
-        #expect(workspace.run("loyalty", "show", "c9").exitCode == 65)
+        #expect(workspace.run("loyalty", "show", "c9").exitCode == 66)
     }
 
     @Test func repTimelineAndStats() throws {
@@ -107,7 +107,8 @@ import Testing
         #expect(object["median_first_reply_minutes"] as? Double == 240)
         #expect(object["csat_satisfied_share"] as? Double == 1)
         let window = workspace.run(
-            "rep", "stats", "r1", "--from", "2024-05-01T14:30:00Z", "--to", "2024-05-01T15:30:00Z", "--json")
+            "rep", "stats", "r1", "--since", "2024-05-01T14:30:00Z", "--until", "2024-05-01T15:30:00Z",
+            "--json")
         let windowed = try self.object(window.output)
         #expect(windowed["solved"] as? Int == 1)
         #expect(windowed["assigned"] as? Int == 0)
@@ -115,7 +116,7 @@ import Testing
         let timeline = workspace.run("rep", "timeline", "r1")
         #expect(timeline.outputLines.count == 4)
         #expect(timeline.outputLines[0].hasPrefix("2024-05-01T10:05:00Z  ticket.assigned  c1  t1"))
-        #expect(workspace.run("rep", "timeline", "r1", "--from", "yesterday").exitCode == 64)
+        #expect(workspace.run("rep", "timeline", "r1", "--since", "yesterday").exitCode == 64)
     }
 
     @Test func rulesShowPrintsTheDocumentedDefaultThatParses() throws {

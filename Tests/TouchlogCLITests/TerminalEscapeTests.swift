@@ -91,7 +91,7 @@ import Testing
     @Test func errorMessagesEscapeWhatTheyQuote() throws {
         try ingestHostileEvents()
         let missing = workspace.run("ticket", "show", "none\u{1B}]0;x\u{07}\nforged")
-        #expect(missing.exitCode == 65)
+        #expect(missing.exitCode == 66)
         expectVisible(missing.error, lines: 1, "ticket show's error")
         #expect(missing.error.contains(#"none\u{1B}]0;x\u{7}\u{A}forged"#))
         // A strict ingest quotes the bad value in FILE:LINE: reason.
