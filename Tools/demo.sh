@@ -8,15 +8,16 @@ swift build -c release --product touchlog
 bin=.build/release/touchlog
 store=.touchlog-demo
 sample=.touchlog-demo-sample.jsonl
+replay=.touchlog-demo-replay.txt
 rm -rf "$store"
 "$bin" generate --events 20000 --customers 1000 --seed 7 --output "$sample"
 "$bin" ingest "$sample" --store "$store"
 echo "--- ingesting the same file again appends nothing:"
 "$bin" ingest "$sample" --store "$store"
 "$bin" stats --store "$store"
-customer=$("$bin" tail --store "$store" --limit 1 --json | sed -E 's/.*"subject":"([^"]+)".*/\1/')
-"$bin" replay --customer "$customer" --store "$store" > "$store/replay.txt"
-echo "--- replay of customer $customer ($(grep -c '^v' "$store/replay.txt") events; the first 40 lines):"
-head -n 40 "$store/replay.txt"
+customer=$("$bin" tail --store "$store" -n 1 --json | sed -E 's/.*"subject":"([^"]+)".*/\1/')
+"$bin" replay --customer "$customer" --store "$store" > "$replay"
+echo "--- replay of customer $customer ($(grep -c '^v' "$replay") events; the first 40 lines):"
+head -n 40 "$replay"
 echo "--- audit: hash chain, indexes and projections against a fresh fold:"
 "$bin" audit --store "$store" | tail -n 1
