@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 Tools/setup.sh
 swift build --build-tests
-# Machine-crash simulation of the durable mode (needs gcc and python3, as on Debian with Swift).
+# Machine-crash simulation of the durable mode (needs gcc and python3, as on Debian with Swift):
+# first the journal shim's own check (concurrent records stay whole), then the simulation.
+Tools/powerloss.sh --self-test
 Tools/powerloss.sh 24 3000
 swift test --skip-build

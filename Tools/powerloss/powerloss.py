@@ -13,7 +13,8 @@ A journal that does not parse whole (a torn or interleaved record) is an error o
 never a source of images.
 
 usage: powerloss.py TOUCHLOG JOURNAL INPUT.jsonl WORKDIR CRASH_POINTS SEED [POINT...]
-       powerloss.py --check-journal JOURNAL     (parse only: exit 0 when every record is whole)
+       powerloss.py --check-journal JOURNAL [RECORDS]   (parse only: exit 0 when every record is
+                                                        whole, and there are RECORDS of them)
 """
 import json, os, random, shutil, struct, subprocess, sys
 
@@ -57,13 +58,16 @@ def read_journal(path):
 
 
 def main(argv):
-    if len(argv) == 3 and argv[1] == "--check-journal":
+    if len(argv) in (3, 4) and argv[1] == "--check-journal":
         try:
             records = read_journal(argv[2])
         except JournalError as error:
             print(f"malformed journal: {error}", file=sys.stderr)
             return 2
         print(f"journal: {len(records)} whole records")
+        if len(argv) == 4 and len(records) != int(argv[3]):
+            print(f"journal: expected {argv[3]} records", file=sys.stderr)
+            return 1
         return 0
     if len(argv) < 7:
         print(__doc__, file=sys.stderr)

@@ -27,9 +27,9 @@ static void *pages(void *unused) {
         if (pwrite(fd, page[0], 4096, (off_t)(2 + r % 64) * 4096) != 4096) exit(1);
         struct iovec iov[2] = { { page[0], 4096 }, { page[1], 4096 } };
         if (lseek(fd, (off_t)(70 + r % 64) * 4096, SEEK_SET) < 0 || writev(fd, iov, 2) != 8192) exit(1);
-        if (r % 8 == 7) {
+        if (r % 64 == 63) {
             if (fdatasync(fd) != 0) exit(1);
-            if (pwrite(meta, page[1], 120, (r / 8 % 2) * 4096 + 32) != 120) exit(1);
+            if (pwrite(meta, page[1], 120, (r / 64 % 2) * 4096 + 32) != 120) exit(1);
         }
     }
     close(meta);
