@@ -56,14 +56,14 @@ extension EventLog {
                     return true
                 }
                 if position != expected {
-                    problems.append(
-                        AuditProblem(
-                            position: expected, kind: .gap,
-                            message:
-                                "positions jump from \(expected - 1) to \(position): \(position - expected) event(s) missing"
-                        ))
+                    // Keys out of order come only from a damaged file: report them, never trap on them.
+                    let message =
+                        position > expected
+                        ? "positions jump from \(expected &- 1) to \(position): \(position - expected) event(s) missing"
+                        : "positions go back from \(expected &- 1) to \(position)"
+                    problems.append(AuditProblem(position: expected, kind: .gap, message: message))
                 }
-                expected = position + 1
+                expected = position &+ 1
                 checked += 1
                 if checked % 65_536 == 0 { progress?(checked) }
                 guard let record = EventRecordView(bytes: value, position: position) else {
