@@ -124,7 +124,7 @@ def main(argv):
             f.write(image(end))
         acked = acknowledged_line(end)
         audit = subprocess.run([touchlog, "audit", "--json", "--store", store], capture_output=True, text=True)
-        tail = subprocess.run([touchlog, "tail", "--json", "--store", store], capture_output=True, text=True)
+        tail = subprocess.run([touchlog, "tail", "--from", "1", "--json", "--store", store], capture_output=True, text=True)
         present = {json.loads(l)["id"] for l in tail.stdout.splitlines()} if tail.returncode == 0 else set()
         missing = [i for i in ids[:acked] if i not in present]
         ok = audit.returncode == 0 and not missing
