@@ -168,19 +168,7 @@ public final class Environment: @unchecked Sendable {
     /// - Throws: `LMDBError` from `mdb_txn_begin` or `mdb_txn_commit`, or whatever `body` throws.
     public func withDatabaseOpeningTransaction<R>(_ body: (borrowing ReadTransaction) throws -> R) throws -> R
     {
-        gate.lockShared()
-        defer { gate.unlock() }
-        let txn = try beginAdoptingResizes(flags: UInt32(MDB_RDONLY))
-        let result: R
-        do {
-            result = try body(ReadTransaction(transaction: TransactionPointer(pointer: txn)))
-        } catch {
-            mdb_txn_abort(txn)
-            throw error
-        }
-        // Freed by the commit, also when it fails: never aborted after.
-        try check(mdb_txn_commit(txn))
-        return result
+        try committing(flags: UInt32(MDB_RDONLY)) { txn in try body(ReadTransaction(transaction: txn)) }
     }
 
     /// Runs `body` in a write transaction and commits it when `body` returns; a throw aborts it.
@@ -211,12 +199,17 @@ public final class Environment: @unchecked Sendable {
     }
 
     private func writeOnce<R>(_ body: (borrowing WriteTransaction) throws -> R) throws -> R {
+        try committing(flags: 0) { txn in try body(WriteTransaction(transaction: txn)) }
+    }
+
+    /// Begins a transaction with `flags`, runs `body`, and commits when it returns; a throw aborts it.
+    private func committing<R>(flags: UInt32, _ body: (TransactionPointer) throws -> R) throws -> R {
         gate.lockShared()
         defer { gate.unlock() }
-        let txn = try beginAdoptingResizes(flags: 0)
+        let txn = try beginAdoptingResizes(flags: flags)
         let result: R
         do {
-            result = try body(WriteTransaction(transaction: TransactionPointer(pointer: txn)))
+            result = try body(TransactionPointer(pointer: txn))
         } catch {
             mdb_txn_abort(txn)
             throw error
