@@ -184,3 +184,29 @@ private func makeStore(in directory: String, events: Int = 300) throws -> String
         }
     }
 }
+
+/// Reading commands never write: projections left behind by an interrupted ingest are reported, and
+/// `touchlog catch-up` folds the rest.
+@Suite struct ProjectionLagTests {
+    @Test func readingCommandsSayHowFarBehindAndCatchUpFoldsTheRest() throws {
+        let workspace = try Workspace()
+        let input = try workspace.file(
+            "first.jsonl", lines: (1...5).map { contactLine(id: "a\($0)", customer: "c\($0 % 2)") })
+        #expect(workspace.run("ingest", input).exitCode == 0)
+        // Appended through the library, as an ingest killed between its commit and its catch-up leaves it.
+        do {
+            let log = try workspace.openLog()
+            _ = try log.append(try (1...3).map { try touchpoint(id: "b\($0)", customer: "c1") })
+        }
+        let behind = workspace.run("loyalty", "show", "c1")
+        #expect(behind.exitCode == 0)
+        #expect(
+            behind.error.contains("up to position 5 of 8 (3 events behind)"), "\(behind.error)")
+        let caughtUp = workspace.run("catch-up")
+        #expect(caughtUp.exitCode == 0, "\(caughtUp.error)")
+        #expect(caughtUp.output.contains("folded 3 events"), "\(caughtUp.output)")
+        let after = workspace.run("loyalty", "show", "c1")
+        #expect(after.exitCode == 0)
+        #expect(!after.error.contains("behind"), "\(after.error)")
+    }
+}
