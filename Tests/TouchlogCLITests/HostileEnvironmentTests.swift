@@ -143,8 +143,20 @@ private func makeStore(in directory: String, events: Int = 300) throws -> String
         try FileManager.default.createDirectory(atPath: media, withIntermediateDirectories: false)
         #expect(mount("tmpfs", media, "tmpfs", 0, "size=8m") == 0)
         defer { umount(media) }
-        let store = try makeStore(in: media)
-        #expect(mount("tmpfs", media, "tmpfs", UInt(MS_REMOUNT | MS_RDONLY), "size=8m") == 0)
+        // Written by child processes only: a file this process opened there could be inherited by a
+        // child another test spawns meanwhile, and a remount to read-only fails (EBUSY) while one is
+        // open for writing.
+        let input = media + "/events.jsonl"
+        #expect(
+            try runChild(["generate", "--events", "300", "--customers", "20", "-o", input]).exitCode == 0)
+        let store = media + "/store"
+        #expect(try runChild(["ingest", input, "--store", store]).exitCode == 0)
+        var remounted = mount("tmpfs", media, "tmpfs", UInt(MS_REMOUNT | MS_RDONLY), "size=8m") == 0
+        for _ in 0..<100 where !remounted {
+            usleep(100_000)
+            remounted = mount("tmpfs", media, "tmpfs", UInt(MS_REMOUNT | MS_RDONLY), "size=8m") == 0
+        }
+        try #require(remounted, "remounting read-only: \(String(cString: strerror(errno)))")
         for command in [["audit"], ["stats"], ["ticket", "list"], ["tail", "-n", "3"]] {
             let result = try runChild(command + ["--store", store])
             #expect(result.exitCode == 0, "\(command): \(result.error)")
