@@ -110,13 +110,7 @@ struct EventParser: ~Copyable {
             var first = true
             while true {
                 scanner.skipWhitespace()
-                guard scanner.current == UInt8(ascii: "\"") else {
-                    if scanner.current == UInt8(ascii: "}") && !first {
-                        throw scanner.error("trailing comma in object")
-                    }
-                    throw scanner.isAtEnd
-                        ? scanner.error("unexpected end of input") : scanner.error("expected a string key")
-                }
+                try scanner.expectMemberKey(afterMember: !first)
                 first = false
                 let keyToken = try scanner.scanString()
                 let key = scanner.decodeKey(keyToken)

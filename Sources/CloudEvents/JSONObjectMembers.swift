@@ -61,13 +61,7 @@ public struct JSONObjectMembers: ~Copyable {
             return nil
         }
         scanner.skipWhitespace()
-        guard scanner.current == UInt8(ascii: "\"") else {
-            if scanner.current == UInt8(ascii: "}") && !first {
-                throw scanner.error("trailing comma in object")
-            }
-            throw scanner.isAtEnd
-                ? scanner.error("unexpected end of input") : scanner.error("expected a string key")
-        }
+        try scanner.expectMemberKey(afterMember: !first)
         first = false
         let key = try scanner.scanString()
         try scanner.expect(UInt8(ascii: ":"), "expected ':' after key")

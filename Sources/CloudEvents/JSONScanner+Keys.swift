@@ -1,6 +1,16 @@
 /// Object keys: decoding, duplicate detection (linear for small objects, sorted for large ones),
 /// and comparisons without making a `String`.
 extension JSONScanner {
+    /// Checks that a member's key (a string) starts here, and otherwise throws what stands there instead:
+    /// a trailing comma when `afterMember` (a `}` after a `,`), the end of input, or anything else.
+    @inline(__always)
+    func expectMemberKey(afterMember: Bool) throws(JSONError) {
+        guard current == UInt8(ascii: "\"") else {
+            if current == UInt8(ascii: "}") && afterMember { throw error("trailing comma in object") }
+            throw isAtEnd ? error("unexpected end of input") : error("expected a string key")
+        }
+    }
+
     /// Starts the duplicate-key bookkeeping of a new object; pass the result to `endObject`.
     func beginObject() -> (keys: Int, bytes: Int) { (keys.count, keyBytes.count) }
 

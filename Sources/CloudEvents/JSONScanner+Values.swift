@@ -41,12 +41,7 @@ extension JSONScanner {
         } else {
             while true {
                 skipWhitespace()
-                guard current == UInt8(ascii: "\"") else {
-                    if current == UInt8(ascii: "}") && !members.isEmpty {
-                        throw error("trailing comma in object")
-                    }
-                    throw isAtEnd ? error("unexpected end of input") : error("expected a string key")
-                }
+                try expectMemberKey(afterMember: !members.isEmpty)
                 let keyToken = try scanString()
                 try registerKey(keyToken, frame: frame)
                 try expect(UInt8(ascii: ":"), "expected ':' after key")
@@ -132,10 +127,7 @@ extension JSONScanner {
             var first = true
             while true {
                 skipWhitespace()
-                guard current == UInt8(ascii: "\"") else {
-                    if current == UInt8(ascii: "}") && !first { throw error("trailing comma in object") }
-                    throw isAtEnd ? error("unexpected end of input") : error("expected a string key")
-                }
+                try expectMemberKey(afterMember: !first)
                 first = false
                 let keyToken = try scanString()
                 try registerKey(keyToken, frame: frame)
