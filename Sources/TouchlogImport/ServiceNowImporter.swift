@@ -96,7 +96,8 @@ public struct ServiceNowImporter {
         -> ServiceNowImportSummary
     {
         var rows = ServiceNowSource(
-            input, source: source, groupsInMemory: groupsInMemory, incidentHandler: incidentHandler)
+            input, source: source, groupsInMemory: groupsInMemory, strict: rejectHandler == nil,
+            incidentHandler: incidentHandler)
         let counts = rows.counts
         func summary(_ ingest: IngestSummary) -> ServiceNowImportSummary {
             var summary = counts.summary
@@ -114,8 +115,6 @@ public struct ServiceNowImporter {
                         line: rejected.line, text: String(decoding: rejected.bytes, as: UTF8.self),
                         reason: rejected.reason, bytes: rejected.bytes))
             }
-        } else {
-            counts.strict = true
         }
         if let progress { pipeline.progress = { progress(summary($0)) } }
         do {
@@ -134,14 +133,14 @@ struct ServiceNowSource<Input: ByteSource>: IngestSource {
     /// importer while the pipeline reads.
     final class Counts {
         var summary = ServiceNowImportSummary()
-        /// A strict import stops at the first bad row: no later rows are counted as rejected.
-        var strict = false
     }
 
     let counts = Counts()
     private var reader: CSVReader<Input>
     private let mapper: IncidentMapper
     private let groupsInMemory: Bool
+    /// A strict import stops at the first bad row: nothing is counted as rejected.
+    private let strict: Bool
     private let incidentHandler: ((IncidentFacts) -> Void)?
     private var columns: IncidentColumns?
     private var current: [IncidentRow] = []
@@ -155,11 +154,13 @@ struct ServiceNowSource<Input: ByteSource>: IngestSource {
     private var ready: [IngestItem] = []
 
     init(
-        _ input: Input, source: String, groupsInMemory: Bool, incidentHandler: ((IncidentFacts) -> Void)?
+        _ input: Input, source: String, groupsInMemory: Bool, strict: Bool,
+        incidentHandler: ((IncidentFacts) -> Void)?
     ) {
         self.reader = CSVReader(input)
         self.mapper = IncidentMapper(source: source)
         self.groupsInMemory = groupsInMemory
+        self.strict = strict
         self.incidentHandler = incidentHandler
     }
 
@@ -264,13 +265,13 @@ struct ServiceNowSource<Input: ByteSource>: IngestSource {
                 .events(touchpoints.map { AppendRequest($0) }, line: rows[rows.count - 1].line, bytes: bytes))
         } catch {
             // The whole incident is set aside; count its other rows too.
-            if !counts.strict { counts.summary.rejected += rows.count - 1 }
+            if !strict { counts.summary.rejected += rows.count - 1 }
             reject(line: error.line, reason: "incident \(rows[0].number): \(error.message)")
         }
     }
 
     private mutating func reject(line: Int?, bytes: [UInt8] = [], reason: String) {
-        if !counts.strict { counts.summary.rejected += 1 }
+        if !strict { counts.summary.rejected += 1 }
         ready.append(.invalid(RejectedEvent(line: line ?? 0, bytes: bytes, reason: reason)))
     }
 }
