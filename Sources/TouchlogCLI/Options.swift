@@ -59,8 +59,14 @@ struct StoreOptions: ParsableArguments {
             do {
                 return try run(purpose, body)
             } catch {
-                // A first ingest that stored nothing leaves no empty store behind.
-                if created { try removeEmptyStore() }
+                // A first ingest that stored nothing leaves no empty store behind. Failing to remove it must
+                // not hide the command's own error, which is the one reported.
+                if created {
+                    do { try removeEmptyStore() } catch let cleanup {
+                        Console.current.message(
+                            "touchlog: note: could not remove the empty store: \(cleanup)")
+                    }
+                }
                 throw error
             }
         }
@@ -90,6 +96,7 @@ struct StoreOptions: ParsableArguments {
                 try FileManager.default.removeItem(atPath: name)
             }
         }
+        // Only an empty directory goes: anything else in it stays, and so does the directory.
         rmdir(path)
     }
 }
