@@ -58,6 +58,7 @@ let package = Package(
             dependencies: [
                 "TouchlogStore", "TouchlogDomain", "LMDB", "CloudEvents",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // The one ingest pipeline: read (files, gzip, standard input, any byte source), validate, batch,

@@ -97,10 +97,8 @@ struct RebuildCommand: ParsableCommand {
                     try jsonLine(
                         SLAJSON(
                             kind: "sla", ticket: change.ticket, customer: change.customer,
-                            firstReplyBreachedFrom: change.firstReplyBreached.from,
-                            firstReplyBreachedTo: change.firstReplyBreached.to,
-                            resolutionBreachedFrom: change.resolutionBreached.from,
-                            resolutionBreachedTo: change.resolutionBreached.to)))
+                            firstReplyFrom: change.firstReply.from.name, firstReplyTo: change.firstReply.to.name,
+                            resolutionFrom: change.resolution.from.name, resolutionTo: change.resolution.to.name)))
             }
             buffer.flush()
             return
@@ -117,15 +115,14 @@ struct RebuildCommand: ParsableCommand {
                 format: "%.2f -> %.2f (%+.2f)", change.oldScore, change.newScore, change.scoreDelta)
             buffer.appendLine("  \(change.customer)  \(change.from) -> \(change.to)  \(scores)")
         }
-        buffer.appendLine("tickets whose SLA flags change: \(report.slaChanges.count) of \(report.tickets)")
-        func describe(_ name: String, _ flags: (from: Bool, to: Bool)) -> String? {
-            flags.from == flags.to
-                ? nil : "\(name) \(flags.from ? "breached" : "met") -> \(flags.to ? "breached" : "met")"
+        buffer.appendLine("tickets whose SLA verdicts change: \(report.slaChanges.count) of \(report.tickets)")
+        func describe(_ name: String, _ verdicts: (from: SLAVerdict, to: SLAVerdict)) -> String? {
+            verdicts.from == verdicts.to ? nil : "\(name) \(verdicts.from.name) -> \(verdicts.to.name)"
         }
         for change in report.slaChanges {
             let parts = [
-                describe("first reply", change.firstReplyBreached),
-                describe("resolution", change.resolutionBreached),
+                describe("first reply", change.firstReply),
+                describe("resolution", change.resolution),
             ]
             buffer.appendLine(
                 "  \(change.ticket)  (\(change.customer))  \(parts.compactMap { $0 }.joined(separator: ", "))"
@@ -172,9 +169,9 @@ struct RebuildCommand: ParsableCommand {
         var kind: String
         var ticket: String
         var customer: String
-        var firstReplyBreachedFrom: Bool
-        var firstReplyBreachedTo: Bool
-        var resolutionBreachedFrom: Bool
-        var resolutionBreachedTo: Bool
+        var firstReplyFrom: String
+        var firstReplyTo: String
+        var resolutionFrom: String
+        var resolutionTo: String
     }
 }

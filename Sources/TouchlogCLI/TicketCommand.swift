@@ -18,10 +18,12 @@ struct TicketShowCommand: ParsableCommand {
         abstract: "Show one ticket.",
         discussion: """
             Minutes are from ticket.opened to the first public rep reply and to the resolution (the latest \
-            solve, or a close or merge without one), in event time. An SLA flag is breached when that took \
-            longer than the target of the ticket's priority in the rules, or when the ticket has no reply \
-            (resolution) yet and one of its events is already later than the target. Anomalies are events \
-            that broke the lifecycle: applied where they could be, never dropped. Exit 66 for an unknown ticket.
+            solve, or a close or merge without one), in event time. An SLA verdict is met or breached by that \
+            time against the target of the ticket's priority in the rules; without a reply (resolution) yet \
+            it is breached once the customer's latest event is later than the target, else pending; a \
+            resolved ticket with no reply recorded is unknown (imports carry none), and a target the rules \
+            do not apply to the ticket is not_applicable. Anomalies are events that broke the lifecycle \
+            (docs/PROJECTIONS.md): applied where they could be, never dropped. Exit 66 for an unknown ticket.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -41,8 +43,8 @@ struct TicketShowCommand: ParsableCommand {
             let rules = try projections.activeRules() ?? .default
             let target = rules.target(for: ticket.priority)
             func time(_ value: Timestamp?) -> String { value?.rfc3339 ?? "-" }
-            func sla(_ minutes: Double?, _ limit: Int64, _ breached: Bool) -> String {
-                "\(formatMinutes(minutes)) minutes (target \(limit), \(breached ? "breached" : minutes == nil ? "not breached yet" : "met"))"
+            func sla(_ minutes: Double?, _ limit: Int64, _ verdict: SLAVerdict) -> String {
+                "\(formatMinutes(minutes)) minutes (target \(limit), \(verdict.name))"
             }
             var lines: [TerminalText] = [
                 "ticket       \(ticket.id)",
@@ -53,13 +55,14 @@ struct TicketShowCommand: ParsableCommand {
                 "assignee     \(ticket.assignee ?? "-")",
                 "opened       \(time(ticket.openedAt))",
                 "first reply  \(time(ticket.firstReplyAt))\(ticket.firstReplyBy.map { " by \($0)" } ?? "")",
-                "  SLA        \(sla(ticket.firstReplyMinutes, target.firstReplyMinutes, ticket.firstReplyBreached))",
+                "  SLA        \(sla(ticket.firstReplyMinutes, target.firstReplyMinutes, ticket.firstReplyVerdict))",
                 "solved       \(time(ticket.solvedAt))",
                 "closed       \(time(ticket.closedAt))",
-                "resolution   \(sla(ticket.resolutionMinutes, target.resolutionMinutes, ticket.resolutionBreached))",
+                "resolution   \(sla(ticket.resolutionMinutes, target.resolutionMinutes, ticket.resolutionVerdict))",
                 "reopens      \(ticket.reopens)",
                 "replies      \(ticket.publicReplies)",
                 "escalations  \(ticket.escalations)",
+                "follow-ups   \(ticket.followUps)\(ticket.followUps > 0 ? " (the customer wrote on the closed ticket)" : "")",
                 "merged into  \(ticket.mergedInto ?? "-")",
                 "anomalies    \(ticket.anomalies.isEmpty ? "none" : String(ticket.anomalies.count))",
             ]
@@ -127,6 +130,9 @@ struct TicketJSON: Encodable {
         case resolutionMinutes = "resolution_minutes"
         case slaFirstReplyBreached = "sla_first_reply_breached"
         case slaResolutionBreached = "sla_resolution_breached"
+        case slaFirstReply = "sla_first_reply"
+        case slaResolution = "sla_resolution"
+        case followUps = "follow_ups"
         case anomalies, opened
         case firstReply = "first_reply"
         case firstReplyBy = "first_reply_by"
@@ -149,6 +155,9 @@ struct TicketJSON: Encodable {
         try c.encode(ticket.resolutionMinutes.map(roundedScore), forKey: .resolutionMinutes)
         try c.encode(ticket.firstReplyBreached, forKey: .slaFirstReplyBreached)
         try c.encode(ticket.resolutionBreached, forKey: .slaResolutionBreached)
+        try c.encode(ticket.firstReplyVerdict.name, forKey: .slaFirstReply)
+        try c.encode(ticket.resolutionVerdict.name, forKey: .slaResolution)
+        try c.encode(ticket.followUps, forKey: .followUps)
         try c.encode(ticket.anomalies, forKey: .anomalies)
         try c.encode(ticket.openedAt?.rfc3339, forKey: .opened)
         try c.encode(ticket.firstReplyAt?.rfc3339, forKey: .firstReply)

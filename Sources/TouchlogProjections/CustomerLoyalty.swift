@@ -10,21 +10,27 @@ import TouchlogStore
 
 /// A customer's loyalty: decayed observations and the score and tier they give (DESIGN.md section 3).
 ///
-/// Every sum is kept as of `asOf`, the latest event time among the customer's events: when a later
-/// event arrives, the sums are first multiplied by 0.5^(elapsed / half-life); an observation older
-/// than `asOf` (a late arrival) is added with weight 0.5^(age / half-life). So the score depends on
-/// event times only, never on the wall clock or on when the fold ran.
+/// The customer's own events are folded in `EventOrder` (event time first): every sum is kept as of
+/// `asOf`, the latest event time, and when a later event comes the sums are first multiplied by
+/// 0.5^(elapsed / half-life). The service part (SLA verdicts, reopens, escalations) is not folded
+/// from events but taken from the final state of the tickets the customer owns (`settle`), each
+/// weighted by its age at `asOf`. So the score depends on the events and their times only, never on
+/// the order they arrived in, the wall clock, or when the fold ran.
 public struct CustomerLoyalty: Sendable, Equatable {
     public var customer: String
     /// The latest event time among the customer's events: the "now" of the score.
     public var asOf: Timestamp
-    /// The position of the last event applied.
+    /// The highest log position among the customer's events.
     public var lastPosition: UInt64
+    /// The last event applied, in `EventOrder`: a later one is applied on top, an earlier one makes the
+    /// customer folded again from all their events.
+    var watermark: EventOrder = .start
     /// Sums of mapped ratings (-1...1) and the decayed number of ratings, per kind.
     public var csatSum = 0.0, csatCount = 0.0
     public var npsSum = 0.0, npsCount = 0.0
     public var cesSum = 0.0, cesCount = 0.0
-    /// Decayed counts of SLA outcomes.
+    /// SLA verdicts met and breached, reopens and escalations of the customer's tickets, each ticket
+    /// weighted by the decay from its opening to `asOf` (set by `settle`).
     public var slaMet = 0.0, slaBreached = 0.0
     public var reopens = 0.0, escalations = 0.0
     /// Decayed customer contacts (ticket.opened, customer replies, contact.received) and tickets opened.
@@ -38,10 +44,10 @@ public struct CustomerLoyalty: Sendable, Equatable {
     public var score: Double
     public var tier: String
 
-    init(customer: String, at time: Timestamp, position: UInt64, rules: Rules) {
+    init(customer: String, at time: Timestamp, rules: Rules) {
         self.customer = customer
         asOf = time
-        lastPosition = position
+        lastPosition = 0
         score = 0
         tier = ""
         rescore(rules)
@@ -84,14 +90,87 @@ public struct CustomerLoyalty: Sendable, Equatable {
         return Parts(satisfaction: satisfaction, service: service, value: value)
     }
 
+    /// Sets the score (rounded as shown, so that the tier agrees with what users see) and the tier.
     mutating func rescore(_ rules: Rules) {
         let p = parts(rules)
-        score = min(100, max(0, rules.loyalty.base + p.satisfaction + p.service + p.value))
+        score = rules.roundedScore(rules.loyalty.base + p.satisfaction + p.service + p.value)
         tier = rules.tier(for: score)
     }
 
-    /// Moves `asOf` to `time` if it is later (decaying every sum), and returns the weight of an
-    /// observation made at `time`: 1 when it is the latest, less for a late arrival.
+    // MARK: Folding
+
+    /// The customer folded from all their own events, which must be in `EventOrder` (the service part
+    /// stays empty until `settle`).
+    static func folded(customer: String, _ events: [FoldEvent], rules: Rules) -> CustomerLoyalty? {
+        guard let first = events.first else { return nil }
+        var loyalty = CustomerLoyalty(customer: customer, at: first.occurredAt, rules: rules)
+        for event in events { loyalty.apply(event, rules: rules) }
+        return loyalty
+    }
+
+    /// Applies one of the customer's own events, the next in `EventOrder`.
+    mutating func apply(_ event: FoldEvent, rules: Rules) {
+        let weight = advance(to: event.occurredAt, halfLifeDays: rules.halfLifeDays)
+        switch event.kind {
+        case .contactReceived:
+            contacts += weight
+        case .ticketOpened:
+            tickets += weight
+            contacts += weight
+        case .ticketReplied(.customer, _):
+            contacts += weight
+        case .csat(let score):
+            csatSum += weight * Double(score - 3) / 2
+            csatCount += weight
+        case .nps(let score):
+            npsSum += weight * (score >= 9 ? 1 : score >= 7 ? 0 : -1)
+            npsCount += weight
+        case .ces(let score):
+            cesSum += weight * Double(score - 4) / 3
+            cesCount += weight
+        case .orderPlaced(_, let amount, _):
+            orders += weight
+            orderCents += weight * Double(amount.cents)
+            if lastOrderAt.map({ event.occurredAt > $0 }) ?? true { lastOrderAt = event.occurredAt }
+        case .orderRefunded(_, let amount, _):
+            refunds += weight
+            refundCents += weight * Double(amount.cents)
+        default:
+            break
+        }
+        lastPosition = max(lastPosition, event.position)
+        watermark = event.order
+    }
+
+    /// Sets the service part from the tickets the customer owns (in ticket-id byte order, so that the
+    /// sums are the same bit for bit whatever order the tickets changed in), settling each ticket's
+    /// SLA verdicts as of `asOf`, and rescores. Calls `changed` with each ticket whose verdicts moved.
+    mutating func settle(
+        tickets: inout [TicketState], rules: Rules, changed: (TicketState) throws -> Void
+    ) rethrows {
+        slaMet = 0
+        slaBreached = 0
+        reopens = 0
+        escalations = 0
+        let scale = rules.halfLifeDays * 86_400_000_000
+        for index in tickets.indices {
+            if tickets[index].settle(now: asOf, rules: rules) { try changed(tickets[index]) }
+            let ticket = tickets[index]
+            let since = ticket.openedAt ?? ticket.firstEventAt
+            let age = Double(max(0, asOf.microsecondsSinceEpoch - since.microsecondsSinceEpoch))
+            let weight = exp2(-age / scale)
+            for verdict in [ticket.firstReplyVerdict, ticket.resolutionVerdict] {
+                if verdict == .met { slaMet += weight }
+                if verdict == .breached { slaBreached += weight }
+            }
+            reopens += weight * Double(ticket.reopens)
+            escalations += weight * Double(ticket.escalations)
+        }
+        rescore(rules)
+    }
+
+    /// Moves `asOf` to `time` if it is later (decaying every folded sum), and returns the weight of an
+    /// observation made at `time`: 1 when it is the latest (always, in `EventOrder`).
     mutating func advance(to time: Timestamp, halfLifeDays: Double) -> Double {
         let delta = time.microsecondsSinceEpoch - asOf.microsecondsSinceEpoch
         if delta == 0 { return 1 }
@@ -103,10 +182,6 @@ public struct CustomerLoyalty: Sendable, Equatable {
         npsCount *= factor
         cesSum *= factor
         cesCount *= factor
-        slaMet *= factor
-        slaBreached *= factor
-        reopens *= factor
-        escalations *= factor
         contacts *= factor
         tickets *= factor
         orders *= factor

@@ -69,9 +69,20 @@ extension FoldEvent {
         }
         return .event(
             FoldEvent(
-                position: record.position, occurredAt: record.occurredAt, type: type,
+                position: record.position, occurredAt: record.occurredAt,
+                identityDigest: record.stableIdentityDigest, type: type,
                 customer: String(decoding: subject, as: UTF8.self), ticketID: ticketID, repID: repID,
-                channel: channel, kind: kind))
+                channel: channel, kind: kind, openingSource: type == .ticketOpened ? record.source : nil))
+    }
+
+    /// The fold's reading of a record: the lean decoder, or the validating path where it is unsure;
+    /// nil for a type the projections ignore (or a record that no longer validates).
+    static func folding(_ record: borrowing EventRecordView) -> FoldEvent? {
+        switch decode(record) {
+        case .event(let event): return event
+        case .ignored: return nil
+        case .unsure: return FoldEvent(record.storedEvent)
+        }
     }
 
     private static let channelName = Array("channel".utf8)

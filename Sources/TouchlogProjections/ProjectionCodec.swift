@@ -80,20 +80,22 @@ extension ByteReader {
 }
 
 enum ProjectionCodec {
-    static let recordFormat: UInt8 = 1
+    /// The format of ticket, customer and timeline records (2: order-independent fold, verdicts, the
+    /// ticket's event positions and the last event applied).
+    static let recordFormat: UInt8 = 2
 
     // MARK: Tickets (key: ticket id)
 
     static func encode(_ ticket: TicketState) -> [UInt8] {
-        var w = ByteWriter(capacity: 160)
+        var w = ByteWriter(capacity: 160 + 4 * ticket.eventPositions.count)
         w.writeByte(recordFormat)
         w.writeString(ticket.customer)
         w.writeByte(ticket.status.code)
         w.writeByte(ticket.priority.code)
         w.writeByte(ticket.channel.map { $0.code + 1 } ?? 0)
-        w.writeByte(
-            (ticket.firstReplyBreached ? 1 : 0) | (ticket.resolutionBreached ? 2 : 0)
-                | (ticket.slaCounted & 3) << 2)
+        w.writeByte(ticket.firstReplyVerdict.rawValue)
+        w.writeByte(ticket.resolutionVerdict.rawValue)
+        w.writeOptionalString(ticket.source)
         w.writeOptionalString(ticket.assignee)
         w.writeOptionalTime(ticket.openedAt)
         w.writeOptionalTime(ticket.firstReplyAt)
@@ -105,9 +107,19 @@ enum ProjectionCodec {
         w.writeVarint(UInt64(ticket.reopens))
         w.writeVarint(UInt64(ticket.publicReplies))
         w.writeVarint(UInt64(ticket.escalations))
+        w.writeVarint(UInt64(ticket.followUps))
         w.writeOptionalString(ticket.mergedInto)
+        w.writeTime(ticket.firstEventAt)
         w.writeTime(ticket.lastEventAt)
         w.writeVarint(ticket.lastPosition)
+        ticket.watermark.write(to: &w)
+        // Positions ascending, each as its distance from the one before.
+        w.writeVarint(UInt64(ticket.eventPositions.count))
+        var previous: UInt64 = 0
+        for position in ticket.eventPositions {
+            w.writeVarint(position - previous)
+            previous = position
+        }
         w.writeVarint(UInt64(ticket.anomalies.count))
         for anomaly in ticket.anomalies {
             w.writeVarint(anomaly.position)
@@ -124,24 +136,40 @@ enum ProjectionCodec {
             let priority = r.readByte().flatMap(Priority.init(code:)),
             let channelCode = r.readByte(),
             channelCode == 0 || Channel(code: channelCode - 1) != nil,
-            let flags = r.readByte(),
+            let firstReplyVerdict = r.readByte().flatMap(SLAVerdict.init(rawValue:)),
+            let resolutionVerdict = r.readByte().flatMap(SLAVerdict.init(rawValue:)),
+            let source = r.readOptionalString(),
             let assignee = r.readOptionalString(), let openedAt = r.readOptionalTime(),
             let firstReplyAt = r.readOptionalTime(), let firstReplyBy = r.readOptionalString(),
             let firstReplyPosition = r.readVarint(), let solvedAt = r.readOptionalTime(),
             let closedAt = r.readOptionalTime(), let resolvedAt = r.readOptionalTime(),
-            let reopens = r.readInt(),
-            let publicReplies = r.readInt(), let escalations = r.readInt(),
-            let mergedInto = r.readOptionalString(),
-            let lastEventAt = r.readTime(), let lastPosition = r.readVarint(), let anomalyCount = r.readInt(),
-            anomalyCount <= bytes.count
+            let reopens = r.readInt(), let publicReplies = r.readInt(), let escalations = r.readInt(),
+            let followUps = r.readInt(), let mergedInto = r.readOptionalString(),
+            let firstEventAt = r.readTime(), let lastEventAt = r.readTime(), let lastPosition = r.readVarint(),
+            let watermark = r.readEventOrder(), let positionCount = r.readInt(), positionCount <= bytes.count
         else { return nil }
-        var ticket = TicketState(id: id, customer: customer, at: lastEventAt, position: lastPosition)
+        var ticket = TicketState(id: id, customer: customer, firstEventAt: firstEventAt)
+        var previous: UInt64 = 0
+        ticket.eventPositions.reserveCapacity(positionCount)
+        for _ in 0..<positionCount {
+            guard let delta = r.readVarint(), delta > 0, delta <= UInt64.max - previous else { return nil }
+            previous += delta
+            ticket.eventPositions.append(previous)
+        }
+        guard let anomalyCount = r.readInt(), anomalyCount <= bytes.count else { return nil }
+        for _ in 0..<anomalyCount {
+            guard let position = r.readVarint(), let type = r.readString(), let reason = r.readString() else {
+                return nil
+            }
+            ticket.anomalies.append(TicketAnomaly(position: position, type: type, reason: reason))
+        }
+        guard r.isAtEnd else { return nil }
         ticket.status = status
         ticket.priority = priority
         ticket.channel = channelCode == 0 ? nil : Channel(code: channelCode - 1)
-        ticket.firstReplyBreached = flags & 1 != 0
-        ticket.resolutionBreached = flags & 2 != 0
-        ticket.slaCounted = (flags >> 2) & 3
+        ticket.firstReplyVerdict = firstReplyVerdict
+        ticket.resolutionVerdict = resolutionVerdict
+        ticket.source = source
         ticket.assignee = assignee
         ticket.openedAt = openedAt
         ticket.firstReplyAt = firstReplyAt
@@ -153,14 +181,11 @@ enum ProjectionCodec {
         ticket.reopens = reopens
         ticket.publicReplies = publicReplies
         ticket.escalations = escalations
+        ticket.followUps = followUps
         ticket.mergedInto = mergedInto
-        for _ in 0..<anomalyCount {
-            guard let position = r.readVarint(), let type = r.readString(), let reason = r.readString() else {
-                return nil
-            }
-            ticket.anomalies.append(TicketAnomaly(position: position, type: type, reason: reason))
-        }
-        guard r.isAtEnd, flags >> 4 == 0 else { return nil }
+        ticket.lastEventAt = lastEventAt
+        ticket.lastPosition = lastPosition
+        ticket.watermark = watermark
         return ticket
     }
 
@@ -179,6 +204,7 @@ enum ProjectionCodec {
         w.writeByte(recordFormat)
         w.writeTime(loyalty.asOf)
         w.writeVarint(loyalty.lastPosition)
+        loyalty.watermark.write(to: &w)
         for path in loyaltySums { w.writeDouble(loyalty[keyPath: path]) }
         w.writeOptionalTime(loyalty.lastOrderAt)
         w.writeDouble(loyalty.score)
@@ -188,10 +214,13 @@ enum ProjectionCodec {
 
     static func decodeCustomer(id: String, _ bytes: UnsafeRawBufferPointer) -> CustomerLoyalty? {
         var r = ByteReader(bytes)
-        guard r.readByte() == recordFormat, let asOf = r.readTime(), let lastPosition = r.readVarint() else {
+        guard r.readByte() == recordFormat, let asOf = r.readTime(), let lastPosition = r.readVarint(),
+            let watermark = r.readEventOrder()
+        else {
             return nil
         }
         var loyalty = CustomerLoyalty(customer: id, asOf: asOf, lastPosition: lastPosition)
+        loyalty.watermark = watermark
         for path in loyaltySums {
             guard let value = r.readDouble() else { return nil }
             loyalty[keyPath: path] = value
@@ -203,6 +232,30 @@ enum ProjectionCodec {
         loyalty.score = score
         loyalty.tier = tier
         return loyalty
+    }
+
+    // MARK: Owners (key: customer, ticket id; empty value)
+
+    /// u16 length of the customer id, the customer id, the ticket id: each customer's tickets together,
+    /// in ticket-id byte order.
+    static func ownerKey(_ customer: String, _ ticket: String) -> [UInt8] {
+        ownerPrefix(customer) + Array(ticket.utf8)
+    }
+
+    /// The customer and ticket of an owner key.
+    static func decodeOwnerKey(_ key: UnsafeRawBufferPointer) -> (customer: String, ticket: String)? {
+        guard key.count >= 2 else { return nil }
+        let count = Int(key[0]) << 8 | Int(key[1])
+        guard key.count >= 2 + count else { return nil }
+        return (
+            String(decoding: UnsafeRawBufferPointer(rebasing: key[2..<2 + count]), as: UTF8.self),
+            String(decoding: UnsafeRawBufferPointer(rebasing: key[(2 + count)...]), as: UTF8.self)
+        )
+    }
+
+    static func ownerPrefix(_ customer: String) -> [UInt8] {
+        let count = customer.utf8.count
+        return [UInt8(count >> 8), UInt8(count & 0xFF)] + Array(customer.utf8)
     }
 
     // MARK: Rep timeline (key: rep, event time, position)

@@ -2,32 +2,161 @@ import CloudEvents
 import TouchlogDomain
 import TouchlogStore
 
-/// The pure, deterministic fold of the log into ticket state, customer loyalty and rep timelines
-/// under one set of rules (DESIGN.md section 3).
+/// The fold of the projections (DESIGN.md section 3), written once: each ticket is the fold of its
+/// events in `EventOrder`, each customer the fold of their own events in that order plus the final
+/// state of the tickets they own, and each rep timeline entry one event. The result depends on the
+/// events and their times only, not on the order they were appended in, nor on how they were cut into
+/// chunks: an event older than what a record has taken makes that record folded again from all its
+/// events.
 ///
-/// Apply events in log order. The same events under the same rules always give the same state, bit
-/// for bit, whether they are applied in one run or in several (the state carries everything the
-/// next event needs). `ProjectionStore` keeps this state in LMDB; `replay` and `verify` fold in memory.
-public struct ProjectionFold: Sendable {
-    public let rules: Rules
-    public internal(set) var tickets: [String: TicketState] = [:]
-    public internal(set) var customers: [String: CustomerLoyalty] = [:]
-    /// Timeline entries not yet taken by `takeTimeline()` (when `keepsTimeline`).
-    var timeline: [RepTimelineEntry] = []
+/// `ChunkFold` holds the records it loaded or made and marks the ones it changed; where the records
+/// and events it does not hold live (a projection slot in LMDB, or memory) is its caller's business,
+/// reached through the closures of `fold`.
+struct ChunkFold {
+    let rules: Rules
+    /// The records held: loaded from storage or made by this fold.
+    var tickets: [String: TicketState] = [:]
+    var customers: [String: CustomerLoyalty] = [:]
+    /// The records changed since `takeChanges()`.
+    private(set) var dirtyTickets: Set<String> = []
+    private(set) var dirtyCustomers: Set<String> = []
+    /// Timeline entries not yet taken by `takeChanges()` (when `keepsTimeline`).
+    private(set) var timeline: [RepTimelineEntry] = []
     /// Whether to collect timeline entries (a dry run does not need them).
-    var keepsTimeline: Bool
+    let keepsTimeline: Bool
 
-    public init(rules: Rules, keepsTimeline: Bool = true) {
+    init(rules: Rules, keepsTimeline: Bool = true) {
         self.rules = rules
         self.keepsTimeline = keepsTimeline
     }
+
+    /// Records held.
+    var count: Int { tickets.count + customers.count }
+
+    /// Forgets every record held (changes must have been taken).
+    mutating func evict() {
+        precondition(dirtyTickets.isEmpty && dirtyCustomers.isEmpty, "evicting unwritten changes")
+        tickets.removeAll()
+        customers.removeAll()
+    }
+
+    /// Folds `events`, a chunk of the log in position order, each newer in the log than everything
+    /// folded before.
+    /// - Parameters:
+    ///   - loadTicket, loadCustomer: a stored record this fold does not hold, or nil.
+    ///   - eventsAt: the catalog events at these positions (a ticket folded again).
+    ///   - customerEvents: every catalog event of the customer in the log, this chunk's included.
+    ///   - moveTicket: records that the ticket's owner changed from the first customer (nil for a new
+    ///     ticket) to the second, before `ownedTickets` is asked.
+    ///   - ownedTickets: the ids of the tickets the customer owns, in UTF-8 byte order.
+    mutating func fold(
+        _ events: [FoldEvent],
+        loadTicket: (String) throws -> TicketState?,
+        loadCustomer: (String) throws -> CustomerLoyalty?,
+        eventsAt: ([UInt64]) throws -> [FoldEvent],
+        customerEvents: (String) throws -> [FoldEvent],
+        moveTicket: (String, String?, String) throws -> Void,
+        ownedTickets: (String) throws -> [String]
+    ) throws {
+        var byTicket: [String: [FoldEvent]] = [:]
+        var byCustomer: [String: [FoldEvent]] = [:]
+        for event in events {
+            if let id = event.ticketID, event.kind.isTicketEvent { byTicket[id, default: []].append(event) }
+            byCustomer[event.customer, default: []].append(event)
+            if keepsTimeline, let rep = event.repID { timeline.append(RepTimelineEntry(event, rep: rep)) }
+        }
+        var settling: Set<String> = []
+        for (id, new) in byTicket {
+            let new = new.inFoldOrder()
+            let held = try tickets[id] ?? loadTicket(id)
+            var ticket: TicketState
+            if var held, held.takesInOrder(new) {
+                for event in new { held.apply(event) }
+                held.eventPositions += new.map(\.position).sorted()
+                ticket = held
+            } else {
+                let all = try (held.map { try eventsAt($0.eventPositions) } ?? []) + new
+                ticket = TicketState.folded(id: id, all.inFoldOrder())!
+            }
+            if let held, held.customer != ticket.customer { settling.insert(held.customer) }
+            if held?.customer != ticket.customer { try moveTicket(id, held?.customer, ticket.customer) }
+            // Verdicts are the owner's to settle; until then the ticket keeps the ones it had.
+            if let held {
+                ticket.firstReplyVerdict = held.firstReplyVerdict
+                ticket.resolutionVerdict = held.resolutionVerdict
+            }
+            tickets[id] = ticket
+            dirtyTickets.insert(id)
+            settling.insert(ticket.customer)
+        }
+        for (customer, new) in byCustomer {
+            let new = new.inFoldOrder()
+            let held = try customers[customer] ?? loadCustomer(customer)
+            var loyalty: CustomerLoyalty
+            if var held, let first = new.first, held.watermark < first.order {
+                for event in new { held.apply(event, rules: rules) }
+                loyalty = held
+            } else {
+                let all = held == nil ? new : try customerEvents(customer).inFoldOrder()
+                guard let folded = CustomerLoyalty.folded(customer: customer, all, rules: rules) else {
+                    continue
+                }
+                loyalty = folded
+            }
+            customers[customer] = loyalty
+            settling.insert(customer)
+        }
+        for customer in settling {
+            guard var loyalty = try customers[customer] ?? loadCustomer(customer) else { continue }
+            var owned: [TicketState] = []
+            for id in try ownedTickets(customer) {
+                if let ticket = try tickets[id] ?? loadTicket(id) { owned.append(ticket) }
+            }
+            loyalty.settle(tickets: &owned, rules: rules) { ticket in
+                tickets[ticket.id] = ticket
+                dirtyTickets.insert(ticket.id)
+            }
+            customers[customer] = loyalty
+            dirtyCustomers.insert(customer)
+        }
+    }
+
+    /// The changed records (keys in UTF-8 byte order, which is LMDB's) and the timeline entries
+    /// collected since the last call; the fold keeps holding the records.
+    mutating func takeChanges() -> (tickets: [TicketState], customers: [CustomerLoyalty], timeline: [RepTimelineEntry])
+    {
+        let changedTickets = dirtyTickets.sorted(by: utf8Less).map { tickets[$0]! }
+        let changedCustomers = dirtyCustomers.sorted(by: utf8Less).map { customers[$0]! }
+        dirtyTickets.removeAll(keepingCapacity: true)
+        dirtyCustomers.removeAll(keepingCapacity: true)
+        defer { timeline.removeAll(keepingCapacity: true) }
+        return (changedTickets, changedCustomers, timeline)
+    }
+}
+
+/// The projections folded in memory: for one customer's history (`replay`) and for tests. Holds every
+/// event it was given; `ProjectionStore` folds the log itself in bounded memory with the same fold.
+public struct ProjectionFold: Sendable {
+    public var rules: Rules { core.rules }
+    private var core: ChunkFold
+    private var events: [UInt64: FoldEvent] = [:]
+    private var customerPositions: [String: [UInt64]] = [:]
+    private var owned: [String: Set<String>] = [:]
+    private var timeline: [RepTimelineEntry] = []
+
+    public init(rules: Rules, keepsTimeline: Bool = true) {
+        core = ChunkFold(rules: rules, keepsTimeline: keepsTimeline)
+    }
+
+    public var tickets: [String: TicketState] { core.tickets }
+    public var customers: [String: CustomerLoyalty] { core.customers }
 
     /// Applies one stored event. Returns false for an event the projections ignore: an unknown type
     /// (or one that no longer validates).
     @discardableResult
     public mutating func apply(_ stored: StoredEvent) -> Bool {
         guard let event = FoldEvent(stored) else { return false }
-        apply(event)
+        apply([event])
         return true
     }
 
@@ -36,252 +165,38 @@ public struct ProjectionFold: Sendable {
     @discardableResult
     public mutating func apply(_ touchpoint: Touchpoint, position: UInt64) -> Bool {
         guard let event = FoldEvent(touchpoint, position: position) else { return false }
-        apply(event)
+        apply([event])
         return true
     }
 
-    /// Takes the timeline entries collected since the last call.
+    /// Applies events in position order, as one chunk.
+    mutating func apply(_ chunk: [FoldEvent]) {
+        for event in chunk {
+            events[event.position] = event
+            customerPositions[event.customer, default: []].append(event.position)
+        }
+        let events = self.events
+        let customerPositions = self.customerPositions
+        var owned = self.owned
+        // Memory holds everything: nothing is loaded, and nothing here throws.
+        try! core.fold(
+            chunk, loadTicket: { _ in nil }, loadCustomer: { _ in nil },
+            eventsAt: { $0.map { events[$0]! } },
+            customerEvents: { customerPositions[$0, default: []].map { events[$0]! } },
+            moveTicket: { id, from, to in
+                if let from { owned[from]?.remove(id) }
+                owned[to, default: []].insert(id)
+            },
+            ownedTickets: { owned[$0].map { $0.sorted(by: utf8Less) } ?? [] })
+        self.owned = owned
+        timeline += core.takeChanges().timeline
+    }
+
+    /// Takes the timeline entries collected since the last call, in log order.
     public mutating func takeTimeline() -> [RepTimelineEntry] {
         defer { timeline.removeAll(keepingCapacity: true) }
         return timeline
     }
-
-    /// Timeline entries collected and not yet taken.
-    public var pendingTimeline: [RepTimelineEntry] { timeline }
-
-    mutating func apply(_ event: FoldEvent) {
-        let time = event.occurredAt
-        var ticketOutcome = TicketOutcome()
-        if let ticketID = event.ticketID, event.kind.isTicketEvent {
-            ticketOutcome = applyToTicket(ticketID, event)
-        }
-        // The event's own customer: every catalog event moves their "now" and may observe something.
-        observe(event.customer, at: event) { loyalty, weight in
-            switch event.kind {
-            case .contactReceived:
-                loyalty.contacts += weight
-            case .ticketOpened where ticketOutcome.opened:
-                loyalty.tickets += weight
-                loyalty.contacts += weight
-            case .ticketReplied(.customer, _):
-                loyalty.contacts += weight
-            case .csat(let score):
-                loyalty.csatSum += weight * Double(score - 3) / 2
-                loyalty.csatCount += weight
-            case .nps(let score):
-                loyalty.npsSum += weight * (score >= 9 ? 1 : score >= 7 ? 0 : -1)
-                loyalty.npsCount += weight
-            case .ces(let score):
-                loyalty.cesSum += weight * Double(score - 4) / 3
-                loyalty.cesCount += weight
-            case .orderPlaced(_, let amount, _):
-                loyalty.orders += weight
-                loyalty.orderCents += weight * Double(amount.cents)
-                if loyalty.lastOrderAt.map({ time > $0 }) ?? true { loyalty.lastOrderAt = time }
-            case .orderRefunded(_, let amount, _):
-                loyalty.refunds += weight
-                loyalty.refundCents += weight * Double(amount.cents)
-            default:
-                break
-            }
-        }
-        // What the ticket's service did counts for the ticket's customer.
-        if ticketOutcome.observes, let owner = ticketOutcome.owner {
-            observe(owner, at: event) { loyalty, weight in
-                if ticketOutcome.reopened { loyalty.reopens += weight }
-                if ticketOutcome.escalated { loyalty.escalations += weight }
-                for met in ticketOutcome.slaOutcomes {
-                    if met { loyalty.slaMet += weight } else { loyalty.slaBreached += weight }
-                }
-            }
-        }
-        if keepsTimeline, let rep = event.repID {
-            var detail: UInt8 = 0
-            switch event.kind {
-            case .csat(let score): detail = UInt8(score)
-            case .ticketReplied(let author, let isPublic):
-                detail = (isPublic ? 1 : 0) | (author == .rep ? 2 : 0)
-            default: break
-            }
-            timeline.append(
-                RepTimelineEntry(
-                    rep: rep, occurredAt: time, position: event.position, type: event.type.name,
-                    customer: event.customer,
-                    ticket: event.ticketID, detail: detail))
-        }
-    }
-
-    private mutating func observe(
-        _ customer: String, at event: FoldEvent, _ body: (inout CustomerLoyalty, Double) -> Void
-    ) {
-        // Updated in place in the dictionary: no copy of the record in and out.
-        var index = customers.index(forKey: customer)
-        if index == nil {
-            customers[customer] = CustomerLoyalty(
-                customer: customer, at: event.occurredAt, position: event.position, rules: rules)
-            index = customers.index(forKey: customer)
-        }
-        Self.observe(&customers.values[index!], event, rules, body)
-    }
-
-    private static func observe(
-        _ loyalty: inout CustomerLoyalty, _ event: FoldEvent, _ rules: borrowing Rules,
-        _ body: (inout CustomerLoyalty, Double) -> Void
-    ) {
-        let weight = loyalty.advance(to: event.occurredAt, halfLifeDays: rules.halfLifeDays)
-        loyalty.lastPosition = event.position
-        body(&loyalty, weight)
-        loyalty.rescore(rules)
-    }
-
-    struct TicketOutcome {
-        var owner: String?
-        var opened = false
-        var reopened = false
-        var escalated = false
-        var slaOutcomes: [Bool] = []
-        var observes: Bool { reopened || escalated || !slaOutcomes.isEmpty }
-    }
-
-    private mutating func applyToTicket(_ id: String, _ event: FoldEvent) -> TicketOutcome {
-        // Updated in place in the dictionary: no copy of the record in and out.
-        var index = tickets.index(forKey: id)
-        let isNew = index == nil
-        if isNew {
-            tickets[id] = TicketState(
-                id: id, customer: event.customer, at: event.occurredAt, position: event.position)
-            index = tickets.index(forKey: id)
-        }
-        return Self.update(&tickets.values[index!], id: id, isNew: isNew, event, rules)
-    }
-
-    /// Applies `event` to `ticket`; `isNew` when the event created it.
-    private static func update(
-        _ ticket: inout TicketState, id: String, isNew: Bool, _ event: FoldEvent, _ rules: borrowing Rules
-    ) -> TicketOutcome {
-        let time = event.occurredAt
-        let existingStatus = isNew ? nil : ticket.status
-        var outcome = TicketOutcome()
-        var anomalies: [String] = []
-        if !isNew, ticket.customer != event.customer {
-            anomalies.append(
-                "the ticket belongs to customer '\(ticket.customer)', this event to '\(event.customer)'")
-        }
-        if case .ticketOpened(let priority, _) = event.kind, !isNew, ticket.openedAt == nil {
-            // The opening arrived after other events of the ticket (they were recorded as anomalies):
-            // take its fields, keep the status the ticket has reached.
-            ticket.openedAt = time
-            ticket.priority = priority
-            ticket.channel = event.channel
-            outcome.opened = true
-        } else if let transition = TicketLifecycle.apply(event.kind, to: existingStatus) {
-            ticket.status = transition.status
-            if transition.reopened { outcome.reopened = true }
-            if let anomaly = transition.anomaly { anomalies.append(anomaly) }
-            switch event.kind {
-            case .ticketOpened(let priority, _) where isNew:
-                ticket.openedAt = time
-                ticket.priority = priority
-                ticket.channel = event.channel
-                outcome.opened = true
-            case .ticketAssigned:
-                ticket.assignee = event.repID
-            case .ticketReplied(let author, let isPublic) where author == .rep && isPublic:
-                ticket.publicReplies += 1
-                if ticket.firstReplyAt.map({ time < $0 }) ?? true {
-                    ticket.firstReplyAt = time
-                    ticket.firstReplyBy = event.repID
-                    ticket.firstReplyPosition = event.position
-                }
-            case .ticketPriorityChanged(let priority):
-                ticket.priority = priority
-            case .ticketEscalated:
-                ticket.escalations += 1
-                outcome.escalated = true
-            case .ticketSolved:
-                ticket.solvedAt = time
-                ticket.resolvedAt = time
-            case .ticketClosed:
-                ticket.closedAt = time
-                if ticket.resolvedAt == nil { ticket.resolvedAt = time }
-            case .ticketMerged(let into):
-                ticket.mergedInto = into
-                ticket.closedAt = time
-                if ticket.resolvedAt == nil { ticket.resolvedAt = time }
-                if into == id { anomalies.append("merged into itself") }
-            default:
-                break
-            }
-        }
-        if outcome.reopened {
-            ticket.reopens += 1
-            ticket.resolvedAt = nil
-        }
-        if let opened = ticket.openedAt, time < opened {
-            anomalies.append("happened before the ticket was opened (\(opened.rfc3339))")
-        }
-        if time > ticket.lastEventAt { ticket.lastEventAt = time }
-        ticket.lastPosition = event.position
-        outcome.slaOutcomes = evaluateSLA(&ticket, rules)
-        for reason in anomalies {
-            ticket.anomalies.append(
-                TicketAnomaly(position: event.position, type: event.type.name, reason: reason))
-        }
-        outcome.owner = ticket.customer
-        return outcome
-    }
-
-    /// Sets the breach flags from the ticket's times and returns the outcomes decided for the first
-    /// time by this event (true = met), which the customer's loyalty counts once each.
-    private static func evaluateSLA(_ ticket: inout TicketState, _ rules: Rules) -> [Bool] {
-        guard let opened = ticket.openedAt else { return [] }
-        let target = rules.target(for: ticket.priority)
-        var decided: [Bool] = []
-        func check(_ end: Timestamp?, limitMinutes: Int64, bit: UInt8) -> Bool {
-            let limit = limitMinutes * 60_000_000
-            let breached: Bool
-            let known: Bool
-            if let end {
-                breached = end.microsecondsSinceEpoch - opened.microsecondsSinceEpoch > limit
-                known = true
-            } else {
-                breached = ticket.lastEventAt.microsecondsSinceEpoch - opened.microsecondsSinceEpoch > limit
-                known = breached
-            }
-            if known && ticket.slaCounted & bit == 0 {
-                ticket.slaCounted |= bit
-                decided.append(!breached)
-            }
-            return breached
-        }
-        ticket.firstReplyBreached = check(ticket.firstReplyAt, limitMinutes: target.firstReplyMinutes, bit: 1)
-        ticket.resolutionBreached = check(ticket.resolvedAt, limitMinutes: target.resolutionMinutes, bit: 2)
-        return decided
-    }
-
-    /// The keys of the records changed by events after `position`, sorted (the stored bytes do not
-    /// depend on the order; sorted writes touch fewer pages).
-    ///
-    /// Every event a record takes sets its `lastPosition`, so no per-event bookkeeping is needed: one
-    /// pass over the records in memory finds them (a catch-up holds only the records it touched or
-    /// loaded; a rebuild calls this once per transaction of 250,000 events).
-    func changes(after position: UInt64) -> (tickets: [String], customers: [String]) {
-        var tickets: [String] = []
-        for (id, ticket) in self.tickets where ticket.lastPosition > position { tickets.append(id) }
-        var customers: [String] = []
-        for (id, loyalty) in self.customers where loyalty.lastPosition > position { customers.append(id) }
-        return (tickets.sorted(), customers.sorted())
-    }
-
-    /// Sizes the record tables for about this many records, so that they are not grown step by step.
-    mutating func reserveCapacity(tickets: Int, customers: Int) {
-        self.tickets.reserveCapacity(tickets)
-        self.customers.reserveCapacity(customers)
-    }
-
-    /// Adds records loaded from storage (for a fold that continues from stored state).
-    mutating func load(ticket: TicketState) { tickets[ticket.id] = ticket }
-    mutating func load(customer: CustomerLoyalty) { customers[customer.customer] = customer }
 }
 
 /// Byte order of UTF-8, which is LMDB's key order.
@@ -315,55 +230,17 @@ extension TouchpointKind {
     }
 }
 
-/// One catalog event as the fold reads it: what the fold does not read (summaries, order numbers,
-/// currencies, escalation levels, articles) is left out, so that the lean record decoder and the
-/// validating path give equal values.
-struct FoldEvent: Sendable, Equatable {
-    var position: UInt64
-    var occurredAt: Timestamp
-    var type: KnownType
-    var customer: String
-    var ticketID: String?
-    var repID: String?
-    var channel: Channel?
-    var kind: TouchpointKind
-
-    init(
-        position: UInt64, occurredAt: Timestamp, type: KnownType, customer: String, ticketID: String?,
-        repID: String?,
-        channel: Channel?, kind: TouchpointKind
-    ) {
-        self.position = position
-        self.occurredAt = occurredAt
-        self.type = type
-        self.customer = customer
-        self.ticketID = ticketID
-        self.repID = repID
-        self.channel = channel
-        self.kind = kind
-    }
-
-    /// Nil for an unknown type, or a stored event that no longer validates (the log validated it
-    /// when it was appended; a catalog change could make it invalid, and the projections then pass
-    /// over it as over an unknown type).
-    init?(_ stored: StoredEvent) {
-        guard KnownType(name: stored.event.type) != nil,
-            let touchpoint = try? Touchpoint(validating: stored.event)
-        else { return nil }
-        self.init(touchpoint, position: stored.position)
-    }
-
-    init?(_ touchpoint: Touchpoint, position: UInt64) {
-        guard let kind = touchpoint.kind, let type = KnownType(name: touchpoint.event.type) else {
-            return nil
+extension RepTimelineEntry {
+    /// The timeline entry of `event`, which names `rep`.
+    init(_ event: FoldEvent, rep: String) {
+        var detail: UInt8 = 0
+        switch event.kind {
+        case .csat(let score): detail = UInt8(score)
+        case .ticketReplied(let author, let isPublic): detail = (isPublic ? 1 : 0) | (author == .rep ? 2 : 0)
+        default: break
         }
-        self.position = position
-        occurredAt = touchpoint.occurredAt
-        self.type = type
-        customer = touchpoint.customer
-        ticketID = touchpoint.ticketID
-        repID = touchpoint.repID
-        channel = touchpoint.channel
-        self.kind = kind.readByFold
+        self.init(
+            rep: rep, occurredAt: event.occurredAt, position: event.position, type: event.type.name,
+            customer: event.customer, ticket: event.ticketID, detail: detail)
     }
 }

@@ -80,16 +80,9 @@ extension ProjectionStore {
                     building.state == .building, building.builder == pid
                 else { throw ProjectionError.rebuildSuperseded(generation: start.number) }
                 if session?.continues(building) != true {
-                    var fold = ProjectionFold(rules: rules)
-                    if building.position == 0, let active = try activeGeneration(txn) {
-                        // The fold will hold about as many records as the generation it replaces.
-                        fold.reserveCapacity(
-                            tickets: try txn.statistics(of: slots[active.slot].tickets).entries,
-                            customers: try txn.statistics(of: slots[active.slot].customers).entries)
-                    }
                     session = Session(
-                        fold: fold, slot: building.slot, generation: building.number,
-                        position: building.position, holdsSlot: building.position == 0)
+                        fold: ChunkFold(rules: rules), slot: building.slot, generation: building.number,
+                        position: building.position)
                 }
                 let head = try headPosition(txn)
                 let advanced = try advance(txn, &building, &session!, head: head, limit: chunkSize)
@@ -135,32 +128,6 @@ extension ProjectionStore {
 
     // MARK: Dry run
 
-    /// Folds positions 1...`last` into `fold` in memory, with the lean decoder, in short read
-    /// transactions of 65,536 events.
-    func foldLog(
-        into fold: inout ProjectionFold, through last: UInt64, progress: ((RebuildProgress) throws -> Void)?
-    ) throws {
-        var next: UInt64 = 1
-        while next <= last {
-            let end = min(last, next + 65_535)
-            try storage("reading the log") {
-                try store.withReadTransaction { txn in
-                    try log.forEachRecord(from: next, in: txn) { record in
-                        if record.position > end { return false }
-                        switch FoldEvent.decode(record) {
-                        case .event(let event): fold.apply(event)
-                        case .ignored: break
-                        case .unsure: fold.apply(record.storedEvent)
-                        }
-                        return record.position < end
-                    }
-                }
-            }
-            next = end + 1
-            try progress?(RebuildProgress(folded: end, position: end, head: last))
-        }
-    }
-
     /// A customer whose tier the new rules change.
     public struct TierChange: Sendable, Equatable {
         public var customer: String
@@ -171,16 +138,16 @@ extension ProjectionStore {
         public var scoreDelta: Double { newScore - oldScore }
     }
 
-    /// A ticket whose SLA flags the new rules change.
+    /// A ticket whose SLA verdicts the new rules change.
     public struct SLAChange: Sendable, Equatable {
         public var ticket: String
         public var customer: String
-        public var firstReplyBreached: (from: Bool, to: Bool)
-        public var resolutionBreached: (from: Bool, to: Bool)
+        public var firstReply: (from: SLAVerdict, to: SLAVerdict)
+        public var resolution: (from: SLAVerdict, to: SLAVerdict)
 
         public static func == (a: SLAChange, b: SLAChange) -> Bool {
-            a.ticket == b.ticket && a.customer == b.customer && a.firstReplyBreached == b.firstReplyBreached
-                && a.resolutionBreached == b.resolutionBreached
+            a.ticket == b.ticket && a.customer == b.customer && a.firstReply == b.firstReply
+                && a.resolution == b.resolution
         }
     }
 
@@ -198,9 +165,10 @@ extension ProjectionStore {
         public var tickets: Int
     }
 
-    /// Folds the log under `rules` in memory up to the active generation's position and reports what
-    /// differs from it, writing nothing but the catch-up of the active generation (none in a read-only
-    /// store: there the comparison is at the position the active generation reflects).
+    /// Folds the log under `rules` up to the active generation's position, into a scratch slot outside
+    /// the store (bounded memory), and reports what differs from the active generation, writing
+    /// nothing to the store but the catch-up of the active generation (none in a read-only store:
+    /// there the comparison is at the position the active generation reflects).
     public func dryRun(rules: Rules, progress: ((RebuildProgress) throws -> Void)? = nil) throws
         -> DryRunReport
     {
@@ -208,63 +176,31 @@ extension ProjectionStore {
         if writable { try catchUp() }
         for _ in 0..<5 {
             guard let current = try activeGeneration() else { break }
-            var fold = ProjectionFold(rules: rules, keepsTimeline: false)
-            try foldLog(into: &fold, through: current.position, progress: progress)
+            let scratch = try ScratchSlot()
+            var fold = ChunkFold(rules: rules, keepsTimeline: false)
+            var next: UInt64 = 1
+            while next <= current.position {
+                let end = min(current.position, next + UInt64(Self.scratchChunkSize) - 1)
+                try storage("reading the log") {
+                    try store.withReadTransaction { txn in
+                        try scratch.withWriteTransaction { scratchTxn in
+                            try Self.fold(
+                                log: log, txn, into: scratch.slot, scratchTxn, from: next, through: end, &fold)
+                        }
+                    }
+                }
+                try progress?(RebuildProgress(folded: end, position: end, head: current.position))
+                next = end + 1
+            }
+            fold.evict()
             let report = try storage("comparing the projections") {
                 try store.withReadTransaction { txn -> DryRunReport? in
                     guard let now = try activeGeneration(txn), now.number == current.number,
                         now.position == current.position
                     else { return nil }
-                    let slot = slots[now.slot]
-                    var tierChanges: [TierChange] = []
-                    var slaChanges: [SLAChange] = []
-                    var customers = 0
-                    var tickets = 0
-                    try txn.withCursor(on: slot.customers) { cursor in
-                        try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
-                            let id = String(decoding: key, as: UTF8.self)
-                            guard let old = ProjectionCodec.decodeCustomer(id: id, value) else {
-                                throw ProjectionError.corruptRecord(database: "customers", key: id)
-                            }
-                            customers += 1
-                            if let new = fold.customers[id], new.tier != old.tier {
-                                tierChanges.append(
-                                    TierChange(
-                                        customer: id, from: old.tier, to: new.tier, oldScore: old.score,
-                                        newScore: new.score))
-                            }
-                            return true
-                        }
+                    return try scratch.withReadTransaction { fresh in
+                        try compare(now, txn, with: scratch.slot, fresh)
                     }
-                    try txn.withCursor(on: slot.tickets) { cursor in
-                        try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
-                            let id = String(decoding: key, as: UTF8.self)
-                            guard let old = ProjectionCodec.decodeTicket(id: id, value) else {
-                                throw ProjectionError.corruptRecord(database: "tickets", key: id)
-                            }
-                            tickets += 1
-                            if let new = fold.tickets[id],
-                                new.firstReplyBreached != old.firstReplyBreached
-                                    || new.resolutionBreached != old.resolutionBreached
-                            {
-                                slaChanges.append(
-                                    SLAChange(
-                                        ticket: id, customer: old.customer,
-                                        firstReplyBreached: (old.firstReplyBreached, new.firstReplyBreached),
-                                        resolutionBreached: (old.resolutionBreached, new.resolutionBreached)))
-                            }
-                            return true
-                        }
-                    }
-                    tierChanges.sort {
-                        let a = abs($0.scoreDelta)
-                        let b = abs($1.scoreDelta)
-                        return a != b ? a > b : utf8Less($0.customer, $1.customer)
-                    }
-                    return DryRunReport(
-                        current: now, position: now.position, tierChanges: tierChanges,
-                        slaChanges: slaChanges,
-                        customers: customers, tickets: tickets)
                 }
             }
             if let report { return report }
@@ -274,5 +210,58 @@ extension ProjectionStore {
         throw ProjectionError.busy(
             "the projections kept moving on while being compared (events are being appended or a rebuild switched); try again"
         )
+    }
+
+    /// The tier and SLA changes between the generation `now` and a fresh fold of the same events.
+    private func compare(
+        _ now: ProjectionGeneration, _ txn: borrowing ReadTransaction, with fresh: Slot,
+        _ freshTxn: borrowing ReadTransaction
+    ) throws -> DryRunReport {
+        let slot = slots[now.slot]
+        var tierChanges: [TierChange] = []
+        var slaChanges: [SLAChange] = []
+        var customers = 0
+        var tickets = 0
+        try txn.withCursor(on: slot.customers) { cursor in
+            try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                let id = String(decoding: key, as: UTF8.self)
+                guard let old = ProjectionCodec.decodeCustomer(id: id, value) else {
+                    throw ProjectionError.corruptRecord(database: "customers", key: id)
+                }
+                customers += 1
+                if let new = try Self.loadCustomer(id, slot: fresh, freshTxn), new.tier != old.tier {
+                    tierChanges.append(
+                        TierChange(customer: id, from: old.tier, to: new.tier, oldScore: old.score, newScore: new.score))
+                }
+                return true
+            }
+        }
+        try txn.withCursor(on: slot.tickets) { cursor in
+            try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                let id = String(decoding: key, as: UTF8.self)
+                guard let old = ProjectionCodec.decodeTicket(id: id, value) else {
+                    throw ProjectionError.corruptRecord(database: "tickets", key: id)
+                }
+                tickets += 1
+                if let new = try Self.loadTicket(id, slot: fresh, freshTxn),
+                    new.firstReplyVerdict != old.firstReplyVerdict || new.resolutionVerdict != old.resolutionVerdict
+                {
+                    slaChanges.append(
+                        SLAChange(
+                            ticket: id, customer: old.customer,
+                            firstReply: (old.firstReplyVerdict, new.firstReplyVerdict),
+                            resolution: (old.resolutionVerdict, new.resolutionVerdict)))
+                }
+                return true
+            }
+        }
+        tierChanges.sort {
+            let a = abs($0.scoreDelta)
+            let b = abs($1.scoreDelta)
+            return a != b ? a > b : utf8Less($0.customer, $1.customer)
+        }
+        return DryRunReport(
+            current: now, position: now.position, tierChanges: tierChanges, slaChanges: slaChanges,
+            customers: customers, tickets: tickets)
     }
 }

@@ -11,6 +11,8 @@ public struct ProjectionMismatch: Sendable, Equatable, CustomStringConvertible {
         case ticket
         case customer
         case timeline
+        /// The index of which customer owns which ticket.
+        case owner
     }
 
     public var kind: Kind
@@ -59,8 +61,10 @@ public struct ProjectionVerification: Sendable {
     public var timelineEntries = 0
     /// Differences, in database order (generation, tickets, customers, timeline), at most the limit asked.
     public var mismatches: [ProjectionMismatch] = []
-    /// Every ticket anomaly of the fresh fold, in log order.
+    /// The ticket anomalies of the fresh fold, in log order (at most the limit asked).
     public var anomalies: [TicketAnomalyReport] = []
+    /// How many anomalies the fresh fold has in all.
+    public var anomalyCount = 0
 
     public var isConsistent: Bool { mismatches.isEmpty }
     /// The earliest position among the mismatches: where to start looking.
@@ -69,17 +73,21 @@ public struct ProjectionVerification: Sendable {
 
 extension ProjectionStore {
     /// Folds the log afresh under the active generation's recorded rules, up to its recorded
-    /// position, and compares every ticket, customer and timeline record with what is stored.
+    /// position, and compares every ticket, customer, timeline and owner record with what is stored.
     ///
-    /// With `customer`, only that customer's events are folded and only the records they produce
-    /// are compared (records of other customers and unexpected extra records are not looked at; a
-    /// ticket shared by two customers, itself an anomaly, may then differ). The comparison runs in
-    /// one read transaction, so it sees one consistent generation while appends go on.
-    /// - Throws: `StoreError` when the log cannot be read.
-    public func verify(customer: String? = nil, maximumMismatches: Int = 100) throws -> ProjectionVerification
-    {
-        let stream = try customer.map { try log.stream(ofCustomer: $0) }
-        return try storage("verifying the projections") {
+    /// The fresh fold is written to a scratch slot outside the store (`ScratchSlot`), so that memory
+    /// stays bounded whatever the size of the log, and the store (perhaps a read-only copy) is not
+    /// written. With `customer`, only that customer's events are folded and only the records they
+    /// produce are compared (records of other customers and unexpected extra records are not looked
+    /// at; a ticket shared by two customers, itself an anomaly, may then differ). The log is read and
+    /// the projections compared in one read transaction, so it sees one consistent generation while
+    /// appends go on.
+    /// - Throws: `StoreError` when the log cannot be read or the scratch slot cannot be written.
+    public func verify(
+        customer: String? = nil, maximumMismatches: Int = 100, maximumAnomalies: Int = 100_000,
+        progress: ((RebuildProgress) throws -> Void)? = nil
+    ) throws -> ProjectionVerification {
+        try storage("verifying the projections") {
             try store.withReadTransaction { txn -> ProjectionVerification in
                 var result = ProjectionVerification()
                 guard let active = try activeGeneration(txn) else { return result }
@@ -102,94 +110,105 @@ extension ProjectionStore {
                             expected: "at most \(head)",
                             found: String(active.position), position: head))
                 }
-                var fold = ProjectionFold(rules: rules)
-                var timeline: [RepTimelineEntry] = []
-                if let stream {
-                    for stored in stream where stored.position <= active.position { fold.apply(stored) }
-                    timeline = fold.takeTimeline()
+                let through = min(active.position, head)
+                let scratch = try ScratchSlot()
+                var fold = ChunkFold(rules: rules)
+                if let customer {
+                    let positions = try log.streamPositions(ofCustomer: customer, through: through, in: txn)
+                    var start = 0
+                    while start < positions.count {
+                        let chunk = positions[start..<min(positions.count, start + Self.scratchChunkSize)]
+                        var events: [FoldEvent] = []
+                        for position in chunk {
+                            do {
+                                if let event = try log.withRecord(at: position, in: txn, { FoldEvent.folding($0) }),
+                                    let event
+                                {
+                                    events.append(event)
+                                }
+                            } catch StoreError.corruptRecord {
+                                // Passed over as in the whole-log fold: the log's verification reports it.
+                            }
+                        }
+                        try scratch.withWriteTransaction { scratchTxn in
+                            try Self.fold(
+                                log: log, txn, events: events, through: chunk.last!, into: scratch.slot, scratchTxn,
+                                &fold, passingDamaged: true)
+                        }
+                        start += chunk.count
+                    }
                 } else {
-                    // A record that does not decode is left out of the fold, as an unknown type
-                    // is: the log's own verification reports it, and the records it shaped differ.
-                    try log.forEachRecord(from: 1, in: txn, undecodable: { _ in }) { record in
-                        if record.position > active.position { return false }
-                        fold.apply(record.storedEvent)
-                        if fold.timeline.count >= 65_536 { timeline += fold.takeTimeline() }
-                        return true
+                    var next: UInt64 = 1
+                    while next <= through {
+                        let end = min(through, next + UInt64(Self.scratchChunkSize) - 1)
+                        try scratch.withWriteTransaction { scratchTxn in
+                            try Self.fold(
+                                log: log, txn, into: scratch.slot, scratchTxn, from: next, through: end, &fold,
+                                passingDamaged: true)
+                        }
+                        try progress?(RebuildProgress(folded: end, position: end, head: through))
+                        next = end + 1
                     }
-                    timeline += fold.takeTimeline()
                 }
-                let slot = slots[active.slot]
-
-                let tickets = fold.tickets.values.filter { customer == nil || $0.customer == customer }
-                    .sorted { utf8Less($0.id, $1.id) }
-                    .map {
-                        Expected(
-                            key: Array($0.id.utf8), name: $0.id, value: ProjectionCodec.encode($0),
-                            position: $0.lastPosition,
-                            fields: $0.fieldDescriptions)
-                    }
-                let customers = fold.customers.values.filter { customer == nil || $0.customer == customer }
-                    .sorted { utf8Less($0.customer, $1.customer) }
-                    .map {
-                        Expected(
-                            key: Array($0.customer.utf8), name: $0.customer,
-                            value: ProjectionCodec.encode($0),
-                            position: $0.lastPosition, fields: $0.fieldDescriptions)
-                    }
-                let entries = timeline.map {
-                    Expected(
-                        key: ProjectionCodec.timelineKey(
-                            rep: $0.rep, time: $0.occurredAt, position: $0.position),
-                        name: "\($0.rep)@\($0.occurredAt.rfc3339)#\($0.position)",
-                        value: ProjectionCodec.encode($0),
-                        position: $0.position, fields: $0.fieldDescriptions)
-                }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-                result.tickets = tickets.count
-                result.customers = customers.count
-                result.timelineEntries = entries.count
-
+                fold.evict()
+                let stored = slots[active.slot]
                 let scoped = customer != nil
-                // A stored record's last position counts only within what the generation folded: a
-                // damaged record may claim any number.
-                let folded = active.position
-                try compare(
-                    .ticket, tickets, slot.tickets, scoped: scoped, folded: folded, limit: limit,
-                    into: &result.mismatches, txn,
-                    name: { String(decoding: $0, as: UTF8.self) },
-                    decode: { key, value in
-                        ProjectionCodec.decodeTicket(id: String(decoding: key, as: UTF8.self), value).map {
-                            ($0.fieldDescriptions, $0.lastPosition)
+                try scratch.withReadTransaction { fresh in
+                    result.tickets = try fresh.statistics(of: scratch.slot.tickets).entries
+                    result.customers = try fresh.statistics(of: scratch.slot.customers).entries
+                    result.timelineEntries = try fresh.statistics(of: scratch.slot.timeline).entries
+                    let comparison = Comparison(
+                        scoped: scoped, folded: active.position, limit: limit)
+                    try comparison.compare(
+                        .ticket, fresh, scratch.slot.tickets, txn, stored.tickets, into: &result.mismatches,
+                        name: { String(decoding: $0, as: UTF8.self) },
+                        decode: { key, value in
+                            ProjectionCodec.decodeTicket(id: String(decoding: key, as: UTF8.self), value).map {
+                                ($0.fieldDescriptions, $0.lastPosition)
+                            }
+                        })
+                    try comparison.compare(
+                        .customer, fresh, scratch.slot.customers, txn, stored.customers,
+                        into: &result.mismatches,
+                        name: { String(decoding: $0, as: UTF8.self) },
+                        decode: { key, value in
+                            ProjectionCodec.decodeCustomer(id: String(decoding: key, as: UTF8.self), value).map {
+                                ($0.fieldDescriptions, $0.lastPosition)
+                            }
+                        })
+                    try comparison.compare(
+                        .timeline, fresh, scratch.slot.timeline, txn, stored.timeline, into: &result.mismatches,
+                        name: { key in
+                            guard let (rep, time, position) = ProjectionCodec.decodeTimelineKey(key) else {
+                                return "key " + hex(Array(key))
+                            }
+                            return "\(rep)@\(time.rfc3339)#\(position)"
+                        },
+                        decode: { key, value in
+                            ProjectionCodec.decodeTimeline(key: key, value: value).map {
+                                ($0.fieldDescriptions, $0.position)
+                            }
+                        })
+                    try comparison.compare(
+                        .owner, fresh, scratch.slot.customerTickets, txn, stored.customerTickets,
+                        into: &result.mismatches,
+                        name: { key in ProjectionCodec.decodeOwnerKey(key).map { "\($0.customer)/\($0.ticket)" } ?? "key " + hex(Array(key)) },
+                        decode: { _, _ in nil })
+                    try fresh.withCursor(on: scratch.slot.tickets) { cursor in
+                        try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                            let id = String(decoding: key, as: UTF8.self)
+                            guard let ticket = ProjectionCodec.decodeTicket(id: id, value) else {
+                                throw ProjectionError.corruptRecord(database: "scratch tickets", key: id)
+                            }
+                            for anomaly in ticket.anomalies {
+                                result.anomalyCount += 1
+                                if result.anomalies.count < maximumAnomalies {
+                                    result.anomalies.append(
+                                        TicketAnomalyReport(ticket: id, customer: ticket.customer, anomaly: anomaly))
+                                }
+                            }
+                            return true
                         }
-                    })
-                try compare(
-                    .customer, customers, slot.customers, scoped: scoped, folded: folded, limit: limit,
-                    into: &result.mismatches, txn,
-                    name: { String(decoding: $0, as: UTF8.self) },
-                    decode: { key, value in
-                        ProjectionCodec.decodeCustomer(id: String(decoding: key, as: UTF8.self), value).map {
-                            ($0.fieldDescriptions, $0.lastPosition)
-                        }
-                    })
-                try compare(
-                    .timeline, entries, slot.timeline, scoped: scoped, folded: folded, limit: limit,
-                    into: &result.mismatches, txn,
-                    name: { key in
-                        guard let (rep, time, position) = ProjectionCodec.decodeTimelineKey(key) else {
-                            return "key " + hex(Array(key))
-                        }
-                        return "\(rep)@\(time.rfc3339)#\(position)"
-                    },
-                    decode: { key, value in
-                        ProjectionCodec.decodeTimeline(key: key, value: value).map {
-                            ($0.fieldDescriptions, $0.position)
-                        }
-                    })
-
-                for ticket in fold.tickets.values where customer == nil || ticket.customer == customer {
-                    for anomaly in ticket.anomalies {
-                        result.anomalies.append(
-                            TicketAnomalyReport(
-                                ticket: ticket.id, customer: ticket.customer, anomaly: anomaly))
                     }
                 }
                 result.anomalies.sort {
@@ -200,6 +219,9 @@ extension ProjectionStore {
             }
         }
     }
+
+    /// Events folded into a scratch slot per write transaction.
+    static let scratchChunkSize = 65_536
 
     /// The ticket anomalies of the active generation (all, or one customer's), in log order.
     public func anomalies(customer: String? = nil) throws -> [TicketAnomalyReport] {
@@ -213,93 +235,81 @@ extension ProjectionStore {
         }
     }
 
-    struct Expected {
-        var key: [UInt8]
-        var name: String
-        var value: [UInt8]
-        var position: UInt64
-        var fields: [(String, String)]
-    }
+    /// How a fresh fold (in a scratch slot) is compared with the stored projections: each fresh record
+    /// is looked up in the store; then, unless `scoped`, each stored record in the fresh fold.
+    struct Comparison {
+        var scoped: Bool
+        /// The last position the generation folded.
+        var folded: UInt64
+        var limit: Int
 
-    /// Compares `expected` (sorted by key) with the database: a merge of both in key order, or, when
-    /// `scoped`, a lookup of each expected key. `folded` is the last position the generation folded.
-    private func compare(
-        _ kind: ProjectionMismatch.Kind, _ expected: [Expected], _ database: Database, scoped: Bool,
-        folded: UInt64, limit: Int,
-        into mismatches: inout [ProjectionMismatch], _ txn: borrowing ReadTransaction,
-        name: (UnsafeRawBufferPointer) -> String,
-        decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> ([(String, String)], UInt64)?
-    ) throws {
-        func differ(_ record: Expected, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
-            guard !value.elementsEqual(record.value) else { return }
-            guard let (fields, storedPosition) = decode(key, value) else {
-                mismatches.append(
-                    ProjectionMismatch(
-                        kind: kind, key: record.name, field: "(encoding)", expected: "a valid record",
-                        found: "bytes that do not decode", position: record.position))
-                return
+        func compare(
+            _ kind: ProjectionMismatch.Kind, _ freshTxn: borrowing ReadTransaction, _ fresh: Database,
+            _ storedTxn: borrowing ReadTransaction, _ stored: Database,
+            into mismatches: inout [ProjectionMismatch],
+            name: (UnsafeRawBufferPointer) -> String,
+            decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> ([(String, String)], UInt64)?
+        ) throws {
+            guard mismatches.count < limit else { return }
+            try freshTxn.withCursor(on: fresh) { cursor in
+                try cursor.unsafeForEach(from: nil as [UInt8]?) { key, want in
+                    let found = try storedTxn.withUnsafeValue(forKey: Array(key), in: stored) { got in
+                        if !got.elementsEqual(want) {
+                            mismatches.append(differ(kind, key, want, got, name: name, decode: decode))
+                        }
+                        return true
+                    }
+                    if found == nil {
+                        mismatches.append(
+                            ProjectionMismatch(
+                                kind: kind, key: name(key), field: "(missing)", expected: "a record", found: "none",
+                                position: decode(key, want)?.1))
+                    }
+                    return mismatches.count < limit
+                }
+            }
+            guard !scoped, mismatches.count < limit else { return }
+            try storedTxn.withCursor(on: stored) { cursor in
+                try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                    if try freshTxn.withUnsafeValue(forKey: Array(key), in: fresh, { _ in true }) == nil {
+                        mismatches.append(
+                            ProjectionMismatch(
+                                kind: kind, key: name(key), field: "(unexpected)", expected: "none",
+                                found: "a record",
+                                position: decode(key, value).map(\.1).flatMap { $0 <= folded ? $0 : nil }))
+                    }
+                    return mismatches.count < limit
+                }
+            }
+        }
+
+        /// The first field in which a stored record differs from the fresh one.
+        private func differ(
+            _ kind: ProjectionMismatch.Kind, _ key: UnsafeRawBufferPointer, _ want: UnsafeRawBufferPointer,
+            _ got: UnsafeRawBufferPointer, name: (UnsafeRawBufferPointer) -> String,
+            decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> ([(String, String)], UInt64)?
+        ) -> ProjectionMismatch {
+            let (wantFields, wantPosition) = decode(key, want) ?? ([], 0)
+            guard let (gotFields, storedPosition) = decode(key, got) else {
+                return ProjectionMismatch(
+                    kind: kind, key: name(key), field: "(encoding)", expected: "a valid record",
+                    found: "bytes that do not decode", position: wantPosition)
             }
             // The later of the two: the stored record may be the only one that still names an event
-            // the fresh fold now leaves out.
-            let position =
-                storedPosition <= folded ? max(record.position, storedPosition) : record.position
-            for (index, (field, want)) in record.fields.enumerated() {
-                let got = index < fields.count ? fields[index].1 : "-"
-                if want != got {
-                    mismatches.append(
-                        ProjectionMismatch(
-                            kind: kind, key: record.name, field: field, expected: want, found: got,
-                            position: position))
-                    return
+            // the fresh fold now leaves out. A damaged record may claim any position: only one within
+            // what the generation folded counts.
+            let position = storedPosition <= folded ? max(wantPosition, storedPosition) : wantPosition
+            for (index, (field, value)) in wantFields.enumerated() {
+                let other = index < gotFields.count ? gotFields[index].1 : "-"
+                if value != other {
+                    return ProjectionMismatch(
+                        kind: kind, key: name(key), field: field, expected: value, found: other,
+                        position: position)
                 }
             }
-            mismatches.append(
-                ProjectionMismatch(
-                    kind: kind, key: record.name, field: "(bytes)", expected: hex(record.value),
-                    found: hex(Array(value)),
-                    position: position))
-        }
-        func missing(_ record: Expected) {
-            mismatches.append(
-                ProjectionMismatch(
-                    kind: kind, key: record.name, field: "(missing)", expected: "a record", found: "none",
-                    position: record.position))
-        }
-        if scoped {
-            for record in expected where mismatches.count < limit {
-                let found = try txn.withUnsafeValue(forKey: record.key, in: database) { value -> Bool in
-                    record.key.withUnsafeBytes { differ(record, $0, value) }
-                    return true
-                }
-                if found == nil { missing(record) }
-            }
-            return
-        }
-        var index = 0
-        try txn.withCursor(on: database) { cursor in
-            try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
-                while index < expected.count, expected[index].key.lexicographicallyPrecedes(key),
-                    mismatches.count < limit
-                {
-                    missing(expected[index])
-                    index += 1
-                }
-                if index < expected.count, expected[index].key.elementsEqual(key) {
-                    differ(expected[index], key, value)
-                    index += 1
-                } else {
-                    mismatches.append(
-                        ProjectionMismatch(
-                            kind: kind, key: name(key), field: "(unexpected)", expected: "none",
-                            found: "a record",
-                            position: decode(key, value).map(\.1).flatMap { $0 <= folded ? $0 : nil }))
-                }
-                return mismatches.count < limit
-            }
-        }
-        while index < expected.count, mismatches.count < limit {
-            missing(expected[index])
-            index += 1
+            return ProjectionMismatch(
+                kind: kind, key: name(key), field: "(bytes)", expected: hex(Array(want)), found: hex(Array(got)),
+                position: position)
         }
     }
 }
@@ -310,15 +320,17 @@ extension TicketState {
         func text(_ time: Timestamp?) -> String { time?.rfc3339 ?? "-" }
         return [
             ("customer", customer), ("status", status.rawValue), ("priority", priority.rawValue),
-            ("channel", channel?.rawValue ?? "-"), ("assignee", assignee ?? "-"), ("opened", text(openedAt)),
+            ("channel", channel?.rawValue ?? "-"), ("source", source ?? "-"), ("assignee", assignee ?? "-"),
+            ("opened", text(openedAt)),
             ("first_reply", text(firstReplyAt)), ("first_reply_by", firstReplyBy ?? "-"),
             ("first_reply_position", String(firstReplyPosition)), ("solved", text(solvedAt)),
             ("closed", text(closedAt)),
             ("resolved", text(resolvedAt)), ("reopens", String(reopens)), ("replies", String(publicReplies)),
-            ("escalations", String(escalations)), ("merged_into", mergedInto ?? "-"),
-            ("last_event", text(lastEventAt)),
-            ("last_position", String(lastPosition)), ("sla_first_reply_breached", String(firstReplyBreached)),
-            ("sla_resolution_breached", String(resolutionBreached)), ("sla_counted", String(slaCounted)),
+            ("escalations", String(escalations)), ("follow_ups", String(followUps)),
+            ("merged_into", mergedInto ?? "-"), ("first_event", text(firstEventAt)),
+            ("last_event", text(lastEventAt)), ("last_position", String(lastPosition)),
+            ("sla_first_reply", firstReplyVerdict.name), ("sla_resolution", resolutionVerdict.name),
+            ("events", eventPositions.map(String.init).joined(separator: " ")),
             (
                 "anomalies",
                 anomalies.map { "\($0.position) \($0.type): \($0.reason)" }.joined(separator: "; ")

@@ -132,16 +132,17 @@ public final class ProjectionStore: Sendable {
 
     // MARK: Folding into a slot
 
+    /// Records a fold keeps in memory between write transactions at most; above it, it forgets them
+    /// after writing and loads what the next events touch (the bound of DESIGN.md section 6).
+    static let heldRecordLimit = 150_000
+
     /// The fold of one catch-up or rebuild, kept in memory between its write transactions; valid only
     /// while the generation's stored position is the one it reached.
     struct Session {
-        var fold: ProjectionFold
+        var fold: ChunkFold
         var slot: Int
         var generation: UInt64
         var position: UInt64
-        /// Whether the fold holds every record of the slot (it started from an empty slot), so
-        /// nothing needs loading.
-        var holdsSlot: Bool
 
         func continues(_ generation: ProjectionGeneration) -> Bool {
             slot == generation.slot && self.generation == generation.number && position == generation.position
@@ -177,60 +178,96 @@ public final class ProjectionStore: Sendable {
     ) throws -> UInt64 {
         guard generation.position < head else { return 0 }
         let last = min(head, generation.position + UInt64(max(1, limit)))
-        let slot = slots[generation.slot]
-        let first = generation.position + 1
-        try log.forEachRecord(from: first, in: txn) { record in
-            let position = record.position
-            if position > last { return false }
-            let event: FoldEvent
-            switch FoldEvent.decode(record) {
-            case .event(let decoded): event = decoded
-            case .ignored: return position < last
-            case .unsure:
-                guard let decoded = FoldEvent(record.storedEvent) else { return position < last }
-                event = decoded
-            }
-            if !session.holdsSlot {
-                // Load the records this event touches that the fold does not hold yet.
-                if let id = event.ticketID, event.kind.isTicketEvent, session.fold.tickets[id] == nil,
-                    let ticket = try loadTicket(id, slot: slot, txn)
-                {
-                    session.fold.load(ticket: ticket)
-                }
-                for customer in [
-                    event.customer, event.ticketID.flatMap { session.fold.tickets[$0]?.customer },
-                ] {
-                    if let customer, session.fold.customers[customer] == nil,
-                        let loyalty = try loadCustomer(customer, slot: slot, txn)
-                    {
-                        session.fold.load(customer: loyalty)
-                    }
-                }
-            }
-            session.fold.apply(event)
-            return position < last
-        }
-        // Write what changed, in key order.
-        let changes = session.fold.changes(after: generation.position)
-        for id in changes.tickets {
-            try txn.put(ProjectionCodec.encode(session.fold.tickets[id]!), forKey: id, in: slot.tickets)
-        }
-        for customer in changes.customers {
-            try txn.put(
-                ProjectionCodec.encode(session.fold.customers[customer]!), forKey: customer,
-                in: slot.customers)
-        }
-        try writeTimeline(session.fold.takeTimeline(), into: slot, txn)
+        try Self.fold(
+            log: log, txn, into: slots[generation.slot], txn, from: generation.position + 1, through: last,
+            &session.fold)
         let advanced = last - generation.position
         generation.position = last
         session.position = last
         return advanced
     }
 
+    /// Folds the log's events `first...last` (read in `logTxn`) into the slot's databases (written in
+    /// `txn`, which may belong to another environment: a scratch slot). With `passingDamaged`, a record
+    /// that does not decode is passed over as an unknown type is (the audit's fresh fold: the log's own
+    /// verification reports it, and the records it shaped then differ); without, it throws.
+    static func fold(
+        log: EventLog, _ logTxn: borrowing some ReadableTransaction & ~Copyable, into slot: Slot,
+        _ txn: borrowing WriteTransaction, from first: UInt64, through last: UInt64, _ fold: inout ChunkFold,
+        passingDamaged: Bool = false
+    ) throws {
+        var events: [FoldEvent] = []
+        events.reserveCapacity(Int(min(last - first + 1, 1 << 16)))
+        try log.forEachRecord(from: first, in: logTxn, undecodable: passingDamaged ? { _ in } : nil) { record in
+            if record.position > last { return false }
+            if let event = FoldEvent.folding(record) { events.append(event) }
+            return record.position < last
+        }
+        try Self.fold(
+            log: log, logTxn, events: events, through: last, into: slot, txn, &fold, passingDamaged: passingDamaged)
+    }
+
+    /// Folds `events` (in position order, none before `last` missing from what the slot has folded
+    /// but the ones given) into the slot, writes every record that changed, and forgets the records
+    /// held when they are more than `heldRecordLimit`.
+    static func fold(
+        log: EventLog, _ logTxn: borrowing some ReadableTransaction & ~Copyable, events: [FoldEvent],
+        through last: UInt64, into slot: Slot, _ txn: borrowing WriteTransaction, _ fold: inout ChunkFold,
+        passingDamaged: Bool = false
+    ) throws {
+        func eventAt(_ position: UInt64) throws -> FoldEvent? {
+            do {
+                return try log.withRecord(at: position, in: logTxn) { FoldEvent.folding($0) } ?? nil
+            } catch StoreError.corruptRecord where passingDamaged {
+                return nil
+            }
+        }
+        try fold.fold(
+            events,
+            loadTicket: { try loadTicket($0, slot: slot, txn) },
+            loadCustomer: { try loadCustomer($0, slot: slot, txn) },
+            eventsAt: { try $0.compactMap(eventAt) },
+            customerEvents: { customer in
+                try log.streamPositions(ofCustomer: customer, through: last, in: logTxn).compactMap(eventAt)
+            },
+            moveTicket: { id, from, to in
+                if let from {
+                    _ = try txn.delete(forKey: ProjectionCodec.ownerKey(from, id), in: slot.customerTickets)
+                }
+                try txn.put([], forKey: ProjectionCodec.ownerKey(to, id), in: slot.customerTickets)
+            },
+            ownedTickets: { customer in try ownedTickets(customer, slot: slot, txn) })
+        let changes = fold.takeChanges()
+        for ticket in changes.tickets {
+            try txn.put(ProjectionCodec.encode(ticket), forKey: ticket.id, in: slot.tickets)
+        }
+        for loyalty in changes.customers {
+            try txn.put(ProjectionCodec.encode(loyalty), forKey: loyalty.customer, in: slot.customers)
+        }
+        try writeTimeline(changes.timeline, into: slot, txn)
+        if fold.count > heldRecordLimit { fold.evict() }
+    }
+
+    /// The ids of the tickets `customer` owns, in key order.
+    static func ownedTickets(
+        _ customer: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> [String] {
+        let prefix = ProjectionCodec.ownerPrefix(customer)
+        var ids: [String] = []
+        try txn.withCursor(on: slot.customerTickets) { cursor in
+            try cursor.unsafeForEach(from: prefix) { key, _ in
+                guard key.starts(with: prefix) else { return false }
+                ids.append(String(decoding: UnsafeRawBufferPointer(rebasing: key[prefix.count...]), as: UTF8.self))
+                return true
+            }
+        }
+        return ids
+    }
+
     /// Writes timeline entries in key order: grouped by rep (reps in key order), each rep's entries
     /// by event time and position. The entries arrive in log order, which is nearly event-time order,
     /// so sorting each rep's indices is close to linear; no entry is moved and no key is compared as bytes.
-    func writeTimeline(
+    static func writeTimeline(
         _ entries: [RepTimelineEntry], into slot: Slot, _ txn: borrowing WriteTransaction
     ) throws {
         var byRep: [String: [Int]] = [:]
@@ -257,8 +294,8 @@ public final class ProjectionStore: Sendable {
         }
     }
 
-    func loadTicket(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
-        -> TicketState?
+    static func loadTicket(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable)
+        throws -> TicketState?
     {
         guard
             let found = try txn.withUnsafeValue(
@@ -268,8 +305,8 @@ public final class ProjectionStore: Sendable {
         return found
     }
 
-    func loadCustomer(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
-        -> CustomerLoyalty?
+    static func loadCustomer(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable)
+        throws -> CustomerLoyalty?
     {
         guard
             let found = try txn.withUnsafeValue(
@@ -277,6 +314,18 @@ public final class ProjectionStore: Sendable {
         else { return nil }
         guard let found else { throw ProjectionError.corruptRecord(database: "customers", key: id) }
         return found
+    }
+
+    func loadTicket(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> TicketState?
+    {
+        try Self.loadTicket(id, slot: slot, txn)
+    }
+
+    func loadCustomer(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> CustomerLoyalty?
+    {
+        try Self.loadCustomer(id, slot: slot, txn)
     }
 
     // MARK: Catch-up
@@ -314,9 +363,8 @@ public final class ProjectionStore: Sendable {
                 }
                 if session?.continues(active) != true {
                     session = Session(
-                        fold: ProjectionFold(rules: try rules(of: active, txn)), slot: active.slot,
-                        generation: active.number,
-                        position: active.position, holdsSlot: active.position == 0)
+                        fold: ChunkFold(rules: try rules(of: active, txn)), slot: active.slot,
+                        generation: active.number, position: active.position)
                 }
                 let head = try headPosition(txn)
                 let advanced = try advance(txn, &active, &session!, head: head, limit: chunkSize)

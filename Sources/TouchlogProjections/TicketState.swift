@@ -2,21 +2,25 @@ import CloudEvents
 import TouchlogDomain
 import TouchlogStore
 
-/// The state of one ticket (DESIGN.md section 3), folded from every event that names it.
+/// The state of one ticket (DESIGN.md section 3): the fold of every event that names it, in the order
+/// of `EventOrder` (event time first), so that it does not depend on the order the events arrived in.
 public struct TicketState: Sendable, Equatable {
     /// The `ticketid`.
     public var id: String
-    /// The customer of the event that created the ticket (normally its `ticket.opened`).
+    /// The customer who owns the ticket: the customer of its (first) `ticket.opened`, or of its first
+    /// event while it has none.
     public var customer: String
     public var status: TicketStatus
     public var priority: Priority
     /// The channel of `ticket.opened`.
     public var channel: Channel?
+    /// The `source` of `ticket.opened` (which SLA targets apply may depend on it).
+    public var source: String?
     /// The rep of the latest `ticket.assigned`.
     public var assignee: String?
     /// The time of `ticket.opened`; nil while the log has none (an anomaly).
     public var openedAt: Timestamp?
-    /// The earliest public reply by a rep (by event time), who wrote it and at which position.
+    /// The earliest public reply by a rep, who wrote it and at which position.
     public var firstReplyAt: Timestamp?
     public var firstReplyBy: String?
     public var firstReplyPosition: UInt64
@@ -30,27 +34,38 @@ public struct TicketState: Sendable, Equatable {
     /// Public replies by reps.
     public var publicReplies: Int
     public var escalations: Int
+    /// Customer replies on the closed ticket: someone wrote and nobody will see it.
+    public var followUps: Int
     /// The target of `ticket.merged`.
     public var mergedInto: String?
-    /// The latest event time among the ticket's events.
+    /// The earliest and the latest event time among the ticket's events.
+    public var firstEventAt: Timestamp
     public var lastEventAt: Timestamp
-    /// The position of the last event applied.
+    /// The highest log position among the ticket's events.
     public var lastPosition: UInt64
-    /// Whether the first reply came (or is already) later than the priority's target.
-    public var firstReplyBreached: Bool
-    /// Whether the resolution came (or is already) later than the priority's target.
-    public var resolutionBreached: Bool
-    /// Which SLA outcomes have been counted in the customer's loyalty (bit 0 first reply, bit 1 resolution).
-    public var slaCounted: UInt8
-    /// Events that broke the lifecycle, in log order: applied where they could be, never dropped.
+    /// The SLA verdicts, as of the latest event of the ticket's customer (set by `settle`).
+    public var firstReplyVerdict: SLAVerdict
+    public var resolutionVerdict: SLAVerdict
+    /// Events that broke the lifecycle, in the order they were applied: applied where they could be,
+    /// never dropped.
     public var anomalies: [TicketAnomaly]
+    /// The last event applied, in `EventOrder`: a later event is applied on top, an earlier one makes
+    /// the ticket folded again from all its events.
+    var watermark: EventOrder
+    /// The log positions of the ticket's events, ascending: what a fold again reads.
+    var eventPositions: [UInt64]
 
-    init(id: String, customer: String, at time: Timestamp, position: UInt64) {
+    public var firstReplyBreached: Bool { firstReplyVerdict == .breached }
+    public var resolutionBreached: Bool { resolutionVerdict == .breached }
+
+    /// A ticket before its first event, owned by `customer`.
+    init(id: String, customer: String, firstEventAt: Timestamp) {
         self.id = id
         self.customer = customer
         status = .new
         priority = .normal
         channel = nil
+        source = nil
         assignee = nil
         openedAt = nil
         firstReplyAt = nil
@@ -62,13 +77,16 @@ public struct TicketState: Sendable, Equatable {
         reopens = 0
         publicReplies = 0
         escalations = 0
+        followUps = 0
         mergedInto = nil
-        lastEventAt = time
-        lastPosition = position
-        firstReplyBreached = false
-        resolutionBreached = false
-        slaCounted = 0
+        self.firstEventAt = firstEventAt
+        lastEventAt = firstEventAt
+        lastPosition = 0
+        firstReplyVerdict = .pending
+        resolutionVerdict = .pending
         anomalies = []
+        watermark = .start
+        eventPositions = []
     }
 
     /// Minutes from opened to the first public rep reply (fractional; nil without both).
@@ -79,6 +97,113 @@ public struct TicketState: Sendable, Equatable {
     private func minutes(from start: Timestamp?, to end: Timestamp?) -> Double? {
         guard let start, let end else { return nil }
         return Double(max(0, end.microsecondsSinceEpoch - start.microsecondsSinceEpoch)) / 60_000_000
+    }
+
+    // MARK: Folding
+
+    /// The ticket folded from all its events, which must be in `EventOrder` (verdicts pending until
+    /// `settle`).
+    static func folded(id: String, _ events: [FoldEvent]) -> TicketState? {
+        guard let first = events.first else { return nil }
+        let opener = events.first { if case .ticketOpened = $0.kind { true } else { false } }
+        var ticket = TicketState(
+            id: id, customer: (opener ?? first).customer, firstEventAt: first.occurredAt)
+        for event in events { ticket.apply(event) }
+        ticket.eventPositions = events.map(\.position).sorted()
+        return ticket
+    }
+
+    /// Whether `events` (in `EventOrder`, newer in the log than every event applied) can be applied on
+    /// top of this state and give what a fold of all the ticket's events gives: they all come after the
+    /// last applied, and none is an opening that would change the owner of a ticket that had none.
+    func takesInOrder(_ events: [FoldEvent]) -> Bool {
+        guard let first = events.first, watermark < first.order else { return false }
+        if openedAt == nil {
+            for event in events {
+                if case .ticketOpened = event.kind, event.customer != customer { return false }
+            }
+        }
+        return true
+    }
+
+    /// Applies one event, the next in `EventOrder`.
+    mutating func apply(_ event: FoldEvent) {
+        let time = event.occurredAt
+        var anomalies: [String] = []
+        var reopened = false
+        if event.customer != customer {
+            anomalies.append("the ticket belongs to customer '\(customer)', this event to '\(event.customer)'")
+        }
+        if case .ticketOpened(let priority, _) = event.kind, openedAt == nil, watermark != .start {
+            // The opening comes after other events of the ticket in event time (they were recorded as
+            // anomalies): take its fields, keep the status the ticket has reached.
+            takeOpening(priority, event)
+        } else if let transition = TicketLifecycle.apply(event.kind, to: openedAt == nil ? nil : status) {
+            status = transition.status
+            reopened = transition.reopened
+            if let anomaly = transition.anomaly { anomalies.append(anomaly) }
+            switch event.kind {
+            case .ticketOpened(let priority, _) where openedAt == nil:
+                takeOpening(priority, event)
+            case .ticketAssigned:
+                assignee = event.repID
+            case .ticketReplied(let author, let isPublic) where author == .rep && isPublic:
+                publicReplies += 1
+                if firstReplyAt == nil {
+                    firstReplyAt = time
+                    firstReplyBy = event.repID
+                    firstReplyPosition = event.position
+                }
+            case .ticketPriorityChanged(let priority):
+                self.priority = priority
+            case .ticketEscalated:
+                escalations += 1
+            case .ticketSolved:
+                solvedAt = time
+                resolvedAt = time
+            case .ticketClosed:
+                closedAt = time
+                if resolvedAt == nil { resolvedAt = time }
+            case .ticketMerged(let into):
+                mergedInto = into
+                closedAt = time
+                if resolvedAt == nil { resolvedAt = time }
+                if into == id { anomalies.append("merged into itself") }
+            default:
+                break
+            }
+        }
+        if reopened {
+            reopens += 1
+            resolvedAt = nil
+        }
+        if time > lastEventAt { lastEventAt = time }
+        if time < firstEventAt { firstEventAt = time }
+        lastPosition = max(lastPosition, event.position)
+        watermark = event.order
+        for reason in anomalies {
+            self.anomalies.append(TicketAnomaly(position: event.position, type: event.type.name, reason: reason))
+        }
+    }
+
+    private mutating func takeOpening(_ priority: Priority, _ event: FoldEvent) {
+        openedAt = event.occurredAt
+        self.priority = priority
+        channel = event.channel
+        source = event.openingSource
+    }
+
+    /// Sets the SLA verdicts as of `now` (the latest event time of the ticket's customer) under `rules`;
+    /// returns whether they changed.
+    mutating func settle(now: Timestamp, rules: Rules) -> Bool {
+        let (firstReply, resolution) = rules.slaVerdicts(
+            priority: priority, source: source, channel: channel, opened: openedAt, firstReply: firstReplyAt,
+            resolved: resolvedAt, now: now)
+        defer {
+            firstReplyVerdict = firstReply
+            resolutionVerdict = resolution
+        }
+        return firstReply != firstReplyVerdict || resolution != resolutionVerdict
     }
 }
 

@@ -205,6 +205,27 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// The positions of a customer's events (oldest first) up to `position`, in the snapshot of `txn`:
+    /// the stream's links are followed back from its head, one record header each.
+    /// - Throws: `StoreError.corruptRecord` for a link to a position that has no record.
+    public func streamPositions(
+        ofCustomer customer: String, through position: UInt64 = .max,
+        in txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> [UInt64] {
+        guard let head = try readStream(customer, txn) else { return [] }
+        var positions: [UInt64] = []
+        var next = head.lastPosition
+        while next != 0 {
+            let at = next
+            guard let previous = try withRecord(at: at, in: txn, { $0.previousPosition }) else {
+                throw StoreError.corruptRecord(position: at)
+            }
+            if at <= position { positions.append(at) }
+            next = previous
+        }
+        return positions.reversed()
+    }
+
     /// Counts and sizes of the store.
     public func statistics() throws -> StoreStatistics {
         try storage("reading statistics") {

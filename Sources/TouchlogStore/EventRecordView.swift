@@ -126,6 +126,10 @@ public struct EventRecordView: ~Copyable {
     // MARK: The event's attributes
 
     public var id: String { string(idRange) }
+    /// `stableIdentityDigest(source:id:)` of this record, read from its bytes.
+    public var stableIdentityDigest: UInt64 {
+        IdentityKey.unkeyed(source: slice(sourceRange), id: slice(idRange))
+    }
     public var source: String { string(sourceRange) }
     public var type: String { string(typeRange) }
     /// The customer (`subject`); nil when absent.

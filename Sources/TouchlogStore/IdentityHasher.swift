@@ -145,6 +145,14 @@ enum IdentityKey {
         return hash
     }
 
+    /// `unkeyed(source:id:)` of the UTF-8 bytes of `source` and `id`.
+    static func unkeyed(source: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0x9e37_79b9_7f4a_7c15
+        absorb(source, into: &hash)
+        absorb(id, into: &hash)
+        return hash
+    }
+
     @inline(__always)
     private static func absorb(_ word: UInt64, into hash: inout UInt64) {
         hash = (hash ^ word) &* 0xbf58_476d_1ce4_e5b9
@@ -174,4 +182,12 @@ enum IdentityKey {
             absorb(last, into: &hash)
         }
     }
+}
+
+/// A 64-bit digest of an event's identity (`source`, `id`) that is the same in every store (the unkeyed
+/// identity hash): what orders events that happened at the same instant, so that an order built on it
+/// does not depend on the order in which they were appended. Not for an index anyone can flood: the
+/// store's identity index uses its keyed hash.
+public func stableIdentityDigest(source: String, id: String) -> UInt64 {
+    IdentityKey.unkeyed(source: source, id: id)
 }

@@ -73,8 +73,17 @@ public final class Store: Sendable {
         public let customers: Database
         /// `projection.SLOT.timeline`: rep timeline entries.
         public let timeline: Database
+        /// `projection.SLOT.customer_tickets`: (customer, ticket) -> nothing: the tickets each customer owns.
+        public let customerTickets: Database
         /// Every database of the slot.
-        public var all: [Database] { [tickets, customers, timeline] }
+        public var all: [Database] { [tickets, customers, timeline, customerTickets] }
+
+        public init(tickets: Database, customers: Database, timeline: Database, customerTickets: Database) {
+            self.tickets = tickets
+            self.customers = customers
+            self.timeline = timeline
+            self.customerTickets = customerTickets
+        }
     }
 
     /// The names of the projection slots (`projection.a.*`, `projection.b.*`).
@@ -198,7 +207,9 @@ public final class Store: Sendable {
                         ProjectionSlotDatabases(
                             tickets: try txn.createDatabase(named: "projection.\(name).tickets"),
                             customers: try txn.createDatabase(named: "projection.\(name).customers"),
-                            timeline: try txn.createDatabase(named: "projection.\(name).timeline"))
+                            timeline: try txn.createDatabase(named: "projection.\(name).timeline"),
+                            customerTickets: try txn.createDatabase(
+                                named: "projection.\(name).customer_tickets"))
                     })
                 let databases = Databases(
                     meta: meta,
@@ -225,16 +236,25 @@ public final class Store: Sendable {
                 try checkFormat(format, path: path)
                 let hasher = try identityHasher(try txn.value(forKey: identityKeyName, in: meta), path: path)
                 var projections: ProjectionDatabases?
+                // A store whose projections were made by a version without every database of today's
+                // slots has none a reader can use (a writing command rebuilds them).
                 if let projectionMeta = try txn.openDatabase(named: "projection.meta") {
                     var slots: [ProjectionSlotDatabases] = []
                     for name in projectionSlotNames {
+                        guard
+                            let customerTickets = try txn.openDatabase(
+                                named: "projection.\(name).customer_tickets")
+                        else { break }
                         slots.append(
                             ProjectionSlotDatabases(
                                 tickets: try existing("projection.\(name).tickets", txn, path: path),
                                 customers: try existing("projection.\(name).customers", txn, path: path),
-                                timeline: try existing("projection.\(name).timeline", txn, path: path)))
+                                timeline: try existing("projection.\(name).timeline", txn, path: path),
+                                customerTickets: customerTickets))
                     }
-                    projections = ProjectionDatabases(meta: projectionMeta, slots: slots)
+                    if slots.count == projectionSlotNames.count {
+                        projections = ProjectionDatabases(meta: projectionMeta, slots: slots)
+                    }
                 }
                 let databases = Databases(
                     meta: meta, events: try existing("events", txn, path: path),
