@@ -60,7 +60,7 @@ import Testing
 
         let text = workspace.run("ticket", "show", "t1")
         #expect(text.output.contains("status       open"))
-        #expect(text.output.contains("position 7 (ticket.reopened): ticket changed after it was closed"))
+        #expect(text.output.contains("position 7 (ticket.reopened): ticket.reopened after it was closed"))
         let missing = workspace.run("ticket", "show", "t9")
         #expect(missing.exitCode == 66)
         #expect(missing.error.contains("no ticket 't9'"))
@@ -207,7 +207,7 @@ import Testing
         #expect(
             replay.output.contains(
                 "state: open, high, assignee r1, reopens 0, replies 1, escalations 0, first reply 240 min"))
-        #expect(replay.output.contains("anomaly: ticket changed after it was closed (closed -> open)"))
+        #expect(replay.output.contains("anomaly: ticket.reopened after it was closed (closed -> open)"))
         #expect(replay.output.contains("loyalty 85.00 (platinum): satisfaction +25.00, service +10.00"))
         #expect(
             replay.outputLines.last

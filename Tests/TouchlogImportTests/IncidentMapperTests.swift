@@ -103,7 +103,7 @@ import TouchlogStore
             ])
         let ticket = try #require(ServiceNowCheck(touchpoints: events).tickets["INC9"])
         #expect(ticket.reopens == 1)
-        #expect(ticket.anomalies == ["ticket changed after it was closed (closed -> open)"])
+        #expect(ticket.anomalies == ["ticket.reopened after it was closed (closed -> open)"])
         #expect(ticket.status == .closed)
     }
 

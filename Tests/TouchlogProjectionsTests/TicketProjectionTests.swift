@@ -162,9 +162,9 @@ import TouchlogStore
         #expect(ticket.anomalies.map(\.position) == [1, 3, 5, 6, 7, 8])
         #expect(
             ticket.anomalies.map(\.reason) == [
-                "event on a ticket that was never opened",
+                "happened before the ticket was opened",
                 "ticket opened again (it is open)",
-                "ticket changed after it was closed (closed -> open)",
+                "ticket.reopened after it was closed (closed -> open)",
                 "reopened while open (only solved tickets reopen)",
                 "the ticket belongs to customer 'c1', this event to 'c2'",
                 "happened before the ticket was opened (\(at(minutes: 0)))",
