@@ -138,10 +138,15 @@ public struct TicketState: Sendable, Equatable {
             // The opening comes after other events of the ticket in event time (they were recorded as
             // anomalies): take its fields, keep the status the ticket has reached.
             takeOpening(priority, event)
-        } else if let transition = TicketLifecycle.apply(event.kind, to: openedAt == nil ? nil : status) {
+        } else if let transition = TicketLifecycle.apply(event.kind, to: watermark == .start ? nil : status) {
             status = transition.status
             reopened = transition.reopened
-            if let anomaly = transition.anomaly { anomalies.append(anomaly) }
+            if transition.followUp { followUps += 1 }
+            // Before the opening (in event time) every event is an anomaly (L2); the lifecycle reports it
+            // for the first, and goes on from the status reached for the others.
+            let beforeOpening = openedAt == nil && watermark != .start ? TicketLifecycle.beforeOpeningAnomaly : nil
+            let reasons = [beforeOpening, transition.anomaly].compactMap { $0 }
+            if !reasons.isEmpty { anomalies.append(reasons.joined(separator: "; ")) }
             switch event.kind {
             case .ticketOpened(let priority, _) where openedAt == nil:
                 takeOpening(priority, event)
