@@ -76,14 +76,13 @@ public struct Rules: Sendable, Equatable {
         }
     }()
 
-    /// The tier of a score as shown: the highest tier whose minimum the rounded score reaches.
+    /// The tier of `score`: the highest tier whose minimum it reaches.
     ///
-    /// Pass the rounded score (`roundedScore`), the value that is stored and shown; `score` is
-    /// rounded again here (which changes no rounded score), so that a raw 49.9999, shown as 50.00,
-    /// is never below a tier starting at 50.
+    /// `score` must be the rounded score (`roundedScore`), the value stored and shown: tiers are
+    /// decided on what the user sees, so a raw 49.9999, shown as 50.00, is silver when silver
+    /// starts at 50. The score is compared as given.
     public func tier(for score: Double) -> String {
-        let shown = Rules.roundedScore(score)
-        for tier in tiers where shown >= tier.minimumScore { return tier.name }
+        for tier in tiers where score >= tier.minimumScore { return tier.name }
         return tiers.last?.name ?? ""
     }
 

@@ -296,8 +296,6 @@ private func defaultLine(of key: String) throws -> Int {
     func tiersAreDecidedOnTheRoundedScore(raw: Double, rounded: Double, tier: String) {
         #expect(Rules.roundedScore(raw) == rounded)
         #expect(Rules.default.tier(for: Rules.roundedScore(raw)) == tier)
-        // Given the raw value, the tier is still that of the value shown.
-        #expect(Rules.default.tier(for: raw) == tier)
     }
 
     @Test func roundingARoundedScoreChangesNothingAndItsTierAgreesWithItsTwoDecimals() throws {
