@@ -145,7 +145,9 @@ public struct Rules: Sendable, Equatable {
 
     private func number(_ value: Double) -> String { value.description }
 
-    private func array(_ strings: [String]) -> String { "[" + strings.map(quoted).joined(separator: ", ") + "]" }
+    private func array(_ strings: [String]) -> String {
+        "[" + strings.map(quoted).joined(separator: ", ") + "]"
+    }
 
     private func quoted(_ text: String) -> String {
         var out = "\""

@@ -28,8 +28,8 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
             offset.map { Timestamp(microsecondsSinceEpoch: start + $0) }
         }
         return rules.slaVerdicts(
-            priority: priority, source: source, channel: channel, opened: time(opened), firstReply: time(reply),
-            resolved: time(resolved), now: time(now)!)
+            priority: priority, source: source, channel: channel, opened: time(opened),
+            firstReply: time(reply), resolved: time(resolved), now: time(now)!)
     }
 }
 
@@ -158,7 +158,8 @@ private func defaultLine(of key: String) throws -> Int {
     }
 
     @Test func verdictNamesAndRawValuesAreStable() {
-        #expect(SLAVerdict.allCases.map(\.name) == ["pending", "met", "breached", "unknown", "not_applicable"])
+        #expect(
+            SLAVerdict.allCases.map(\.name) == ["pending", "met", "breached", "unknown", "not_applicable"])
         #expect(SLAVerdict.allCases.map(\.rawValue) == [0, 1, 2, 3, 4])
     }
 
@@ -183,14 +184,18 @@ private func defaultLine(of key: String) throws -> Int {
             .filter { !$0.contains("_except_") && $0 != "[sla.applies]" }.joined(separator: "\n")
         #expect(withoutTable != Rules.defaultText)
         #expect(try Rules(toml: withoutTable) == rules)
-        #expect(try Rules(toml: rules.canonicalText + "\n[sla.applies]\nresolution_except_sources = []\n") == rules)
+        #expect(
+            try Rules(toml: rules.canonicalText + "\n[sla.applies]\nresolution_except_sources = []\n")
+                == rules)
     }
 
     @Test func exceptionsRoundTripAndChangeTheHash() throws {
         let excepting = try exceptingRules()
         #expect(excepting.firstReplyExceptions.sources == ["urn:crm", "urn:servicenow:*"])
         #expect(excepting.firstReplyExceptions.channels == [.selfService])
-        #expect(excepting.resolutionExceptions == Rules.SLAExceptions(sources: ["urn:legacy"], channels: [.social]))
+        #expect(
+            excepting.resolutionExceptions
+                == Rules.SLAExceptions(sources: ["urn:legacy"], channels: [.social]))
         #expect(excepting.hash != Rules.default.hash)
         #expect(
             excepting.canonicalText.contains(
@@ -206,9 +211,9 @@ private func defaultLine(of key: String) throws -> Int {
         #expect(reparsed.canonicalText == excepting.canonicalText)
 
         // Order and repeats do not matter; every value does.
-        let reordered = try rules_(firstReplySources: #"["urn:servicenow:*", "urn:crm", "urn:crm"]"#)
-        let oneSource = try rules_(firstReplySources: #"["urn:servicenow:*"]"#)
-        #expect(reordered.hash == (try rules_(firstReplySources: #"["urn:crm", "urn:servicenow:*"]"#)).hash)
+        let reordered = try withFirstReplySources(#"["urn:servicenow:*", "urn:crm", "urn:crm"]"#)
+        let oneSource = try withFirstReplySources(#"["urn:servicenow:*"]"#)
+        #expect(reordered.hash == (try withFirstReplySources(#"["urn:crm", "urn:servicenow:*"]"#)).hash)
         #expect(oneSource.hash != reordered.hash)
         #expect(oneSource.hash != Rules.default.hash)
         // The same pattern on the other target is other rules.
@@ -222,7 +227,7 @@ private func defaultLine(of key: String) throws -> Int {
     }
 
     /// The default rules with `first_reply_except_sources` set to `array`.
-    private func rules_(firstReplySources array: String) throws -> Rules {
+    private func withFirstReplySources(_ array: String) throws -> Rules {
         try rules(["sla.applies.first_reply_except_sources": array])
     }
 
@@ -270,7 +275,8 @@ private func defaultLine(of key: String) throws -> Int {
             throws: RulesError(
                 line: line,
                 message:
-                    "'sla.applies.first_reply_except_tags' is not a rule (see 'touchlog rules show' for every key)")
+                    "'sla.applies.first_reply_except_tags' is not a rule (see 'touchlog rules show' for every key)"
+            )
         ) {
             try Rules(toml: text)
         }
