@@ -93,7 +93,7 @@ public struct CustomerLoyalty: Sendable, Equatable {
     /// Sets the score (rounded as shown, so that the tier agrees with what users see) and the tier.
     mutating func rescore(_ rules: Rules) {
         let p = parts(rules)
-        score = rules.roundedScore(rules.loyalty.base + p.satisfaction + p.service + p.value)
+        score = Rules.roundedScore(rules.loyalty.base + p.satisfaction + p.service + p.value)
         tier = rules.tier(for: score)
     }
 

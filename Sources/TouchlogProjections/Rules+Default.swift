@@ -5,8 +5,9 @@ extension Rules {
         # copy them, change values, and apply them with `touchlog rebuild --rules FILE`
         # (`--dry-run` first shows whose tier and which SLA flags would change).
         # Comments, spacing and key order do not matter: the rules hash recorded with each
-        # projection covers the values only. Every key below is required, and unknown keys
-        # are an error. Times are EVENT times (the events' `time`), never the wall clock.
+        # projection covers the values only. Every key below is required (except in
+        # [sla.applies], whose keys may be left out: empty), and unknown keys are an error.
+        # Times are EVENT times (the events' `time`), never the wall clock.
 
         # Your name for this set of rules; recorded with every projection built from them.
         version = "1"
@@ -18,9 +19,15 @@ extension Rules {
         # Service-level targets per ticket priority, in whole minutes from `ticket.opened`.
         # first_reply_minutes: until the first public reply by a rep.
         # resolution_minutes: until the ticket is solved (or closed or merged without a solve).
-        # Taking exactly the target is met; any longer (to the microsecond) is breached. A ticket
-        # with no reply yet is breached as soon as one of its events is later than the target.
-        # The target of the ticket's current priority applies.
+        # The target of the ticket's current priority applies. Each target's verdict is one of:
+        #   met             done within the target (exactly the target is met)
+        #   breached        done later (to the microsecond), or not done and the customer's latest
+        #                   event is later than the target time (an unanswered ticket does not
+        #                   wait for its own next event to be breached)
+        #   pending         not done, and the target time has not passed
+        #   unknown         no `ticket.opened`; or, for the first reply, a ticket resolved with no
+        #                   reply (its events cannot show one: imports carry no replies)
+        #   not_applicable  excepted by [sla.applies] below
         [sla.urgent]
         first_reply_minutes = 60        # 1 hour
         resolution_minutes = 480        # 8 hours
@@ -36,6 +43,19 @@ extension Rules {
         [sla.low]
         first_reply_minutes = 1440      # 1 day
         resolution_minutes = 10080      # 1 week
+
+        # Which targets apply to which tickets: every target applies to every ticket unless a
+        # ticket is excepted here, by the CloudEvents `source` of its `ticket.opened` or by its
+        # channel. A source pattern is an exact source, or a prefix ending in `*`
+        # ("urn:servicenow:*" is every source starting with "urn:servicenow:"). Channels:
+        # email, phone, chat, web, social, self_service, in_person, ivr. An excepted target is
+        # not_applicable and counts neither as met nor as breached. Each key is an array of
+        # strings, empty by default; a key left out is empty.
+        [sla.applies]
+        first_reply_except_sources = []     # e.g. ["urn:servicenow:*"]: imports with no replies
+        first_reply_except_channels = []    # e.g. ["self_service"]
+        resolution_except_sources = []
+        resolution_except_channels = []
 
         # The loyalty score of a customer, 0 to 100: base + satisfaction + service + value, each
         # part from the customer's decayed observations as of their latest event.

@@ -14,6 +14,10 @@ public struct Rules: Sendable, Equatable {
     public var halfLifeDays: Double
     /// Targets per priority; every priority has one.
     public var sla: [Priority: SLATarget]
+    /// The tickets the first-reply target does not apply to (`[sla.applies]`; none by default).
+    public var firstReplyExceptions: SLAExceptions
+    /// The tickets the resolution target does not apply to (`[sla.applies]`; none by default).
+    public var resolutionExceptions: SLAExceptions
     public var loyalty: LoyaltyWeights
     /// Tiers from the highest minimum score down; the last has minimum 0.
     public var tiers: [Tier]
@@ -73,9 +77,21 @@ public struct Rules: Sendable, Equatable {
     }()
 
     /// The tier of `score`: the highest tier whose minimum it reaches.
+    ///
+    /// `score` must be the rounded score (`roundedScore`), the value stored and shown: tiers are
+    /// decided on what the user sees, so a raw 49.9999, shown as 50.00, is silver when silver
+    /// starts at 50. The score is compared as given.
     public func tier(for score: Double) -> String {
         for tier in tiers where score >= tier.minimumScore { return tier.name }
         return tiers.last?.name ?? ""
+    }
+
+    /// A loyalty score as stored and shown: `raw` clamped to 0...100 and rounded to the nearest
+    /// hundredth, halves away from zero (49.9999 -> 50.0, 49.994 -> 49.99, 0.125 -> 0.13).
+    /// Tiers are decided on this value, so the tier agrees with the two decimals shown.
+    public static func roundedScore(_ raw: Double) -> Double {
+        let clamped = min(100, max(0, raw))
+        return (clamped * 100).rounded(.toNearestOrAwayFromZero) / 100
     }
 
     /// The SLA target of `priority`.
@@ -99,6 +115,17 @@ public struct Rules: Sendable, Equatable {
             lines.append("first_reply_minutes = \(target.firstReplyMinutes)")
             lines.append("resolution_minutes = \(target.resolutionMinutes)")
         }
+        // Written only when it excepts something, so rules without exceptions keep the canonical
+        // text (and hash) they had before the table existed.
+        if !(firstReplyExceptions.isEmpty && resolutionExceptions.isEmpty) {
+            lines.append("")
+            lines.append("[sla.applies]")
+            for (target, path) in Rules.appliesTargets {
+                let exceptions = self[keyPath: path]
+                lines.append("\(target)_except_sources = \(array(exceptions.sources))")
+                lines.append("\(target)_except_channels = \(array(exceptions.channels.map(\.rawValue)))")
+            }
+        }
         for (table, keys) in Rules.loyaltyKeys {
             lines.append("")
             lines.append("[\(table)]")
@@ -117,6 +144,10 @@ public struct Rules: Sendable, Equatable {
     public var hashHex: String { hex(hash) }
 
     private func number(_ value: Double) -> String { value.description }
+
+    private func array(_ strings: [String]) -> String {
+        "[" + strings.map(quoted).joined(separator: ", ") + "]"
+    }
 
     private func quoted(_ text: String) -> String {
         var out = "\""
@@ -185,7 +216,10 @@ public struct Rules: Sendable, Equatable {
     /// Reads rules from TOML text (the subset `TOMLDocument` describes).
     ///
     /// Every key the rules define is required, and a key the rules do not define is an error (a
-    /// misspelt weight must not silently fall back to a default).
+    /// misspelt weight must not silently fall back to a default). The one exception is the table
+    /// `[sla.applies]`: it and each of its keys may be left out (no exceptions), so that rules
+    /// files written before it existed, and the rules stored with older projections, still read
+    /// with the same meaning; an unknown key in it is still an error.
     /// - Throws: `RulesError` with the line of the problem.
     public init(toml text: String) throws(RulesError) {
         let document: TOMLDocument
@@ -250,6 +284,9 @@ public struct Rules: Sendable, Equatable {
                 resolutionMinutes: try minutes("sla.\(priority.rawValue).resolution_minutes"))
         }
         self.sla = sla
+        firstReplyExceptions = try Rules.readExceptions("first_reply", from: entries)
+        resolutionExceptions = try Rules.readExceptions("resolution", from: entries)
+        used.formUnion(Rules.appliesKeys)
         var weights = LoyaltyWeights(
             base: 0, satisfactionPoints: 0, csatWeight: 0, npsWeight: 0, cesWeight: 0, slaPoints: 0,
             reopenPenalty: 0, escalationPenalty: 0, effortTarget: 0, effortPenalty: 0, serviceFloor: 0,

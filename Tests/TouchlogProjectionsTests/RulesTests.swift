@@ -31,13 +31,13 @@ import Testing
     }
 
     @Test(arguments: [
-        ("half_life_days", "0", "line 13: 'half_life_days' must be greater than 0"),
+        ("half_life_days", "0", "line 14: 'half_life_days' must be greater than 0"),
         (
             "sla.high.first_reply_minutes", "1.5",
-            "line 26: 'sla.high.first_reply_minutes' must be a whole number of minutes"
+            "line 33: 'sla.high.first_reply_minutes' must be a whole number of minutes"
         ),
         ("loyalty.service.floor", "5", "'loyalty.service.floor' must be 0 or less"),
-        ("version", "true", "line 9: 'version' must be a non-empty string or an integer"),
+        ("version", "true", "line 10: 'version' must be a non-empty string or an integer"),
         ("loyalty.value.refund_penalty", "-1", "'loyalty.value.refund_penalty' must be at least 0.0"),
     ])
     func badValuesAreRejectedWithTheirLine(key: String, value: String, message: String) {
