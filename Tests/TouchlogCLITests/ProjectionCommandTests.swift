@@ -209,9 +209,11 @@ import Testing
                 "state: open, high, assignee r1, reopens 0, replies 1, escalations 0, first reply 240 min"))
         #expect(replay.output.contains("anomaly: ticket.reopened after it was closed (closed -> open)"))
         #expect(replay.output.contains("loyalty 85.00 (platinum): satisfaction +25.00, service +10.00"))
+        // At the end the reopened ticket's resolution is breached (its target passed unresolved), as
+        // `ticket show` says: one SLA met, one breached, and the reopen costs 3 points, decayed a little.
         #expect(
             replay.outputLines.last
-                == "    loyalty 82.00 (platinum): satisfaction +25.00, service +7.00, value +0.00")
+                == "    loyalty 72.03 (gold): satisfaction +25.00, service -2.97, value +0.00")
     }
 
     @Test func helpNamesTheProjectionCommands() {
@@ -220,6 +222,6 @@ import Testing
             #expect(help.output.contains("  \(command) "), "\(command)")
         }
         #expect(runTouchlog(["rebuild", "--help"]).output.contains("--dry-run"))
-        #expect(runTouchlog(["ticket", "show", "--help"]).output.contains("Anomalies are events"))
+        #expect(runTouchlog(["ticket", "show", "--help"]).output.contains("Anomalies are"))
     }
 }

@@ -74,7 +74,7 @@ import Testing
         #expect(list.output.contains(#"T\u{1B}[2J"#))
         let show = workspace.run("ticket", "show", Self.ticket)
         #expect(show.exitCode == 0, "\(show.error)")
-        expectVisible(show.output, lines: 17, "ticket show")
+        expectVisible(show.output, lines: 18, "ticket show")
     }
 
     @Test func repCommandsEscapeEventText() throws {
