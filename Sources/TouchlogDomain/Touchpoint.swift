@@ -200,11 +200,16 @@ public struct Touchpoint: Sendable, Equatable {
     }
 
     /// Whether `name` may be one of `logAssignedAttributes` or `producerValueAttributes`, without hashing it:
-    /// all of them start with 'h', 'o', 'p', 'r' or 's' and are 4 to 19 bytes long.
+    /// all of them start with 'h', 'o', 'p', 'r' or 's' and are 4, 8, 12, 15, 16 or 19 bytes long (so the
+    /// usual `channel`, `ticketid` and `repid` are passed over at once).
     @inline(__always)
     static func mayBeLogNamed(_ name: String) -> Bool {
         let utf8 = name.utf8
-        guard (4...19).contains(utf8.count), let first = utf8.first else { return false }
+        switch utf8.count {
+        case 4, 8, 12, 15, 16, 19: break
+        default: return false
+        }
+        let first = utf8.first!
         return first == UInt8(ascii: "h") || first == UInt8(ascii: "o") || first == UInt8(ascii: "p")
             || first == UInt8(ascii: "r") || first == UInt8(ascii: "s")
     }

@@ -1,8 +1,8 @@
 import CloudEvents
 import Testing
-import TouchlogDomain
 import TouchlogTestSupport
 
+@testable import TouchlogDomain
 @testable import TouchlogStore
 
 /// A producer's own `sequence`, `sequencetype`, `recordedtime`, `position`, `hash` and `predecessorhash`
@@ -115,5 +115,17 @@ import TouchlogTestSupport
         ) { _ = try Touchpoint(validating: event) }
         event.extensions[event.extensions.count - 1].value = .number("2147483647")
         #expect(try Touchpoint(validating: event).event.extensionValue("modcount") == .number("2147483647"))
+    }
+}
+
+@Suite struct LogNameTests {
+    @Test func theQuickNameTestAdmitsEveryLogAndOrigNameAndOnlyThoseAreLogAssigned() {
+        for name in Touchpoint.logAssignedAttributes.union(Touchpoint.producerValueAttributes) {
+            #expect(Touchpoint.mayBeLogNamed(name), "\(name)")
+        }
+        for name in Touchpoint.logAssignedAttributes { #expect(Touchpoint.isLogAssigned(name)) }
+        for name in ["channel", "ticketid", "repid", "origsequence", "sequences", "hashes", ""] {
+            #expect(!Touchpoint.isLogAssigned(name), "\(name)")
+        }
     }
 }
