@@ -217,11 +217,22 @@ struct EventParser: ~Copyable {
             case .type: type = scanner.makeString(token)
             case .subject: subject = scanner.makeString(token)
             default:
-                // The usual value costs no allocation as a literal.
-                datacontenttype =
-                    !token.hasEscapes && raw.count == 16
-                        && memoryEqual(raw.baseAddress!, ("application/json" as StaticString).utf8Start, 16)
-                    ? "application/json" : scanner.makeString(token)
+                // The usual value costs no allocation as a literal, and needs no check.
+                if !token.hasEscapes && raw.count == 16
+                    && memoryEqual(raw.baseAddress!, ("application/json" as StaticString).utf8Start, 16)
+                {
+                    datacontenttype = "application/json"
+                    return
+                }
+                let value = scanner.makeString(token)
+                if let problem = scanner.withDecoded(token, { Validation.mediaTypeProblem($0) }) {
+                    fail(
+                        name,
+                        "'datacontenttype' is not an RFC 2046 media type: \"\(Self.excerpt(value))\" \(problem)"
+                    )
+                    return
+                }
+                datacontenttype = value
             }
         case .source, .dataschema:
             guard token.count > 0 else {
@@ -277,16 +288,20 @@ struct EventParser: ~Copyable {
         let value: JSONValue
         switch b {
         case UInt8(ascii: "\""): value = .string(scanner.makeString(try scanner.scanString()))
-        case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "t"), UInt8(ascii: "f"):
             value = try scanner.parseValue()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            value = try scanner.parseValue()
+            if let problem = CloudEvent.extensionValueProblem(name: name, value: value) {
+                fail(name, problem)
+                return
+            }
         case UInt8(ascii: "n"):
             try scanner.scanLiteral("null")
             return
         default:
             try scanner.skipValue()
-            fail(
-                name,
-                "extension attribute '\(name)' must be a string, number or boolean, not \(Self.kindName(b))")
+            fail(name, CloudEvent.untypedExtensionProblem(name: name, kind: Self.kindName(b)))
             return
         }
         if extensions.capacity == 0 { extensions.reserveCapacity(4) }

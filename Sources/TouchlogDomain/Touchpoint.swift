@@ -106,7 +106,8 @@ public struct Decimal2: Sendable, Hashable, Comparable, CustomStringConvertible 
 ///
 /// Unknown types are valid touchpoints with `kind == nil`: stored, replayed and audited, ignored by projections.
 public struct Touchpoint: Sendable, Equatable {
-    /// The event as received (minus log-assigned attributes, which the log sets itself).
+    /// The event as received. A producer's own values of `logAssignedAttributes` stay in it, as
+    /// extension attributes; the log's values are kept apart (``StoredEvent``).
     public var event: CloudEvent
     /// The customer the touchpoint belongs to: the event's `subject`.
     public var customer: String { event.subject ?? "" }
@@ -122,15 +123,41 @@ public struct Touchpoint: Sendable, Equatable {
     /// which LMDB limits to 511 bytes).
     public static let maximumIdentifierBytes = 256
 
-    /// Attributes that the log assigns on output; an input event that carries them (for example one
-    /// copied from `touchlog tail --json`) has them removed, so the log's own values are the only ones.
+    /// Attributes that the log assigns on output (`tail --json`, `replay --json`): `sequence` (the stream
+    /// version) with `sequencetype`, `recordedtime` (when the log appended the event), `position`, `hash`
+    /// and `predecessorhash`. A producer's own value of one of them is stored with the event, never
+    /// overwritten, and given back under ``producerValueName(for:)``: the CloudEvents recordedtime
+    /// extension forbids intermediaries to change a producer's `recordedtime`, and the others are kept alike.
     public static let logAssignedAttributes: Set<String> = [
         "sequence", "sequencetype", "recordedtime", "position", "hash", "predecessorhash",
     ]
 
-    /// Validates `event` against Touchlog's rules and the catalog.
+    /// Whether `name` is one of `logAssignedAttributes` (most names are told apart by length and first
+    /// letter, without hashing).
+    @inline(__always)
+    public static func isLogAssigned(_ name: String) -> Bool {
+        mayBeLogNamed(name) && logAssignedAttributes.contains(name)
+    }
+
+    /// The name under which output gives back a producer's value of the log-assigned attribute `name`:
+    /// `orig` and the name (`origrecordedtime`, `origsequence`, ...; at most 19 characters, within the
+    /// CloudEvents advice of 20).
+    public static func producerValueName(for name: String) -> String { "orig" + name }
+
+    /// The names ``producerValueName(for:)`` gives: an input event must not carry them, or its output
+    /// would have two attributes of one name.
+    public static let producerValueAttributes: Set<String> = Set(logAssignedAttributes.map(producerValueName))
+
+    /// Validates `event` against Touchlog's rules and the catalog. The event may have been built in code,
+    /// so its extension values are checked against the CloudEvents types too (the parser did that for
+    /// an event read from JSON).
     /// - Throws: `CloudEventError` naming the attribute and the rule that failed.
     public init(validating event: consuming CloudEvent) throws(CloudEventError) {
+        for e in event.extensions {
+            if let problem = CloudEvent.extensionValueProblem(name: e.name, value: e.value) {
+                throw CloudEventError(attribute: e.name, message: problem)
+            }
+        }
         try self.init(validating: event, timestamp: nil, data: nil)
     }
 
@@ -144,10 +171,8 @@ public struct Touchpoint: Sendable, Equatable {
     private init(validating event: consuming CloudEvent, timestamp: Timestamp?, data: JSONObjectText?)
         throws(CloudEventError)
     {
-        // Checked before removing: an unconditional removeAll would copy the (shared) extensions array
-        // of every event, although almost none carries a log-assigned attribute.
-        if event.extensions.contains(where: { Touchpoint.isLogAssigned($0.name) }) {
-            event.extensions.removeAll { Touchpoint.isLogAssigned($0.name) }
+        for e in event.extensions where Touchpoint.mayBeLogNamed(e.name) {
+            try Touchpoint.checkProducerValue(e)
         }
         guard let subject = event.subject else {
             throw CloudEventError(
@@ -174,16 +199,66 @@ public struct Touchpoint: Sendable, Equatable {
         self.event = event
     }
 
-    /// Whether `name` is one of `logAssignedAttributes`, without hashing it (all of them start with
-    /// 'h', 'p', 'r' or 's', and are 4 to 15 bytes long).
+    /// Whether `name` may be one of `logAssignedAttributes` or `producerValueAttributes`, without hashing it:
+    /// all of them start with 'h', 'o', 'p', 'r' or 's' and are 4, 8, 12, 15, 16 or 19 bytes long (so the
+    /// usual `channel`, `ticketid` and `repid` are passed over at once).
     @inline(__always)
-    static func isLogAssigned(_ name: String) -> Bool {
+    static func mayBeLogNamed(_ name: String) -> Bool {
         let utf8 = name.utf8
-        guard (4...15).contains(utf8.count), let first = utf8.first,
-            first == UInt8(ascii: "h") || first == UInt8(ascii: "p") || first == UInt8(ascii: "r")
-                || first == UInt8(ascii: "s")
-        else { return false }
-        return logAssignedAttributes.contains(name)
+        switch utf8.count {
+        case 4, 8, 12, 15, 16, 19: break
+        default: return false
+        }
+        let first = utf8.first!
+        return first == UInt8(ascii: "h") || first == UInt8(ascii: "o") || first == UInt8(ascii: "p")
+            || first == UInt8(ascii: "r") || first == UInt8(ascii: "s")
+    }
+
+    /// Checks a producer's value of a log-assigned attribute against the CloudEvents extension that defines
+    /// it (recordedtime: an RFC 3339 timestamp; sequence and sequencetype: non-empty strings), and refuses
+    /// the names under which the log gives such values back.
+    static func checkProducerValue(_ e: CloudEventExtension) throws(CloudEventError) {
+        let name = e.name
+        if producerValueAttributes.contains(name) {
+            let original = String(name.dropFirst(4))
+            throw CloudEventError(
+                attribute: name,
+                message:
+                    "'\(name)' is the name under which Touchlog gives back a producer's '\(original)'; an event must not carry it (send '\(original)' itself)"
+            )
+        }
+        switch name {
+        case "recordedtime":
+            guard case .string(let text) = e.value, Timestamp(rfc3339: text) != nil else {
+                throw CloudEventError(
+                    attribute: name,
+                    message:
+                        "'recordedtime' must be an RFC 3339 timestamp string (the CloudEvents recordedtime extension: when the producer created the event), not \(describe(e.value))"
+                )
+            }
+        case "sequence", "sequencetype":
+            guard case .string(let text) = e.value, !text.isEmpty else {
+                throw CloudEventError(
+                    attribute: name,
+                    message:
+                        "'\(name)' must be a non-empty string (the CloudEvents sequence extension), not \(describe(e.value))"
+                )
+            }
+        default:
+            break
+        }
+    }
+
+    /// A value in a message: its JSON text, shortened, for strings and numbers; its kind otherwise.
+    private static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): text.isEmpty ? "an empty string" : "\"\(text.prefix(80))\""
+        case .number(let text): "the number \(text.prefix(80))"
+        case .bool(let flag): "\(flag)"
+        case .null: "null"
+        case .array: "an array"
+        case .object: "an object"
+        }
     }
 
     static func checkIdentifier(_ value: String, attribute: String) throws(CloudEventError) {

@@ -1,4 +1,5 @@
 import CloudEvents
+import TouchlogDomain
 
 /// One event as the log stores it: the CloudEvent and what the log added when it appended it.
 public struct StoredEvent: Sendable, Equatable {
@@ -21,19 +22,32 @@ public struct StoredEvent: Sendable, Equatable {
 
     /// The event as CloudEvents JSON with the log's attributes: `sequence` (version zero-padded to 20
     /// digits) with `sequencetype` "Integer", `recordedtime`, `position`, `hash` and `predecessorhash`.
+    ///
+    /// A producer's own value of one of these names, stored with the event, is written under
+    /// `Touchpoint.producerValueName(for:)` (`origrecordedtime`, ...), unchanged, so the log never
+    /// overwrites it and the output never has two members of one name.
     public func writeJSON(into buffer: inout [UInt8]) {
         var sequence = String(version)
         sequence = String(repeating: "0", count: max(0, 20 - sequence.utf8.count)) + sequence
-        event.writeJSON(
-            into: &buffer,
-            additionalAttributes: [
-                CloudEventExtension(name: "sequence", value: .string(sequence)),
-                CloudEventExtension(name: "sequencetype", value: .string("Integer")),
-                CloudEventExtension(name: "recordedtime", value: .string(recordedAt.rfc3339)),
-                CloudEventExtension(name: "position", value: .number(String(position))),
-                CloudEventExtension(name: "hash", value: .string(hash.description)),
-                CloudEventExtension(name: "predecessorhash", value: .string(predecessorHash.description)),
-            ])
+        let logAttributes = [
+            CloudEventExtension(name: "sequence", value: .string(sequence)),
+            CloudEventExtension(name: "sequencetype", value: .string("Integer")),
+            CloudEventExtension(name: "recordedtime", value: .string(recordedAt.rfc3339)),
+            CloudEventExtension(name: "position", value: .number(String(position))),
+            CloudEventExtension(name: "hash", value: .string(hash.description)),
+            CloudEventExtension(name: "predecessorhash", value: .string(predecessorHash.description)),
+        ]
+        // Almost no event carries such a value: the copy is made only for those that do.
+        guard event.extensions.contains(where: { Touchpoint.isLogAssigned($0.name) }) else {
+            event.writeJSON(into: &buffer, additionalAttributes: logAttributes)
+            return
+        }
+        var renamed = event
+        for i in renamed.extensions.indices
+        where Touchpoint.isLogAssigned(renamed.extensions[i].name) {
+            renamed.extensions[i].name = Touchpoint.producerValueName(for: renamed.extensions[i].name)
+        }
+        renamed.writeJSON(into: &buffer, additionalAttributes: logAttributes)
     }
 }
 

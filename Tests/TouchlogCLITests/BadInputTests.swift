@@ -123,6 +123,66 @@ import TouchlogCLI
         #expect(!FileManager.default.fileExists(atPath: workspace.store), "\(name): no empty store left")
     }
 
+    /// CloudEvents attribute types and the producer's values of the log's attribute names: (name, the bad
+    /// line's bytes, the whole reason printed after `FILE:LINE: `).
+    static let attributeCases: [(String, [UInt8], String)] = [
+        (
+            "datacontenttype that is not a media type",
+            Array(#"{\#(head),\#(body),"datacontenttype":"xyz"}"#.utf8),
+            #"'datacontenttype' is not an RFC 2046 media type: "xyz" has no '/' and subtype after its type (a media type looks like "application/json")"#
+        ),
+        (
+            "integer extension above 32 bits", Array(#"{\#(head),\#(body),"count":2147483648}"#.utf8),
+            "extension attribute 'count' is 2147483648, outside the CloudEvents Integer range -2147483648...2147483647 (signed 32-bit)"
+        ),
+        (
+            "extension number with a fraction", Array(#"{\#(head),\#(body),"ratio":1.5}"#.utf8),
+            "extension attribute 'ratio' is 1.5, a number with a fraction or an exponent: a CloudEvents Integer is a whole number (send other numbers as a string, or in data)"
+        ),
+        (
+            "extension that is an array", Array(#"{\#(head),\#(body),"tags":["a"]}"#.utf8),
+            "extension attribute 'tags' must be a string, an integer or a boolean (the CloudEvents types in JSON), not an array"
+        ),
+        (
+            "source with an unclosed IP literal",
+            Array(#"{"specversion":"1.0","id":"x","source":"http://[::1",\#(body)}"#.utf8),
+            #"'source' is not a valid URI-reference: "http://[::1" has an IP literal host without its closing ']'"#
+        ),
+        (
+            "relative dataschema", Array(#"{\#(head),\#(body),"dataschema":"/schemas/contact.json"}"#.utf8),
+            #"'dataschema' is not a valid absolute URI: "/schemas/contact.json" has no scheme (an absolute URI starts with one, such as "https:")"#
+        ),
+        (
+            "recordedtime that is not a timestamp", Array(#"{\#(head),\#(body),"recordedtime":"soon"}"#.utf8),
+            #"'recordedtime' must be an RFC 3339 timestamp string (the CloudEvents recordedtime extension: when the producer created the event), not "soon""#
+        ),
+        (
+            "empty sequence", Array(#"{\#(head),\#(body),"sequence":""}"#.utf8),
+            "'sequence' must be a non-empty string (the CloudEvents sequence extension), not an empty string"
+        ),
+        (
+            "an orig name the log gives back", Array(#"{\#(head),\#(body),"origposition":3}"#.utf8),
+            "'origposition' is the name under which Touchlog gives back a producer's 'position'; an event must not carry it (send 'position' itself)"
+        ),
+    ]
+
+    @Test(arguments: attributeCases)
+    func aBadAttributeStopsTheIngestWithItsLineAndTheWholeReason(name: String, bad: [UInt8], reason: String)
+        throws
+    {
+        let workspace = try Workspace()
+        let file = workspace.path + "/input.jsonl"
+        var bytes: [UInt8] = []
+        for line in [contactLine(id: "g1"), contactLine(id: "g2")] { bytes += Array(line.utf8) + [0x0a] }
+        bytes += bad + [0x0a]
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(bytes)))
+
+        let result = workspace.run("ingest", file)
+        #expect(result.exitCode == 65, "\(name)")
+        #expect(result.error.contains("\(file):3: \(reason)\n"), "\(name): \(result.error.prefix(400))")
+        #expect(workspace.run("stats", "--json").exitCode == ExitStatus.notFound, "\(name): nothing stored")
+    }
+
     @Test func aByteOrderMarkAndCRLFLineEndsAreAccepted() throws {
         let workspace = try Workspace()
         let file = workspace.path + "/crlf.jsonl"

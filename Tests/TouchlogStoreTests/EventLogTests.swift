@@ -185,19 +185,6 @@ import TouchlogTestSupport
         #expect(data["summary"] == .string("Login \n fails"))
     }
 
-    @Test func logAssignedAttributesOnInputAreReplacedByTheLogsOwn() throws {
-        let log = try store.open()
-        _ = try log.append([
-            try touchpoint(
-                id: "c1", extra: "\"channel\":\"web\",\"position\":99,\"hash\":\"forged\",\"sequence\":\"7\"")
-        ])
-        var json: [UInt8] = []
-        try #require(try log.event(at: 1)).writeJSON(into: &json)
-        let reparsed = try CloudEvent(json: json)
-        #expect(reparsed.extensionValue("position") == .number("1"))
-        #expect(reparsed.extensionValue("hash") != .string("forged"))
-    }
-
     @Test func recordedTimeNeverGoesBackwardsAndCutsSelectPrefixes() throws {
         let log = try store.open()
         _ = try log.append([

@@ -21,7 +21,7 @@ import TouchlogTestSupport
                 {"specversion":"1.0","id":"v-1","source":"urn:view","type":"ticket.opened","subject":"cus-ü",
                  "time":"2024-05-01T12:00:00.25+02:00","datacontenttype":"application/json",
                  "dataschema":"https://schemas.example.com/ticket","channel":"chat","ticketid":"t-1",
-                 "vip":true,"churned":false,"tier":3.50,"note":"a \\"quoted\\" note",
+                 "vip":true,"churned":false,"tier":-2147483648,"note":"a \\"quoted\\" note",
                  "data":{"priority":"high","summary":"x","nested":{"a":[1,null]}}}
                 """.utf8))
         let binary = try CloudEvent(
