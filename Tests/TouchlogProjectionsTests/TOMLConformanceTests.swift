@@ -19,7 +19,8 @@ import Testing
             _ = try TOMLDocument(parsing: test.document)
         } throws: { error in
             guard let error = error as? TOMLError else { return false }
-            let matches = error.line == test.line && error.column == test.column && error.message.contains(test.reason)
+            let matches =
+                error.line == test.line && error.column == test.column && error.message.contains(test.reason)
             if !matches { Issue.record("\(test.name): got \(error)") }
             return matches
         }
@@ -33,7 +34,11 @@ import Testing
     }
 
     @Test func anErrorSaysLineAndColumn() {
-        #expect(throws: TOMLError(line: 2, column: 5, message: "'01': a number cannot start with a zero (leading zeros are not allowed)")) {
+        #expect(
+            throws: TOMLError(
+                line: 2, column: 5,
+                message: "'01': a number cannot start with a zero (leading zeros are not allowed)")
+        ) {
             try TOMLDocument(parsing: "a = 1\nb = 01")
         }
         #expect("\(TOMLError(line: 12, column: 7, message: "why"))" == "line 12, column 7: why")
@@ -71,7 +76,11 @@ import Testing
 
     @Test func textFromBytesRejectsInvalidUTF8AndKeepsValidText() throws {
         #expect(try TOMLDocument.text(utf8: Array("a = 'é'".utf8)) == "a = 'é'")
-        #expect(throws: TOMLError(line: 2, column: 6, message: "the file is not valid UTF-8 (byte 0xFE here); TOML files are UTF-8")) {
+        #expect(
+            throws: TOMLError(
+                line: 2, column: 6,
+                message: "the file is not valid UTF-8 (byte 0xFE here); TOML files are UTF-8")
+        ) {
             try TOMLDocument.text(utf8: Array("a = 1\nb = '".utf8) + [0xFE, 0x27])
         }
     }
@@ -217,11 +226,15 @@ private func valid(_ name: String, _ document: String, _ expected: TOMLDocument.
     ValidCase(name: name, document: Array(document.utf8), expected: expected)
 }
 
-private func invalid(_ name: String, _ document: String, _ line: Int, _ column: Int, _ reason: String) -> InvalidCase {
+private func invalid(_ name: String, _ document: String, _ line: Int, _ column: Int, _ reason: String)
+    -> InvalidCase
+{
     InvalidCase(name: name, document: Array(document.utf8), line: line, column: column, reason: reason)
 }
 
-private func invalid(_ name: String, bytes: [UInt8], _ line: Int, _ column: Int, _ reason: String) -> InvalidCase {
+private func invalid(_ name: String, bytes: [UInt8], _ line: Int, _ column: Int, _ reason: String)
+    -> InvalidCase
+{
     InvalidCase(name: name, document: bytes, line: line, column: column, reason: reason)
 }
 
@@ -229,7 +242,8 @@ private func date(_ year: Int, _ month: Int, _ day: Int) -> TOMLDocument.LocalDa
     .init(year: year, month: month, day: day)
 }
 
-private func time(_ hour: Int, _ minute: Int, _ second: Int, _ nanosecond: Int = 0) -> TOMLDocument.LocalTime {
+private func time(_ hour: Int, _ minute: Int, _ second: Int, _ nanosecond: Int = 0) -> TOMLDocument.LocalTime
+{
     .init(hour: hour, minute: minute, second: second, nanosecond: nanosecond)
 }
 
@@ -242,19 +256,27 @@ let validCases: [ValidCase] = [
     valid("empty-file", "", [:]),
     valid("empty-lines-whitespace-comments", "  \n\t# x\n\n   # y", [:]),
     // Keys
-    valid("key/bare-characters", "A-z_0-9 = 1\n1234 = 2\n-_- = 3", ["A-z_0-9": .integer(1), "1234": .integer(2), "-_-": .integer(3)]),
+    valid(
+        "key/bare-characters", "A-z_0-9 = 1\n1234 = 2\n-_- = 3",
+        ["A-z_0-9": .integer(1), "1234": .integer(2), "-_-": .integer(3)]),
     valid(
         "key/quoted", "\"127.0.0.1\" = 1\n'key two' = 2\n\"ʎǝʞ\" = 3\n'quoted \"value\"' = 4",
-        ["127.0.0.1": .integer(1), "key two": .integer(2), "ʎǝʞ": .integer(3), "quoted \"value\"": .integer(4)]),
+        [
+            "127.0.0.1": .integer(1), "key two": .integer(2), "ʎǝʞ": .integer(3),
+            "quoted \"value\"": .integer(4),
+        ]),
     valid("key/empty-quoted", "\"\" = 1\n'x'.'' = 2", ["": .integer(1), "x": .table(["": .integer(2)])]),
     valid("key/escapes-in-quoted", #""a\tb\u00e9" = 1"#, ["a\tbé": .integer(1)]),
     valid(
         "key/dotted-whitespace", "fruit . color = 'red'\nfruit. shape = 'round'\n  fruit .name='f'",
         ["fruit": .table(["color": .string("red"), "shape": .string("round"), "name": .string("f")])]),
-    valid("key/dotted-quoted-dot", #"site."google.com" = true"#, ["site": .table(["google.com": .boolean(true)])]),
+    valid(
+        "key/dotted-quoted-dot", #"site."google.com" = true"#,
+        ["site": .table(["google.com": .boolean(true)])]),
     valid("key/numeric-dotted", "3.14159 = 'pi'", ["3": .table(["14159": .string("pi")])]),
     valid(
-        "key/dotted-extends-its-tables", "fruit.apple.smooth = true\nfruit.orange = 2\nfruit.apple.color = 'red'",
+        "key/dotted-extends-its-tables",
+        "fruit.apple.smooth = true\nfruit.orange = 2\nfruit.apple.color = 'red'",
         [
             "fruit": .table([
                 "apple": .table(["smooth": .boolean(true), "color": .string("red")]), "orange": .integer(2),
@@ -274,7 +296,9 @@ let validCases: [ValidCase] = [
     // Strings
     valid("string/escapes", #"a = "\b\t\n\f\r\"\\ end""#, ["a": .string("\u{08}\t\n\u{0C}\r\"\\ end")]),
     valid("string/unicode-escapes", #"a = "\u00E9\u00e9 \U0001F600 \u0000""#, ["a": .string("éé 😀 \u{0}")]),
-    valid("string/literal-has-no-escapes", #"a = 'C:\Users\nodejs\templates'"#, ["a": .string(#"C:\Users\nodejs\templates"#)]),
+    valid(
+        "string/literal-has-no-escapes", #"a = 'C:\Users\nodejs\templates'"#,
+        ["a": .string(#"C:\Users\nodejs\templates"#)]),
     valid("string/empty", "a = \"\"\nb = ''", ["a": .string(""), "b": .string("")]),
     valid("string/tab-allowed", "a = \"x\ty\"\nb = 'x\ty'", ["a": .string("x\ty"), "b": .string("x\ty")]),
     valid("string/non-ascii", "a = \"ʎǝʞ ✓ 😀\"", ["a": .string("ʎǝʞ ✓ 😀")]),
@@ -282,7 +306,8 @@ let validCases: [ValidCase] = [
         "string/multi-line-basic-drops-first-newline", "a = \"\"\"\nRoses are red\nViolets are blue\"\"\"",
         ["a": .string("Roses are red\nViolets are blue")]),
     valid(
-        "string/multi-line-basic-line-ending-backslash", "a = \"\"\"\\\n   The quick \\\n\n  brown fox.\\\n   \"\"\"",
+        "string/multi-line-basic-line-ending-backslash",
+        "a = \"\"\"\\\n   The quick \\\n\n  brown fox.\\\n   \"\"\"",
         ["a": .string("The quick brown fox.")]),
     valid(
         "string/multi-line-basic-backslash-then-spaces", "a = \"\"\"one \\   \n\t two\"\"\"",
@@ -290,8 +315,12 @@ let validCases: [ValidCase] = [
     valid(
         "string/multi-line-basic-quotes-inside", #"a = """one "" two " three""""#,
         ["a": .string(#"one "" two " three"#)]),
-    valid("string/multi-line-basic-quotes-at-the-ends", "a = \"\"\"\"quoted\"\"\"\"\"", ["a": .string(#""quoted"""#)]),
-    valid("string/multi-line-basic-escaped-quotes", #"a = """three: ""\". end""""#, ["a": .string(#"three: """. end"#)]),
+    valid(
+        "string/multi-line-basic-quotes-at-the-ends", "a = \"\"\"\"quoted\"\"\"\"\"",
+        ["a": .string(#""quoted"""#)]),
+    valid(
+        "string/multi-line-basic-escaped-quotes", #"a = """three: ""\". end""""#,
+        ["a": .string(#"three: """. end"#)]),
     valid(
         "string/multi-line-basic-escapes", "a = \"\"\"\\t\\u00E9\n\\\\\"\"\"", ["a": .string("\té\n\\")]),
     valid(
@@ -300,26 +329,34 @@ let validCases: [ValidCase] = [
     valid(
         "string/multi-line-literal-apostrophes", "a = ''''That,' she said, 'is still pointless.''''",
         ["a": .string("'That,' she said, 'is still pointless.'")]),
-    valid("string/multi-line-crlf-read-as-lf", "a = \"\"\"\r\nx\r\ny\"\"\"\r\nb = '''x\r\n'''", ["a": .string("x\ny"), "b": .string("x\n")]),
+    valid(
+        "string/multi-line-crlf-read-as-lf", "a = \"\"\"\r\nx\r\ny\"\"\"\r\nb = '''x\r\n'''",
+        ["a": .string("x\ny"), "b": .string("x\n")]),
     valid("string/multi-line-empty", "a = \"\"\"\"\"\"\nb = ''''''", ["a": .string(""), "b": .string("")]),
     // Integers
     valid(
         "integer/decimal", "a = +99\nb = 42\nc = 0\nd = -17\ne = -0\nf = +0",
-        ["a": .integer(99), "b": .integer(42), "c": .integer(0), "d": .integer(-17), "e": .integer(0), "f": .integer(0)]),
+        [
+            "a": .integer(99), "b": .integer(42), "c": .integer(0), "d": .integer(-17), "e": .integer(0),
+            "f": .integer(0),
+        ]),
     valid(
         "integer/underscores", "a = 1_000\nb = 5_349_221\nc = 53_49_221\nd = 1_2_3_4_5",
         ["a": .integer(1000), "b": .integer(5_349_221), "c": .integer(5_349_221), "d": .integer(12345)]),
     valid(
-        "integer/hexadecimal-octal-binary", "a = 0xDEADBEEF\nb = 0xdead_beef\nc = 0o755\nd = 0b1101_0110\ne = 0o01234567",
+        "integer/hexadecimal-octal-binary",
+        "a = 0xDEADBEEF\nb = 0xdead_beef\nc = 0o755\nd = 0b1101_0110\ne = 0o01234567",
         [
-            "a": .integer(0xDEAD_BEEF), "b": .integer(0xDEAD_BEEF), "c": .integer(0o755), "d": .integer(0b1101_0110),
+            "a": .integer(0xDEAD_BEEF), "b": .integer(0xDEAD_BEEF), "c": .integer(0o755),
+            "d": .integer(0b1101_0110),
             "e": .integer(0o01234567),
         ]),
     valid(
         "integer/leading-zeros-after-prefix", "a = 0x00ff\nb = 0o0007\nc = 0b0001\nd = 0x0",
         ["a": .integer(255), "b": .integer(7), "c": .integer(1), "d": .integer(0)]),
     valid(
-        "integer/64-bit-limits", "max = 9223372036854775807\nmin = -9223372036854775808\nhex = 0x7FFFFFFFFFFFFFFF",
+        "integer/64-bit-limits",
+        "max = 9223372036854775807\nmin = -9223372036854775808\nhex = 0x7FFFFFFFFFFFFFFF",
         ["max": .integer(.max), "min": .integer(.min), "hex": .integer(.max)]),
     // Floats
     valid(
@@ -327,7 +364,10 @@ let validCases: [ValidCase] = [
         ["a": .float(1), "b": .float(3.1415), "c": .float(-0.01), "d": .float(0.1)]),
     valid(
         "float/exponent", "a = 5e+22\nb = 1e06\nc = -2E-2\nd = 6.626e-34\ne = 0e0\nf = 1e-06",
-        ["a": .float(5e22), "b": .float(1e6), "c": .float(-0.02), "d": .float(6.626e-34), "e": .float(0), "f": .float(1e-6)]),
+        [
+            "a": .float(5e22), "b": .float(1e6), "c": .float(-0.02), "d": .float(6.626e-34), "e": .float(0),
+            "f": .float(1e-6),
+        ]),
     valid(
         "float/underscores", "a = 224_617.445_991_228\nb = 1_0.5e1_0",
         ["a": .float(224_617.445_991_228), "b": .float(10.5e10)]),
@@ -337,22 +377,29 @@ let validCases: [ValidCase] = [
             "a": .float(.infinity), "b": .float(.infinity), "c": .float(-.infinity), "d": .float(.nan),
             "e": .float(.nan), "f": .float(.nan),
         ]),
-    valid("float/signed-zero", "a = -0.0\nb = +0.0\nc = 0.0", ["a": .float(-0.0), "b": .float(0.0), "c": .float(0.0)]),
+    valid(
+        "float/signed-zero", "a = -0.0\nb = +0.0\nc = 0.0",
+        ["a": .float(-0.0), "b": .float(0.0), "c": .float(0.0)]),
     valid(
         "float/limits", "a = 1.7976931348623157e308\nb = 5e-324\nc = 1e-400",
         ["a": .float(.greatestFiniteMagnitude), "b": .float(.leastNonzeroMagnitude), "c": .float(0)]),
     // Booleans
-    valid("bool/true-and-false", "t = true\nf = false\nl = [true,false]", ["t": .boolean(true), "f": .boolean(false), "l": .array([.boolean(true), .boolean(false)])]),
+    valid(
+        "bool/true-and-false", "t = true\nf = false\nl = [true,false]",
+        ["t": .boolean(true), "f": .boolean(false), "l": .array([.boolean(true), .boolean(false)])]),
     // Dates and times
     valid(
-        "datetime/offset", "a = 1979-05-27T07:32:00Z\nb = 1979-05-27T00:32:00-07:00\nc = 1979-05-27T00:32:00.999999+05:30",
+        "datetime/offset",
+        "a = 1979-05-27T07:32:00Z\nb = 1979-05-27T00:32:00-07:00\nc = 1979-05-27T00:32:00.999999+05:30",
         [
             "a": .offsetDateTime(.init(date: date(1979, 5, 27), time: time(7, 32, 0), offsetMinutes: 0)),
             "b": .offsetDateTime(.init(date: date(1979, 5, 27), time: time(0, 32, 0), offsetMinutes: -420)),
-            "c": .offsetDateTime(.init(date: date(1979, 5, 27), time: time(0, 32, 0, 999_999_000), offsetMinutes: 330)),
+            "c": .offsetDateTime(
+                .init(date: date(1979, 5, 27), time: time(0, 32, 0, 999_999_000), offsetMinutes: 330)),
         ]),
     valid(
-        "datetime/space-and-lower-case-delimiters", "a = 1979-05-27 07:32:00Z\nb = 1979-05-27t07:32:00z\nc = 1979-05-27 07:32:00",
+        "datetime/space-and-lower-case-delimiters",
+        "a = 1979-05-27 07:32:00Z\nb = 1979-05-27t07:32:00z\nc = 1979-05-27 07:32:00",
         [
             "a": .offsetDateTime(.init(date: date(1979, 5, 27), time: time(7, 32, 0), offsetMinutes: 0)),
             "b": .offsetDateTime(.init(date: date(1979, 5, 27), time: time(7, 32, 0), offsetMinutes: 0)),
@@ -366,12 +413,19 @@ let validCases: [ValidCase] = [
         ]),
     valid(
         "local-date/leap-years", "a = 1979-05-27\nb = 2000-02-29\nc = 2024-02-29\nd = 0000-01-01 # a comment",
-        ["a": .localDate(date(1979, 5, 27)), "b": .localDate(date(2000, 2, 29)), "c": .localDate(date(2024, 2, 29)), "d": .localDate(date(0, 1, 1))]),
+        [
+            "a": .localDate(date(1979, 5, 27)), "b": .localDate(date(2000, 2, 29)),
+            "c": .localDate(date(2024, 2, 29)), "d": .localDate(date(0, 1, 1)),
+        ]),
     valid(
         "local-time/with-fraction", "a = 07:32:00\nb = 00:32:00.999999\nc = 23:59:59.1",
-        ["a": .localTime(time(7, 32, 0)), "b": .localTime(time(0, 32, 0, 999_999_000)), "c": .localTime(time(23, 59, 59, 100_000_000))]),
+        [
+            "a": .localTime(time(7, 32, 0)), "b": .localTime(time(0, 32, 0, 999_999_000)),
+            "c": .localTime(time(23, 59, 59, 100_000_000)),
+        ]),
     valid(
-        "datetime/fraction-truncated-to-nanoseconds", "a = 00:00:00.1234567899", ["a": .localTime(time(0, 0, 0, 123_456_789))]),
+        "datetime/fraction-truncated-to-nanoseconds", "a = 00:00:00.1234567899",
+        ["a": .localTime(time(0, 0, 0, 123_456_789))]),
     valid(
         "datetime/leap-second", "a = 1990-12-31T23:59:60Z",
         ["a": .offsetDateTime(.init(date: date(1990, 12, 31), time: time(23, 59, 60), offsetMinutes: 0))]),
@@ -379,7 +433,8 @@ let validCases: [ValidCase] = [
         "datetime/in-array", "a = [1979-05-27 07:32:00, 07:32:00,1979-05-27]",
         [
             "a": .array([
-                .localDateTime(.init(date: date(1979, 5, 27), time: time(7, 32, 0))), .localTime(time(7, 32, 0)),
+                .localDateTime(.init(date: date(1979, 5, 27), time: time(7, 32, 0))),
+                .localTime(time(7, 32, 0)),
                 .localDate(date(1979, 5, 27)),
             ])
         ]),
@@ -388,12 +443,14 @@ let validCases: [ValidCase] = [
         "array/mixed-types", #"a = [1, "two", 3.0, true, 1979-05-27, [4], {x = 5}]"#,
         [
             "a": .array([
-                .integer(1), .string("two"), .float(3), .boolean(true), .localDate(date(1979, 5, 27)), .array([.integer(4)]),
+                .integer(1), .string("two"), .float(3), .boolean(true), .localDate(date(1979, 5, 27)),
+                .array([.integer(4)]),
                 .table(["x": .integer(5)]),
             ])
         ]),
     valid(
-        "array/newlines-comments-trailing-comma", "a = [\n  1, # one\n  # between\n  2\n  ,\n]\nb = [ 1, 2, ]",
+        "array/newlines-comments-trailing-comma",
+        "a = [\n  1, # one\n  # between\n  2\n  ,\n]\nb = [ 1, 2, ]",
         ["a": .array([.integer(1), .integer(2)]), "b": .array([.integer(1), .integer(2)])]),
     valid(
         "array/nested", "a = [[1, 2], [[3]], [], [\"a\", ['b']]]",
@@ -405,23 +462,39 @@ let validCases: [ValidCase] = [
         ]),
     valid("array/empty-with-comment", "a = [ # nothing\n]\nb = []", ["a": .array([]), "b": .array([])]),
     valid(
-        "array/strings-of-every-kind", #"a = [ "all", 'strings', """are the same""", '''type''', "with, comma" ]"#,
-        ["a": .array([.string("all"), .string("strings"), .string("are the same"), .string("type"), .string("with, comma")])]),
-    valid("array/no-spaces", "a=[1,2,[3]]", ["a": .array([.integer(1), .integer(2), .array([.integer(3)])])]),
+        "array/strings-of-every-kind",
+        #"a = [ "all", 'strings', """are the same""", '''type''', "with, comma" ]"#,
+        [
+            "a": .array([
+                .string("all"), .string("strings"), .string("are the same"), .string("type"),
+                .string("with, comma"),
+            ])
+        ]),
+    valid(
+        "array/no-spaces", "a=[1,2,[3]]", ["a": .array([.integer(1), .integer(2), .array([.integer(3)])])]),
     // Inline tables
     valid(
         "inline-table/basic", #"name = { first = "Tom", last = "Preston-Werner" }"#,
         ["name": .table(["first": .string("Tom"), "last": .string("Preston-Werner")])]),
-    valid("inline-table/empty-and-nested", "a = {}\nb = { c = { d = 1 } }", ["a": .table([:]), "b": .table(["c": .table(["d": .integer(1)])])]),
-    valid("inline-table/dotted-keys", #"animal = { type.name = "pug", type.age = 3 }"#, ["animal": .table(["type": .table(["name": .string("pug"), "age": .integer(3)])])]),
+    valid(
+        "inline-table/empty-and-nested", "a = {}\nb = { c = { d = 1 } }",
+        ["a": .table([:]), "b": .table(["c": .table(["d": .integer(1)])])]),
+    valid(
+        "inline-table/dotted-keys", #"animal = { type.name = "pug", type.age = 3 }"#,
+        ["animal": .table(["type": .table(["name": .string("pug"), "age": .integer(3)])])]),
     valid(
         "inline-table/value-may-span-lines", "a = { b = [\n 1, # one\n 2\n], c = \"\"\"x\ny\"\"\" }",
         ["a": .table(["b": .array([.integer(1), .integer(2)]), "c": .string("x\ny")])]),
     valid(
         "inline-table/in-array", "points = [ { x = 1, y = 2 },\n           { x = 7, y = 8 } ]",
-        ["points": .array([.table(["x": .integer(1), "y": .integer(2)]), .table(["x": .integer(7), "y": .integer(8)])])]),
+        [
+            "points": .array([
+                .table(["x": .integer(1), "y": .integer(2)]), .table(["x": .integer(7), "y": .integer(8)]),
+            ])
+        ]),
     valid("inline-table/no-spaces", "a={b=1,c='x'}", ["a": .table(["b": .integer(1), "c": .string("x")])]),
-    valid("inline-table/under-a-header", "[a]\nb = { c = 1 }", ["a": .table(["b": .table(["c": .integer(1)])])]),
+    valid(
+        "inline-table/under-a-header", "[a]\nb = { c = 1 }", ["a": .table(["b": .table(["c": .integer(1)])])]),
     // Tables
     valid(
         "table/names", "[table-1]\nkey = 1\n[dog.\"tater.man\"]\ntype.name = 'pug'\n['j'.\"ʞ\".l]",
@@ -430,12 +503,15 @@ let validCases: [ValidCase] = [
             "dog": .table(["tater.man": .table(["type": .table(["name": .string("pug")])])]),
             "j": .table(["ʞ": .table(["l": .table([:])])]),
         ]),
-    valid("table/whitespace-in-header", "[ a . b . 'c' ]  # comment\nx = 1", ["a": .table(["b": .table(["c": .table(["x": .integer(1)])])])]),
+    valid(
+        "table/whitespace-in-header", "[ a . b . 'c' ]  # comment\nx = 1",
+        ["a": .table(["b": .table(["c": .table(["x": .integer(1)])])])]),
     valid(
         "table/super-table-after-sub-table", "[x.y.z.w]\na = 1\n[x]\nb = 2",
         ["x": .table(["y": .table(["z": .table(["w": .table(["a": .integer(1)])])]), "b": .integer(2)])]),
     valid(
-        "table/sub-table-of-dotted-keys", "[fruit]\napple.color = 'red'\napple.taste.sweet = true\n[fruit.apple.texture]\nsmooth = true",
+        "table/sub-table-of-dotted-keys",
+        "[fruit]\napple.color = 'red'\napple.taste.sweet = true\n[fruit.apple.texture]\nsmooth = true",
         [
             "fruit": .table([
                 "apple": .table([
@@ -444,7 +520,9 @@ let validCases: [ValidCase] = [
                 ])
             ])
         ]),
-    valid("table/empty", "[a]\n[b.c]\n[d]", ["a": .table([:]), "b": .table(["c": .table([:])]), "d": .table([:])]),
+    valid(
+        "table/empty", "[a]\n[b.c]\n[d]",
+        ["a": .table([:]), "b": .table(["c": .table([:])]), "d": .table([:])]),
     valid(
         "table/implicit-table-takes-dotted-keys", "[a.b.c]\nz = 1\n[a]\nb.d = 2",
         ["a": .table(["b": .table(["c": .table(["z": .integer(1)]), "d": .integer(2)])])]),
@@ -454,10 +532,12 @@ let validCases: [ValidCase] = [
     valid("table/without-newline-at-end", "[a]", ["a": .table([:])]),
     // Arrays of tables
     valid(
-        "array-of-tables/basic", "[[products]]\nname = 'Hammer'\nsku = 738594937\n\n[[products]]\n\n[[products]]\nname = 'Nail'",
+        "array-of-tables/basic",
+        "[[products]]\nname = 'Hammer'\nsku = 738594937\n\n[[products]]\n\n[[products]]\nname = 'Nail'",
         [
             "products": .array([
-                .table(["name": .string("Hammer"), "sku": .integer(738_594_937)]), .table([:]), .table(["name": .string("Nail")]),
+                .table(["name": .string("Hammer"), "sku": .integer(738_594_937)]), .table([:]),
+                .table(["name": .string("Nail")]),
             ])
         ]),
     valid(
@@ -480,9 +560,13 @@ let validCases: [ValidCase] = [
             "fruits": .array([
                 .table([
                     "name": .string("apple"), "physical": .table(["color": .string("red")]),
-                    "varieties": .array([.table(["name": .string("red delicious")]), .table(["name": .string("granny smith")])]),
+                    "varieties": .array([
+                        .table(["name": .string("red delicious")]), .table(["name": .string("granny smith")]),
+                    ]),
                 ]),
-                .table(["name": .string("banana"), "varieties": .array([.table(["name": .string("plantain")])])]),
+                .table([
+                    "name": .string("banana"), "varieties": .array([.table(["name": .string("plantain")])]),
+                ]),
             ])
         ]),
     valid(
@@ -523,7 +607,8 @@ let validCases: [ValidCase] = [
             "title": .string("TOML Example"),
             "owner": .table([
                 "name": .string("Tom Preston-Werner"),
-                "dob": .offsetDateTime(.init(date: date(1979, 5, 27), time: time(7, 32, 0), offsetMinutes: -480)),
+                "dob": .offsetDateTime(
+                    .init(date: date(1979, 5, 27), time: time(7, 32, 0), offsetMinutes: -480)),
             ]),
             "database": .table([
                 "enabled": .boolean(true), "ports": .array([.integer(8000), .integer(8001), .integer(8002)]),
@@ -536,11 +621,20 @@ let validCases: [ValidCase] = [
 
 let invalidCases: [InvalidCase] = [
     // Encoding
-    invalid("encoding/byte-order-mark", bytes: [0xEF, 0xBB, 0xBF] + Array("a = 1".utf8), 1, 1, "byte order mark"),
-    invalid("encoding/bad-byte-in-string", bytes: Array("a = \"x".utf8) + [0xFF] + Array("\"".utf8), 1, 7, "not valid UTF-8"),
-    invalid("encoding/truncated-sequence-in-comment", bytes: Array("a = 1\n# ".utf8) + [0xC3], 2, 3, "not valid UTF-8"),
-    invalid("encoding/overlong", bytes: Array("a = '".utf8) + [0xC0, 0xAF] + Array("'".utf8), 1, 6, "not valid UTF-8"),
-    invalid("encoding/encoded-surrogate", bytes: Array("a = '".utf8) + [0xED, 0xA0, 0x80] + Array("'".utf8), 1, 6, "not valid UTF-8"),
+    invalid(
+        "encoding/byte-order-mark", bytes: [0xEF, 0xBB, 0xBF] + Array("a = 1".utf8), 1, 1, "byte order mark"),
+    invalid(
+        "encoding/bad-byte-in-string", bytes: Array("a = \"x".utf8) + [0xFF] + Array("\"".utf8), 1, 7,
+        "not valid UTF-8"),
+    invalid(
+        "encoding/truncated-sequence-in-comment", bytes: Array("a = 1\n# ".utf8) + [0xC3], 2, 3,
+        "not valid UTF-8"),
+    invalid(
+        "encoding/overlong", bytes: Array("a = '".utf8) + [0xC0, 0xAF] + Array("'".utf8), 1, 6,
+        "not valid UTF-8"),
+    invalid(
+        "encoding/encoded-surrogate", bytes: Array("a = '".utf8) + [0xED, 0xA0, 0x80] + Array("'".utf8), 1, 6,
+        "not valid UTF-8"),
     invalid("encoding/utf16", bytes: [0xFF, 0xFE, 0x61, 0x00], 1, 1, "not valid UTF-8"),
     // Control characters
     invalid("control/null-in-string", "a = \"x\u{0}y\"", 1, 7, "U+0000 is not allowed in a string"),
@@ -556,17 +650,22 @@ let invalidCases: [InvalidCase] = [
     // Keys
     invalid("key/missing", "= 1", 1, 1, "a key is missing before '='"),
     invalid("key/no-equals", "a 1", 1, 3, "expected '=' after the key 'a', found '1'"),
-    invalid("key/newline-before-equals", "a\n= 1", 1, 2, "expected '=' after the key 'a', found the end of the line"),
+    invalid(
+        "key/newline-before-equals", "a\n= 1", 1, 2,
+        "expected '=' after the key 'a', found the end of the line"),
     invalid("key/without-value", "a =", 1, 4, "expected a value, found the end of the file"),
     invalid("key/without-value-before-comment", "a = # nothing", 1, 5, "expected a value"),
     invalid("key/two-pairs-on-one-line", "first = 'Tom' last = 'P'", 1, 15, "expected the end of the line"),
     invalid("key/bare-invalid-character", "a$b = 1", 1, 2, "expected '=' after the key 'a', found '$'"),
     invalid("key/non-ascii-bare", "é = 1", 1, 1, "expected a key"),
     invalid("key/multi-line-string", "\"\"\"a\"\"\" = 1", 1, 1, "multi-line"),
-    invalid("key/duplicate", "name = 'Tom'\nname = 'Pradyun'", 2, 1, "'name' is defined twice (first on line 1)"),
+    invalid(
+        "key/duplicate", "name = 'Tom'\nname = 'Pradyun'", 2, 1, "'name' is defined twice (first on line 1)"),
     invalid("key/duplicate-bare-and-quoted", "spelling = 1\n\"spelling\" = 2", 2, 1, "defined twice"),
     invalid("key/duplicate-in-table", "[a]\nb = 1\n'b' = 2", 3, 1, "'a.b' is defined twice"),
-    invalid("key/dotted-through-a-value", "fruit.apple = 1\nfruit.apple.smooth = true", 2, 7, "'fruit.apple' is already a value (on line 1)"),
+    invalid(
+        "key/dotted-through-a-value", "fruit.apple = 1\nfruit.apple.smooth = true", 2, 7,
+        "'fruit.apple' is already a value (on line 1)"),
     invalid("key/value-over-dotted-table", "a.b = 1\na = 2", 2, 1, "'a' is defined twice"),
     invalid("key/trailing-dot", "a. = 1", 1, 4, "expected a key"),
     invalid("key/leading-dot", ".a = 1", 1, 1, "expected a key"),
@@ -583,8 +682,11 @@ let invalidCases: [InvalidCase] = [
     invalid("string/unclosed-literal", "a = 'abc", 1, 5, "no closing"),
     invalid("string/unclosed-multi-line-basic", "a = \"\"\"abc\n\n", 1, 5, "no closing '\"\"\"'"),
     invalid("string/unclosed-multi-line-literal", "a = '''abc\nb = 1", 1, 5, "no closing"),
-    invalid("string/six-quotes-in-multi-line-basic", "a = \"\"\"x\"\"\"\"\"\"", 1, 14, "three quotation marks in a row"),
-    invalid("string/six-apostrophes-in-multi-line-literal", "a = '''x''''''", 1, 14, "three apostrophes in a row"),
+    invalid(
+        "string/six-quotes-in-multi-line-basic", "a = \"\"\"x\"\"\"\"\"\"", 1, 14,
+        "three quotation marks in a row"),
+    invalid(
+        "string/six-apostrophes-in-multi-line-literal", "a = '''x''''''", 1, 14, "three apostrophes in a row"),
     invalid("string/backslash-space-not-at-end-of-line", "a = \"\"\"x\\  y\"\"\"", 1, 9, "must end its line"),
     invalid("string/two-strings", #"a = "x" "y""#, 1, 9, "expected the end of the line"),
     invalid("string/unquoted", "a = hello", 1, 5, "'hello' is not a value"),
@@ -595,8 +697,10 @@ let invalidCases: [InvalidCase] = [
     invalid("integer/trailing-underscore", "a = 1_", 1, 6, "underscore"),
     invalid("integer/leading-underscore", "a = _1", 1, 5, "underscore"),
     invalid("integer/overflow", "a = 9223372036854775808", 1, 5, "does not fit in a 64-bit integer"),
-    invalid("integer/negative-overflow", "a = -9223372036854775809", 1, 5, "does not fit in a 64-bit integer"),
-    invalid("integer/hexadecimal-overflow", "a = 0x8000000000000000", 1, 5, "does not fit in a 64-bit integer"),
+    invalid(
+        "integer/negative-overflow", "a = -9223372036854775809", 1, 5, "does not fit in a 64-bit integer"),
+    invalid(
+        "integer/hexadecimal-overflow", "a = 0x8000000000000000", 1, 5, "does not fit in a 64-bit integer"),
     invalid("integer/signed-hexadecimal", "a = +0x10", 1, 5, "cannot have a sign"),
     invalid("integer/negative-binary", "a = -0b1", 1, 5, "cannot have a sign"),
     invalid("integer/capital-prefix", "a = 0X10", 1, 5, "is not a value"),
@@ -647,45 +751,77 @@ let invalidCases: [InvalidCase] = [
     invalid("array/double-comma", "a = [1,,2]", 1, 8, "expected a value or ']'"),
     invalid("array/only-comma", "a = [,]", 1, 6, "expected a value or ']'"),
     invalid("array/table-inside", "a = [[b]\n]", 1, 7, "'b' is not a value"),
-    invalid("array/too-deep", "a = " + String(repeating: "[", count: 150), 1, 105, "nested more than 100 deep"),
+    invalid(
+        "array/too-deep", "a = " + String(repeating: "[", count: 150), 1, 105, "nested more than 100 deep"),
     // Inline tables
     invalid("inline-table/trailing-comma", "a = {b = 1,}", 1, 12, "cannot end with a comma"),
     invalid("inline-table/newline", "a = {b = 1,\nc = 2}", 1, 12, "must be on one line"),
     invalid("inline-table/newline-before-close", "a = {b = 1\n}", 1, 11, "must be on one line"),
     invalid("inline-table/missing-comma", "a = {b = 1 c = 2}", 1, 12, "expected ',' or '}'"),
-    invalid("inline-table/double-comma", "a = {b = 1,,c = 2}", 1, 12, "expected a key in the inline table, found ','"),
+    invalid(
+        "inline-table/double-comma", "a = {b = 1,,c = 2}", 1, 12,
+        "expected a key in the inline table, found ','"),
     invalid("inline-table/duplicate-key", "a = {b = 1, b = 2}", 1, 13, "'a.b' is defined twice"),
     invalid("inline-table/unclosed", "a = {b = 1", 1, 5, "no closing '}'"),
     invalid("inline-table/comment-inside", "a = {b = 1 # c\n}", 1, 12, "expected ',' or '}'"),
-    invalid("inline-table/extended-by-dotted-keys", "[product]\ntype = { name = 'Nail' }\ntype.edible = false", 3, 1, "'product.type' is an inline table (on line 2)"),
+    invalid(
+        "inline-table/extended-by-dotted-keys", "[product]\ntype = { name = 'Nail' }\ntype.edible = false", 3,
+        1, "'product.type' is an inline table (on line 2)"),
     invalid("inline-table/extended-by-sub-table", "a = {b = 1}\n[a.c]", 2, 2, "'a' is an inline table"),
     invalid("inline-table/redefined-by-header", "a = {}\n[a]", 2, 2, "'a' is an inline table"),
-    invalid("inline-table/over-dotted-table", "[product]\ntype.name = 'Nail'\ntype = { edible = false }", 3, 1, "'product.type' is defined twice"),
-    invalid("inline-table/nested-inline-extended", "a = { b = { c = 1 }, b.d = 2 }", 1, 22, "'a.b' is an inline table"),
-    invalid("inline-table/array-of-tables-into-inline", "a = { b = [] }\n[[a.b]]", 2, 3, "'a' is an inline table"),
+    invalid(
+        "inline-table/over-dotted-table", "[product]\ntype.name = 'Nail'\ntype = { edible = false }", 3, 1,
+        "'product.type' is defined twice"),
+    invalid(
+        "inline-table/nested-inline-extended", "a = { b = { c = 1 }, b.d = 2 }", 1, 22,
+        "'a.b' is an inline table"),
+    invalid(
+        "inline-table/array-of-tables-into-inline", "a = { b = [] }\n[[a.b]]", 2, 3, "'a' is an inline table"),
     // Tables
-    invalid("table/duplicate", "[fruit]\napple = 'red'\n[fruit]\norange = 'o'", 3, 2, "table [fruit] is defined twice (first on line 1)"),
-    invalid("table/over-a-key", "[fruit]\napple = 'red'\n[fruit.apple]", 3, 8, "'fruit.apple' is already a value (on line 2)"),
-    invalid("table/over-dotted-keys", "[fruit]\napple.color = 'red'\n[fruit.apple]", 3, 8, "already defined by dotted keys"),
-    invalid("table/over-nested-dotted-keys", "[fruit]\napple.taste.sweet = true\n[fruit.apple.taste]", 3, 14, "already defined by dotted keys"),
-    invalid("table/dotted-keys-into-header-table", "[a.b.c]\nz = 1\n[a]\nb.c.t = 2", 4, 3, "table [a.b.c] is defined by its header (on line 1)"),
+    invalid(
+        "table/duplicate", "[fruit]\napple = 'red'\n[fruit]\norange = 'o'", 3, 2,
+        "table [fruit] is defined twice (first on line 1)"),
+    invalid(
+        "table/over-a-key", "[fruit]\napple = 'red'\n[fruit.apple]", 3, 8,
+        "'fruit.apple' is already a value (on line 2)"),
+    invalid(
+        "table/over-dotted-keys", "[fruit]\napple.color = 'red'\n[fruit.apple]", 3, 8,
+        "already defined by dotted keys"),
+    invalid(
+        "table/over-nested-dotted-keys", "[fruit]\napple.taste.sweet = true\n[fruit.apple.taste]", 3, 14,
+        "already defined by dotted keys"),
+    invalid(
+        "table/dotted-keys-into-header-table", "[a.b.c]\nz = 1\n[a]\nb.c.t = 2", 4, 3,
+        "table [a.b.c] is defined by its header (on line 1)"),
     invalid("table/root-key-over-header-table", "a.b = 1\n[a]", 2, 2, "already defined by dotted keys"),
     invalid("table/empty-name", "[]", 1, 2, "expected a key"),
     invalid("table/unclosed", "[a\nb = 1", 1, 3, "expected ']' to close the header [a]"),
-    invalid("table/text-after-header", "[a] b = 1", 1, 5, "expected the end of the line after the table header"),
+    invalid(
+        "table/text-after-header", "[a] b = 1", 1, 5, "expected the end of the line after the table header"),
     invalid("table/through-a-value", "a = 1\n[a.b]", 2, 2, "'a' is already a value"),
     invalid("table/through-a-static-array", "a = [{ b = 1 }]\n[a.c]", 2, 2, "'a' is already a value"),
     invalid("table/nested-brackets", "[a[b]]", 1, 3, "expected ']' to close"),
     // Arrays of tables
-    invalid("array-of-tables/append-to-static-array", "fruits = []\n[[fruits]]", 2, 3, "can only add to an array of tables"),
-    invalid("array-of-tables/after-table", "[a]\n[[a]]", 2, 3, "'a' is a table (on line 1), not an array of tables"),
-    invalid("array-of-tables/table-after-it", "[[a]]\n[a]", 2, 2, "'a' is an array of tables (on line 1), not a table"),
-    invalid("array-of-tables/parent-implied-a-table", "[[albums.songs]]\n[[albums]]", 2, 3, "'albums' is a table"),
     invalid(
-        "array-of-tables/table-over-nested-array", "[[fruits]]\n[[fruits.varieties]]\n[fruits.varieties]", 3, 9,
+        "array-of-tables/append-to-static-array", "fruits = []\n[[fruits]]", 2, 3,
+        "can only add to an array of tables"),
+    invalid(
+        "array-of-tables/after-table", "[a]\n[[a]]", 2, 3,
+        "'a' is a table (on line 1), not an array of tables"),
+    invalid(
+        "array-of-tables/table-after-it", "[[a]]\n[a]", 2, 2,
+        "'a' is an array of tables (on line 1), not a table"),
+    invalid(
+        "array-of-tables/parent-implied-a-table", "[[albums.songs]]\n[[albums]]", 2, 3, "'albums' is a table"),
+    invalid(
+        "array-of-tables/table-over-nested-array", "[[fruits]]\n[[fruits.varieties]]\n[fruits.varieties]", 3,
+        9,
         "'fruits.varieties' is an array of tables"),
-    invalid("array-of-tables/array-over-sub-table", "[[fruits]]\n[fruits.physical]\n[[fruits.physical]]", 3, 10, "'fruits.physical' is a table"),
-    invalid("array-of-tables/dotted-keys-append", "[[a.b]]\n[a]\nb.y = 2", 3, 1, "'a.b' is an array of tables"),
+    invalid(
+        "array-of-tables/array-over-sub-table", "[[fruits]]\n[fruits.physical]\n[[fruits.physical]]", 3, 10,
+        "'fruits.physical' is a table"),
+    invalid(
+        "array-of-tables/dotted-keys-append", "[[a.b]]\n[a]\nb.y = 2", 3, 1, "'a.b' is an array of tables"),
     invalid("array-of-tables/unclosed", "[[a]\nb = 1", 1, 4, "expected ']]'"),
     invalid("array-of-tables/space-between-brackets", "[ [a]]", 1, 3, "expected a key"),
 ]

@@ -6,7 +6,9 @@ extension TOMLParser {
         let start = index
         skipToken()
         // "1979-05-27 07:32:00": RFC 3339 allows a space between the date and the time.
-        if index - start == 10, isDate(at: start), peek == .space, let next = byte(at: index + 1), isDigit(next) {
+        if index - start == 10, isDate(at: start), peek == .space, let next = byte(at: index + 1),
+            isDigit(next)
+        {
             index += 1
             skipToken()
         }
@@ -131,14 +133,17 @@ extension TOMLParser {
         guard value.isFinite else {
             throw error(
                 at: start,
-                "'\(String(decoding: token, as: UTF8.self))' is too large for a 64-bit float (write inf for infinity)")
+                "'\(String(decoding: token, as: UTF8.self))' is too large for a 64-bit float (write inf for infinity)"
+            )
         }
         return .float(value)
     }
 
     /// `0x`, `0o` or `0b` and digits of `radix`, at most `Int64.max`.
     private func parseRadixInteger(_ token: [UInt8], radix: Int, at start: Int) throws(TOMLError) -> Int64 {
-        guard token.count > 2 else { throw error(at: start, "'\(String(decoding: token, as: UTF8.self))' has no digits") }
+        guard token.count > 2 else {
+            throw error(at: start, "'\(String(decoding: token, as: UTF8.self))' has no digits")
+        }
         let body = try digits(token, 2..<token.count, at: start, radix: radix)
         var value: Int64 = 0
         for digit in body {
@@ -146,7 +151,9 @@ extension TOMLParser {
             let (sum, overflow2) = shifted.addingReportingOverflow(Int64(hexValue(digit)!))
             guard !overflow, !overflow2 else {
                 throw error(
-                    at: start, "'\(String(decoding: token, as: UTF8.self))' does not fit in a 64-bit integer (at most \(Int64.max))")
+                    at: start,
+                    "'\(String(decoding: token, as: UTF8.self))' does not fit in a 64-bit integer (at most \(Int64.max))"
+                )
             }
             value = sum
         }
@@ -156,7 +163,8 @@ extension TOMLParser {
     /// The digits of `token[range]` without their underscores.
     /// - Throws: `TOMLError` at a character that is not a digit of `radix`, or at an underscore
     ///   that is not between two digits.
-    private func digits(_ token: [UInt8], _ range: Range<Int>, at start: Int, radix: Int = 10) throws(TOMLError)
+    private func digits(_ token: [UInt8], _ range: Range<Int>, at start: Int, radix: Int = 10)
+        throws(TOMLError)
         -> [UInt8]
     {
         var out: [UInt8] = []
@@ -195,19 +203,23 @@ extension TOMLParser {
         guard (1...12).contains(month) else { throw error(at: start + 5, "month \(month) does not exist") }
         let days = daysIn(month: month, year: year)
         guard (1...days).contains(day) else {
-            throw error(at: start + 8, "day \(day) does not exist: month \(month) of \(year) has \(days) days")
+            throw error(
+                at: start + 8, "day \(day) does not exist: month \(month) of \(year) has \(days) days")
         }
         let date = TOMLDocument.LocalDate(year: year, month: month, day: day)
         guard token.count > 10 else { return .localDate(date) }
         guard [UInt8(ascii: "T"), UInt8(ascii: "t"), .space].contains(token[10]) else {
-            throw error(at: start + 10, "expected 'T' or a space between the date and the time, found \(found(at: start + 10))")
+            throw error(
+                at: start + 10,
+                "expected 'T' or a space between the date and the time, found \(found(at: start + 10))")
         }
         let (time, end) = try parseTime(token, from: 11, at: start)
         guard end < token.count else { return .localDateTime(.init(date: date, time: time)) }
         switch token[end] {
         case UInt8(ascii: "Z"), UInt8(ascii: "z"):
             guard end + 1 == token.count else {
-                throw error(at: start + end + 1, "unexpected \(found(at: start + end + 1)) after the date-time")
+                throw error(
+                    at: start + end + 1, "unexpected \(found(at: start + end + 1)) after the date-time")
             }
             return .offsetDateTime(.init(date: date, time: time, offsetMinutes: 0))
         case .plus, .minus:
@@ -216,7 +228,9 @@ extension TOMLParser {
                 throw error(at: start + end, "expected the offset as +HH:MM or -HH:MM, or Z")
             }
             guard hours <= 23, minutes <= 59 else {
-                throw error(at: start + end, "the offset \(String(decoding: token[end...], as: UTF8.self)) is out of range")
+                throw error(
+                    at: start + end,
+                    "the offset \(String(decoding: token[end...], as: UTF8.self)) is out of range")
             }
             let offset = (hours * 60 + minutes) * (token[end] == .minus ? -1 : 1)
             return .offsetDateTime(.init(date: date, time: time, offsetMinutes: offset))
@@ -226,7 +240,9 @@ extension TOMLParser {
     }
 
     /// `HH:MM:SS` with an optional fraction, from `token[from]`; also the index after it.
-    func parseTime(_ token: [UInt8], from: Int, at start: Int) throws(TOMLError) -> (TOMLDocument.LocalTime, Int) {
+    func parseTime(_ token: [UInt8], from: Int, at start: Int) throws(TOMLError) -> (
+        TOMLDocument.LocalTime, Int
+    ) {
         guard token.count >= from + 8, token[from + 2] == .colon, token[from + 5] == .colon,
             let hour = twoDigits(token, from), let minute = twoDigits(token, from + 3),
             let second = twoDigits(token, from + 6)
@@ -234,8 +250,12 @@ extension TOMLParser {
             throw error(at: start + from, "expected a time as HH:MM:SS (two digits each, seconds included)")
         }
         guard hour <= 23 else { throw error(at: start + from, "hour \(hour) does not exist (00 to 23)") }
-        guard minute <= 59 else { throw error(at: start + from + 3, "minute \(minute) does not exist (00 to 59)") }
-        guard second <= 60 else { throw error(at: start + from + 6, "second \(second) does not exist (00 to 60)") }
+        guard minute <= 59 else {
+            throw error(at: start + from + 3, "minute \(minute) does not exist (00 to 59)")
+        }
+        guard second <= 60 else {
+            throw error(at: start + from + 6, "second \(second) does not exist (00 to 60)")
+        }
         var end = from + 8
         var nanosecond = 0
         if end < token.count, token[end] == .dot {
@@ -247,7 +267,8 @@ extension TOMLParser {
             }
             // Nanoseconds: further digits are truncated, as the specification asks.
             for i in 0..<9 {
-                nanosecond = nanosecond * 10 + (fractionStart + i < end ? Int(token[fractionStart + i] - 0x30) : 0)
+                nanosecond =
+                    nanosecond * 10 + (fractionStart + i < end ? Int(token[fractionStart + i] - 0x30) : 0)
             }
         }
         return (.init(hour: hour, minute: minute, second: second, nanosecond: nanosecond), end)
@@ -258,7 +279,9 @@ extension TOMLParser {
     }
 
     private func twoDigits(_ token: [UInt8], _ offset: Int) -> Int? {
-        guard offset + 2 <= token.count, isDigit(token[offset]), isDigit(token[offset + 1]) else { return nil }
+        guard offset + 2 <= token.count, isDigit(token[offset]), isDigit(token[offset + 1]) else {
+            return nil
+        }
         return number(token, offset, 2)
     }
 

@@ -99,7 +99,9 @@ struct TOMLParser {
     }
 
     private func invalidUTF8(at offset: Int) -> TOMLError {
-        error(at: offset, "the file is not valid UTF-8 (byte 0x\(hexByte(bytes[offset])) here); TOML files are UTF-8")
+        error(
+            at: offset,
+            "the file is not valid UTF-8 (byte 0x\(hexByte(bytes[offset])) here); TOML files are UTF-8")
     }
 
     // MARK: Document
@@ -138,14 +140,18 @@ struct TOMLParser {
         let path = key.map(\.name)
         if isArray {
             guard peek == .closeBracket, byte(at: index + 1) == .closeBracket else {
-                throw error(at: index, "expected ']]' to close the header [[\(tomlKeyPath(path))]], found \(found(at: index))")
+                throw error(
+                    at: index,
+                    "expected ']]' to close the header [[\(tomlKeyPath(path))]], found \(found(at: index))")
             }
             index += 2
             headers.append((path, start))
             return try appendTable(key, in: root, headerOffset: start)
         }
         guard peek == .closeBracket else {
-            throw error(at: index, "expected ']' to close the header [\(tomlKeyPath(path))], found \(found(at: index))")
+            throw error(
+                at: index,
+                "expected ']' to close the header [\(tomlKeyPath(path))], found \(found(at: index))")
         }
         index += 1
         headers.append((path, start))
@@ -210,7 +216,9 @@ struct TOMLParser {
         while let byte = peek, byte != .lineFeed {
             if byte == .carriageReturn, self.byte(at: index + 1) == .lineFeed { return }
             if isControl(byte) {
-                throw error(at: index, "the control character \(scalarName(UInt32(byte))) is not allowed in a comment")
+                throw error(
+                    at: index, "the control character \(scalarName(UInt32(byte))) is not allowed in a comment"
+                )
             }
             index += 1
         }
@@ -252,7 +260,8 @@ struct TOMLParser {
                         "expected a key (letters, digits, '_' and '-', or a quoted string), found \(found(at: index))"
                     )
                 }
-                parts.append(TOMLKeyPart(name: String(decoding: bytes[start..<index], as: UTF8.self), offset: start))
+                parts.append(
+                    TOMLKeyPart(name: String(decoding: bytes[start..<index], as: UTF8.self), offset: start))
             }
             skipWhitespace()
             guard peek == .dot else { return parts }
@@ -276,10 +285,13 @@ struct TOMLParser {
             throw error(at: index, "expected a value, found \(found(at: index))")
         case .quote:
             let isMultiLine = byte(at: index + 1) == .quote && byte(at: index + 2) == .quote
-            return .value(.string(try isMultiLine ? parseMultiLineBasicString() : parseBasicString()), offset: start)
+            return .value(
+                .string(try isMultiLine ? parseMultiLineBasicString() : parseBasicString()), offset: start)
         case .apostrophe:
             let isMultiLine = byte(at: index + 1) == .apostrophe && byte(at: index + 2) == .apostrophe
-            return .value(.string(try isMultiLine ? parseMultiLineLiteralString() : parseLiteralString()), offset: start)
+            return .value(
+                .string(try isMultiLine ? parseMultiLineLiteralString() : parseLiteralString()), offset: start
+            )
         case .openBracket:
             return .value(try parseArray(path: path), offset: start)
         case .openBrace:
@@ -329,7 +341,8 @@ struct TOMLParser {
                 return .array(elements)
             case nil: throw error(at: open, "this array has no closing ']'")
             default:
-                throw error(at: index, "expected ',' or ']' after an array element, found \(found(at: index))")
+                throw error(
+                    at: index, "expected ',' or ']' after an array element, found \(found(at: index))")
             }
         }
     }
@@ -362,7 +375,9 @@ struct TOMLParser {
                 node.freeze()
                 return node
             default:
-                throw error(at: index, "expected ',' or '}' after a value in the inline table, found \(found(at: index))")
+                throw error(
+                    at: index,
+                    "expected ',' or '}' after a value in the inline table, found \(found(at: index))")
             }
         }
     }
@@ -394,7 +409,8 @@ struct TOMLParser {
                 try appendEscape(to: &text)
             case .lineFeed, .carriageReturn:
                 throw error(
-                    at: open, "this string has no closing '\"' on its line (a multi-line string starts with \"\"\")")
+                    at: open,
+                    "this string has no closing '\"' on its line (a multi-line string starts with \"\"\")")
             default:
                 if isControl(byte) { throw controlCharacterInString(byte) }
                 text.append(byte)
@@ -416,7 +432,8 @@ struct TOMLParser {
                 return String(decoding: bytes[start..<(index - 1)], as: UTF8.self)
             case .lineFeed, .carriageReturn:
                 throw error(
-                    at: open, "this string has no closing \"'\" on its line (a multi-line string starts with ''')")
+                    at: open,
+                    "this string has no closing \"'\" on its line (a multi-line string starts with ''')")
             default:
                 if isControl(byte) { throw controlCharacterInString(byte) }
                 index += 1
@@ -432,7 +449,9 @@ struct TOMLParser {
         _ = try consumeNewline()
         var text: [UInt8] = []
         while true {
-            guard let byte = peek else { throw error(at: open, "this multi-line string has no closing '\"\"\"'") }
+            guard let byte = peek else {
+                throw error(at: open, "this multi-line string has no closing '\"\"\"'")
+            }
             switch byte {
             case .quote:
                 if let closed = try closeMultiLine(quote: .quote, text: &text) { return closed }
@@ -462,7 +481,9 @@ struct TOMLParser {
         _ = try consumeNewline()
         var text: [UInt8] = []
         while true {
-            guard let byte = peek else { throw error(at: open, "this multi-line string has no closing \"'''\"") }
+            guard let byte = peek else {
+                throw error(at: open, "this multi-line string has no closing \"'''\"")
+            }
             switch byte {
             case .apostrophe:
                 if let closed = try closeMultiLine(quote: .apostrophe, text: &text) { return closed }
@@ -534,7 +555,8 @@ struct TOMLParser {
                 guard let digit = peek.flatMap(hexValue) else {
                     throw error(
                         at: backslash,
-                        "\\\(Character(Unicode.Scalar(escape))) must be followed by \(count) hexadecimal digits")
+                        "\\\(Character(Unicode.Scalar(escape))) must be followed by \(count) hexadecimal digits"
+                    )
                 }
                 code = code << 4 | UInt32(digit)
                 index += 1
@@ -548,10 +570,12 @@ struct TOMLParser {
             text.append(contentsOf: String(Character(scalar)).utf8)
         default:
             let written =
-                escape > 0x20 && escape < 0x7F ? "'\\\(Character(Unicode.Scalar(escape)))'" : "a backslash before \(found(at: index - 1))"
+                escape > 0x20 && escape < 0x7F
+                ? "'\\\(Character(Unicode.Scalar(escape)))'" : "a backslash before \(found(at: index - 1))"
             throw error(
                 at: backslash,
-                "\(written) is not an escape TOML defines (\\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX)")
+                "\(written) is not an escape TOML defines (\\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX)"
+            )
         }
     }
 

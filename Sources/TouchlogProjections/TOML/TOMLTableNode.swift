@@ -82,7 +82,9 @@ final class TOMLTableNode {
 
     /// Every value below this table that is not a table, through tables only (see
     /// `TOMLDocument.entries`), with the offset of its key.
-    func collectEntries(path: [String], into found: inout [(offset: Int, path: [String], value: TOMLDocument.Value)]) {
+    func collectEntries(
+        path: [String], into found: inout [(offset: Int, path: [String], value: TOMLDocument.Value)]
+    ) {
         for key in order {
             switch children[key]! {
             case .value(let value, let offset): found.append((offset, path + [key], value))
@@ -104,7 +106,7 @@ extension TOMLParser {
     /// Defines `key = value` in `table` (the current header's table, the root, or an inline table
     /// being read).
     /// - Throws: `TOMLError` at the key part that breaks a rule of `TOMLTableNode`.
-    mutating func define(_ key: [TOMLKeyPart], _ value: TOMLTableNode.Child, in table: TOMLTableNode)
+    func define(_ key: [TOMLKeyPart], _ value: TOMLTableNode.Child, in table: TOMLTableNode)
         throws(TOMLError)
     {
         var node = table
@@ -121,29 +123,39 @@ extension TOMLParser {
                     existing.origin = .dotted
                     node = existing
                 case .inline:
-                    throw error(at: part.offset, "'\(tomlKeyPath(path))' is an inline table (\(lineOf(existing.offset))), which cannot be extended")
+                    throw error(
+                        at: part.offset,
+                        "'\(tomlKeyPath(path))' is an inline table (\(lineOf(existing.offset))), which cannot be extended"
+                    )
                 case .header, .root, .arrayElement:
                     throw error(
                         at: part.offset,
-                        "table [\(tomlKeyPath(path))] is defined by its header (\(lineOf(existing.offset))): add its keys under that header, not with dotted keys")
+                        "table [\(tomlKeyPath(path))] is defined by its header (\(lineOf(existing.offset))): add its keys under that header, not with dotted keys"
+                    )
                 }
             case .tables(_, let offset):
-                throw error(at: part.offset, "'\(tomlKeyPath(path))' is an array of tables (\(lineOf(offset))): dotted keys cannot add to it")
+                throw error(
+                    at: part.offset,
+                    "'\(tomlKeyPath(path))' is an array of tables (\(lineOf(offset))): dotted keys cannot add to it"
+                )
             case .value(_, let offset):
-                throw error(at: part.offset, "'\(tomlKeyPath(path))' is already a value (\(lineOf(offset))), not a table")
+                throw error(
+                    at: part.offset,
+                    "'\(tomlKeyPath(path))' is already a value (\(lineOf(offset))), not a table")
             }
         }
         let last = key[key.count - 1]
         let path = node.path + [last.name]
         if let existing = node[last.name] {
-            throw error(at: last.offset, "'\(tomlKeyPath(path))' is defined twice (first \(lineOf(existing.offset)))")
+            throw error(
+                at: last.offset, "'\(tomlKeyPath(path))' is defined twice (first \(lineOf(existing.offset)))")
         }
         node[last.name] = value
     }
 
     /// The table of a `[key]` header.
     /// - Throws: `TOMLError` when the table was defined before or is not a table.
-    mutating func openTable(_ key: [TOMLKeyPart], in root: TOMLTableNode, headerOffset: Int) throws(TOMLError)
+    func openTable(_ key: [TOMLKeyPart], in root: TOMLTableNode, headerOffset: Int) throws(TOMLError)
         -> TOMLTableNode
     {
         let parent = try parentOfHeader(key, in: root)
@@ -161,24 +173,35 @@ extension TOMLParser {
                 existing.offset = headerOffset
                 return existing
             case .header, .root, .arrayElement:
-                throw error(at: last.offset, "table [\(tomlKeyPath(path))] is defined twice (first \(lineOf(existing.offset)))")
+                throw error(
+                    at: last.offset,
+                    "table [\(tomlKeyPath(path))] is defined twice (first \(lineOf(existing.offset)))")
             case .dotted:
                 throw error(
                     at: last.offset,
-                    "table [\(tomlKeyPath(path))] is already defined by dotted keys (\(lineOf(existing.offset))); a header cannot define it again")
+                    "table [\(tomlKeyPath(path))] is already defined by dotted keys (\(lineOf(existing.offset))); a header cannot define it again"
+                )
             case .inline:
-                throw error(at: last.offset, "'\(tomlKeyPath(path))' is an inline table (\(lineOf(existing.offset))), which cannot be extended")
+                throw error(
+                    at: last.offset,
+                    "'\(tomlKeyPath(path))' is an inline table (\(lineOf(existing.offset))), which cannot be extended"
+                )
             }
         case .tables(_, let offset):
-            throw error(at: last.offset, "'\(tomlKeyPath(path))' is an array of tables (\(lineOf(offset))), not a table: write [[\(tomlKeyPath(path))]]")
+            throw error(
+                at: last.offset,
+                "'\(tomlKeyPath(path))' is an array of tables (\(lineOf(offset))), not a table: write [[\(tomlKeyPath(path))]]"
+            )
         case .value(_, let offset):
-            throw error(at: last.offset, "'\(tomlKeyPath(path))' is already a value (\(lineOf(offset))), not a table")
+            throw error(
+                at: last.offset, "'\(tomlKeyPath(path))' is already a value (\(lineOf(offset))), not a table")
         }
     }
 
     /// A new element of the array of tables of a `[[key]]` header.
     /// - Throws: `TOMLError` when the key is a table or a value.
-    mutating func appendTable(_ key: [TOMLKeyPart], in root: TOMLTableNode, headerOffset: Int) throws(TOMLError)
+    func appendTable(_ key: [TOMLKeyPart], in root: TOMLTableNode, headerOffset: Int)
+        throws(TOMLError)
         -> TOMLTableNode
     {
         let parent = try parentOfHeader(key, in: root)
@@ -191,18 +214,21 @@ extension TOMLParser {
         case .tables(let elements, let offset):
             parent[last.name] = .tables(elements + [element], offset: offset)
         case .table(let existing):
-            throw error(at: last.offset, "'\(tomlKeyPath(path))' is a table (\(lineOf(existing.offset))), not an array of tables")
+            throw error(
+                at: last.offset,
+                "'\(tomlKeyPath(path))' is a table (\(lineOf(existing.offset))), not an array of tables")
         case .value(_, let offset):
             throw error(
                 at: last.offset,
-                "'\(tomlKeyPath(path))' is already a value (\(lineOf(offset))); [[\(tomlKeyPath(path))]] can only add to an array of tables")
+                "'\(tomlKeyPath(path))' is already a value (\(lineOf(offset))); [[\(tomlKeyPath(path))]] can only add to an array of tables"
+            )
         }
         return element
     }
 
     /// The table that holds the last part of a header's key: walks (and creates) the tables of the
     /// other parts; through an array of tables, its latest element.
-    private mutating func parentOfHeader(_ key: [TOMLKeyPart], in root: TOMLTableNode) throws(TOMLError)
+    private func parentOfHeader(_ key: [TOMLKeyPart], in root: TOMLTableNode) throws(TOMLError)
         -> TOMLTableNode
     {
         var node = root
@@ -215,13 +241,18 @@ extension TOMLParser {
                 node = created
             case .table(let existing):
                 guard existing.origin != .inline else {
-                    throw error(at: part.offset, "'\(tomlKeyPath(path))' is an inline table (\(lineOf(existing.offset))), which cannot be extended")
+                    throw error(
+                        at: part.offset,
+                        "'\(tomlKeyPath(path))' is an inline table (\(lineOf(existing.offset))), which cannot be extended"
+                    )
                 }
                 node = existing
             case .tables(let elements, _):
                 node = elements[elements.count - 1]
             case .value(_, let offset):
-                throw error(at: part.offset, "'\(tomlKeyPath(path))' is already a value (\(lineOf(offset))), not a table")
+                throw error(
+                    at: part.offset,
+                    "'\(tomlKeyPath(path))' is already a value (\(lineOf(offset))), not a table")
             }
         }
         return node
