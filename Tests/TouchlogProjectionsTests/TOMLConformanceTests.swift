@@ -753,6 +753,12 @@ let invalidCases: [InvalidCase] = [
     invalid("array/table-inside", "a = [[b]\n]", 1, 7, "'b' is not a value"),
     invalid(
         "array/too-deep", "a = " + String(repeating: "[", count: 150), 1, 105, "nested more than 100 deep"),
+    invalid(
+        "key/too-deep", "[a]\n" + Array(repeating: "b", count: 150).joined(separator: ".") + " = 1", 2, 199,
+        "nested more than 100 tables deep"),
+    invalid(
+        "table/too-deep", "[" + Array(repeating: "b", count: 101).joined(separator: ".") + "]", 1, 202,
+        "nested more than 100 tables deep"),
     // Inline tables
     invalid("inline-table/trailing-comma", "a = {b = 1,}", 1, 12, "cannot end with a comma"),
     invalid("inline-table/newline", "a = {b = 1,\nc = 2}", 1, 12, "must be on one line"),

@@ -14,7 +14,7 @@ struct TOMLParser {
     /// Arrays and inline tables open around the current value (deeper is an error, so that a
     /// hostile file cannot exhaust the stack).
     private var depth = 0
-    private static let maximumDepth = 100
+    static let maximumDepth = 100
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes

@@ -109,6 +109,7 @@ extension TOMLParser {
     func define(_ key: [TOMLKeyPart], _ value: TOMLTableNode.Child, in table: TOMLTableNode)
         throws(TOMLError)
     {
+        try checkDepth(key, below: table)
         var node = table
         for part in key.dropLast() {
             let path = node.path + [part.name]
@@ -231,6 +232,7 @@ extension TOMLParser {
     private func parentOfHeader(_ key: [TOMLKeyPart], in root: TOMLTableNode) throws(TOMLError)
         -> TOMLTableNode
     {
+        try checkDepth(key, below: root)
         var node = root
         for part in key.dropLast() {
             let path = node.path + [part.name]
@@ -256,6 +258,16 @@ extension TOMLParser {
             }
         }
         return node
+    }
+
+    /// Keys at most `maximumDepth` tables deep, so that a hostile file cannot exhaust the stack
+    /// of the functions that walk the tree.
+    private func checkDepth(_ key: [TOMLKeyPart], below table: TOMLTableNode) throws(TOMLError) {
+        let limit = Self.maximumDepth - table.path.count
+        guard key.count <= limit else {
+            throw error(
+                at: key[max(0, limit)].offset, "keys are nested more than \(Self.maximumDepth) tables deep")
+        }
     }
 
     /// "on line 3", for messages that point back at an earlier definition.
