@@ -26,16 +26,21 @@ extension StoreOptions {
     }
 }
 
-/// Reads a rules file: `FILE:LINE: reason` and exit 65 when it is not valid rules.
+/// Reads a rules file: `FILE:LINE:COLUMN: reason` (or `FILE:LINE:`, or `FILE:`) and exit 65 when it
+/// is not valid rules; bytes that are not UTF-8 are an error, not replaced.
 func readRules(_ path: String) throws -> Rules {
     guard let data = FileManager.default.contents(atPath: path) else {
         throw CommandFailure("cannot read the rules file '\(path)'", exitCode: ExitStatus.ioError)
     }
-    do {
-        return try Rules(toml: String(decoding: data, as: UTF8.self))
+    do throws(RulesError) {
+        let text: String
+        do { text = try TOMLDocument.text(utf8: Array(data)) } catch {
+            throw RulesError(line: error.line, column: error.column, message: error.message)
+        }
+        return try Rules(toml: text)
     } catch {
-        let location = error.line.map { "\(path):\($0)" } ?? path
-        throw CommandFailure("\(location): \(error.message)", exitCode: ExitStatus.dataError)
+        let location = [error.line, error.column].compactMap { $0 }.map { ":\($0)" }.joined()
+        throw CommandFailure("\(path)\(location): \(error.message)", exitCode: ExitStatus.dataError)
     }
 }
 

@@ -15,8 +15,9 @@ struct RulesShowCommand: ParsableCommand {
         abstract: "Print the built-in rules, documented line by line (or, with --active, the store's).",
         discussion: """
             Save the output, change values, and apply it with 'touchlog rebuild --rules FILE' (try --dry-run \
-            first). The file is TOML; Touchlog reads a subset: tables, bare, quoted and dotted keys, strings, \
-            integers, floats, booleans, arrays of those, comments.
+            first). The file is TOML 1.0 (https://toml.io/en/v1.0.0), UTF-8 without a byte order mark; tables, \
+            dotted keys and inline tables may be mixed: '[sla.high]', 'sla.high.first_reply_minutes = 240' and \
+            'high = { first_reply_minutes = 240, resolution_minutes = 1440 }' under '[sla]' set the same keys.
             """)
 
     @Flag(help: "Print the rules of the store's active projections (their canonical form) instead.")

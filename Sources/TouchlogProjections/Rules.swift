@@ -213,7 +213,7 @@ public struct Rules: Sendable, Equatable {
 
     // MARK: Reading
 
-    /// Reads rules from TOML text (the subset `TOMLDocument` describes).
+    /// Reads rules from TOML 1.0 text (see `TOMLDocument`).
     ///
     /// Every key the rules define is required, and a key the rules do not define is an error (a
     /// misspelt weight must not silently fall back to a default). The one exception is the table
@@ -224,7 +224,7 @@ public struct Rules: Sendable, Equatable {
     public init(toml text: String) throws(RulesError) {
         let document: TOMLDocument
         do { document = try TOMLDocument(parsing: text) } catch {
-            throw RulesError(line: error.line, message: error.message)
+            throw RulesError(line: error.line, column: error.column, message: error.message)
         }
         var entries: [String: TOMLDocument.Entry] = [:]
         for entry in document.entries { entries[entry.path.joined(separator: ".")] = entry }
@@ -348,14 +348,24 @@ public struct Rules: Sendable, Equatable {
 public struct RulesError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The 1-based line, when the problem is on one.
     public var line: Int?
+    /// The 1-based column, when the problem is a TOML syntax error (`TOMLError` has one).
+    public var column: Int?
     public var message: String
 
-    public init(line: Int?, message: String) {
+    public init(line: Int?, column: Int? = nil, message: String) {
         self.line = line
+        self.column = column
         self.message = message
     }
 
-    public var description: String { line.map { "line \($0): \(message)" } ?? message }
+    /// "line 12, column 7: reason", "line 12: reason" or "reason".
+    public var description: String {
+        switch (line, column) {
+        case (let line?, let column?): "line \(line), column \(column): \(message)"
+        case (let line?, nil): "line \(line): \(message)"
+        default: message
+        }
+    }
 }
 
 func hex(_ bytes: [UInt8]) -> String {

@@ -187,6 +187,26 @@ import Testing
         #expect(workspace.run("rebuild", "--rules", workspace.path + "/none.toml").exitCode == 74)
     }
 
+    @Test func aRulesFileThatIsNotTOMLOrNotUTF8IsBadInputWithLineAndColumn() throws {
+        try ingestStory()
+        let syntax = try workspace.file("syntax.toml", lines: ["version = \"x\"", "[sla.low", "a = 1"])
+        let result = workspace.run("rebuild", "--rules", syntax)
+        #expect(result.exitCode == 65)
+        #expect(
+            result.error.contains("syntax.toml:2:9: expected ']' to close the header [sla.low]"),
+            "\(result.error)")
+
+        let latin1 = workspace.path + "/latin1.toml"
+        #expect(
+            FileManager.default.createFile(
+                atPath: latin1, contents: Data(Array("version = 'caf".utf8) + [0xE9, 0x27])))
+        let encoding = workspace.run("rebuild", "--rules", latin1)
+        #expect(encoding.exitCode == 65)
+        #expect(
+            encoding.error.contains("latin1.toml:1:15: the file is not valid UTF-8 (byte 0xE9 here)"),
+            "\(encoding.error)")
+    }
+
     @Test func appendKeepsTheProjectionsCurrent() throws {
         try ingestStory()
         let appended = workspace.run(
