@@ -97,8 +97,10 @@ struct RebuildCommand: ParsableCommand {
                     try jsonLine(
                         SLAJSON(
                             kind: "sla", ticket: change.ticket, customer: change.customer,
-                            firstReplyFrom: change.firstReply.from.name, firstReplyTo: change.firstReply.to.name,
-                            resolutionFrom: change.resolution.from.name, resolutionTo: change.resolution.to.name)))
+                            firstReplyFrom: change.firstReply.from.name,
+                            firstReplyTo: change.firstReply.to.name,
+                            resolutionFrom: change.resolution.from.name,
+                            resolutionTo: change.resolution.to.name)))
             }
             buffer.flush()
             return
@@ -115,7 +117,8 @@ struct RebuildCommand: ParsableCommand {
                 format: "%.2f -> %.2f (%+.2f)", change.oldScore, change.newScore, change.scoreDelta)
             buffer.appendLine("  \(change.customer)  \(change.from) -> \(change.to)  \(scores)")
         }
-        buffer.appendLine("tickets whose SLA verdicts change: \(report.slaChanges.count) of \(report.tickets)")
+        buffer.appendLine(
+            "tickets whose SLA verdicts change: \(report.slaChanges.count) of \(report.tickets)")
         func describe(_ name: String, _ verdicts: (from: SLAVerdict, to: SLAVerdict)) -> String? {
             verdicts.from == verdicts.to ? nil : "\(name) \(verdicts.from.name) -> \(verdicts.to.name)"
         }

@@ -145,7 +145,8 @@ enum ProjectionCodec {
             let closedAt = r.readOptionalTime(), let resolvedAt = r.readOptionalTime(),
             let reopens = r.readInt(), let publicReplies = r.readInt(), let escalations = r.readInt(),
             let followUps = r.readInt(), let mergedInto = r.readOptionalString(),
-            let firstEventAt = r.readTime(), let lastEventAt = r.readTime(), let lastPosition = r.readVarint(),
+            let firstEventAt = r.readTime(), let lastEventAt = r.readTime(),
+            let lastPosition = r.readVarint(),
             let watermark = r.readEventOrder(), let positionCount = r.readInt(), positionCount <= bytes.count
         else { return nil }
         var ticket = TicketState(id: id, customer: customer, firstEventAt: firstEventAt)

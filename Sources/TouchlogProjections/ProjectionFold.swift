@@ -123,8 +123,9 @@ struct ChunkFold {
 
     /// The changed records (keys in UTF-8 byte order, which is LMDB's) and the timeline entries
     /// collected since the last call; the fold keeps holding the records.
-    mutating func takeChanges() -> (tickets: [TicketState], customers: [CustomerLoyalty], timeline: [RepTimelineEntry])
-    {
+    mutating func takeChanges() -> (
+        tickets: [TicketState], customers: [CustomerLoyalty], timeline: [RepTimelineEntry]
+    ) {
         let changedTickets = dirtyTickets.sorted(by: utf8Less).map { tickets[$0]! }
         let changedCustomers = dirtyCustomers.sorted(by: utf8Less).map { customers[$0]! }
         dirtyTickets.removeAll(keepingCapacity: true)

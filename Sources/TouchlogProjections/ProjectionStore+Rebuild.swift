@@ -185,7 +185,8 @@ extension ProjectionStore {
                     try store.withReadTransaction { txn in
                         try scratch.withWriteTransaction { scratchTxn in
                             try Self.fold(
-                                log: log, txn, into: scratch.slot, scratchTxn, from: next, through: end, &fold)
+                                log: log, txn, into: scratch.slot, scratchTxn, from: next, through: end, &fold
+                            )
                         }
                     }
                 }
@@ -231,7 +232,9 @@ extension ProjectionStore {
                 customers += 1
                 if let new = try Self.loadCustomer(id, slot: fresh, freshTxn), new.tier != old.tier {
                     tierChanges.append(
-                        TierChange(customer: id, from: old.tier, to: new.tier, oldScore: old.score, newScore: new.score))
+                        TierChange(
+                            customer: id, from: old.tier, to: new.tier, oldScore: old.score,
+                            newScore: new.score))
                 }
                 return true
             }
@@ -244,7 +247,8 @@ extension ProjectionStore {
                 }
                 tickets += 1
                 if let new = try Self.loadTicket(id, slot: fresh, freshTxn),
-                    new.firstReplyVerdict != old.firstReplyVerdict || new.resolutionVerdict != old.resolutionVerdict
+                    new.firstReplyVerdict != old.firstReplyVerdict
+                        || new.resolutionVerdict != old.resolutionVerdict
                 {
                     slaChanges.append(
                         SLAChange(

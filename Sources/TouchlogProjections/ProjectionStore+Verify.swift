@@ -121,7 +121,8 @@ extension ProjectionStore {
                         var events: [FoldEvent] = []
                         for position in chunk {
                             do {
-                                if let event = try log.withRecord(at: position, in: txn, { FoldEvent.folding($0) }),
+                                if let event = try log.withRecord(
+                                    at: position, in: txn, { FoldEvent.folding($0) }),
                                     let event
                                 {
                                     events.append(event)
@@ -132,7 +133,8 @@ extension ProjectionStore {
                         }
                         try scratch.withWriteTransaction { scratchTxn in
                             try Self.fold(
-                                log: log, txn, events: events, through: chunk.last!, into: scratch.slot, scratchTxn,
+                                log: log, txn, events: events, through: chunk.last!, into: scratch.slot,
+                                scratchTxn,
                                 &fold, passingDamaged: true)
                         }
                         start += chunk.count
@@ -143,7 +145,8 @@ extension ProjectionStore {
                         let end = min(through, next + UInt64(Self.scratchChunkSize) - 1)
                         try scratch.withWriteTransaction { scratchTxn in
                             try Self.fold(
-                                log: log, txn, into: scratch.slot, scratchTxn, from: next, through: end, &fold,
+                                log: log, txn, into: scratch.slot, scratchTxn, from: next, through: end,
+                                &fold,
                                 passingDamaged: true)
                         }
                         try progress?(RebuildProgress(folded: end, position: end, head: through))
@@ -163,7 +166,8 @@ extension ProjectionStore {
                         .ticket, fresh, scratch.slot.tickets, txn, stored.tickets, into: &result.mismatches,
                         name: { String(decoding: $0, as: UTF8.self) },
                         decode: { key, value in
-                            ProjectionCodec.decodeTicket(id: String(decoding: key, as: UTF8.self), value).map {
+                            ProjectionCodec.decodeTicket(id: String(decoding: key, as: UTF8.self), value).map
+                            {
                                 ($0.fieldDescriptions, $0.lastPosition)
                             }
                         })
@@ -172,12 +176,14 @@ extension ProjectionStore {
                         into: &result.mismatches,
                         name: { String(decoding: $0, as: UTF8.self) },
                         decode: { key, value in
-                            ProjectionCodec.decodeCustomer(id: String(decoding: key, as: UTF8.self), value).map {
-                                ($0.fieldDescriptions, $0.lastPosition)
-                            }
+                            ProjectionCodec.decodeCustomer(id: String(decoding: key, as: UTF8.self), value)
+                                .map {
+                                    ($0.fieldDescriptions, $0.lastPosition)
+                                }
                         })
                     try comparison.compare(
-                        .timeline, fresh, scratch.slot.timeline, txn, stored.timeline, into: &result.mismatches,
+                        .timeline, fresh, scratch.slot.timeline, txn, stored.timeline,
+                        into: &result.mismatches,
                         name: { key in
                             guard let (rep, time, position) = ProjectionCodec.decodeTimelineKey(key) else {
                                 return "key " + hex(Array(key))
@@ -192,7 +198,10 @@ extension ProjectionStore {
                     try comparison.compare(
                         .owner, fresh, scratch.slot.customerTickets, txn, stored.customerTickets,
                         into: &result.mismatches,
-                        name: { key in ProjectionCodec.decodeOwnerKey(key).map { "\($0.customer)/\($0.ticket)" } ?? "key " + hex(Array(key)) },
+                        name: { key in
+                            ProjectionCodec.decodeOwnerKey(key).map { "\($0.customer)/\($0.ticket)" }
+                                ?? "key " + hex(Array(key))
+                        },
                         decode: { _, _ in nil })
                     try fresh.withCursor(on: scratch.slot.tickets) { cursor in
                         try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
@@ -204,7 +213,8 @@ extension ProjectionStore {
                                 result.anomalyCount += 1
                                 if result.anomalies.count < maximumAnomalies {
                                     result.anomalies.append(
-                                        TicketAnomalyReport(ticket: id, customer: ticket.customer, anomaly: anomaly))
+                                        TicketAnomalyReport(
+                                            ticket: id, customer: ticket.customer, anomaly: anomaly))
                                 }
                             }
                             return true
@@ -262,7 +272,8 @@ extension ProjectionStore {
                     if found == nil {
                         mismatches.append(
                             ProjectionMismatch(
-                                kind: kind, key: name(key), field: "(missing)", expected: "a record", found: "none",
+                                kind: kind, key: name(key), field: "(missing)", expected: "a record",
+                                found: "none",
                                 position: decode(key, want)?.1))
                     }
                     return mismatches.count < limit
@@ -308,7 +319,8 @@ extension ProjectionStore {
                 }
             }
             return ProjectionMismatch(
-                kind: kind, key: name(key), field: "(bytes)", expected: hex(Array(want)), found: hex(Array(got)),
+                kind: kind, key: name(key), field: "(bytes)", expected: hex(Array(want)),
+                found: hex(Array(got)),
                 position: position)
         }
     }

@@ -198,13 +198,15 @@ public final class ProjectionStore: Sendable {
     ) throws {
         var events: [FoldEvent] = []
         events.reserveCapacity(Int(min(last - first + 1, 1 << 16)))
-        try log.forEachRecord(from: first, in: logTxn, undecodable: passingDamaged ? { _ in } : nil) { record in
+        try log.forEachRecord(from: first, in: logTxn, undecodable: passingDamaged ? { _ in } : nil) {
+            record in
             if record.position > last { return false }
             if let event = FoldEvent.folding(record) { events.append(event) }
             return record.position < last
         }
         try Self.fold(
-            log: log, logTxn, events: events, through: last, into: slot, txn, &fold, passingDamaged: passingDamaged)
+            log: log, logTxn, events: events, through: last, into: slot, txn, &fold,
+            passingDamaged: passingDamaged)
     }
 
     /// Folds `events` (in position order, none before `last` missing from what the slot has folded
@@ -257,7 +259,8 @@ public final class ProjectionStore: Sendable {
         try txn.withCursor(on: slot.customerTickets) { cursor in
             try cursor.unsafeForEach(from: prefix) { key, _ in
                 guard key.starts(with: prefix) else { return false }
-                ids.append(String(decoding: UnsafeRawBufferPointer(rebasing: key[prefix.count...]), as: UTF8.self))
+                ids.append(
+                    String(decoding: UnsafeRawBufferPointer(rebasing: key[prefix.count...]), as: UTF8.self))
                 return true
             }
         }

@@ -132,7 +132,8 @@ public struct TicketState: Sendable, Equatable {
         var anomalies: [String] = []
         var reopened = false
         if event.customer != customer {
-            anomalies.append("the ticket belongs to customer '\(customer)', this event to '\(event.customer)'")
+            anomalies.append(
+                "the ticket belongs to customer '\(customer)', this event to '\(event.customer)'")
         }
         if case .ticketOpened(let priority, _) = event.kind, openedAt == nil, watermark != .start {
             // The opening comes after other events of the ticket in event time (they were recorded as
@@ -144,7 +145,8 @@ public struct TicketState: Sendable, Equatable {
             if transition.followUp { followUps += 1 }
             // Before the opening (in event time) every event is an anomaly (L2); the lifecycle reports it
             // for the first, and goes on from the status reached for the others.
-            let beforeOpening = openedAt == nil && watermark != .start ? TicketLifecycle.beforeOpeningAnomaly : nil
+            let beforeOpening =
+                openedAt == nil && watermark != .start ? TicketLifecycle.beforeOpeningAnomaly : nil
             let reasons = [beforeOpening, transition.anomaly].compactMap { $0 }
             if !reasons.isEmpty { anomalies.append(reasons.joined(separator: "; ")) }
             switch event.kind {
@@ -187,7 +189,8 @@ public struct TicketState: Sendable, Equatable {
         lastPosition = max(lastPosition, event.position)
         watermark = event.order
         for reason in anomalies {
-            self.anomalies.append(TicketAnomaly(position: event.position, type: event.type.name, reason: reason))
+            self.anomalies.append(
+                TicketAnomaly(position: event.position, type: event.type.name, reason: reason))
         }
     }
 
