@@ -13,6 +13,9 @@ extension StoreOptions {
     func withProjections<R>(_ body: (Store, ProjectionStore) throws -> R) throws -> R {
         try withStore(.reading) { store in
             let projections = try ProjectionStore(store: store)
+            if let active = try projections.activeGeneration(), !active.isCurrent {
+                throw ProjectionError.outdated(path: store.path, code: active.code)
+            }
             let (position, head) = try projections.lag()
             if position < head {
                 Console.current.message(

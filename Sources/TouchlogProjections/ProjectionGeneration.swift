@@ -28,30 +28,38 @@ public struct ProjectionGeneration: Sendable, Equatable {
     /// The process building it (while `building`), so that a crashed rebuild can be resumed and a
     /// running one is not disturbed.
     public var builder: Int32
+    /// The versions of the projection code it was built with (`ProjectionRegistry.code`); empty for a
+    /// generation of a version that did not record them.
+    public var code: String
+
+    /// Whether this code can use it: it was built by the same versions of every projection.
+    public var isCurrent: Bool { code == ProjectionRegistry.code }
 
     public var slotName: String { ProjectionGeneration.slotNames[slot] }
     static var slotNames: [String] { Store.projectionSlotNames }
 
     public var rulesHashHex: String { hex(rulesHash) }
 
-    /// u8 format, u8 state, u64 number, u64 position, 32 bytes rules hash, LEB128 builder pid, the rules
-    /// version (LEB128 length and UTF-8).
+    /// u8 format (2), u8 state, u64 number, u64 position, 32 bytes rules hash, LEB128 builder pid, the
+    /// rules version and the code versions (each a LEB128 length and UTF-8). Format 1 had no code versions.
     func encoded() -> [UInt8] {
-        var w = ByteWriter(capacity: 96)
-        w.writeByte(1)
+        var w = ByteWriter(capacity: 128)
+        w.writeByte(2)
         w.writeByte(state.rawValue)
         w.writeUInt64(number)
         w.writeUInt64(position)
         w.bytes.append(contentsOf: rulesHash)
         w.writeVarint(UInt64(UInt32(bitPattern: builder)))
         w.writeString(rulesVersion)
+        w.writeString(code)
         return w.bytes
     }
 
     init(
         slot: Int, number: UInt64, state: State, position: UInt64, rulesVersion: String, rulesHash: [UInt8],
-        builder: Int32
+        builder: Int32, code: String = ProjectionRegistry.code
     ) {
+        self.code = code
         self.slot = slot
         self.number = number
         self.state = state
@@ -63,21 +71,21 @@ public struct ProjectionGeneration: Sendable, Equatable {
 
     init?(slot: Int, decoding bytes: UnsafeRawBufferPointer) {
         var r = ByteReader(bytes)
-        guard r.readByte() == 1, let state = r.readByte().flatMap(State.init(rawValue:)),
+        guard let format = r.readByte(), format == 1 || format == 2,
+            let state = r.readByte().flatMap(State.init(rawValue:)),
             let number = r.readUInt64(),
             let position = r.readUInt64(), bytes.count >= r.offset + 32
         else { return nil }
         let hash = Array(bytes[r.offset..<r.offset + 32])
         r.offset += 32
         guard let builder = r.readVarint(), builder <= UInt64(UInt32.max), let version = r.readString(),
-            r.isAtEnd
+            let code = format == 1 ? "" : r.readString(), r.isAtEnd
         else {
             return nil
         }
         self.init(
             slot: slot, number: number, state: state, position: position, rulesVersion: version,
-            rulesHash: hash,
-            builder: Int32(bitPattern: UInt32(builder)))
+            rulesHash: hash, builder: Int32(bitPattern: UInt32(builder)), code: code)
     }
 }
 
@@ -95,6 +103,9 @@ public enum ProjectionError: Error, Sendable, Equatable, CustomStringConvertible
     case busy(String)
     /// A store opened read-only has no projections yet (it was never caught up by a writer).
     case missing(path: String)
+    /// The active generation was built by other versions of the projection code; a writing command
+    /// rebuilds it, a reading one cannot.
+    case outdated(path: String, code: String)
 
     public var description: String {
         switch self {
@@ -112,6 +123,9 @@ public enum ProjectionError: Error, Sendable, Equatable, CustomStringConvertible
             return "generation \(generation) was taken over by another rebuild; this one stopped"
         case .busy(let reason):
             return reason
+        case .outdated(let path, let code):
+            return
+                "the projections of the store at '\(path)' were built by another version of touchlog (\(code.isEmpty ? "projection code not recorded" : code); this one is \(ProjectionRegistry.code)): run 'touchlog rebuild' (or any writing command) on it"
         }
     }
 }

@@ -56,6 +56,7 @@ extension ProjectionStore {
                 throw ProjectionError.rebuildInProgress(pid: existing.builder)
             }
             if var existing, existing.state == .building, existing.rulesHash == rules.hash,
+                existing.isCurrent,
                 existing.number > (active?.number ?? 0)
             {
                 existing.builder = pid

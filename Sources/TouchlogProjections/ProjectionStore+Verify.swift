@@ -160,49 +160,12 @@ extension ProjectionStore {
                     result.tickets = try fresh.statistics(of: scratch.slot.tickets).entries
                     result.customers = try fresh.statistics(of: scratch.slot.customers).entries
                     result.timelineEntries = try fresh.statistics(of: scratch.slot.timeline).entries
-                    let comparison = Comparison(
-                        scoped: scoped, folded: active.position, limit: limit)
-                    try comparison.compare(
-                        .ticket, fresh, scratch.slot.tickets, txn, stored.tickets, into: &result.mismatches,
-                        name: { String(decoding: $0, as: UTF8.self) },
-                        decode: { key, value in
-                            ProjectionCodec.decodeTicket(id: String(decoding: key, as: UTF8.self), value).map
-                            {
-                                ($0.fieldDescriptions, $0.lastPosition)
-                            }
-                        })
-                    try comparison.compare(
-                        .customer, fresh, scratch.slot.customers, txn, stored.customers,
-                        into: &result.mismatches,
-                        name: { String(decoding: $0, as: UTF8.self) },
-                        decode: { key, value in
-                            ProjectionCodec.decodeCustomer(id: String(decoding: key, as: UTF8.self), value)
-                                .map {
-                                    ($0.fieldDescriptions, $0.lastPosition)
-                                }
-                        })
-                    try comparison.compare(
-                        .timeline, fresh, scratch.slot.timeline, txn, stored.timeline,
-                        into: &result.mismatches,
-                        name: { key in
-                            guard let (rep, time, position) = ProjectionCodec.decodeTimelineKey(key) else {
-                                return "key " + hex(Array(key))
-                            }
-                            return "\(rep)@\(time.rfc3339)#\(position)"
-                        },
-                        decode: { key, value in
-                            ProjectionCodec.decodeTimeline(key: key, value: value).map {
-                                ($0.fieldDescriptions, $0.position)
-                            }
-                        })
-                    try comparison.compare(
-                        .owner, fresh, scratch.slot.customerTickets, txn, stored.customerTickets,
-                        into: &result.mismatches,
-                        name: { key in
-                            ProjectionCodec.decodeOwnerKey(key).map { "\($0.customer)/\($0.ticket)" }
-                                ?? "key " + hex(Array(key))
-                        },
-                        decode: { _, _ in nil })
+                    let comparison = Comparison(scoped: scoped, folded: active.position, limit: limit)
+                    for kind in ProjectionRegistry.all {
+                        try comparison.compare(
+                            kind, fresh, kind.database(scratch.slot), txn, kind.database(stored),
+                            into: &result.mismatches)
+                    }
                     try fresh.withCursor(on: scratch.slot.tickets) { cursor in
                         try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
                             let id = String(decoding: key, as: UTF8.self)
@@ -254,13 +217,14 @@ extension ProjectionStore {
         var limit: Int
 
         func compare(
-            _ kind: ProjectionMismatch.Kind, _ freshTxn: borrowing ReadTransaction, _ fresh: Database,
+            _ projection: ProjectionKind, _ freshTxn: borrowing ReadTransaction, _ fresh: Database,
             _ storedTxn: borrowing ReadTransaction, _ stored: Database,
-            into mismatches: inout [ProjectionMismatch],
-            name: (UnsafeRawBufferPointer) -> String,
-            decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> ([(String, String)], UInt64)?
+            into mismatches: inout [ProjectionMismatch]
         ) throws {
             guard mismatches.count < limit else { return }
+            let kind = projection.mismatchKind
+            let name = { ProjectionRegistry.recordName(projection, $0) }
+            let decode = projection.describe
             try freshTxn.withCursor(on: fresh) { cursor in
                 try cursor.unsafeForEach(from: nil as [UInt8]?) { key, want in
                     let found = try storedTxn.withUnsafeValue(forKey: Array(key), in: stored) { got in
@@ -274,7 +238,7 @@ extension ProjectionStore {
                             ProjectionMismatch(
                                 kind: kind, key: name(key), field: "(missing)", expected: "a record",
                                 found: "none",
-                                position: decode(key, want)?.1))
+                                position: decode(key, want)?.1 ?? nil))
                     }
                     return mismatches.count < limit
                 }
@@ -287,7 +251,7 @@ extension ProjectionStore {
                             ProjectionMismatch(
                                 kind: kind, key: name(key), field: "(unexpected)", expected: "none",
                                 found: "a record",
-                                position: decode(key, value).map(\.1).flatMap { $0 <= folded ? $0 : nil }))
+                                position: decode(key, value)?.1.flatMap { $0 <= folded ? $0 : nil }))
                     }
                     return mismatches.count < limit
                 }
@@ -298,9 +262,9 @@ extension ProjectionStore {
         private func differ(
             _ kind: ProjectionMismatch.Kind, _ key: UnsafeRawBufferPointer, _ want: UnsafeRawBufferPointer,
             _ got: UnsafeRawBufferPointer, name: (UnsafeRawBufferPointer) -> String,
-            decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> ([(String, String)], UInt64)?
+            decode: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> ([(String, String)], UInt64?)?
         ) -> ProjectionMismatch {
-            let (wantFields, wantPosition) = decode(key, want) ?? ([], 0)
+            let (wantFields, wantPosition) = decode(key, want) ?? ([], nil)
             guard let (gotFields, storedPosition) = decode(key, got) else {
                 return ProjectionMismatch(
                     kind: kind, key: name(key), field: "(encoding)", expected: "a valid record",
@@ -309,7 +273,8 @@ extension ProjectionStore {
             // The later of the two: the stored record may be the only one that still names an event
             // the fresh fold now leaves out. A damaged record may claim any position: only one within
             // what the generation folded counts.
-            let position = storedPosition <= folded ? max(wantPosition, storedPosition) : wantPosition
+            let position =
+                storedPosition.flatMap { $0 <= folded ? max(wantPosition ?? 0, $0) : nil } ?? wantPosition
             for (index, (field, value)) in wantFields.enumerated() {
                 let other = index < gotFields.count ? gotFields[index].1 : "-"
                 if value != other {

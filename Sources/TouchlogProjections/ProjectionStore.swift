@@ -343,7 +343,9 @@ public final class ProjectionStore: Sendable {
     }
 
     /// Brings the active generation up to the head of the log, in write transactions of `chunkSize`
-    /// events; the first call creates generation 1 with the built-in rules.
+    /// events; the first call creates generation 1 with the built-in rules. An active generation built
+    /// by other versions of the projection code (`ProjectionGeneration.isCurrent`) is rebuilt first,
+    /// with its own rules.
     ///
     /// Each transaction reads the generation's position, folds the events after it and writes the
     /// state with the new position: a crash between transactions loses nothing and repeats nothing.
@@ -353,6 +355,14 @@ public final class ProjectionStore: Sendable {
     public func catchUp(chunkSize: Int = defaultChunkSize, progress: ((UInt64) throws -> Void)? = nil) throws
         -> CatchUpSummary
     {
+        if let active = try activeGeneration(), !active.isCurrent {
+            // Built by other versions of the projection code: fold it again with its rules.
+            let rules = try activeRules() ?? .default
+            let rebuilt = try rebuild(rules: rules) { try progress?($0.folded) }
+            return CatchUpSummary(
+                positions: rebuilt.folded, position: rebuilt.generation.position,
+                generation: rebuilt.generation.number)
+        }
         var session: Session?
         var total: UInt64 = 0
         while true {

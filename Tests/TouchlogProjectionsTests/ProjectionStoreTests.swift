@@ -296,4 +296,31 @@ struct Stop: Error {}
         #expect(active.rulesVersion == Rules.default.version)
         #expect(try projections.activeRules() == Rules.default)
     }
+
+    /// A generation built by other versions of the projection code (here: one that recorded none, as
+    /// before versions were recorded) is rebuilt by the next catch-up, with its own rules, and a
+    /// reader is told to rebuild rather than shown records it may misread.
+    @Test func aGenerationOfOtherProjectionCodeIsRebuiltBeforeUse() throws {
+        let (log, projections) = try store.openWithProjections()
+        _ = try log.append(try generated(3_000))
+        let rules = try TouchlogProjectionsTests.rules(["loyalty.base": "55.0"])
+        _ = try projections.rebuild(rules: rules)
+        var active = try #require(try projections.activeGeneration())
+        #expect(active.isCurrent)
+        active.code = ""
+        try projections.store.withWriteTransaction { txn in try projections.put(active, txn) }
+        #expect(try projections.activeGeneration()?.isCurrent == false)
+
+        _ = try log.append(try generated(4_000).suffix(1_000).map { $0 })
+        let summary = try projections.catchUp()
+        let rebuilt = try #require(try projections.activeGeneration())
+        #expect(rebuilt.isCurrent)
+        #expect(rebuilt.number == active.number + 1)
+        #expect(rebuilt.position == 4_000)
+        #expect(summary.position == 4_000)
+        #expect(try projections.activeRules() == rules)
+        #expect(try projections.verify().isConsistent)
+        #expect(
+            ProjectionError.outdated(path: "s", code: "").description.contains("run 'touchlog rebuild'"))
+    }
 }
