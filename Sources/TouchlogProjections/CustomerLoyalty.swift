@@ -101,7 +101,9 @@ public struct CustomerLoyalty: Sendable, Equatable {
 
     /// The customer folded from all their own events, which must be in `EventOrder` (the service part
     /// stays empty until `settle`).
-    static func folded(customer: String, _ events: [FoldEvent], rules: Rules) -> CustomerLoyalty? {
+    static func folded(customer: String, _ events: some Collection<FoldEvent>, rules: Rules)
+        -> CustomerLoyalty?
+    {
         guard let first = events.first else { return nil }
         var loyalty = CustomerLoyalty(customer: customer, at: first.occurredAt, rules: rules)
         for event in events { loyalty.apply(event, rules: rules) }

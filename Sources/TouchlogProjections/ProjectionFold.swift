@@ -20,6 +20,11 @@ struct ChunkFold {
     /// The records changed since `takeChanges()`.
     private(set) var dirtyTickets: Set<String> = []
     private(set) var dirtyCustomers: Set<String> = []
+    /// Records an event reached out of `EventOrder` in this chunk: folded again by `finish`.
+    private var refoldTickets: Set<String> = []
+    private var refoldCustomers: Set<String> = []
+    /// The owner each ticket changed in this chunk had in storage before it (nil: a new ticket).
+    private var storedOwners: [String: String?] = [:]
     /// Timeline entries not yet taken by `takeChanges()` (when `keepsTimeline`).
     private(set) var timeline: [RepTimelineEntry] = []
     /// Whether to collect timeline entries (a dry run does not need them).
@@ -40,8 +45,86 @@ struct ChunkFold {
         customers.removeAll()
     }
 
-    /// Folds `events`, a chunk of the log in position order, each newer in the log than everything
-    /// folded before.
+    /// The indices of `events` in `EventOrder`: the order to apply a chunk in.
+    static func foldOrder(_ events: [FoldEvent]) -> [Int] {
+        let orders = events.map(\.order)
+        var indices = Array(orders.indices)
+        for step in orders.indices.dropFirst() where orders[step] < orders[step - 1] {
+            indices.sort { orders[$0] < orders[$1] }
+            break
+        }
+        return indices
+    }
+
+    /// Applies one event of a chunk of the log (each newer in the log than everything folded before;
+    /// best applied in `EventOrder`, see `foldOrder`); `finish` ends the chunk.
+    ///
+    /// An event that comes after everything its ticket and customer have taken (in `EventOrder`) is
+    /// applied on top, as most events are; one that does not marks the record, and `finish` folds it
+    /// again from all its events. Either way the record ends as the fold of all its events in order.
+    /// `loadTicket` and `loadCustomer` give a stored record this fold does not hold, or nil.
+    mutating func apply(
+        _ event: FoldEvent, loadTicket: (String) throws -> TicketState?,
+        loadCustomer: (String) throws -> CustomerLoyalty?
+    ) throws {
+        let order = event.order
+        if let id = event.ticketID, event.kind.isTicketEvent {
+            var index = tickets.index(forKey: id)
+            if index == nil, let stored = try loadTicket(id) {
+                tickets[id] = stored
+                index = tickets.index(forKey: id)
+            }
+            if let index {
+                if !dirtyTickets.contains(id) { storedOwners[id] = .some(tickets.values[index].customer) }
+                Self.take(event, order, into: &tickets.values[index], refolding: &refoldTickets)
+            } else {
+                storedOwners[id] = .some(nil)
+                var ticket = TicketState(id: id, customer: event.customer, firstEventAt: event.occurredAt)
+                ticket.apply(event)
+                ticket.eventPositions.append(event.position)
+                tickets[id] = ticket
+            }
+            dirtyTickets.insert(id)
+        }
+        var index = customers.index(forKey: event.customer)
+        if index == nil {
+            if let stored = try loadCustomer(event.customer) {
+                customers[event.customer] = stored
+            } else {
+                customers[event.customer] = CustomerLoyalty(
+                    customer: event.customer, at: event.occurredAt, rules: rules)
+            }
+            index = customers.index(forKey: event.customer)
+        }
+        if refoldCustomers.contains(event.customer) {
+            // Folded again by `finish`, from the log.
+        } else if customers.values[index!].watermark < order {
+            Self.take(event, into: &customers.values[index!], rules: rules)
+        } else {
+            refoldCustomers.insert(event.customer)
+        }
+        dirtyCustomers.insert(event.customer)
+        if keepsTimeline, let rep = event.repID { timeline.append(RepTimelineEntry(event, rep: rep)) }
+    }
+
+    private static func take(
+        _ event: FoldEvent, _ order: EventOrder, into ticket: inout TicketState, refolding: inout Set<String>
+    ) {
+        ticket.eventPositions.append(event.position)
+        if refolding.contains(ticket.id) { return }
+        if ticket.takesInOrder(event, order) {
+            ticket.apply(event)
+        } else {
+            refolding.insert(ticket.id)
+        }
+    }
+
+    private static func take(_ event: FoldEvent, into loyalty: inout CustomerLoyalty, rules: Rules) {
+        loyalty.apply(event, rules: rules)
+    }
+
+    /// Ends a chunk: folds again the records an event reached out of order, records owner changes, and
+    /// settles every customer whose tickets or events changed.
     /// - Parameters:
     ///   - loadTicket, loadCustomer: a stored record this fold does not hold, or nil.
     ///   - eventsAt: the catalog events at these positions (a ticket folded again).
@@ -49,8 +132,7 @@ struct ChunkFold {
     ///   - moveTicket: records that the ticket's owner changed from the first customer (nil for a new
     ///     ticket) to the second, before `ownedTickets` is asked.
     ///   - ownedTickets: the ids of the tickets the customer owns, in UTF-8 byte order.
-    mutating func fold(
-        _ events: [FoldEvent],
+    mutating func finish(
         loadTicket: (String) throws -> TicketState?,
         loadCustomer: (String) throws -> CustomerLoyalty?,
         eventsAt: ([UInt64]) throws -> [FoldEvent],
@@ -58,54 +140,34 @@ struct ChunkFold {
         moveTicket: (String, String?, String) throws -> Void,
         ownedTickets: (String) throws -> [String]
     ) throws {
-        var byTicket: [String: [FoldEvent]] = [:]
-        var byCustomer: [String: [FoldEvent]] = [:]
-        for event in events {
-            if let id = event.ticketID, event.kind.isTicketEvent { byTicket[id, default: []].append(event) }
-            byCustomer[event.customer, default: []].append(event)
-            if keepsTimeline, let rep = event.repID { timeline.append(RepTimelineEntry(event, rep: rep)) }
-        }
-        var settling: Set<String> = []
-        for (id, new) in byTicket {
-            let new = new.inFoldOrder()
-            let held = try tickets[id] ?? loadTicket(id)
-            var ticket: TicketState
-            if var held, held.takesInOrder(new) {
-                for event in new { held.apply(event) }
-                held.eventPositions += new.map(\.position).sorted()
-                ticket = held
-            } else {
-                let all = try (held.map { try eventsAt($0.eventPositions) } ?? []) + new
-                ticket = TicketState.folded(id: id, all.inFoldOrder())!
-            }
-            if let held, held.customer != ticket.customer { settling.insert(held.customer) }
-            if held?.customer != ticket.customer { try moveTicket(id, held?.customer, ticket.customer) }
-            // Verdicts are the owner's to settle; until then the ticket keeps the ones it had.
-            if let held {
-                ticket.firstReplyVerdict = held.firstReplyVerdict
-                ticket.resolutionVerdict = held.resolutionVerdict
-            }
+        let rules = self.rules
+        for id in refoldTickets {
+            let held = tickets[id]!
+            var ticket = TicketState.folded(id: id, try eventsAt(held.eventPositions).inFoldOrder())!
+            ticket.firstReplyVerdict = held.firstReplyVerdict
+            ticket.resolutionVerdict = held.resolutionVerdict
             tickets[id] = ticket
-            dirtyTickets.insert(id)
-            settling.insert(ticket.customer)
         }
-        for (customer, new) in byCustomer {
-            let new = new.inFoldOrder()
-            let held = try customers[customer] ?? loadCustomer(customer)
-            var loyalty: CustomerLoyalty
-            if var held, let first = new.first, held.watermark < first.order {
-                for event in new { held.apply(event, rules: rules) }
-                loyalty = held
-            } else {
-                let all = held == nil ? new : try customerEvents(customer).inFoldOrder()
-                guard let folded = CustomerLoyalty.folded(customer: customer, all, rules: rules) else {
-                    continue
-                }
-                loyalty = folded
+        refoldTickets.removeAll()
+        for customer in refoldCustomers {
+            let all = try customerEvents(customer).inFoldOrder()
+            if let loyalty = CustomerLoyalty.folded(customer: customer, all, rules: rules) {
+                customers[customer] = loyalty
             }
-            customers[customer] = loyalty
-            settling.insert(customer)
         }
+        refoldCustomers.removeAll()
+        var settling = dirtyCustomers
+        for (id, stored) in storedOwners {
+            // The chunk's positions were appended in `EventOrder`: put them back in log order.
+            tickets[id]!.eventPositions.sort()
+            let owner = tickets[id]!.customer
+            settling.insert(owner)
+            if stored != owner {
+                if let stored { settling.insert(stored) }
+                try moveTicket(id, stored, owner)
+            }
+        }
+        storedOwners.removeAll()
         for customer in settling {
             guard var loyalty = try customers[customer] ?? loadCustomer(customer) else { continue }
             var owned: [TicketState] = []
@@ -180,8 +242,11 @@ public struct ProjectionFold: Sendable {
         let customerPositions = self.customerPositions
         var owned = self.owned
         // Memory holds everything: nothing is loaded, and nothing here throws.
-        try! core.fold(
-            chunk, loadTicket: { _ in nil }, loadCustomer: { _ in nil },
+        for index in ChunkFold.foldOrder(chunk) {
+            try! core.apply(chunk[index], loadTicket: { _ in nil }, loadCustomer: { _ in nil })
+        }
+        try! core.finish(
+            loadTicket: { _ in nil }, loadCustomer: { _ in nil },
             eventsAt: { $0.map { events[$0]! } },
             customerEvents: { customerPositions[$0, default: []].map { events[$0]! } },
             moveTicket: { id, from, to in

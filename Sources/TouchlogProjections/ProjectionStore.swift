@@ -188,16 +188,18 @@ public final class ProjectionStore: Sendable {
     }
 
     /// Folds the log's events `first...last` (read in `logTxn`) into the slot's databases (written in
-    /// `txn`, which may belong to another environment: a scratch slot). With `passingDamaged`, a record
-    /// that does not decode is passed over as an unknown type is (the audit's fresh fold: the log's own
-    /// verification reports it, and the records it shaped then differ); without, it throws.
+    /// `txn`, which may belong to another environment: a scratch slot), writes every record that
+    /// changed, and forgets the records held when they are more than `heldRecordLimit`. With
+    /// `passingDamaged`, a record that does not decode is passed over as an unknown type is (the audit's
+    /// fresh fold: the log's own verification reports it, and the records it shaped then differ);
+    /// without, it throws.
     static func fold(
         log: EventLog, _ logTxn: borrowing some ReadableTransaction & ~Copyable, into slot: Slot,
         _ txn: borrowing WriteTransaction, from first: UInt64, through last: UInt64, _ fold: inout ChunkFold,
         passingDamaged: Bool = false
     ) throws {
         var events: [FoldEvent] = []
-        events.reserveCapacity(Int(min(last - first + 1, 1 << 16)))
+        events.reserveCapacity(Int(min(last - first + 1, 1 << 18)))
         try log.forEachRecord(from: first, in: logTxn, undecodable: passingDamaged ? { _ in } : nil) {
             record in
             if record.position > last { return false }
@@ -209,13 +211,27 @@ public final class ProjectionStore: Sendable {
             passingDamaged: passingDamaged)
     }
 
-    /// Folds `events` (in position order, none before `last` missing from what the slot has folded
-    /// but the ones given) into the slot, writes every record that changed, and forgets the records
-    /// held when they are more than `heldRecordLimit`.
+    /// Folds `events` (the slot has folded every catalog event before them that it is meant to) into
+    /// the slot, as `fold(log:...)` does with a range of the log.
     static func fold(
         log: EventLog, _ logTxn: borrowing some ReadableTransaction & ~Copyable, events: [FoldEvent],
         through last: UInt64, into slot: Slot, _ txn: borrowing WriteTransaction, _ fold: inout ChunkFold,
         passingDamaged: Bool = false
+    ) throws {
+        // In `EventOrder` within the chunk: then only an event older than what a record took in an
+        // earlier chunk makes it folded again.
+        for index in ChunkFold.foldOrder(events) {
+            try fold.apply(
+                events[index], loadTicket: { try loadTicket($0, slot: slot, txn) },
+                loadCustomer: { try loadCustomer($0, slot: slot, txn) })
+        }
+        try finish(log: log, logTxn, through: last, into: slot, txn, &fold, passingDamaged: passingDamaged)
+    }
+
+    /// Ends a chunk folded into the slot: see `ChunkFold.finish`; then writes what changed.
+    private static func finish(
+        log: EventLog, _ logTxn: borrowing some ReadableTransaction & ~Copyable, through last: UInt64,
+        into slot: Slot, _ txn: borrowing WriteTransaction, _ fold: inout ChunkFold, passingDamaged: Bool
     ) throws {
         func eventAt(_ position: UInt64) throws -> FoldEvent? {
             do {
@@ -224,8 +240,7 @@ public final class ProjectionStore: Sendable {
                 return nil
             }
         }
-        try fold.fold(
-            events,
+        try fold.finish(
             loadTicket: { try loadTicket($0, slot: slot, txn) },
             loadCustomer: { try loadCustomer($0, slot: slot, txn) },
             eventsAt: { try $0.compactMap(eventAt) },

@@ -103,26 +103,31 @@ public struct TicketState: Sendable, Equatable {
 
     /// The ticket folded from all its events, which must be in `EventOrder` (verdicts pending until
     /// `settle`).
-    static func folded(id: String, _ events: [FoldEvent]) -> TicketState? {
+    static func folded(id: String, _ events: some Collection<FoldEvent>) -> TicketState? {
         guard let first = events.first else { return nil }
-        let opener = events.first { if case .ticketOpened = $0.kind { true } else { false } }
-        var ticket = TicketState(
-            id: id, customer: (opener ?? first).customer, firstEventAt: first.occurredAt)
-        for event in events { ticket.apply(event) }
-        ticket.eventPositions = events.map(\.position).sorted()
+        var owner = first.customer
+        for event in events {
+            if case .ticketOpened = event.kind {
+                owner = event.customer
+                break
+            }
+        }
+        var ticket = TicketState(id: id, customer: owner, firstEventAt: first.occurredAt)
+        ticket.eventPositions.reserveCapacity(events.count)
+        for event in events {
+            ticket.apply(event)
+            ticket.eventPositions.append(event.position)
+        }
+        ticket.eventPositions.sort()
         return ticket
     }
 
-    /// Whether `events` (in `EventOrder`, newer in the log than every event applied) can be applied on
-    /// top of this state and give what a fold of all the ticket's events gives: they all come after the
-    /// last applied, and none is an opening that would change the owner of a ticket that had none.
-    func takesInOrder(_ events: [FoldEvent]) -> Bool {
-        guard let first = events.first, watermark < first.order else { return false }
-        if openedAt == nil {
-            for event in events {
-                if case .ticketOpened = event.kind, event.customer != customer { return false }
-            }
-        }
+    /// Whether `event` (at `order`, newer in the log than every event applied) can be applied on top of
+    /// this state and give what a fold of all the ticket's events gives: it comes after the last
+    /// applied, and it is not an opening that would change the owner of a ticket that had none.
+    func takesInOrder(_ event: FoldEvent, _ order: EventOrder) -> Bool {
+        guard watermark < order else { return false }
+        if openedAt == nil, case .ticketOpened = event.kind, event.customer != customer { return false }
         return true
     }
 
