@@ -75,16 +75,16 @@ struct ChunkFold {
                 index = tickets.index(forKey: id)
             }
             if let index {
-                if !dirtyTickets.contains(id) { storedOwners[id] = .some(tickets.values[index].customer) }
+                if dirtyTickets.insert(id).inserted { storedOwners[id] = .some(tickets.values[index].customer) }
                 Self.take(event, order, into: &tickets.values[index], refolding: &refoldTickets)
             } else {
+                dirtyTickets.insert(id)
                 storedOwners[id] = .some(nil)
                 var ticket = TicketState(id: id, customer: event.customer, firstEventAt: event.occurredAt)
                 ticket.apply(event)
                 ticket.eventPositions.append(event.position)
                 tickets[id] = ticket
             }
-            dirtyTickets.insert(id)
         }
         var index = customers.index(forKey: event.customer)
         if index == nil {
@@ -96,7 +96,7 @@ struct ChunkFold {
             }
             index = customers.index(forKey: event.customer)
         }
-        if refoldCustomers.contains(event.customer) {
+        if !refoldCustomers.isEmpty && refoldCustomers.contains(event.customer) {
             // Folded again by `finish`, from the log.
         } else if customers.values[index!].watermark < order {
             Self.take(event, into: &customers.values[index!], rules: rules)
@@ -111,7 +111,7 @@ struct ChunkFold {
         _ event: FoldEvent, _ order: EventOrder, into ticket: inout TicketState, refolding: inout Set<String>
     ) {
         ticket.eventPositions.append(event.position)
-        if refolding.contains(ticket.id) { return }
+        if !refolding.isEmpty && refolding.contains(ticket.id) { return }
         if ticket.takesInOrder(event, order) {
             ticket.apply(event)
         } else {
