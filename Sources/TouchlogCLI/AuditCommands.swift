@@ -44,7 +44,9 @@ struct AuditCommand: ParsableCommand {
             discussion: "A file that 'seal --json', 'seal export' or 'seal list --json' wrote.",
             valueName: "file"))
     var sealFiles: [String] = []
-    @Option(help: ArgumentHelp("The public key file from 'touchlog keygen'.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("The public key file from 'touchlog keygen'.", valueName: "file"),
+        completion: .file(extensions: ["pub"]))
     var publicKey: String?
 
     @Flag(help: "List every ticket anomaly, not only the count of each kind and a few examples.")

@@ -29,7 +29,9 @@ struct BenchCommand: ParsableCommand {
     var batchSize = 10_000
     @Flag(help: "Commit without fsync (MDB_NOSYNC) in the engine and the baselines. Default: durable.")
     var noSync = false
-    @Option(help: "Comma-separated phases: append, ingest, replay, rebuild, commit.")
+    @Option(
+        help: "Comma-separated phases: append, ingest, replay, rebuild, commit.",
+        completion: .list(BenchPhase.allCases.map(\.rawValue)))
     var phases = BenchPhase.allCases.map(\.rawValue).joined(separator: ",")
     @Option(help: "Generator seed.")
     var seed: UInt64 = 42

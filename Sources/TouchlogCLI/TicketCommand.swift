@@ -78,7 +78,9 @@ struct TicketListCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Option(help: "Only tickets with this status: new, open, pending, on_hold, solved, closed.")
+    @Option(
+        help: "Only tickets with this status: new, open, pending, on_hold, solved, closed.",
+        completion: .list(TicketStatus.allCases.map(\.rawValue)))
     var status: String?
     @Option(help: "Only tickets assigned to this rep.")
     var rep: String?
