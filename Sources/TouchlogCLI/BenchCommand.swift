@@ -45,7 +45,10 @@ struct BenchCommand: ParsableCommand {
         help: ArgumentHelp(
             "Python with eventsourcing 9.5.6 installed (see Tools/peer-venv.sh).", valueName: "path"))
     var peerPython: String?
-    @Option(help: ArgumentHelp("peer_eventsourcing.py (default: ../shared/bench/).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The peer script (default: Benchmarks/peers/peer_eventsourcing.py of this checkout).",
+            valueName: "path"))
     var peerScript: String?
     @Option(
         help: ArgumentHelp("Directory for the temporary stores (default: the system's).", valueName: "dir"))
