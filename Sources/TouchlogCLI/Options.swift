@@ -8,7 +8,7 @@ import TouchlogStore
 
 /// Exit codes that scripts can rely on (DESIGN.md section 4, after sysexits.h).
 public enum ExitStatus {
-    /// `audit` found a problem.
+    /// `audit` found a problem, or `replay` a stream that is not intact.
     public static let auditFailed: Int32 = 1
     /// The command line was wrong.
     public static let usage: Int32 = 64
