@@ -165,7 +165,7 @@ let package = Package(
                 "TouchlogCLI", "TouchlogStore", "TouchlogDomain", "TouchlogIngest", "TouchlogProjections",
                 "TouchlogAudit",
                 "TouchlogImport",
-                "TouchlogGenerator", "LMDB",
+                "TouchlogGenerator", "TouchlogBench", "LMDB",
             ]
         ),
     ],

@@ -20,4 +20,4 @@ customer=$("$bin" tail --store "$store" -n 1 --json | sed -E 's/.*"subject":"([^
 echo "--- replay of customer $customer ($(grep -c '^v' "$replay") events; the first 40 lines):"
 head -n 40 "$replay"
 echo "--- audit: hash chain, indexes and projections against a fresh fold:"
-"$bin" audit --store "$store" | tail -n 1
+"$bin" audit --store "$store" | head -n 1   # the verdict comes first

@@ -24,6 +24,25 @@ public struct AnomalyEntry: Sendable, Equatable, Codable {
     public var reason: String
 }
 
+extension AnomalyEntry {
+    /// The rule the event broke, without the details in a final parenthesis ("happened before the ticket
+    /// was opened (2024-01-02T10:00:00Z)" is "happened before the ticket was opened"): what anomalies are
+    /// counted by.
+    public var rule: String {
+        guard reason.hasSuffix(")"), let open = reason.range(of: " (", options: .backwards) else {
+            return reason
+        }
+        return String(reason[..<open.lowerBound])
+    }
+}
+
+/// The anomalies that broke one rule: how many, and the first few (in position order).
+public struct AnomalyGroup: Sendable, Equatable {
+    public var rule: String
+    public var count: Int
+    public var examples: [AnomalyEntry]
+}
+
 /// What `touchlog audit` reports.
 public struct AuditReport: Sendable, Equatable, Codable {
     /// True when nothing was found wrong.
@@ -37,6 +56,20 @@ public struct AuditReport: Sendable, Equatable, Codable {
     public var anomalies: [AnomalyEntry]
     /// The first position with a problem.
     public var firstBadPosition: UInt64? { problems.compactMap(\.position).min() }
+
+    /// The anomalies by the rule they broke, the most frequent first (ties by rule), each with its first
+    /// `examples` anomalies: what a reader needs before the full list.
+    public func anomalySummary(examples: Int = 3) -> [AnomalyGroup] {
+        var groups: [String: AnomalyGroup] = [:]
+        for anomaly in anomalies.sorted(by: { $0.position < $1.position }) {
+            let rule = anomaly.rule
+            var group = groups[rule] ?? AnomalyGroup(rule: rule, count: 0, examples: [])
+            group.count += 1
+            if group.examples.count < examples { group.examples.append(anomaly) }
+            groups[rule] = group
+        }
+        return groups.values.sorted { ($0.count, $1.rule) > ($1.count, $0.rule) }
+    }
 
     enum CodingKeys: String, CodingKey {
         case ok
@@ -90,10 +123,14 @@ public struct Auditor {
 
     public init(store: Store) { self.store = store }
 
-    /// Audits the whole log, or one customer's stream; with `sealKey`, also every stored seal.
-    public func audit(customer: String? = nil, sealKey: Curve25519.Signing.PublicKey? = nil) throws
-        -> AuditReport
-    {
+    /// Audits the whole log, or one customer's stream; with `sealKey`, also every stored seal (unless
+    /// `checkingStoredSeals` is false) and every seal of `keptSeals`, seals kept outside the store, which
+    /// catch a log cut short or rewritten even when its stored seals went with it.
+    public func audit(
+        customer: String? = nil, sealKey: Curve25519.Signing.PublicKey? = nil,
+        checkingStoredSeals: Bool = true,
+        keptSeals: [Seal] = []
+    ) throws -> AuditReport {
         let verification = try customer.map { try log.verify(customer: $0) } ?? log.verify(progress: progress)
         var problems = verification.problems
         let projections = try ProjectionStore(store: store).verify(customer: customer)
@@ -108,6 +145,12 @@ public struct Auditor {
         }
         var sealsChecked = 0
         if let sealKey {
+            for seal in keptSeals {
+                sealsChecked += 1
+                problems += try check(seal, with: sealKey)
+            }
+        }
+        if let sealKey, checkingStoredSeals {
             for stored in try SealBook(store: store).all() {
                 sealsChecked += 1
                 switch stored.content {

@@ -45,6 +45,33 @@ public struct Seal: Sendable, Equatable, Codable {
     }
 }
 
+extension Seal {
+    /// The seals in a file kept outside the store: one seal's JSON a line, as `seal --json`, `seal export`
+    /// and `seal list --json` write them (blank lines are skipped).
+    /// - Throws: `SealError.badSealFile` when the file cannot be read, a line is not a seal (with its
+    ///   number and why), or it holds no seal.
+    public static func load(fromFile path: String) throws -> [Seal] {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw SealError.badSealFile(path: path, line: nil, reason: "cannot read it")
+        }
+        var seals: [Seal] = []
+        for (index, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
+            do {
+                seals.append(try JSONDecoder().decode(Seal.self, from: Data(line)))
+            } catch let error as DecodingError {
+                throw SealError.badSealFile(
+                    path: path, line: index + 1, reason: "not a seal: \(StoredSeal.reason(error))")
+            }
+        }
+        if seals.isEmpty {
+            throw SealError.badSealFile(
+                path: path, line: nil, reason: "holds no seal (write one with 'touchlog seal export')")
+        }
+        return seals
+    }
+}
+
 /// The seals kept in the store's own `seals` database (key: sequence number, value: the seal's JSON).
 public struct SealBook: Sendable {
     let store: Store
@@ -117,6 +144,43 @@ public struct StoredSeal: Sendable, Equatable {
     public var name: String {
         if let number { return "seal \(number)" }
         return "the seal record with key " + key.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// One line of JSON (`seal list --json`): the seal's members as ``Seal/jsonText()`` writes them and its
+    /// `number`; for a record that is not a seal, `number` and `malformed` (why). A key that is not a number
+    /// is given as `key` in hex.
+    public func jsonText() throws -> String {
+        struct Line: Encodable {
+            var number: UInt64?
+            var key: String?
+            var malformed: String?
+            var position: UInt64?
+            var hash: String?
+            var sealedTime: String?
+            var publicKey: String?
+            var signature: String?
+
+            enum CodingKeys: String, CodingKey {
+                case number, key, malformed, position, hash, signature
+                case sealedTime = "sealed_time"
+                case publicKey = "public_key"
+            }
+        }
+        var line = Line(number: number)
+        if number == nil { line.key = key.map { String(format: "%02x", $0) }.joined() }
+        switch content {
+        case .seal(let seal):
+            line.position = seal.position
+            line.hash = seal.hash
+            line.sealedTime = seal.sealedTime
+            line.publicKey = seal.publicKey
+            line.signature = seal.signature
+        case .malformed(let reason):
+            line.malformed = reason
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(line), as: UTF8.self)
     }
 
     /// A short reason for a decoding failure: which field, or that the bytes are not JSON.

@@ -148,11 +148,16 @@ struct FileIdentity: Equatable {
 /// Why a seal or a key could not be made, read or checked.
 public enum SealError: Error, Sendable, Equatable, CustomStringConvertible {
     case badKeyFile(path: String, reason: String)
+    /// A file of seals kept outside the store (`audit --seal FILE`) that cannot be read or holds no seal;
+    /// `line` is the line that is not a seal.
+    case badSealFile(path: String, line: Int?, reason: String)
     case emptyLog
 
     public var description: String {
         switch self {
         case .badKeyFile(let path, let reason): return "key file '\(path)': \(reason)"
+        case .badSealFile(let path, let line, let reason):
+            return "\(path)\(line.map { ":\($0)" } ?? ""): \(reason)"
         case .emptyLog: return "the log is empty: there is nothing to seal"
         }
     }

@@ -70,7 +70,8 @@ public struct BenchOptions: Sendable {
     public var peerRate: Double?
     /// The Python interpreter with `eventsourcing` installed; nil tries the usual places.
     public var peerPython: String?
-    /// `peer_eventsourcing.py`; nil tries `$TOUCHLOG_PEER_SCRIPT` and `../shared/bench/`.
+    /// `peer_eventsourcing.py`; nil tries `$TOUCHLOG_PEER_SCRIPT`, then the repository's own
+    /// (`PeerBaseline.candidateScripts`).
     public var peerScript: String?
     /// Where temporary stores go (a fresh directory inside it, removed afterwards); nil: the system's.
     public var workDirectory: String?

@@ -1,35 +1,75 @@
 import Foundation
 
-/// The Python `eventsourcing` SQLite recorder (`../shared/bench/peer_eventsourcing.py`), run as a
-/// child process in the same sitting as the engine.
-enum PeerBaseline {
+/// The Python `eventsourcing` SQLite recorder (`Benchmarks/peers/peer_eventsourcing.py` of this
+/// repository), run as a child process in the same sitting as the engine.
+public enum PeerBaseline {
     struct Unavailable: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// Interpreters tried in order when none is named: `$TOUCHLOG_PEER_PYTHON`, the venv that
-    /// `Tools/peer-venv.sh` makes, the one the shared README makes, then `python3`.
-    static func candidatePythons(_ named: String?) -> [String] {
-        if let named { return [named] }
-        var list: [String] = []
-        if let fromEnvironment = ProcessInfo.processInfo.environment["TOUCHLOG_PEER_PYTHON"],
-            !fromEnvironment.isEmpty
-        {
-            list.append(fromEnvironment)
+    /// The peer script, relative to a checkout of this repository.
+    public static let scriptInCheckout = "Benchmarks/peers/peer_eventsourcing.py"
+    /// The interpreter of the venv `Tools/peer-venv.sh` makes, relative to a checkout.
+    public static let pythonInCheckout = ".build/peer-venv/bin/python3"
+
+    /// The checkout this `touchlog` was built in: the nearest ancestor directory of `executable` that
+    /// holds ``scriptInCheckout`` (a build puts the executable in `CHECKOUT/.build/TRIPLE/CONFIG/`), so a
+    /// bench run from any directory finds the repository's peer; nil for a copy installed elsewhere.
+    public static func checkout(ofExecutable executable: String) -> String? {
+        var directory = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        while directory.path != "/" {
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent(scriptInCheckout).path)
+            {
+                return directory.path
+            }
+            directory = directory.deletingLastPathComponent()
         }
-        list += [".build/peer-venv/bin/python3", "/tmp/esvenv/bin/python", "/usr/bin/python3"]
+        return nil
+    }
+
+    /// The checkouts to look in, nearest first: the working directory, then the one this executable was
+    /// built in (when it is another).
+    static func checkouts(workingDirectory: String, executable: String) -> [String] {
+        var list = [workingDirectory]
+        if let built = checkout(ofExecutable: executable), built != workingDirectory { list.append(built) }
         return list
     }
 
-    static func candidateScripts(_ named: String?) -> [String] {
+    /// Interpreters tried in order when none is named: `$TOUCHLOG_PEER_PYTHON`, the venv that
+    /// `Tools/peer-venv.sh` makes in the working directory's checkout and in the executable's, then
+    /// `python3`.
+    public static func candidatePythons(
+        _ named: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        workingDirectory: String = FileManager.default.currentDirectoryPath,
+        executable: String = "/proc/self/exe"
+    ) -> [String] {
         if let named { return [named] }
         var list: [String] = []
-        if let fromEnvironment = ProcessInfo.processInfo.environment["TOUCHLOG_PEER_SCRIPT"],
-            !fromEnvironment.isEmpty
-        {
+        if let fromEnvironment = environment["TOUCHLOG_PEER_PYTHON"], !fromEnvironment.isEmpty {
             list.append(fromEnvironment)
         }
-        list += ["../shared/bench/peer_eventsourcing.py", "../../shared/bench/peer_eventsourcing.py"]
+        list += checkouts(workingDirectory: workingDirectory, executable: executable).map {
+            $0 + "/" + pythonInCheckout
+        }
+        list.append("/usr/bin/python3")
+        return list
+    }
+
+    /// Peer scripts tried in order when none is named: `$TOUCHLOG_PEER_SCRIPT`, then the repository's
+    /// own (``scriptInCheckout``) in the working directory's checkout and in the executable's.
+    public static func candidateScripts(
+        _ named: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        workingDirectory: String = FileManager.default.currentDirectoryPath,
+        executable: String = "/proc/self/exe"
+    ) -> [String] {
+        if let named { return [named] }
+        var list: [String] = []
+        if let fromEnvironment = environment["TOUCHLOG_PEER_SCRIPT"], !fromEnvironment.isEmpty {
+            list.append(fromEnvironment)
+        }
+        list += checkouts(workingDirectory: workingDirectory, executable: executable).map {
+            $0 + "/" + scriptInCheckout
+        }
         return list
     }
 

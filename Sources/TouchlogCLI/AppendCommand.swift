@@ -18,7 +18,9 @@ struct AppendCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Event type, e.g. ticket.opened (omit to read the event from standard input).")
+    @Option(
+        help: "Event type, e.g. ticket.opened (omit to read the event from standard input).",
+        completion: .list(Catalog.knownTypes))
     var type: String?
     @Option(help: "Customer id (the event's subject).")
     var customer: String?
@@ -28,7 +30,9 @@ struct AppendCommand: ParsableCommand {
     var id: String?
     @Option(help: "When it happened, RFC 3339 (default: now).")
     var time: String?
-    @Option(help: "Channel tag: email, phone, chat, web, social, self_service, in_person, ivr.")
+    @Option(
+        help: "Channel tag: \(Channel.allCases.map(\.rawValue).joined(separator: ", ")).",
+        completion: .list(Channel.allCases.map(\.rawValue)))
     var channel: String?
     @Option(help: "Ticket id tag.")
     var ticket: String?

@@ -29,7 +29,9 @@ struct BenchCommand: ParsableCommand {
     var batchSize = 10_000
     @Flag(help: "Commit without fsync (MDB_NOSYNC) in the engine and the baselines. Default: durable.")
     var noSync = false
-    @Option(help: "Comma-separated phases: append, ingest, replay, rebuild, commit.")
+    @Option(
+        help: "Comma-separated phases: append, ingest, replay, rebuild, commit.",
+        completion: .list(BenchPhase.allCases.map(\.rawValue)))
     var phases = BenchPhase.allCases.map(\.rawValue).joined(separator: ",")
     @Option(help: "Generator seed.")
     var seed: UInt64 = 42
@@ -43,7 +45,10 @@ struct BenchCommand: ParsableCommand {
         help: ArgumentHelp(
             "Python with eventsourcing 9.5.6 installed (see Tools/peer-venv.sh).", valueName: "path"))
     var peerPython: String?
-    @Option(help: ArgumentHelp("peer_eventsourcing.py (default: ../shared/bench/).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The peer script (default: Benchmarks/peers/peer_eventsourcing.py of this checkout).",
+            valueName: "path"))
     var peerScript: String?
     @Option(
         help: ArgumentHelp("Directory for the temporary stores (default: the system's).", valueName: "dir"))

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -19,6 +20,8 @@ public struct Console: Sendable {
     let writeError: @Sendable ([UInt8]) -> Void
     /// Whether standard error is a terminal (progress is shown only then).
     let errorIsTerminal: Bool
+    /// Whether human-readable output may use colour: see ``Console/usesColour(outputIsTerminal:environment:)``.
+    let usesColour: Bool
     /// Whether the reader of standard output has gone: a write failed with `EPIPE`.
     let outputIsClosed: @Sendable () -> Bool
     /// Waits at most `milliseconds` for the reader of standard output to go; returns whether it has.
@@ -27,11 +30,12 @@ public struct Console: Sendable {
     /// A console that writes through the given functions and whose output is never closed (waiting
     /// for that just sleeps).
     public init(
-        errorIsTerminal: Bool, writeOutput: @escaping @Sendable ([UInt8]) -> Void,
+        errorIsTerminal: Bool, usesColour: Bool = false, writeOutput: @escaping @Sendable ([UInt8]) -> Void,
         writeError: @escaping @Sendable ([UInt8]) -> Void
     ) {
         self.init(
-            errorIsTerminal: errorIsTerminal, writeOutput: writeOutput, writeError: writeError,
+            errorIsTerminal: errorIsTerminal, usesColour: usesColour, writeOutput: writeOutput,
+            writeError: writeError,
             outputIsClosed: { false },
             waitForOutputClosed: { milliseconds in
                 usleep(useconds_t(milliseconds) * 1000)
@@ -40,13 +44,14 @@ public struct Console: Sendable {
     }
 
     init(
-        errorIsTerminal: Bool, writeOutput: @escaping @Sendable ([UInt8]) -> Void,
+        errorIsTerminal: Bool, usesColour: Bool, writeOutput: @escaping @Sendable ([UInt8]) -> Void,
         writeError: @escaping @Sendable ([UInt8]) -> Void, outputIsClosed: @escaping @Sendable () -> Bool,
         waitForOutputClosed: @escaping @Sendable (Int32) -> Bool
     ) {
         self.writeOutput = writeOutput
         self.writeError = writeError
         self.errorIsTerminal = errorIsTerminal
+        self.usesColour = usesColour
         self.outputIsClosed = outputIsClosed
         self.waitForOutputClosed = waitForOutputClosed
     }
@@ -58,6 +63,8 @@ public struct Console: Sendable {
     /// says so and commands that stream (`tail --follow`) stop.
     public static let standard = Console(
         errorIsTerminal: isatty(2) == 1,
+        usesColour: usesColour(
+            outputIsTerminal: isatty(1) == 1, environment: ProcessInfo.processInfo.environment),
         writeOutput: { writeAll($0, to: 1) },
         writeError: { writeAll($0, to: 2) },
         outputIsClosed: { standardOutputClosed.load(ordering: .relaxed) },
@@ -73,6 +80,14 @@ public struct Console: Sendable {
             standardOutputClosed.store(true, ordering: .relaxed)
             return true
         })
+
+    /// Whether to colour standard output: only when it is a terminal, never when `NO_COLOR` is set to a
+    /// non-empty value (https://no-color.org), and never for `TERM=dumb`, which has no colours.
+    static func usesColour(outputIsTerminal: Bool, environment: [String: String]) -> Bool {
+        guard outputIsTerminal else { return false }
+        if let noColour = environment["NO_COLOR"], !noColour.isEmpty { return false }
+        return environment["TERM"] != "dumb"
+    }
 
     @TaskLocal public static var current = Console.standard
 
@@ -129,7 +144,20 @@ struct TerminalText: ExpressibleByStringInterpolation, Sendable {
         mutating func appendInterpolation(_ value: some Any) {
             text += String(describing: value).escapedForTerminal
         }
+        /// Another terminal text, whose values are already escaped: kept as it is.
+        mutating func appendInterpolation(_ value: TerminalText) { text += value.text }
+        /// The value, escaped, in `colour` when one is given (the caller asks `Console.usesColour`).
+        mutating func appendInterpolation(_ value: some Any, colour: TerminalColour?) {
+            guard let colour else { return appendInterpolation(value) }
+            text += "\u{1B}[\(colour.rawValue)m" + String(describing: value).escapedForTerminal + "\u{1B}[0m"
+        }
     }
+}
+
+/// The colours touchlog uses (SGR foreground codes): green for a good verdict, red for a bad one.
+enum TerminalColour: Int {
+    case red = 31
+    case green = 32
 }
 
 extension StringProtocol {

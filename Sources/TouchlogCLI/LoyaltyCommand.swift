@@ -62,7 +62,8 @@ struct LoyaltyTopCommand: ParsableCommand {
         help: ArgumentHelp(
             "Only customers of this tier.",
             discussion:
-                "One of the active rules' tiers ('touchlog rules show' lists them); another is exit 64."))
+                "One of the active rules' tiers ('touchlog rules show' lists them); another is exit 64."),
+        completion: .custom(activeTierNames))
     var tier: String?
     @Option(help: "How many customers.")
     var limit = 10
@@ -137,4 +138,23 @@ struct LoyaltyJSON: Encodable {
         service = roundedScore(report.parts.service)
         value = roundedScore(report.parts.value)
     }
+}
+
+/// Completes `--tier`: the tiers of the active rules of the store the command line names (see
+/// `StoreOptions.path(inCommandLine:)`), else of the built-in rules when that store has no projections or
+/// cannot be read: a completion prints candidates, never an error.
+@Sendable func activeTierNames(_ words: [String], _: Int, _ prefix: String) -> [String] {
+    var rules = Rules.default
+    do {
+        var options = Store.Options()
+        options.create = false
+        options.access = .readOnly
+        let store = try Store(path: StoreOptions.path(inCommandLine: words), options: options)
+        if store.databases.projections != nil, let active = try ProjectionStore(store: store).activeRules() {
+            rules = active
+        }
+    } catch {
+        // No store there, or one that cannot be read: the built-in rules' tiers.
+    }
+    return rules.tiers.map(\.name).filter { $0.hasPrefix(prefix) }
 }

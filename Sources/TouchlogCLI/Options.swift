@@ -8,7 +8,7 @@ import TouchlogStore
 
 /// Exit codes that scripts can rely on (DESIGN.md section 4, after sysexits.h).
 public enum ExitStatus {
-    /// `audit` found a problem.
+    /// `audit` found a problem, or `replay` a stream that is not intact.
     public static let auditFailed: Int32 = 1
     /// The command line was wrong.
     public static let usage: Int32 = 64
@@ -27,18 +27,31 @@ struct StoreOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "The store directory.", discussion: "Defaults to $TOUCHLOG_STORE, else ./.touchlog.",
-            valueName: "dir"))
+            valueName: "dir"),
+        completion: .directory)
     var store: String?
 
     /// The store path: `--store`, else `$TOUCHLOG_STORE`, else `./.touchlog`.
-    var path: String {
-        if let store { return store }
+    var path: String { store ?? Self.defaultPath }
+
+    /// `$TOUCHLOG_STORE`, else `./.touchlog`.
+    static var defaultPath: String {
         if let fromEnvironment = ProcessInfo.processInfo.environment["TOUCHLOG_STORE"],
             !fromEnvironment.isEmpty
         {
             return fromEnvironment
         }
         return ".touchlog"
+    }
+
+    /// The store a command line being completed names (`--store DIR` or `--store=DIR` among `words`),
+    /// else `$TOUCHLOG_STORE`, else `./.touchlog`: where completions of values from the store look.
+    static func path(inCommandLine words: [String]) -> String {
+        for (index, word) in words.enumerated() {
+            if word == "--store", index + 1 < words.count { return words[index + 1] }
+            if word.hasPrefix("--store=") { return String(word.dropFirst("--store=".count)) }
+        }
+        return defaultPath
     }
 
     /// What a command does with the store.

@@ -2,10 +2,8 @@ import Foundation
 
 /// Shows progress and a rate on standard error while long work runs, when standard error is a terminal.
 ///
-/// It redraws its line with a carriage return only: no colour, no escape sequence. No output of touchlog
-/// uses colour, so `NO_COLOR` (https://no-color.org, which is about colour alone) has nothing to turn
-/// off; whatever adds colour or cursor control here must add it only when standard output is a terminal
-/// and `NO_COLOR` is unset.
+/// It redraws its line with a carriage return only: no colour, no escape sequence. Colour, where a command
+/// uses it (the verdicts of `audit` and `replay`), asks `Console.usesColour`.
 final class ProgressMeter {
     private let label: String
     private let unit: String

@@ -20,7 +20,9 @@ struct RebuildCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Option(help: ArgumentHelp("A rules file (TOML; see 'touchlog rules show').", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("A rules file (TOML; see 'touchlog rules show').", valueName: "file"),
+        completion: .file(extensions: ["toml"]))
     var rules: String?
     @Flag(help: "Report what the rules would change, without switching.")
     var dryRun = false

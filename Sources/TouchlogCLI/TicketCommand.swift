@@ -37,7 +37,7 @@ struct TicketShowCommand: ParsableCommand {
                 throw CommandFailure.notFound("ticket", id)
             }
             if output.json {
-                Console.current.exactLine(try jsonLine(TicketJSON(ticket)))
+                Console.current.exactLine(TicketJSON.line(ticket))
                 return
             }
             let rules = try projections.activeRules() ?? .default
@@ -81,7 +81,9 @@ struct TicketListCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Option(help: "Only tickets with this status: new, open, pending, on_hold, solved, closed.")
+    @Option(
+        help: "Only tickets with this status: new, open, pending, on_hold, solved, closed.",
+        completion: .list(TicketStatus.allCases.map(\.rawValue)))
     var status: String?
     @Option(help: "Only tickets assigned to this rep.")
     var rep: String?
@@ -102,7 +104,10 @@ struct TicketListCommand: ParsableCommand {
             var buffer = OutputBuffer()
             for ticket in tickets {
                 if output.json {
-                    buffer.appendExactLine(try jsonLine(TicketJSON(ticket)))
+                    buffer.write {
+                        TicketJSON.write(ticket, into: &$0)
+                        $0.append(0x0A)
+                    }
                     continue
                 }
                 var flags: [String] = []
@@ -119,51 +124,74 @@ struct TicketListCommand: ParsableCommand {
     }
 }
 
-/// `ticket show --json`: the fields issue 3 names, and a few more.
-struct TicketJSON: Encodable {
-    var ticket: TicketState
-    init(_ ticket: TicketState) { self.ticket = ticket }
-
-    enum Key: String, CodingKey {
-        case id, customer, status, priority, channel, assignee, reopens, replies, escalations
-        case firstReplyMinutes = "first_reply_minutes"
-        case resolutionMinutes = "resolution_minutes"
-        case slaFirstReplyBreached = "sla_first_reply_breached"
-        case slaResolutionBreached = "sla_resolution_breached"
-        case slaFirstReply = "sla_first_reply"
-        case slaResolution = "sla_resolution"
-        case followUps = "follow_ups"
-        case anomalies, opened
-        case firstReply = "first_reply"
-        case firstReplyBy = "first_reply_by"
-        case solved, closed
-        case mergedInto = "merged_into"
+/// `ticket show --json` and each line of `ticket list --json`: the fields issue 3 names, and a few more,
+/// in key order, every key present (null when unset).
+///
+/// Written with the project's JSON writer (`JSONValue.write`), not Foundation's `JSONEncoder`: a new
+/// encoder for each ticket, with snake-case key conversion and sorted keys, made `ticket list --json` take
+/// 14-16 s for 257,600 tickets where the text took 0.8 s.
+enum TicketJSON {
+    /// Appends the ticket's JSON object (one line, no newline) to `buffer`: members in key order, each
+    /// value written by `JSONValue.write`, with no tree built for the object.
+    static func write(_ ticket: TicketState, into buffer: inout [UInt8]) {
+        var first = true
+        func member(_ key: String, _ value: JSONValue) {
+            buffer.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            // The keys are written here: plain ASCII, nothing to escape.
+            buffer.append(UInt8(ascii: "\""))
+            buffer.append(contentsOf: key.utf8)
+            buffer.append(contentsOf: "\":".utf8)
+            value.write(into: &buffer)
+        }
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        func time(_ value: Timestamp?) -> JSONValue { text(value?.rfc3339) }
+        func minutes(_ value: Double?) -> JSONValue { value.map { jsonNumber(roundedScore($0)) } ?? .null }
+        let anomalies: [JSONValue] = ticket.anomalies.map { anomaly in
+            .object([
+                JSONMember(key: "position", value: .number(String(anomaly.position))),
+                JSONMember(key: "reason", value: .string(anomaly.reason)),
+                JSONMember(key: "type", value: .string(anomaly.type)),
+            ])
+        }
+        // In key order, as the JSONEncoder with sorted keys wrote them before.
+        member("anomalies", .array(anomalies))
+        member("assignee", text(ticket.assignee))
+        member("channel", text(ticket.channel?.rawValue))
+        member("closed", time(ticket.closedAt))
+        member("customer", .string(ticket.customer))
+        member("escalations", .number(String(ticket.escalations)))
+        member("first_reply", time(ticket.firstReplyAt))
+        member("first_reply_by", text(ticket.firstReplyBy))
+        member("first_reply_minutes", minutes(ticket.firstReplyMinutes))
+        member("follow_ups", .number(String(ticket.followUps)))
+        member("id", .string(ticket.id))
+        member("merged_into", text(ticket.mergedInto))
+        member("opened", time(ticket.openedAt))
+        member("priority", .string(ticket.priority.rawValue))
+        member("reopens", .number(String(ticket.reopens)))
+        member("replies", .number(String(ticket.publicReplies)))
+        member("resolution_minutes", minutes(ticket.resolutionMinutes))
+        member("sla_first_reply", .string(ticket.firstReplyVerdict.name))
+        member("sla_first_reply_breached", .bool(ticket.firstReplyBreached))
+        member("sla_resolution", .string(ticket.resolutionVerdict.name))
+        member("sla_resolution_breached", .bool(ticket.resolutionBreached))
+        member("solved", time(ticket.solvedAt))
+        member("status", .string(ticket.status.rawValue))
+        buffer.append(UInt8(ascii: "}"))
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(ticket.id, forKey: .id)
-        try c.encode(ticket.customer, forKey: .customer)
-        try c.encode(ticket.status.rawValue, forKey: .status)
-        try c.encode(ticket.priority.rawValue, forKey: .priority)
-        try c.encode(ticket.channel?.rawValue, forKey: .channel)
-        try c.encode(ticket.assignee, forKey: .assignee)
-        try c.encode(ticket.reopens, forKey: .reopens)
-        try c.encode(ticket.publicReplies, forKey: .replies)
-        try c.encode(ticket.escalations, forKey: .escalations)
-        try c.encode(ticket.firstReplyMinutes.map(roundedScore), forKey: .firstReplyMinutes)
-        try c.encode(ticket.resolutionMinutes.map(roundedScore), forKey: .resolutionMinutes)
-        try c.encode(ticket.firstReplyBreached, forKey: .slaFirstReplyBreached)
-        try c.encode(ticket.resolutionBreached, forKey: .slaResolutionBreached)
-        try c.encode(ticket.firstReplyVerdict.name, forKey: .slaFirstReply)
-        try c.encode(ticket.resolutionVerdict.name, forKey: .slaResolution)
-        try c.encode(ticket.followUps, forKey: .followUps)
-        try c.encode(ticket.anomalies, forKey: .anomalies)
-        try c.encode(ticket.openedAt?.rfc3339, forKey: .opened)
-        try c.encode(ticket.firstReplyAt?.rfc3339, forKey: .firstReply)
-        try c.encode(ticket.firstReplyBy, forKey: .firstReplyBy)
-        try c.encode(ticket.solvedAt?.rfc3339, forKey: .solved)
-        try c.encode(ticket.closedAt?.rfc3339, forKey: .closed)
-        try c.encode(ticket.mergedInto, forKey: .mergedInto)
+    /// The ticket's JSON object as one line of text.
+    static func line(_ ticket: TicketState) -> String {
+        var buffer: [UInt8] = []
+        write(ticket, into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
     }
+}
+
+/// A finite number as JSON: an integral value without a fraction (`240`, as JSONEncoder writes it), any
+/// other in Swift's shortest form that reads back to the same value (`12.5`).
+func jsonNumber(_ value: Double) -> JSONValue {
+    if value.rounded() == value, abs(value) < 1e15 { return .number(String(Int64(value))) }
+    return .number(value.description)
 }

@@ -11,7 +11,7 @@ public struct Touchlog: ParsableCommand {
         discussion: """
             Events are CloudEvents 1.0 JSON, one per line. The store is the directory named by --store, \
             else $TOUCHLOG_STORE, else ./.touchlog.
-            Exit codes: 0 success, 1 audit found a problem, 64 usage, 65 bad input data, 66 not found (no store \
+            Exit codes: 0 success, 1 audit (or replay) found a problem, 64 usage, 65 bad input data, 66 not found (no store \
             at the path, or no customer, ticket or rep of that id in it), 74 I/O or storage error.
             """,
         version: touchlogVersion,
@@ -19,7 +19,7 @@ public struct Touchlog: ParsableCommand {
             IngestCommand.self, AppendCommand.self, ReplayCommand.self, TailCommand.self, StatsCommand.self,
             TicketCommand.self, LoyaltyCommand.self, RepCommand.self, RebuildCommand.self, RulesCommand.self,
             CatchUpCommand.self, AuditCommand.self, SealCommand.self, KeygenCommand.self, ImportCommand.self,
-            GenerateCommand.self,
+            GenerateCommand.self, CatalogCommand.self,
             BenchCommand.self,
         ])
 

@@ -35,6 +35,38 @@ extension EventLog {
         }
     }
 
+    /// A customer's whole stream in version order (oldest first) and its verification as
+    /// ``verify(customer:)`` does it, from one consistent snapshot: what `replay` shows, and which of its
+    /// events are not intact.
+    ///
+    /// The stream is read back from its head as far as records decode and link: a record that is
+    /// missing or does not decode ends it there (the verification names that position), and no damaged
+    /// link can make the walk go round for ever.
+    public func verifiedStream(ofCustomer customer: String) throws -> (
+        events: [StoredEvent], verification: LogVerification
+    ) {
+        try storage("verifying the stream of '\(customer)'") {
+            try environment.withReadTransaction { txn in
+                let verification = try verifyCustomer(customer, txn)
+                guard let head = try readStream(customer, txn) else { return ([], verification) }
+                var events: [StoredEvent] = []
+                var position = head.lastPosition
+                while position != 0 && events.count < Int(head.version) {
+                    let event: StoredEvent?
+                    do {
+                        event = try withRecord(at: position, in: txn) { $0.storedEvent }
+                    } catch StoreError.corruptRecord {
+                        break
+                    }
+                    guard let event else { break }
+                    events.append(event)
+                    position = event.previousPosition
+                }
+                return (events.reversed(), verification)
+            }
+        }
+    }
+
     private func verifyAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?) throws
         -> LogVerification
     {

@@ -280,3 +280,31 @@ final class TamperableStore {
         #expect((object["problems"] as? [Any])?.isEmpty == true)
     }
 }
+
+/// Seals kept outside the store (`audit --seal FILE`).
+@Suite struct KeptSealTests {
+    let store: TamperableStore
+    init() throws { store = try TamperableStore() }
+
+    @Test func aKeptSealCatchesARewriteWhoseStoredSealsWereRemoved() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let seal = try SealBook(store: try store.openStore()).seal(with: key)
+        let directory = try TemporaryDirectory(prefix: "seal")
+        let kept = try Seal.load(fromFile: try directory.file("kept.json", lines: [try seal.jsonText()]))
+        #expect(kept == [seal])
+        try store.rewriteRecomputingChain(from: 4) { stored in
+            if stored.position == 4 { stored.event.data = .json(Array("{\"summary\":\"forged\"}".utf8)) }
+        }
+        // The forger also empties the seals database.
+        try store.tamper { txn, _, _, _ in
+            let seals = try #require(try txn.openDatabase(named: "seals"))
+            #expect(try txn.delete(forKey: BigEndianKey(1), in: seals))
+        }
+        #expect(try store.audit(key: key.publicKey).ok, "nothing in the store shows the rewrite")
+        let report = try Auditor(store: try store.openStore()).audit(
+            sealKey: key.publicKey, checkingStoredSeals: false, keptSeals: kept)
+        #expect(report.sealsChecked == 1)
+        #expect(report.problems.map(\.kind.rawValue) == ["seal_mismatch"])
+        #expect(report.firstBadPosition == 12)
+    }
+}

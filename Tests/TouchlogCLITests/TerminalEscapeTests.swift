@@ -58,10 +58,11 @@ import Testing
         let replay = workspace.run("replay", "--customer", Self.customer)
         #expect(replay.exitCode == 0, "\(replay.error)")
         expectVisible(replay.output, "replay")
-        // Every line is an event header ("v1  ...") or a change under it, indented.
-        for line in replay.outputLines {
+        // Every line is an event header ("v1  ...") or a change under it, indented, then the verdict.
+        for line in replay.outputLines.dropLast() {
             #expect(line.hasPrefix("v") || line.hasPrefix("    "), "\(line)")
         }
+        #expect(replay.outputLines.last?.hasPrefix("intact: the 3 events of ") == true)
         let none = workspace.run("replay", "--customer", "nobody\u{1B}]0;x\u{07}")
         expectVisible(none.error, lines: 1, "replay's message")
     }
