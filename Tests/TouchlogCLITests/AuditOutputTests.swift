@@ -51,14 +51,14 @@ import Testing
         let lines = audit.outputLines
         #expect(lines.first?.hasPrefix("OK: 11 events checked, ") == true, "\(lines)")
         #expect(lines.count > 1 && lines[1].hasPrefix("ticket anomalies: 5 "), "\(lines)")
-        #expect(lines.contains("  3  ticket changed after it was closed"), "\(lines)")
-        #expect(lines.contains("  2  event on a ticket that was never opened"), "\(lines)")
+        #expect(lines.contains("  3  ticket.status_changed after it was closed"), "\(lines)")
+        #expect(lines.contains("  2  happened before the ticket was opened"), "\(lines)")
         // Examples, at most three of a rule, and no full list.
         let examples = lines.filter { $0.hasPrefix("      e.g. at position ") }
         #expect(examples.count == 5)
         #expect(
             lines.contains(
-                "      e.g. at position 3: ticket t1 of c1: ticket.status_changed: ticket changed after it was closed (closed -> open)"
+                "      e.g. at position 3: ticket t1 of c1: ticket.status_changed: ticket.status_changed after it was closed (closed -> open)"
             ))
         #expect(!lines.contains { $0.hasPrefix("anomaly ") })
 

@@ -25,7 +25,7 @@ import Testing
                 try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let id = try #require(object["id"] as? String)
             #expect(text.outputLines[index].hasPrefix(id + "  "), "the same tickets in the same order")
-            #expect(object.count == 20)
+            #expect(object.count == 23)
             // Keys in order, as sorted keys wrote them.
             let keys = try #require(try JSONValue.parse(Array(line.utf8)).objectKeys)
             #expect(keys == keys.sorted())
