@@ -75,7 +75,9 @@ struct ChunkFold {
                 index = tickets.index(forKey: id)
             }
             if let index {
-                if dirtyTickets.insert(id).inserted { storedOwners[id] = .some(tickets.values[index].customer) }
+                if dirtyTickets.insert(id).inserted {
+                    storedOwners[id] = .some(tickets.values[index].customer)
+                }
                 Self.take(event, order, into: &tickets.values[index], refolding: &refoldTickets)
             } else {
                 dirtyTickets.insert(id)
