@@ -38,6 +38,19 @@ struct ChunkFold {
     /// Records held.
     var count: Int { tickets.count + customers.count }
 
+    /// An empty array for a chunk's events, with the capacity the last chunk left in it.
+    private var eventBuffer: [FoldEvent] = []
+
+    mutating func takeEventBuffer() -> [FoldEvent] {
+        defer { eventBuffer = [] }
+        return eventBuffer
+    }
+
+    mutating func returnEventBuffer(_ events: inout [FoldEvent]) {
+        events.removeAll(keepingCapacity: true)
+        swap(&eventBuffer, &events)
+    }
+
     /// Forgets every record held (changes must have been taken).
     mutating func evict() {
         precondition(dirtyTickets.isEmpty && dirtyCustomers.isEmpty, "evicting unwritten changes")
