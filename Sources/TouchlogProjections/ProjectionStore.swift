@@ -27,11 +27,12 @@ public final class ProjectionStore: Sendable {
     /// The databases of one slot.
     typealias Slot = Store.ProjectionSlotDatabases
 
-    /// Events folded per write transaction of a catch-up.
+    /// Events folded per write transaction of a catch-up. A chunk touches at most two records per event
+    /// (its ticket and its customer), held in memory until the chunk is written: with
+    /// `heldRecordLimit` this bounds the records in memory to about 350,000 (DESIGN.md section 6).
     public static let defaultChunkSize = 100_000
-    /// Events folded per write transaction of a rebuild: larger, so that records touched again and
-    /// again are written fewer times (a stopped rebuild resumes from the last of these).
-    public static let defaultRebuildChunkSize = 250_000
+    /// Events folded per write transaction of a rebuild (a stopped rebuild resumes from the last of these).
+    public static let defaultRebuildChunkSize = 100_000
 
     /// The projections of `store`, in the databases the store opened.
     /// - Throws: `ProjectionError.missing` for a read-only store that has no projections.
