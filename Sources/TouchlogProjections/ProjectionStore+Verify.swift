@@ -161,10 +161,9 @@ extension ProjectionStore {
                     result.customers = try fresh.statistics(of: scratch.slot.customers).entries
                     result.timelineEntries = try fresh.statistics(of: scratch.slot.timeline).entries
                     let comparison = Comparison(scoped: scoped, folded: active.position, limit: limit)
-                    for kind in ProjectionRegistry.all {
+                    for projection in ProjectionRegistry.all {
                         try comparison.compare(
-                            kind, fresh, kind.database(scratch.slot), txn, kind.database(stored),
-                            into: &result.mismatches)
+                            projection, fresh, scratch.slot, txn, stored, into: &result.mismatches)
                     }
                     try fresh.withCursor(on: scratch.slot.tickets) { cursor in
                         try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
@@ -216,15 +215,19 @@ extension ProjectionStore {
         var folded: UInt64
         var limit: Int
 
-        func compare(
-            _ projection: ProjectionKind, _ freshTxn: borrowing ReadTransaction, _ fresh: Database,
-            _ storedTxn: borrowing ReadTransaction, _ stored: Database,
+        func compare<P: Projection>(
+            _ projection: P.Type, _ freshTxn: borrowing ReadTransaction, _ freshSlot: Slot,
+            _ storedTxn: borrowing ReadTransaction, _ storedSlot: Slot,
             into mismatches: inout [ProjectionMismatch]
         ) throws {
             guard mismatches.count < limit else { return }
-            let kind = projection.mismatchKind
-            let name = { ProjectionRegistry.recordName(projection, $0) }
-            let decode = projection.describe
+            let fresh = P.database(in: freshSlot)
+            let stored = P.database(in: storedSlot)
+            let kind = P.mismatchKind
+            let name = { P.name(ofKey: $0) }
+            let decode = { (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) in
+                P.decode(key: key, value: value).map { (P.fields(of: $0), P.lastPosition(of: $0)) }
+            }
             try freshTxn.withCursor(on: fresh) { cursor in
                 try cursor.unsafeForEach(from: nil as [UInt8]?) { key, want in
                     let found = try storedTxn.withUnsafeValue(forKey: Array(key), in: stored) { got in

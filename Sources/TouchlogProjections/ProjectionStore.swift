@@ -259,14 +259,21 @@ public final class ProjectionStore: Sendable {
             },
             ownedTickets: { customer in try ownedTickets(customer, slot: slot, txn) })
         let changes = fold.takeChanges()
-        for ticket in changes.tickets {
-            try txn.put(ProjectionCodec.encode(ticket), forKey: ticket.id, in: slot.tickets)
-        }
-        for loyalty in changes.customers {
-            try txn.put(ProjectionCodec.encode(loyalty), forKey: loyalty.customer, in: slot.customers)
-        }
+        try write(TicketProjection.self, changes.tickets, into: slot, txn)
+        try write(LoyaltyProjection.self, changes.customers, into: slot, txn)
         try writeTimeline(changes.timeline, into: slot, txn)
         if fold.count > heldRecordLimit { fold.evict() }
+    }
+
+    /// Writes records of `projection` (in key order: sorted writes touch fewer pages).
+    private static func write<P: Projection>(
+        _ projection: P.Type, _ records: [P.Record], into slot: Slot, _ txn: borrowing WriteTransaction
+    ) throws {
+        let database = P.database(in: slot)
+        for record in records {
+            let (key, value) = P.encode(record)
+            try txn.put(value, forKey: key, in: database)
+        }
     }
 
     /// The ids of the tickets `customer` owns, in key order.
