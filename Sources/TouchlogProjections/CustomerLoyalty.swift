@@ -144,20 +144,23 @@ public struct CustomerLoyalty: Sendable, Equatable {
         watermark = event.order
     }
 
-    /// Sets the service part from the tickets the customer owns (in ticket-id byte order, so that the
-    /// sums are the same bit for bit whatever order the tickets changed in), settling each ticket's
-    /// SLA verdicts as of `asOf`, and rescores. Calls `changed` with each ticket whose verdicts moved.
-    mutating func settle(
-        tickets: inout [TicketState], rules: Rules, changed: (TicketState) throws -> Void
-    ) rethrows {
-        slaMet = 0
-        slaBreached = 0
-        reopens = 0
-        escalations = 0
-        let scale = rules.halfLifeDays * 86_400_000_000
-        for index in tickets.indices {
-            if tickets[index].settle(now: asOf, rules: rules) { try changed(tickets[index]) }
-            let ticket = tickets[index]
+    /// Sums the service part over the tickets a customer owns: `add` each ticket in ticket-id byte
+    /// order (so that the sums are the same bit for bit whatever order the tickets changed in), then
+    /// `settle` the customer with it.
+    struct ServiceTally {
+        let asOf: Timestamp
+        let scale: Double
+        var slaMet = 0.0, slaBreached = 0.0, reopens = 0.0, escalations = 0.0
+
+        init(asOf: Timestamp, rules: Rules) {
+            self.asOf = asOf
+            scale = rules.halfLifeDays * 86_400_000_000
+        }
+
+        /// Settles the ticket's SLA verdicts as of `asOf` and counts it, weighted by the decay from its
+        /// opening; returns whether its verdicts moved.
+        mutating func add(_ ticket: inout TicketState, rules: Rules) -> Bool {
+            let moved = ticket.settle(now: asOf, rules: rules)
             let since = ticket.openedAt ?? ticket.firstEventAt
             let age = Double(max(0, asOf.microsecondsSinceEpoch - since.microsecondsSinceEpoch))
             let weight = exp2(-age / scale)
@@ -167,7 +170,16 @@ public struct CustomerLoyalty: Sendable, Equatable {
             }
             reopens += weight * Double(ticket.reopens)
             escalations += weight * Double(ticket.escalations)
+            return moved
         }
+    }
+
+    /// Sets the service part from the tally of the tickets the customer owns, and rescores.
+    mutating func settle(_ tally: ServiceTally, rules: Rules) {
+        slaMet = tally.slaMet
+        slaBreached = tally.slaBreached
+        reopens = tally.reopens
+        escalations = tally.escalations
         rescore(rules)
     }
 

@@ -185,14 +185,17 @@ struct ChunkFold {
         storedOwners.removeAll()
         for customer in settling {
             guard var loyalty = try customers[customer] ?? loadCustomer(customer) else { continue }
-            var owned: [TicketState] = []
+            var tally = CustomerLoyalty.ServiceTally(asOf: loyalty.asOf, rules: rules)
             for id in try ownedTickets(customer) {
-                if let ticket = try tickets[id] ?? loadTicket(id) { owned.append(ticket) }
+                // Settled in place where held (no copy of the record); a stored one is loaded and kept.
+                if let index = tickets.index(forKey: id) {
+                    if tally.add(&tickets.values[index], rules: rules) { dirtyTickets.insert(id) }
+                } else if var ticket = try loadTicket(id) {
+                    if tally.add(&ticket, rules: rules) { dirtyTickets.insert(id) }
+                    tickets[id] = ticket
+                }
             }
-            loyalty.settle(tickets: &owned, rules: rules) { ticket in
-                tickets[ticket.id] = ticket
-                dirtyTickets.insert(ticket.id)
-            }
+            loyalty.settle(tally, rules: rules)
             customers[customer] = loyalty
             dirtyCustomers.insert(customer)
         }
@@ -219,7 +222,8 @@ public struct ProjectionFold: Sendable {
     private var core: ChunkFold
     private var events: [UInt64: FoldEvent] = [:]
     private var customerPositions: [String: [UInt64]] = [:]
-    private var owned: [String: Set<String>] = [:]
+    /// The tickets each customer owns, in UTF-8 byte order.
+    private var owned: [String: [String]] = [:]
     private var timeline: [RepTimelineEntry] = []
 
     public init(rules: Rules, keepsTimeline: Bool = true) {
@@ -255,7 +259,10 @@ public struct ProjectionFold: Sendable {
         }
         let events = self.events
         let customerPositions = self.customerPositions
-        var owned = self.owned
+        // Taken out for the closures and put back after (a copy would be made at each call otherwise).
+        var owned: [String: [String]] = [:]
+        swap(&owned, &self.owned)
+        defer { swap(&owned, &self.owned) }
         // Memory holds everything: nothing is loaded, and nothing here throws.
         for index in ChunkFold.foldOrder(chunk) {
             try! core.apply(chunk[index], loadTicket: { _ in nil }, loadCustomer: { _ in nil })
@@ -265,11 +272,18 @@ public struct ProjectionFold: Sendable {
             eventsAt: { $0.map { events[$0]! } },
             customerEvents: { customerPositions[$0, default: []].map { events[$0]! } },
             moveTicket: { id, from, to in
-                if let from { owned[from]?.remove(id) }
-                owned[to, default: []].insert(id)
+                if let from { owned[from]?.removeAll { $0 == id } }
+                var ids = owned.removeValue(forKey: to) ?? []
+                var low = 0
+                var high = ids.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if utf8Less(ids[middle], id) { low = middle + 1 } else { high = middle }
+                }
+                ids.insert(id, at: low)
+                owned[to] = ids
             },
-            ownedTickets: { owned[$0].map { $0.sorted(by: utf8Less) } ?? [] })
-        self.owned = owned
+            ownedTickets: { owned[$0] ?? [] })
         timeline += core.takeChanges().timeline
     }
 
