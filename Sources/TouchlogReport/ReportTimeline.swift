@@ -385,9 +385,11 @@ private struct Drawing {
     func axis(top: Double, y: inout Double) -> String {
         let range = end - start
         let day = 86_400.0
-        let steps: [Double] =
-            [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, day, 2 * day, 7 * day, 14 * day, 30 * day]
-            + [91 * day, 182 * day, 365 * day, 2 * 365 * day, 5 * 365 * day, 10 * 365 * day, 100 * 365 * day]
+        let hour = 3600.0
+        let minuteSteps: [Double] = [60, 300, 900, 1800]
+        let hourSteps: [Double] = [1, 3, 6, 12].map { $0 * hour }
+        let daySteps: [Double] = [1, 2, 7, 14, 30, 91, 182, 365, 730, 1825, 3650, 36500].map { $0 * day }
+        let steps = minuteSteps + hourSteps + daySteps
         let step = steps.first { range / $0 <= 8 } ?? range / 8
         let datesOnly = step >= day
         var s = "<g class=\"axis\">"

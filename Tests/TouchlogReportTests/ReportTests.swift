@@ -36,7 +36,7 @@ private func quietCustomer() throws -> [Touchpoint] {
             data: #"{"priority":"high","summary":"\#(hostileSummary)"}"#),
         try touchpoint(
             id: "q3", customer: "cus-q", type: "ticket.assigned", time: "2024-05-01T09:30:00Z",
-            extra: #""ticketid":"tkt-1","repid":"rep-<b>&amp;"#, data: nil),
+            extra: #""ticketid":"tkt-1","repid":"rep-<b>&amp;""#, data: nil),
         try touchpoint(
             id: "q4", customer: "cus-q", type: "feedback.csat", time: "2024-05-01T12:00:00Z",
             extra: #""ticketid":"tkt-1""#, data: #"{"score":5}"#),
@@ -183,7 +183,38 @@ private func count(_ needle: String, in text: String) -> Int {
         #expect(count("<g class=\"lane\"", in: html) == ReportTimeline.lanes(of: report).count)
         #expect(ReportTimeline.lanes(of: report).compactMap { $0 } == Channel.allCases.filter(channels.contains))
         #expect(count("<tr class=\"event", in: html) == 5_000)
-        // Dense lanes are drawn as counts of open tickets, not one span a ticket.
-        #expect(html.contains("<g class=\"tickets-aggregated\">"))
+        // Marks and ticks are gathered per bin: never more shapes than bins in a row.
+        let bins = Int((ReportTimeline.width - 140) / ReportTimeline.binWidth) + 1
+        #expect(count("<circle", in: svg) <= bins + 3)
+    }
+
+    @Test func overlappingTicketsAreCountedPerBinInsteadOfDrawnOneByOne() throws {
+        // 300 tickets on one channel, each opened a minute after the one before and answered by the customer
+        // 300 minutes after its opening: all open at once at minute 300, more than six rows of spans.
+        func minute(_ offset: Int) -> String {
+            Timestamp(microsecondsSinceEpoch: 1_714_557_600_000_000 + Int64(offset) * 60_000_000).rfc3339
+        }
+        var touchpoints: [Touchpoint] = []
+        for index in 0..<300 {
+            touchpoints.append(
+                try touchpoint(
+                    id: "o\(index)", customer: "cus-d", type: "ticket.opened", time: minute(index),
+                    extra: #""channel":"phone","ticketid":"tkt-\#(index)""#, data: #"{"priority":"urgent"}"#))
+        }
+        for index in 0..<300 {
+            touchpoints.append(
+                try touchpoint(
+                    id: "r\(index)", customer: "cus-d", type: "ticket.replied", time: minute(300 + index),
+                    extra: #""ticketid":"tkt-\#(index)""#, data: #"{"author":"customer"}"#))
+        }
+        let (stream, verification) = try storedStream(touchpoints, customer: "cus-d")
+        let report = Report(
+            subject: .customer("cus-d"), stream: stream, verification: verification, rules: .default)
+        let svg = ReportTimeline.svg(report)
+        #expect(svg.contains("<g class=\"tickets-aggregated\">"))
+        #expect(count("<rect class=\"ticket\"", in: svg) == 0)
+        // The count of open tickets at the end, all of them urgent and past their first-reply target.
+        #expect(svg.contains("300 ticket(s) open (300 new), 300 with an SLA breach"))
+        #expect(HTMLCheck(report.html()).problems.isEmpty)
     }
 }
