@@ -169,8 +169,8 @@ let package = Package(
         .testTarget(
             name: "TouchlogReportTests",
             dependencies: [
-                "TouchlogTestSupport", "TouchlogReport", "TouchlogStore", "TouchlogDomain", "TouchlogProjections",
-                "TouchlogGenerator", "CloudEvents",
+                "TouchlogTestSupport", "TouchlogReport", "TouchlogStore", "TouchlogDomain",
+                "TouchlogProjections", "TouchlogGenerator", "CloudEvents",
             ]),
         .testTarget(
             name: "TouchlogCLITests",

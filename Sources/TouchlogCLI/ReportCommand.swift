@@ -9,7 +9,8 @@ import TouchlogStore
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write one customer's (or one ticket's) verified history as HTML, CSV and PDF for auditors.",
+        abstract:
+            "Write one customer's (or one ticket's) verified history as HTML, CSV and PDF for auditors.",
         discussion: """
             Writes into --out DIR (made if missing): report.html, one self-contained page (inline CSS and SVG, \
             no script, no external reference) with the verification verdict at the top (the customer's \
@@ -31,11 +32,15 @@ struct ReportCommand: ParsableCommand {
     var customer: String?
     @Option(help: "A ticket id (the events' ticketid): the report of that ticket's events.")
     var ticket: String?
-    @Option(help: ArgumentHelp("Only events that happened at or after this RFC 3339 time.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp("Only events that happened at or after this RFC 3339 time.", valueName: "time"))
     var since: String?
-    @Option(help: ArgumentHelp("Only events that happened at or before this RFC 3339 time.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp("Only events that happened at or before this RFC 3339 time.", valueName: "time"))
     var until: String?
-    @Option(help: ArgumentHelp("The directory to write the report into.", valueName: "dir"), completion: .directory)
+    @Option(
+        help: ArgumentHelp("The directory to write the report into.", valueName: "dir"),
+        completion: .directory)
     var out: String
 
     func validate() throws {

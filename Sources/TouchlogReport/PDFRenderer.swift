@@ -21,10 +21,12 @@ public struct PDFRenderer: Sendable, Equatable {
 
     /// The first renderer found in the directories of `searchPath` (a `PATH` value): `chromium`, then
     /// `chromium-browser`, then `weasyprint`; nil when none is there.
-    public static func find(searchPath: String? = ProcessInfo.processInfo.environment["PATH"]) -> PDFRenderer? {
+    public static func find(searchPath: String? = ProcessInfo.processInfo.environment["PATH"]) -> PDFRenderer?
+    {
         let directories = (searchPath ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
-        for (name, tool) in [("chromium", Tool.chromium), ("chromium-browser", .chromium), ("weasyprint", .weasyprint)]
-        {
+        for (name, tool) in [
+            ("chromium", Tool.chromium), ("chromium-browser", .chromium), ("weasyprint", .weasyprint),
+        ] {
             for directory in directories {
                 let candidate = directory + "/" + name
                 if FileManager.default.isExecutableFile(atPath: candidate) {

@@ -41,7 +41,7 @@ extension Report {
         let window =
             (since.map { "from \($0.rfc3339) " } ?? "") + (until.map { "until \($0.rfc3339) " } ?? "")
         page +=
-            "<p class=\"meta\">\(HTMLText.escape("generated \(generatedAt.rfc3339); \(window.isEmpty ? "whole history" : "events that happened \(window)")(event time); \(rows.count) event(s) shown of the \(streamCount) in the customer's stream; \(tickets.count) ticket(s); times are UTC"))</p>\n"
+            "<p class=\"meta\">\(HTMLText.escape("generated \(generatedAt.rfc3339); \(window.isEmpty ? "the whole history" : "events that happened \(window)(event time)"); \(rows.count) event(s) shown of the \(streamCount) in the customer's stream; \(tickets.count) ticket(s); times are UTC"))</p>\n"
         page += "<h2>Verification</h2>\n<ul class=\"verdict\(isIntact ? "" : " bad")\">\n"
         for line in verdictLines {
             let bad = line.contains("NOT INTACT") || line.contains("INCOMPLETE")
@@ -75,14 +75,16 @@ extension Report {
 
     /// The history table's headings.
     static let columns = [
-        "version / position", "event time", "recorded time", "type", "channel", "rep", "ticket", "what changed",
+        "version / position", "event time", "recorded time", "type", "channel", "rep", "ticket",
+        "what changed",
         "hash",
     ]
 
     /// The rows as CSV (RFC 4180, CRLF lines, a header line): UTC times, and every field formula-safe.
     public func csv() -> String {
         var text = CSVText.record([
-            "position", "version", "event_time", "recorded_time", "type", "channel", "rep", "ticket", "source",
+            "position", "version", "event_time", "recorded_time", "type", "channel", "rep", "ticket",
+            "source",
             "id", "what_changed", "hash", "intact",
         ])
         for row in rows {

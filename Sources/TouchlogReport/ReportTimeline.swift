@@ -119,22 +119,28 @@ private struct Drawing {
         var s = "<g class=\"legend\">"
         var lx = T.left
         for status in TicketStatus.allCases {
-            s += "<rect x=\"\(f(lx))\" y=\"\(f(y))\" width=\"14\" height=\"9\" fill=\"\(Palette.status(status))\"/>"
+            s +=
+                "<rect x=\"\(f(lx))\" y=\"\(f(y))\" width=\"14\" height=\"9\" fill=\"\(Palette.status(status))\"/>"
             s += text(lx + 18, y + 8, status.rawValue)
             lx += 30 + Double(status.rawValue.count) * 6
         }
         lx += 10
-        s += "<rect x=\"\(f(lx))\" y=\"\(f(y))\" width=\"14\" height=\"9\" fill=\"#fff\" \(Palette.outline(.breached))/>"
+        s +=
+            "<rect x=\"\(f(lx))\" y=\"\(f(y))\" width=\"14\" height=\"9\" fill=\"#fff\" \(Palette.outline(.breached))/>"
         s += text(lx + 18, y + 8, "SLA breached")
         lx += 100
-        s += "<rect x=\"\(f(lx))\" y=\"\(f(y))\" width=\"14\" height=\"9\" fill=\"#fff\" \(Palette.outline(.met))/>"
+        s +=
+            "<rect x=\"\(f(lx))\" y=\"\(f(y))\" width=\"14\" height=\"9\" fill=\"#fff\" \(Palette.outline(.met))/>"
         s += text(lx + 18, y + 8, "SLA met")
         lx += 70
-        s += "<rect x=\"\(f(lx))\" y=\"\(f(y))\" width=\"14\" height=\"9\" fill=\"#fff\" \(Palette.outline(.pending))/>"
+        s +=
+            "<rect x=\"\(f(lx))\" y=\"\(f(y))\" width=\"14\" height=\"9\" fill=\"#fff\" \(Palette.outline(.pending))/>"
         s += text(lx + 18, y + 8, "SLA pending or unknown")
         y += 16
         lx = T.left
-        for (name, colour) in [("good rating", Palette.good), ("neutral", Palette.neutral), ("poor", Palette.poor)] {
+        for (name, colour) in [
+            ("good rating", Palette.good), ("neutral", Palette.neutral), ("poor", Palette.poor),
+        ] {
             s += "<circle cx=\"\(f(lx + 5))\" cy=\"\(f(y + 4))\" r=\"4\" fill=\"\(colour)\"/>"
             s += text(lx + 14, y + 8, name)
             lx += 24 + Double(name.count) * 6
@@ -178,7 +184,7 @@ private struct Drawing {
             inner += tickRow(ticks, y: contentY)
             contentY += T.tickHeight + 2
         }
-        let height = max(contentY - top + 4, 24)
+        let height = max(contentY - top + 4, 34)
         y = top + height
         let band = index % 2 == 0 ? "#f4f6f8" : "#ffffff"
         return """
@@ -252,7 +258,9 @@ private struct Drawing {
         var index = 0
         while index < bins {
             var next = index + 1
-            while next < bins && counts[next] == counts[index] && breached[next] == breached[index] { next += 1 }
+            while next < bins && counts[next] == counts[index] && breached[next] == breached[index] {
+                next += 1
+            }
             let total = counts[index].reduce(0, +)
             if total > 0 {
                 let x0 = binX(index)
@@ -365,7 +373,8 @@ private struct Drawing {
         case .nps(let score): "NPS \(score) of 10"
         case .ces(let score): "effort score \(score) of 7"
         case .orderPlaced(let order, let amount, let currency): "order \(order) placed: \(amount) \(currency)"
-        case .orderRefunded(let order, let amount, let currency): "order \(order) refunded: \(amount) \(currency)"
+        case .orderRefunded(let order, let amount, let currency):
+            "order \(order) refunded: \(amount) \(currency)"
         default: row.stored.event.type
         }
     }
@@ -383,32 +392,77 @@ private struct Drawing {
     // MARK: Axis
 
     func axis(top: Double, y: inout Double) -> String {
-        let range = end - start
-        let day = 86_400.0
-        let hour = 3600.0
-        let minuteSteps: [Double] = [60, 300, 900, 1800]
-        let hourSteps: [Double] = [1, 3, 6, 12].map { $0 * hour }
-        let daySteps: [Double] = [1, 2, 7, 14, 30, 91, 182, 365, 730, 1825, 3650, 36500].map { $0 * day }
-        let steps = minuteSteps + hourSteps + daySteps
-        let step = steps.first { range / $0 <= 8 } ?? range / 8
-        let datesOnly = step >= day
         var s = "<g class=\"axis\">"
         s +=
             "<line x1=\"\(f(T.left))\" y1=\"\(f(y))\" x2=\"\(f(T.left + plotWidth))\" y2=\"\(f(y))\" stroke=\"#333\"/>"
-        var tick = (start / step).rounded(.up) * step
-        while tick <= end {
+        for (tick, label) in ticks() {
             let tx = x(tick)
             s +=
                 "<line x1=\"\(f(tx))\" y1=\"\(f(top))\" x2=\"\(f(tx))\" y2=\"\(f(y))\" stroke=\"#000\" stroke-opacity=\"0.12\"/>"
             s += "<line x1=\"\(f(tx))\" y1=\"\(f(y))\" x2=\"\(f(tx))\" y2=\"\(f(y + 5))\" stroke=\"#333\"/>"
-            let stamp = Timestamp(microsecondsSinceEpoch: Int64(tick * 1_000_000)).rfc3339
-            let label = datesOnly ? String(stamp.prefix(10)) : timeLabel(tick)
             s += text(tx, y + 17, label, anchor: "middle")
-            tick += step
         }
-        s += text(T.left - 8, y + 17, "UTC", anchor: "end", fill: "#555")
+        s += text(8, y + 17, "time (UTC)", fill: "#555")
         y += 24
         return s + "</g>\n"
+    }
+
+    /// At most about eight ticks on round times: minutes and hours ("01-05 09:30"), days and weeks (from
+    /// Mondays, "2024-01-08"), months ("2024-03") or years ("2030"), all UTC.
+    func ticks() -> [(Double, String)] {
+        let range = end - start
+        let day = 86_400.0
+        let fixed: [Double] = [
+            60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, day, 2 * day, 7 * day, 14 * day,
+        ]
+        if let step = fixed.first(where: { range / $0 <= 8 }) {
+            // Weeks start on Monday: the epoch was a Thursday, four days after one.
+            let offset = step >= 7 * day ? 4 * day : 0
+            var result: [(Double, String)] = []
+            var tick = ((start - offset) / step).rounded(.up) * step + offset
+            while tick <= end {
+                let stamp = Timestamp(microsecondsSinceEpoch: Int64(tick * 1_000_000)).rfc3339
+                result.append((tick, step >= day ? String(stamp.prefix(10)) : timeLabel(tick)))
+                tick += step
+            }
+            return result
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let months = [1, 3, 6].first { range / (Double($0) * 30.44 * day) <= 8 }
+        let years =
+            months == nil
+            ? [1, 2, 5, 10, 20, 50, 100, 1000].first { range / (Double($0) * 365.25 * day) <= 8 } ?? 1000 : 0
+        let first = calendar.dateComponents([.year, .month], from: Date(timeIntervalSince1970: start))
+        var year = first.year!
+        var month = first.month!
+        if let months {
+            month = ((month - 1) / months) * months + 1
+        } else {
+            year = (year / years) * years
+            month = 1
+        }
+        var result: [(Double, String)] = []
+        while result.count < 20 {
+            guard let date = calendar.date(from: DateComponents(year: year, month: month, day: 1)) else {
+                break
+            }
+            let tick = date.timeIntervalSince1970
+            if tick > end { break }
+            if tick >= start {
+                result.append((tick, months == nil ? String(year) : String(format: "%04d-%02d", year, month)))
+            }
+            if let months {
+                month += months
+                if month > 12 {
+                    month -= 12
+                    year += 1
+                }
+            } else {
+                year += years
+            }
+        }
+        return result
     }
 
     /// "01-05 09:30" (UTC), for ticks and titles.

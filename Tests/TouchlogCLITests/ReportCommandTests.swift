@@ -8,7 +8,10 @@ import TouchlogReport
     init() throws { workspace = try Workspace() }
 
     func ingestStory() throws {
-        let lines = ProjectionCommandTests.story + [contactLine(id: "8", customer: "c1", time: "2024-05-03T09:00:00Z")]
+        let lines =
+            ProjectionCommandTests.story + [
+                contactLine(id: "8", customer: "c1", time: "2024-05-03T09:00:00Z")
+            ]
         let ingest = workspace.run("ingest", try workspace.file("story.jsonl", lines: lines))
         #expect(ingest.exitCode == 0, "\(ingest.error)")
     }
@@ -35,7 +38,8 @@ import TouchlogReport
             #expect(pdf.prefix(5) == Data("%PDF-".utf8))
         } else {
             print("no PDF renderer on PATH: the note is checked instead of the PDF")
-            #expect(report.error.contains("touchlog: note: no PDF: neither chromium nor weasyprint is on PATH"))
+            #expect(
+                report.error.contains("touchlog: note: no PDF: neither chromium nor weasyprint is on PATH"))
             #expect(!FileManager.default.fileExists(atPath: out + "/report.pdf"))
         }
     }
@@ -43,7 +47,8 @@ import TouchlogReport
     @Test func aTicketsReportHasTheTicketsEventsOnly() throws {
         try ingestStory()
         let out = workspace.path + "/report-t1"
-        let report = workspace.run("report", "--ticket", "t1", "--out", out, "--until", "2024-05-02T16:30:00Z")
+        let report = workspace.run(
+            "report", "--ticket", "t1", "--out", out, "--until", "2024-05-02T16:30:00Z")
         #expect(report.exitCode == 0, "\(report.error)")
         let html = try read(out + "/report.html")
         #expect(html.contains("<title>Touchlog report: ticket t1 of customer c1</title>"))
@@ -67,7 +72,10 @@ import TouchlogReport
         ["report", "--customer", "c1", "--ticket", "t1", "--out", "o"],
         ["report", "--customer", "c1"],
         ["report", "--customer", "c1", "--out", "o", "--since", "yesterday"],
-        ["report", "--customer", "c1", "--out", "o", "--since", "2024-05-02T00:00:00Z", "--until", "2024-05-01T00:00:00Z"],
+        [
+            "report", "--customer", "c1", "--out", "o", "--since", "2024-05-02T00:00:00Z", "--until",
+            "2024-05-01T00:00:00Z",
+        ],
     ])
     func usageErrors(_ arguments: [String]) throws {
         try ingestStory()
@@ -80,7 +88,9 @@ import TouchlogReport
         let out = workspace.path + "/tampered"
         let report = workspace.run("report", "--customer", "c1", "--out", out)
         #expect(report.exitCode == 1)
-        #expect(report.error.contains("touchlog: the stream of 'c1' is not intact: first bad position 5: hash_mismatch"))
+        #expect(
+            report.error.contains(
+                "touchlog: the stream of 'c1' is not intact: first bad position 5: hash_mismatch"))
         let html = try read(out + "/report.html")
         #expect(html.contains("chain: NOT INTACT: first bad position 5"))
         #expect(html.components(separatedBy: "<tr class=\"event bad\"").count - 1 == 1)

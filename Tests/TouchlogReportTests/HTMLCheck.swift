@@ -64,7 +64,8 @@ struct HTMLCheck {
             let selfClosing = inner.hasSuffix("/")
             let (name, attributes) = Self.parseTag(selfClosing ? String(inner.dropLast()) : inner)
             counts[name, default: 0] += 1
-            if ["script", "iframe", "object", "embed", "img", "link", "base", "foreignobject"].contains(name) {
+            if ["script", "iframe", "object", "embed", "img", "link", "base", "foreignobject"].contains(name)
+            {
                 fail("a <\(name)> element")
             }
             for (attribute, value) in attributes {

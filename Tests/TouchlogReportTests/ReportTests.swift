@@ -64,6 +64,8 @@ private func count(_ needle: String, in text: String) -> Int {
         #expect(count("<g class=\"lane\"", in: html) == 2)
         #expect(count("<tr class=\"event", in: html) == 5)
         #expect(count("<rect class=\"ticket\"", in: html) == 1)
+        // A day and a bit: ticks every six hours.
+        #expect(html.contains(">05-01 12:00</text>") && html.contains(">05-02 06:00</text>"))
         // The verdict comes first, before the timeline and the table.
         let verdict = try #require(html.range(of: "chain: intact: the 5 events of &#39;cus-q&#39;"))
         #expect(verdict.lowerBound < html.range(of: "<svg")!.lowerBound)
@@ -72,7 +74,9 @@ private func count(_ needle: String, in text: String) -> Int {
         #expect(html.contains("erasures and holds: none (store format 2 has none)"))
         // The hostile text is there, escaped, never as markup.
         #expect(!html.contains("<script"))
-        #expect(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39; \u{FFFD} bell"))
+        #expect(
+            html.contains(
+                "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39; \u{FFFD} bell"))
         #expect(html.contains("rep-&lt;b&gt;&amp;amp;"))
         // What changed comes from the narrator: the ticket's status and the rating.
         #expect(html.contains("tkt-1: status none → new, priority high, via email"))
@@ -132,18 +136,24 @@ private func count(_ needle: String, in text: String) -> Int {
         let (stream, verification) = try storedStream(try quietCustomer(), customer: "cus-q")
         let report = Report(
             subject: .customer("cus-q"), stream: stream, verification: verification, rules: .default,
-            since: Timestamp(rfc3339: "2024-05-01T09:10:00Z"), until: Timestamp(rfc3339: "2024-05-01T23:00:00Z"))
+            since: Timestamp(rfc3339: "2024-05-01T09:10:00Z"),
+            until: Timestamp(rfc3339: "2024-05-01T23:00:00Z"))
         #expect(report.rows.map(\.stored.event.id) == ["q3", "q4"])
         // The assignment moves the ticket opened before the window from new to open.
         #expect(report.rows[0].changes.first == "tkt-1: status new → open, assignee none → rep-<b>&amp;")
-        #expect(report.html().contains("events that happened from 2024-05-01T09:10:00Z until 2024-05-01T23:00:00Z"))
+        #expect(
+            report.html().contains(
+                "events that happened from 2024-05-01T09:10:00Z until 2024-05-01T23:00:00Z"))
     }
 
     @Test func aStreamThatIsNotIntactIsSaidFirstAndMarkedOnItsRow() throws {
         let (stream, verification) = try storedStream(try quietCustomer(), customer: "cus-q")
         var broken = verification
-        broken.problems = [AuditProblem(position: 3, kind: .hashMismatch, message: "the record's hash is not its own")]
-        let report = Report(subject: .customer("cus-q"), stream: stream, verification: broken, rules: .default)
+        broken.problems = [
+            AuditProblem(position: 3, kind: .hashMismatch, message: "the record's hash is not its own")
+        ]
+        let report = Report(
+            subject: .customer("cus-q"), stream: stream, verification: broken, rules: .default)
         #expect(!report.isIntact)
         let html = report.html()
         #expect(html.contains("<ul class=\"verdict bad\">"))
@@ -181,11 +191,14 @@ private func count(_ needle: String, in text: String) -> Int {
         #expect(check.problems.isEmpty, "\(check.problems.prefix(5))")
         let channels = Set(report.rows.compactMap(\.channel)).union(report.tickets.compactMap(\.channel))
         #expect(count("<g class=\"lane\"", in: html) == ReportTimeline.lanes(of: report).count)
-        #expect(ReportTimeline.lanes(of: report).compactMap { $0 } == Channel.allCases.filter(channels.contains))
+        #expect(
+            ReportTimeline.lanes(of: report).compactMap { $0 } == Channel.allCases.filter(channels.contains))
         #expect(count("<tr class=\"event", in: html) == 5_000)
         // Marks and ticks are gathered per bin: never more shapes than bins in a row.
         let bins = Int((ReportTimeline.width - 140) / ReportTimeline.binWidth) + 1
         #expect(count("<circle", in: svg) <= bins + 3)
+        // The generated customer's events span 22 years: a tick every five years.
+        #expect(svg.contains(">2030</text>") && !svg.contains(">2031</text>"))
     }
 
     @Test func overlappingTicketsAreCountedPerBinInsteadOfDrawnOneByOne() throws {

@@ -1,10 +1,10 @@
 import Foundation
 import Testing
 import TouchlogGenerator
-@testable import TouchlogStore
 import TouchlogTestSupport
 
 @testable import TouchlogReport
+@testable import TouchlogStore
 
 /// The report as a browser draws it: headless Chromium takes a screenshot of the page, which must not be
 /// blank. Skipped, with the reason printed, where Chromium is not installed.
@@ -25,7 +25,10 @@ import TouchlogTestSupport
         let png = directory + "/" + name + ".png"
         try PDFRenderer.runChromium(
             chromium!,
-            ["--screenshot=\(png)", "--window-size=1100,1200", "--hide-scrollbars", URL(fileURLWithPath: html).absoluteString],
+            [
+                "--screenshot=\(png)", "--window-size=1100,1200", "--hide-scrollbars",
+                URL(fileURLWithPath: html).absoluteString,
+            ],
             output: png)
         return Array(try Data(contentsOf: URL(fileURLWithPath: png)))
     }
@@ -88,7 +91,8 @@ import TouchlogTestSupport
         let path = try scratch.file("taken", lines: ["x"])
         let report = Report(
             subject: .customer("c"), stream: [],
-            verification: LogVerification(eventsChecked: 0, problems: [], headPosition: 0, headHash: .genesis),
+            verification: LogVerification(
+                eventsChecked: 0, problems: [], headPosition: 0, headHash: .genesis),
             rules: .default)
         #expect(throws: ReportError.output(path: path, reason: "it exists and is not a directory")) {
             try report.write(to: path, renderer: nil)
