@@ -92,12 +92,20 @@ let package = Package(
                 "TouchlogStore", "TouchlogDomain", "TouchlogIngest", "LMDB", "CloudEvents",
                 "TouchlogGenerator",
             ]),
+        // `touchlog report`: one customer's (or ticket's) verified history as a self-contained HTML page
+        // with an SVG timeline, a formula-safe CSV, and a PDF when a renderer is installed.
+        .target(
+            name: "TouchlogReport",
+            dependencies: [
+                "TouchlogStore", "TouchlogDomain", "TouchlogProjections", "TouchlogAudit", "CloudEvents",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // The command line as a library, so commands are testable in process.
         .target(
             name: "TouchlogCLI",
             dependencies: [
                 "TouchlogDomain", "TouchlogStore", "TouchlogIngest", "TouchlogProjections", "TouchlogAudit",
-                "TouchlogImport", "CloudEvents", "TouchlogGenerator", "TouchlogBench",
+                "TouchlogImport", "CloudEvents", "TouchlogGenerator", "TouchlogBench", "TouchlogReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -158,6 +166,12 @@ let package = Package(
                 "CloudEvents",
             ]),
         .testTarget(name: "TouchlogGeneratorTests", dependencies: ["TouchlogGenerator"]),
+        .testTarget(
+            name: "TouchlogReportTests",
+            dependencies: [
+                "TouchlogTestSupport", "TouchlogReport", "TouchlogStore", "TouchlogDomain",
+                "TouchlogProjections", "TouchlogGenerator", "CloudEvents",
+            ]),
         .testTarget(
             name: "TouchlogCLITests",
             dependencies: [

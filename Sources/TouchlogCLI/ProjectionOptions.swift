@@ -3,6 +3,7 @@ import CloudEvents
 import Foundation
 import TouchlogDomain
 import TouchlogProjections
+import TouchlogReport
 import TouchlogStore
 
 extension StoreOptions {
@@ -65,10 +66,7 @@ struct TimeRangeOptions: ParsableArguments {
 }
 
 /// Minutes with at most two decimals, for text output.
-func formatMinutes(_ minutes: Double?) -> String {
-    guard let minutes else { return "-" }
-    return String(format: "%.2f", minutes).replacingOccurrences(of: ".00", with: "")
-}
+func formatMinutes(_ minutes: Double?) -> String { ReplayNarrator.formatMinutes(minutes) }
 
 /// A score (or minutes) rounded to two decimals, as printed and put in JSON.
 func roundedScore(_ score: Double) -> Double { (score * 100).rounded() / 100 }

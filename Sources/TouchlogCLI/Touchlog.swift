@@ -19,7 +19,7 @@ public struct Touchlog: ParsableCommand {
             IngestCommand.self, AppendCommand.self, ReplayCommand.self, TailCommand.self, StatsCommand.self,
             TicketCommand.self, LoyaltyCommand.self, RepCommand.self, RebuildCommand.self, RulesCommand.self,
             CatchUpCommand.self, AuditCommand.self, SealCommand.self, KeygenCommand.self, ImportCommand.self,
-            GenerateCommand.self, CatalogCommand.self,
+            GenerateCommand.self, CatalogCommand.self, ReportCommand.self,
             BenchCommand.self,
         ])
 

@@ -90,7 +90,10 @@ import TouchlogCLI
         #expect(!FileManager.default.fileExists(atPath: workspace.store))
         // An existing, empty directory is not a store either: reading commands write nothing into it.
         try FileManager.default.createDirectory(atPath: workspace.store, withIntermediateDirectories: false)
-        for command in [["stats"], ["tail"], ["replay", "--customer", "c1"], ["audit"], ["ticket", "list"]] {
+        for command in [
+            ["stats"], ["tail"], ["replay", "--customer", "c1"], ["audit"], ["ticket", "list"],
+            ["report", "--customer", "c1", "--out", workspace.path + "/report"],
+        ] {
             let reading = workspace.run(command)
             #expect(reading.exitCode == ExitStatus.notFound, "\(command)")
             #expect(reading.error.contains("holds no data.mdb"), "\(command): \(reading.error)")
