@@ -181,6 +181,17 @@ public final class Store: Sendable {
     /// Facts about the environment: map size, pages, readers.
     public func environmentInfo() -> EnvironmentInfo { environment.info() }
 
+    // MARK: Backup
+
+    /// Copies the store, as one consistent snapshot, into the existing empty directory `path`
+    /// (`Environment.copy(to:compact:)`: `mdb_env_copy2` with compaction, then an fsync of the copy and of
+    /// the directory, which LMDB 0.9.24 does not do). Other processes may go on appending meanwhile: the copy
+    /// holds the last commit before it started, seals and projections included.
+    /// - Throws: `StoreError.storage` when LMDB or the system fails.
+    public func backup(to path: String) throws {
+        try storage("copying the store to '\(path)'") { try environment.copy(to: path, compact: true) }
+    }
+
     // MARK: Opening
 
     /// The `meta` key of the identity hash's key (16 random bytes, written when the store is made).
