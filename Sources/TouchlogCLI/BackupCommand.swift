@@ -10,7 +10,8 @@ import TouchlogStore
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
-        abstract: "Copy the store, even while another process ingests, to a new directory, and audit the copy.",
+        abstract:
+            "Copy the store, even while another process ingests, to a new directory, and audit the copy.",
         discussion: """
             The copy is one consistent snapshot (LMDB's mdb_env_copy2, compacted): the last commit before it \
             started, with the seals and the projections. It is written into DEST, a new directory (created \
@@ -27,7 +28,8 @@ struct BackupCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The new directory to copy the store into.", valueName: "dest"))
     var destination: String
     @Option(
-        help: ArgumentHelp("Also check the stored seals' signatures with this public key file.", valueName: "file"),
+        help: ArgumentHelp(
+            "Also check the stored seals' signatures with this public key file.", valueName: "file"),
         completion: .file(extensions: ["pub"]))
     var publicKey: String?
 
@@ -59,7 +61,8 @@ struct RestoreCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The new directory to restore into.", valueName: "dest"))
     var destination: String
     @Option(
-        help: ArgumentHelp("Also check the stored seals' signatures with this public key file.", valueName: "file"),
+        help: ArgumentHelp(
+            "Also check the stored seals' signatures with this public key file.", valueName: "file"),
         completion: .file(extensions: ["pub"]))
     var publicKey: String?
 
@@ -127,7 +130,8 @@ enum StoreCopy {
             exists = true
         } else if errno != ENOENT {
             throw CommandFailure(
-                "cannot check '\(destination)': \(String(cString: strerror(errno)))", exitCode: ExitStatus.ioError)
+                "cannot check '\(destination)': \(String(cString: strerror(errno)))",
+                exitCode: ExitStatus.ioError)
         }
         // Inside the store (its directory, or any directory in it) the copy would be part of the store.
         let parent = exists ? destination : (destination as NSString).deletingLastPathComponent
@@ -200,7 +204,8 @@ enum StoreCopy {
                 case .malformed(let reason):
                     report.problems.append(
                         AuditProblem(
-                            position: nil, kind: .sealMalformed, message: "\(stored.name) is not a seal (\(reason))"))
+                            position: nil, kind: .sealMalformed,
+                            message: "\(stored.name) is not a seal (\(reason))"))
                 }
             }
         }
@@ -228,7 +233,8 @@ enum StoreCopy {
                         headHash: checked.head.hash.description, audit: checked.report)))
         } else {
             Console.current.line("copied '\(source)' to '\(destination)'")
-            Console.current.line("head position \(checked.head.position), hash \(checked.head.hash.description)")
+            Console.current.line(
+                "head position \(checked.head.position), hash \(checked.head.hash.description)")
             var seals = "\(checked.report.sealsChecked) stored seal(s) checked against the log"
             seals += publicKey == nil ? " (--public-key checks their signatures too)" : " and the public key"
             Console.current.line("\(seals)")

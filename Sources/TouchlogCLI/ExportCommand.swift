@@ -60,7 +60,9 @@ struct ExportCommand: ParsableCommand {
         case .reps: table = .reps
         case .customers: table = .customers
         }
-        if format == .csv { try sink.write { CSVWriter.writeRow(table.columns.map(JSONValue.string), into: &$0) } }
+        if format == .csv {
+            try sink.write { CSVWriter.writeRow(table.columns.map(JSONValue.string), into: &$0) }
+        }
         func row(_ values: [JSONValue]) throws {
             try sink.write { buffer in
                 switch format {
@@ -98,7 +100,8 @@ struct ExportTable {
 
     /// The keys of `ticket show --json`, in its order; `anomalies` is a count.
     static let tickets = ExportTable(columns: [
-        "anomalies", "assignee", "channel", "closed", "customer", "escalations", "first_reply", "first_reply_by",
+        "anomalies", "assignee", "channel", "closed", "customer", "escalations", "first_reply",
+        "first_reply_by",
         "first_reply_minutes", "follow_ups", "id", "merged_into", "opened", "priority", "reopens", "replies",
         "resolution_minutes", "sla_first_reply", "sla_first_reply_breached", "sla_resolution",
         "sla_resolution_breached", "solved", "status",
@@ -119,14 +122,18 @@ struct ExportTable {
     private static func time(_ value: Timestamp?) -> JSONValue { text(value?.rfc3339) }
     private static func count(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
     /// Rounded to two decimals, as `ticket show --json` and `loyalty show --json` give them.
-    private static func rounded(_ value: Double?) -> JSONValue { value.map { jsonNumber(roundedScore($0)) } ?? .null }
+    private static func rounded(_ value: Double?) -> JSONValue {
+        value.map { jsonNumber(roundedScore($0)) } ?? .null
+    }
 
     static func ticketRow(_ ticket: TicketState) -> [JSONValue] {
         [
             count(ticket.anomalies.count), text(ticket.assignee), text(ticket.channel?.rawValue),
-            time(ticket.closedAt), .string(ticket.customer), count(ticket.escalations), time(ticket.firstReplyAt),
+            time(ticket.closedAt), .string(ticket.customer), count(ticket.escalations),
+            time(ticket.firstReplyAt),
             text(ticket.firstReplyBy), rounded(ticket.firstReplyMinutes), count(ticket.followUps),
-            .string(ticket.id), text(ticket.mergedInto), time(ticket.openedAt), .string(ticket.priority.rawValue),
+            .string(ticket.id), text(ticket.mergedInto), time(ticket.openedAt),
+            .string(ticket.priority.rawValue),
             count(ticket.reopens), count(ticket.publicReplies), rounded(ticket.resolutionMinutes),
             .string(ticket.firstReplyVerdict.name), .bool(ticket.firstReplyBreached),
             .string(ticket.resolutionVerdict.name), .bool(ticket.resolutionBreached), time(ticket.solvedAt),
@@ -185,7 +192,9 @@ enum CSVWriter {
     static func writeField(_ text: String, into buffer: inout [UInt8]) {
         let utf8 = text.utf8
         let escaped = utf8.first.map { formulaStarts.contains($0) } ?? false
-        let quoted = utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+        let quoted = utf8.contains {
+            $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D
+        }
         if quoted { buffer.append(UInt8(ascii: "\"")) }
         if escaped { buffer.append(UInt8(ascii: "'")) }
         for byte in utf8 {
@@ -252,7 +261,8 @@ struct ExportSink {
         try bytes.withUnsafeBytes { pending in
             var offset = 0
             while offset < pending.count {
-                let written = Glibc.write(file.descriptor, pending.baseAddress! + offset, pending.count - offset)
+                let written = Glibc.write(
+                    file.descriptor, pending.baseAddress! + offset, pending.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     throw CommandFailure(

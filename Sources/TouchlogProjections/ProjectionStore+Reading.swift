@@ -254,7 +254,8 @@ extension ProjectionStore {
             try txn.withCursor(on: slot.customerTickets) { cursor in
                 try cursor.unsafeForEach(from: nil as [UInt8]?) { key, _ in
                     guard let (customer, _) = ProjectionCodec.decodeOwnerKey(key) else {
-                        throw ProjectionError.corruptRecord(database: "customer_tickets", key: "(an owner key)")
+                        throw ProjectionError.corruptRecord(
+                            database: "customer_tickets", key: "(an owner key)")
                     }
                     summaries[customer]?.tickets += 1
                     return true

@@ -47,7 +47,10 @@ import Testing
         let (position, hash) = try head(workspace.store)
         #expect(position == 30)
         #expect(copied.outputLines.contains("head position 30, hash \(hash)"), "\(copied.output)")
-        #expect(copied.outputLines.contains { $0.hasPrefix("OK: 30 events checked") && $0.hasSuffix(", 2 seals checked") })
+        #expect(
+            copied.outputLines.contains {
+                $0.hasPrefix("OK: 30 events checked") && $0.hasSuffix(", 2 seals checked")
+            })
         #expect(try mode(backup) == 0o700)
         #expect(FileManager.default.fileExists(atPath: backup + "/data.mdb"))
 
@@ -91,7 +94,9 @@ import Testing
         #expect(wrong.exitCode == 1)
         #expect(wrong.output.contains("FAILED"), "\(wrong.output)")
         #expect(wrong.output.contains("seal_signature"))
-        let restore = runTouchlog(["restore", workspace.path + "/b1", workspace.path + "/r1", "--public-key", other + ".pub"])
+        let restore = runTouchlog([
+            "restore", workspace.path + "/b1", workspace.path + "/r1", "--public-key", other + ".pub",
+        ])
         #expect(restore.exitCode == 1)
         #expect(restore.error.contains("fails its audit: not restored"))
         #expect(!FileManager.default.fileExists(atPath: workspace.path + "/r1"), "nothing restored")
@@ -104,7 +109,10 @@ import Testing
         _ = try workspace.file("full/keep.txt", lines: ["mine"])
         let nonEmpty = workspace.run("backup", full)
         #expect(nonEmpty.exitCode == 64)
-        #expect(nonEmpty.error == "touchlog: cannot copy the store to '\(full)': it exists and is not empty; name a new directory\n")
+        #expect(
+            nonEmpty.error
+                == "touchlog: cannot copy the store to '\(full)': it exists and is not empty; name a new directory\n"
+        )
         #expect(try FileManager.default.contentsOfDirectory(atPath: full) == ["keep.txt"])
 
         let target = workspace.path + "/target"
@@ -153,8 +161,10 @@ import Testing
     func aBackupTakenWhileAnotherProcessIngestsIsConsistent() throws {
         let sample = workspace.path + "/sample.jsonl"
         #expect(
-            runTouchlog(["generate", "--events", "300000", "--customers", "5000", "--seed", "7", "-o", sample])
-                .exitCode == 0)
+            runTouchlog([
+                "generate", "--events", "300000", "--customers", "5000", "--seed", "7", "-o", sample,
+            ])
+            .exitCode == 0)
         let ingest = try SpawnedTouchlog(
             ["ingest", sample, "--batch-size", "2000", "--store", workspace.store],
             errorPath: workspace.path + "/ingest.err")
@@ -163,7 +173,9 @@ import Testing
         let started = Date()
         while Date().timeIntervalSince(started) < 60 {
             let stats = runTouchlog(["stats", "--json", "--store", workspace.store])
-            if stats.exitCode == 0, let position = try object(stats.output)["head_position"] as? Int, position > 0 {
+            if stats.exitCode == 0, let position = try object(stats.output)["head_position"] as? Int,
+                position > 0
+            {
                 break
             }
             usleep(20_000)
@@ -182,7 +194,9 @@ import Testing
         }
         #expect(copied.outputLines.contains("head position \(copyPosition), hash \(copyHash)"))
         // The copy is the store as it was at one commit: the same event there has the same hash.
-        let tail = runTouchlog(["tail", "--from", String(copyPosition), "-n", "1", "--json", "--store", workspace.store])
+        let tail = runTouchlog([
+            "tail", "--from", String(copyPosition), "-n", "1", "--json", "--store", workspace.store,
+        ])
         #expect(try object(try #require(tail.outputLines.first))["hash"] as? String == copyHash)
         #expect(runTouchlog(["audit", "--store", backup]).exitCode == 0)
     }
