@@ -36,7 +36,7 @@ struct BackupCommand: ParsableCommand {
     func run() throws {
         let source = storeOptions.path
         try reportingFailures {
-            try StoreCopy.copy(from: source, to: destination) { store in try store.backup(to: destination) }
+            try StoreCopy.copy(from: source, to: destination)
         }
         try StoreCopy.auditAndReport(
             source: source, destination: destination, publicKey: publicKey, json: output.json)
@@ -78,7 +78,7 @@ struct RestoreCommand: ParsableCommand {
             throw ExitCode(ExitStatus.auditFailed)
         }
         try reportingFailures {
-            try StoreCopy.copy(from: source, to: destination) { store in try store.backup(to: destination) }
+            try StoreCopy.copy(from: source, to: destination)
         }
         try StoreCopy.auditAndReport(
             source: source, destination: destination, publicKey: publicKey, json: output.json)
@@ -92,16 +92,16 @@ enum StoreCopy {
         CommandFailure("cannot copy the store to '\(destination)': \(reason)", exitCode: ExitStatus.usage)
     }
 
-    /// Opens the store at `source` read-only, makes `destination` (`prepare`), and runs `copy`; when the
-    /// copy fails, removes what it wrote (and the directory, if it made it).
-    static func copy(from source: String, to destination: String, _ copy: (Store) throws -> Void) throws {
+    /// Opens the store at `source` read-only, makes `destination` (`prepare`), and copies the store into it
+    /// (`Store.backup(to:)`); when the copy fails, removes what it wrote (and the directory, if it made it).
+    static func copy(from source: String, to destination: String) throws {
         var options = Store.Options()
         options.create = false
         options.access = .readOnly
         let store = try Store(path: source, options: options)
         let created = try prepare(destination, source: store.path)
         do {
-            try copy(store)
+            try store.backup(to: destination)
         } catch {
             unlink(destination + "/data.mdb")
             if created { rmdir(destination) }
@@ -114,6 +114,9 @@ enum StoreCopy {
     /// link, or a place inside the store. Returns whether it made the directory.
     /// - Throws: `CommandFailure` (exit 64 for a refused destination, 74 when the system fails).
     static func prepare(_ destination: String, source: String) throws -> Bool {
+        // `lstat` follows a link named with a trailing slash (`link/`): check the name itself.
+        var destination = destination
+        while destination.count > 1 && destination.hasSuffix("/") { destination.removeLast() }
         var info = stat()
         var exists = false
         if lstat(destination, &info) == 0 {

@@ -122,6 +122,7 @@ import Testing
         let linked = workspace.run("backup", link)
         #expect(linked.exitCode == 64)
         #expect(linked.error.contains("'\(link)': it is a symbolic link"))
+        #expect(workspace.run("backup", link + "/").error.contains("it is a symbolic link"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: target).isEmpty)
 
         let inside = workspace.store + "/backup"
