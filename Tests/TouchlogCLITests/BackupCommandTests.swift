@@ -52,6 +52,7 @@ import Testing
                 $0.hasPrefix("OK: 30 events checked") && $0.hasSuffix(", 2 seals checked")
             })
         #expect(try mode(backup) == 0o700)
+        #expect(try mode(backup + "/data.mdb") == 0o600, "owner-only, as the store's own files")
         #expect(FileManager.default.fileExists(atPath: backup + "/data.mdb"))
 
         let restored = workspace.path + "/restored"
@@ -62,6 +63,7 @@ import Testing
         #expect((report["audit"] as? [String: Any])?["ok"] as? Bool == true)
         #expect((report["audit"] as? [String: Any])?["seals_checked"] as? Int == 2)
         #expect(try mode(restored) == 0o700)
+        #expect(try mode(restored + "/data.mdb") == 0o600)
 
         let seals = workspace.run("seal", "list", "--json").output
         #expect(seals.split(separator: "\n").count == 2)
