@@ -126,7 +126,12 @@ enum StoreCopy {
             guard info.st_mode & S_IFMT == S_IFDIR else {
                 throw refuse(destination, "it exists and is not a directory; name a new directory")
             }
-            let entries = try FileManager.default.contentsOfDirectory(atPath: destination)
+            let entries: [String]
+            do { entries = try FileManager.default.contentsOfDirectory(atPath: destination) } catch {
+                throw CommandFailure(
+                    "cannot copy the store to '\(destination)': its entries cannot be listed: \(error.localizedDescription)",
+                    exitCode: ExitStatus.ioError)
+            }
             guard entries.isEmpty else {
                 throw refuse(destination, "it exists and is not empty; name a new directory")
             }
