@@ -20,6 +20,7 @@ public struct Touchlog: ParsableCommand {
             TicketCommand.self, LoyaltyCommand.self, RepCommand.self, RebuildCommand.self, RulesCommand.self,
             CatchUpCommand.self, AuditCommand.self, SealCommand.self, KeygenCommand.self, ImportCommand.self,
             GenerateCommand.self, CatalogCommand.self, ReportCommand.self,
+            ExportCommand.self, BackupCommand.self, RestoreCommand.self,
             BenchCommand.self,
         ])
 

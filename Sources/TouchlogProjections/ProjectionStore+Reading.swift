@@ -116,33 +116,157 @@ extension ProjectionStore {
     /// A rep's stats over events whose time is in `from...to` (all time when nil).
     public func repStats(_ rep: String, from: Timestamp? = nil, to: Timestamp? = nil) throws -> RepStats {
         try withActive("reading the stats of '\(rep)'") { txn, _, slot -> RepStats in
-            let entries = try timeline(rep, from: from, to: to, slot: slot, txn)
-            var stats = RepStats(rep: rep)
-            var firstReplies: [Double] = []
-            var satisfied = 0
-            for entry in entries {
-                stats.events += 1
-                switch entry.type {
-                case "ticket.assigned": stats.assigned += 1
-                case "ticket.solved": stats.solved += 1
-                case "feedback.csat":
-                    stats.csatRatings += 1
-                    if entry.detail >= 4 { satisfied += 1 }
-                case "ticket.replied" where entry.isPublicRepReply:
-                    stats.publicReplies += 1
-                    if let id = entry.ticket, let ticket = try loadTicket(id, slot: slot, txn),
-                        ticket.firstReplyPosition == entry.position, let minutes = ticket.firstReplyMinutes
-                    {
-                        firstReplies.append(minutes)
+            try stats(rep, entries: try timeline(rep, from: from, to: to, slot: slot, txn), slot: slot, txn)
+        } ?? RepStats(rep: rep)
+    }
+
+    /// The stats of `rep` over its timeline `entries`.
+    func stats(
+        _ rep: String, entries: [RepTimelineEntry], slot: Slot,
+        _ txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> RepStats {
+        var stats = RepStats(rep: rep)
+        var firstReplies: [Double] = []
+        var satisfied = 0
+        for entry in entries {
+            stats.events += 1
+            switch entry.type {
+            case "ticket.assigned": stats.assigned += 1
+            case "ticket.solved": stats.solved += 1
+            case "feedback.csat":
+                stats.csatRatings += 1
+                if entry.detail >= 4 { satisfied += 1 }
+            case "ticket.replied" where entry.isPublicRepReply:
+                stats.publicReplies += 1
+                if let id = entry.ticket, let ticket = try loadTicket(id, slot: slot, txn),
+                    ticket.firstReplyPosition == entry.position, let minutes = ticket.firstReplyMinutes
+                {
+                    firstReplies.append(minutes)
+                }
+            default: break
+            }
+        }
+        stats.medianFirstReplyMinutes = RepStats.median(firstReplies)
+        stats.csatSatisfiedShare =
+            stats.csatRatings > 0 ? Double(satisfied) / Double(stats.csatRatings) : nil
+        return stats
+    }
+
+    // MARK: Exports: one read transaction each, one record at a time
+
+    /// Lends every ticket of the active generation to `body`, in id order, from one read transaction.
+    /// Nothing is collected, so `touchlog export tickets` runs in flat memory however many tickets there are.
+    /// - Throws: `ProjectionError.corruptRecord` for a record that does not decode, or what `body` throws.
+    public func forEachTicket(_ body: (TicketState) throws -> Void) throws {
+        _ = try withActive("exporting the tickets") { txn, _, slot in
+            try txn.withCursor(on: slot.tickets) { cursor in
+                try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                    let id = String(decoding: key, as: UTF8.self)
+                    guard let ticket = ProjectionCodec.decodeTicket(id: id, value) else {
+                        throw ProjectionError.corruptRecord(database: "tickets", key: id)
                     }
-                default: break
+                    try body(ticket)
+                    return true
                 }
             }
-            stats.medianFirstReplyMinutes = RepStats.median(firstReplies)
-            stats.csatSatisfiedShare =
-                stats.csatRatings > 0 ? Double(satisfied) / Double(stats.csatRatings) : nil
-            return stats
-        } ?? RepStats(rep: rep)
+        }
+    }
+
+    /// Lends every customer's loyalty (with its parts under the active rules) to `body`, in customer id
+    /// order, from one read transaction.
+    /// - Throws: `ProjectionError.corruptRecord` for a record that does not decode, or what `body` throws.
+    public func forEachLoyalty(_ body: (LoyaltyReport) throws -> Void) throws {
+        _ = try withActive("exporting the loyalty scores") { txn, active, slot in
+            let rules = try rules(of: active, txn)
+            try txn.withCursor(on: slot.customers) { cursor in
+                try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                    let id = String(decoding: key, as: UTF8.self)
+                    guard let loyalty = ProjectionCodec.decodeCustomer(id: id, value) else {
+                        throw ProjectionError.corruptRecord(database: "customers", key: id)
+                    }
+                    try body(LoyaltyReport(loyalty: loyalty, parts: loyalty.parts(rules), generation: active))
+                    return true
+                }
+            }
+        }
+    }
+
+    /// Lends every rep's stats over all time (as `repStats(_:)` gives them) to `body`, in rep key order,
+    /// from one read transaction: the timeline is walked once, holding one rep's entries at a time.
+    /// - Throws: `ProjectionError.corruptRecord` for an entry that does not decode, or what `body` throws.
+    public func forEachRepStats(_ body: (RepStats) throws -> Void) throws {
+        _ = try withActive("exporting the rep stats") { txn, _, slot in
+            var entries: [RepTimelineEntry] = []
+            try txn.withCursor(on: slot.timeline) { cursor in
+                try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                    guard let entry = ProjectionCodec.decodeTimeline(key: key, value: value) else {
+                        throw ProjectionError.corruptRecord(database: "timeline", key: "(a rep's entry)")
+                    }
+                    if let rep = entries.first?.rep, rep != entry.rep {
+                        try body(try stats(rep, entries: entries, slot: slot, txn))
+                        entries.removeAll(keepingCapacity: true)
+                    }
+                    entries.append(entry)
+                    return true
+                }
+            }
+            if let rep = entries.first?.rep { try body(try stats(rep, entries: entries, slot: slot, txn)) }
+        }
+    }
+
+    /// One customer as `touchlog export customers` writes it.
+    public struct CustomerSummary: Sendable, Equatable {
+        public var customer: String
+        /// The customer's events in the log (their stream's version).
+        public var events: Int
+        /// The earliest and the latest event time among them.
+        public var firstEventAt: Timestamp
+        public var lastEventAt: Timestamp
+        /// The tickets the customer owns in the projections.
+        public var tickets: Int
+        /// The loyalty tier; nil when the projections have not folded the customer yet.
+        public var tier: String?
+    }
+
+    /// Lends a summary of every customer of the log to `body`, in customer id order, from one read
+    /// transaction: the log is read once for the counts and event times, the owner index once for the
+    /// ticket counts. Memory grows with the number of customers, never with the number of events.
+    /// - Throws: `StoreError.corruptRecord` or `ProjectionError.corruptRecord` for a record that does not
+    ///   decode, or what `body` throws.
+    public func forEachCustomer(_ body: (CustomerSummary) throws -> Void) throws {
+        _ = try withActive("exporting the customers") { txn, _, slot in
+            var summaries: [String: CustomerSummary] = [:]
+            try store.log.forEachRecord(from: 1, in: txn) { record in
+                guard let customer = record.subject else { return true }
+                let time = record.occurredAt
+                if var summary = summaries[customer] {
+                    summary.events += 1
+                    if time < summary.firstEventAt { summary.firstEventAt = time }
+                    if time > summary.lastEventAt { summary.lastEventAt = time }
+                    summaries[customer] = summary
+                } else {
+                    summaries[customer] = CustomerSummary(
+                        customer: customer, events: 1, firstEventAt: time, lastEventAt: time, tickets: 0,
+                        tier: nil)
+                }
+                return true
+            }
+            try txn.withCursor(on: slot.customerTickets) { cursor in
+                try cursor.unsafeForEach(from: nil as [UInt8]?) { key, _ in
+                    guard let (customer, _) = ProjectionCodec.decodeOwnerKey(key) else {
+                        throw ProjectionError.corruptRecord(
+                            database: "customer_tickets", key: "(an owner key)")
+                    }
+                    summaries[customer]?.tickets += 1
+                    return true
+                }
+            }
+            for customer in summaries.keys.sorted(by: utf8Less) {
+                var summary = summaries[customer]!
+                summary.tier = try loadCustomer(customer, slot: slot, txn)?.tier
+                try body(summary)
+            }
+        }
     }
 
     // MARK: Contents

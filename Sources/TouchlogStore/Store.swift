@@ -181,6 +181,22 @@ public final class Store: Sendable {
     /// Facts about the environment: map size, pages, readers.
     public func environmentInfo() -> EnvironmentInfo { environment.info() }
 
+    // MARK: Backup
+
+    /// Copies the store, as one consistent snapshot, into the existing empty directory `path`
+    /// (`Environment.copy(to:compact:)`: `mdb_env_copy2` with compaction, then an fsync of the copy and of
+    /// the directory, which LMDB 0.9.24 does not do). Other processes may go on appending meanwhile: the copy
+    /// holds the last commit before it started, seals and projections included.
+    /// The copy's `data.mdb` is made owner-only (0600) like the store's own files: `mdb_env_copy2` creates
+    /// it with the umask's mode, so `path` should be a directory only this user can enter.
+    /// - Throws: `StoreError.storage` when LMDB or the system fails.
+    public func backup(to path: String) throws {
+        try storage("copying the store to '\(path)'") {
+            try environment.copy(to: path, compact: true)
+            guard chmod(path + "/data.mdb", 0o600) == 0 else { throw Errno(rawValue: errno) }
+        }
+    }
+
     // MARK: Opening
 
     /// The `meta` key of the identity hash's key (16 random bytes, written when the store is made).
