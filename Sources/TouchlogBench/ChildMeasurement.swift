@@ -57,9 +57,11 @@ struct ChildMeasurement {
         var peak = 0
         var samples = 0
         var lastReport = t0
+        var anonymous = 0
         while true {
             // Sample first, then look for the end: the last sample is at most one interval old.
             if let now = MemoryStats.residentBytes(ofProcess: pid) {
+                anonymous = now.anonymous
                 maxAnonymous = max(maxAnonymous, now.anonymous)
                 peak = max(peak, now.peak)
                 samples += 1
@@ -84,7 +86,7 @@ struct ChildMeasurement {
             if now - lastReport >= reportEvery {
                 lastReport = now
                 progress(
-                    "\(name): \(Int(now - t0)) s, max RssAnon \(mebibytes(maxAnonymous)), VmHWM \(mebibytes(peak))"
+                    "\(name): \(Int(now - t0)) s, RssAnon \(mebibytes(anonymous)) (max \(mebibytes(maxAnonymous))), VmHWM \(mebibytes(peak))"
                 )
             }
             usleep(useconds_t(interval * 1_000_000))
