@@ -2,6 +2,10 @@ import TouchlogDomain
 import TouchlogIngest
 import TouchlogStore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One measured part of `touchlog bench`.
 public enum BenchPhase: String, Sendable, CaseIterable, Codable {
     /// Parsed events appended to `EventLog` in batches, against raw `MDB_APPEND` puts of the same record bytes.
@@ -14,6 +18,13 @@ public enum BenchPhase: String, Sendable, CaseIterable, Codable {
     case rebuild
     /// One event per durable commit, against one raw put per commit.
     case commit
+    /// `ingest`, `rebuild`, `rebuild --dry-run` and `audit` run as child processes of the `touchlog` binary,
+    /// their peak memory against the bound of DESIGN.md section 6 (not run unless asked for).
+    case memory
+
+    /// What `touchlog bench` runs when no phase is named: every phase but memory, which runs the
+    /// commands as child processes and is asked for by name.
+    public static let defaultPhases = allCases.filter { $0 != .memory }
 
     /// Parses a comma-separated list such as `append,replay`; nil names the first unknown phase.
     public static func parseList(_ text: String) -> Result<[BenchPhase], BenchOptionError> {
@@ -59,7 +70,7 @@ public struct BenchOptions: Sendable {
     /// `MDB_NOSYNC` for the engine and the baselines; off (durable commits) by default.
     public var noSync = false
     /// The phases, run in the order of `BenchPhase.allCases`.
-    public var phases: [BenchPhase] = BenchPhase.allCases
+    public var phases: [BenchPhase] = BenchPhase.defaultPhases
     /// The generator's seed: the same seed gives the same events.
     public var seed: UInt64 = 42
     /// Customers whose history the replay phase reads.
@@ -77,6 +88,8 @@ public struct BenchOptions: Sendable {
     public var workDirectory: String?
     /// Installed by the projections module; nil makes the rebuild phase report "not available".
     public var rebuild: RebuildHook?
+    /// The `touchlog` binary the memory phase runs; nil: the running executable (`/proc/self/exe`).
+    public var touchlogExecutable: String?
 
     public init() {}
 
@@ -94,5 +107,9 @@ public struct BenchOptions: Sendable {
             throw BenchOptionError("--peer-rate must be a positive number of events per second")
         }
         guard !phases.isEmpty else { throw BenchOptionError("name at least one phase") }
+        if phases.contains(.memory), let executable = touchlogExecutable, access(executable, X_OK) != 0 {
+            throw BenchOptionError(
+                "--touchlog '\(executable)' cannot be run: \(String(cString: strerror(errno)))")
+        }
     }
 }

@@ -60,8 +60,10 @@ public final class BenchRunner {
         case .replay: result = try runReplay()
         case .rebuild: result = try runRebuild()
         case .commit: result = try runCommit()
+        case .memory: result = try runMemory()
         }
-        result.peakRSSBytes = MemoryStats.peakResidentBytes()
+        // The ingest and memory phases measure their own peak (of the ingest alone, of the children).
+        if result.peakRSSBytes == 0 { result.peakRSSBytes = MemoryStats.peakResidentBytes() }
         if let r = result.rate, let b = result.baseline, b > 0 { result.ratio = r / b }
         return result
     }
@@ -349,6 +351,18 @@ public final class BenchRunner {
         result.rate = Double(events) / (t1 - t0)
         result.baseline = Double(scanned) / (t2 - t1)
         result.meetsTarget = result.rate! >= 1_000_000
+        return result
+    }
+
+    // MARK: Memory
+
+    private func runMemory() throws -> PhaseResult {
+        var result = result(
+            .memory, baseline: "none: the bound is absolute",
+            target: "RssAnon < \(MemoryPhase.boundBytes / 1_048_576) MiB in every command")
+        let phase = MemoryPhase(options: options, directory: try makeDirectory("memory"), progress: progress)
+        defer { try? FileManager.default.removeItem(atPath: root + "/memory") }
+        try phase.run(into: &result)
         return result
     }
 

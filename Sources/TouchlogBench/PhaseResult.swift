@@ -27,8 +27,52 @@ public struct PhaseResult: Sendable, Encodable {
     public var maxAnonymousRSSBytes: Int?
     /// Replay latencies.
     public var latency: Latency?
+    /// The memory phase's commands, one each.
+    public var steps: [MemoryStep]?
     /// Why a figure is missing, or what to know about it.
     public var note: String?
+
+    /// One command of the memory phase, run as a child process: its time and the memory it held.
+    public struct MemoryStep: Sendable, Encodable, Equatable {
+        /// "ingest", "rebuild", "rebuild --dry-run" or "audit".
+        public var step: String
+        /// The command line as run (`touchlog` standing for the binary).
+        public var command: String
+        public var events: Int
+        public var seconds: Double
+        /// The largest `RssAnon` sampled: heap and stacks, what the process holds.
+        public var maxAnonymousRSSBytes: Int
+        /// The child's peak resident size (`VmHWM`, and `ru_maxrss` at its end), the file-backed,
+        /// reclaimable pages of the LMDB map it touched included.
+        public var peakRSSBytes: Int
+        public var boundBytes: Int
+        /// How many times the child's memory was read (about every 20 ms).
+        public var samples: Int
+
+        /// Events per second over the wall time.
+        public var rate: Double { Double(events) / max(seconds, 1e-9) }
+        /// Whether the anonymous memory stayed under the bound.
+        public var underBound: Bool { maxAnonymousRSSBytes < boundBytes }
+
+        enum CodingKeys: String, CodingKey {
+            case step, command, events, seconds, rate, maxAnonymousRSSBytes, peakRSSBytes, boundBytes
+            case underBound, samples
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(step, forKey: .step)
+            try c.encode(command, forKey: .command)
+            try c.encode(events, forKey: .events)
+            try c.encode((seconds * 1000).rounded() / 1000, forKey: .seconds)
+            try c.encode(rate.rounded(), forKey: .rate)
+            try c.encode(maxAnonymousRSSBytes, forKey: .maxAnonymousRSSBytes)
+            try c.encode(peakRSSBytes, forKey: .peakRSSBytes)
+            try c.encode(boundBytes, forKey: .boundBytes)
+            try c.encode(underBound, forKey: .underBound)
+            try c.encode(samples, forKey: .samples)
+        }
+    }
 
     /// Latency percentiles of one customer's history read, in milliseconds.
     public struct Latency: Sendable, Encodable, Equatable {
@@ -55,7 +99,7 @@ public struct PhaseResult: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case phase, events, rate, baseline, ratio, baselineName, target, meetsTarget, seconds, baselineSeconds
-        case batchSize, durable, peakRSSBytes, maxAnonymousRSSBytes, latency, note
+        case batchSize, durable, peakRSSBytes, maxAnonymousRSSBytes, latency, steps, note
     }
 
     /// Every key is present: a figure that is missing is `null`, so readers can rely on the shape.
@@ -76,6 +120,7 @@ public struct PhaseResult: Sendable, Encodable {
         try c.encode(peakRSSBytes, forKey: .peakRSSBytes)
         try c.encode(maxAnonymousRSSBytes, forKey: .maxAnonymousRSSBytes)
         try c.encode(latency, forKey: .latency)
+        try c.encode(steps, forKey: .steps)
         try c.encode(note, forKey: .note)
     }
 

@@ -40,18 +40,33 @@ public enum MemoryStats {
 
     /// A `kB` field of `/proc/self/status`, in bytes.
     private static func statusField(_ name: String) -> Int? {
-        let fd = open("/proc/self/status", O_RDONLY)
-        guard fd >= 0 else { return nil }
+        statusFields("/proc/self/status", [name])[0]
+    }
+
+    /// What another process holds now, from `/proc/PID/status`: `RssAnon` (its heap and stacks) and
+    /// `VmHWM` (its peak resident size, file-backed pages of a memory map included); nil once it has ended.
+    public static func residentBytes(ofProcess pid: Int32) -> (anonymous: Int, peak: Int)? {
+        let fields = statusFields("/proc/\(pid)/status", ["RssAnon:", "VmHWM:"])
+        guard let anonymous = fields[0], let peak = fields[1] else { return nil }
+        return (anonymous, peak)
+    }
+
+    /// The `kB` fields `names` of a `/proc/.../status` file, in bytes, in the order asked (nil: absent).
+    private static func statusFields(_ path: String, _ names: [String]) -> [Int?] {
+        var values = [Int?](repeating: nil, count: names.count)
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return values }
         defer { close(fd) }
         var bytes = [UInt8](repeating: 0, count: 8192)
         let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
+        guard n > 0 else { return values }
         let text = String(decoding: bytes[0..<n], as: UTF8.self)
-        for line in text.split(separator: "\n") where line.hasPrefix(name) {
-            let digits = line.dropFirst(name.count).filter { $0.isNumber }
-            return Int(digits).map { $0 * 1024 }
+        for line in text.split(separator: "\n") {
+            guard let index = names.firstIndex(where: { line.hasPrefix($0) }) else { continue }
+            let digits = line.dropFirst(names[index].count).filter { $0.isNumber }
+            values[index] = Int(digits).map { $0 * 1024 }
         }
-        return nil
+        return values
     }
 }
 

@@ -14,7 +14,12 @@ struct BenchCommand: ParsableCommand {
             eventsourcing SQLite recorder run now, or --peer-rate), replay (one customer's history, latency \
             percentiles, against raw reads of the same records), rebuild (every projection folded \
             from position 1 under the default rules, against a raw cursor scan of the events), commit (one event per durable commit, against one raw put \
-            per commit). Commits are durable unless --no-sync. Temporary stores are removed afterwards. \
+            per commit). Commits are durable unless --no-sync. The memory phase, run only when named, generates the \
+            events into a file and runs ingest (projections caught up), rebuild, rebuild --dry-run and audit on \
+            a fresh store as child processes of this touchlog binary (or --touchlog), durable; for each it \
+            prints the wall time, the rate, the largest RssAnon (what the process holds) and the peak VmHWM \
+            (which also counts the LMDB map's reclaimable file pages), read from /proc/PID/status every \
+            20 ms, against the 512 MiB bound of DESIGN.md section 6. Temporary stores are removed afterwards. \
             --volume instead ingests one growing log step by step and writes the rate of each step as CSV \
             and an SVG chart. Progress goes to standard error.
             """)
@@ -30,9 +35,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Commit without fsync (MDB_NOSYNC) in the engine and the baselines. Default: durable.")
     var noSync = false
     @Option(
-        help: "Comma-separated phases: append, ingest, replay, rebuild, commit.",
+        help: "Comma-separated phases: append, ingest, replay, rebuild, commit (the default), memory.",
         completion: .list(BenchPhase.allCases.map(\.rawValue)))
-    var phases = BenchPhase.allCases.map(\.rawValue).joined(separator: ",")
+    var phases = BenchPhase.defaultPhases.map(\.rawValue).joined(separator: ",")
     @Option(help: "Generator seed.")
     var seed: UInt64 = 42
     @Option(help: "Customers whose history the replay phase reads.")
@@ -53,6 +58,10 @@ struct BenchCommand: ParsableCommand {
     @Option(
         help: ArgumentHelp("Directory for the temporary stores (default: the system's).", valueName: "dir"))
     var workDir: String?
+    @Option(
+        help: ArgumentHelp(
+            "The touchlog binary the memory phase runs (default: this one).", valueName: "path"))
+    var touchlog: String?
 
     @Flag(help: "Throughput versus volume: ingest one growing log step by step; write CSV and SVG.")
     var volume = false
@@ -94,6 +103,7 @@ struct BenchCommand: ParsableCommand {
         options.peerPython = peerPython
         options.peerScript = peerScript
         options.workDirectory = workDir
+        options.touchlogExecutable = touchlog
         options.rebuild = { store in
             let summary = try ProjectionStore(store: store).rebuild(rules: .default)
             return Int(summary.folded)
@@ -140,6 +150,7 @@ struct BenchCommand: ParsableCommand {
                             )
                         }
                     }
+                    for step in result.steps ?? [] { console.line("\(Self.text(step))") }
                     if let note = result.note { console.line("         \(note)") }
                 }
             }
@@ -187,6 +198,17 @@ struct BenchCommand: ParsableCommand {
         let met = r.meetsTarget.map { $0 ? "yes" : "NO" } ?? "-"
         return pad(r.phase.rawValue, 9) + pad(rate(r.rate), 14) + pad(rate(r.baseline), 14) + pad(ratio, 9)
             + pad(r.target, 37) + pad(met, 6) + mib(r.peakRSSBytes)
+    }
+
+    /// One command of the memory phase: time, rate, the largest RssAnon and VmHWM, against the bound.
+    static func text(_ s: PhaseResult.MemoryStep) -> String {
+        var text =
+            "         \(s.step): \(formatCount(s.events)) events in \(String(format: "%.1f", s.seconds)) s"
+        text +=
+            " (\(formatCount(Int(s.rate.rounded()))) events/s), max RssAnon \(mib(s.maxAnonymousRSSBytes))"
+        text +=
+            ", peak VmHWM \(mib(s.peakRSSBytes)); under \(mib(s.boundBytes)): \(s.underBound ? "yes" : "NO")"
+        return text
     }
 
     static func mib(_ bytes: Int) -> String { String(format: "%.0f MiB", Double(bytes) / 1_048_576) }

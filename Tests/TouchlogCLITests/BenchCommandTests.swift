@@ -77,3 +77,57 @@ import Testing
         #expect(chart.hasPrefix("<svg") && chart.contains("<polyline"))
     }
 }
+
+/// The memory phase on a small workload: every command runs as a child of the built binary and
+/// reports its time and memory. The figures are checked for shape and sense, never for speed.
+@Suite struct BenchMemoryPhaseTests {
+    let workspace: Workspace
+    init() throws { workspace = try Workspace() }
+
+    @Test func reportsTimeRateAndPeakMemoryOfEachCommand() throws {
+        let result = runTouchlog([
+            "bench", "--json", "--phases", "memory", "--events", "20000", "--customers", "5000",
+            "--touchlog", touchlogExecutable(), "--work-dir", workspace.path,
+        ])
+        #expect(result.exitCode == 0, "\(result.error)")
+        #expect(result.outputLines.count == 1)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.outputLines.first?.utf8 ?? "".utf8))
+                as? [String: Any])
+        #expect(object["phase"] as? String == "memory")
+        #expect(object["events"] as? Int == 20000)
+        let steps = try #require(object["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["step"] as? String } == ["ingest", "rebuild", "rebuild --dry-run", "audit"])
+        for step in steps {
+            let name = step["step"] as? String ?? "?"
+            #expect(step["events"] as? Int == 20000, "\(name) handles every generated event")
+            let command = try #require(step["command"] as? String)
+            #expect(command.hasPrefix("touchlog " + name.split(separator: " ")[0]), "\(name): \(command)")
+            let anonymous = try #require(step["max_anonymous_rss_bytes"] as? Int)
+            let peak = try #require(step["peak_rss_bytes"] as? Int)
+            #expect(anonymous > 0 && peak >= anonymous, "\(name): RssAnon \(anonymous), VmHWM \(peak)")
+            #expect(try #require(step["rate"] as? Double) > 0)
+            #expect(try #require(step["seconds"] as? Double) > 0)
+            #expect(try #require(step["samples"] as? Int) >= 1)
+            #expect(step["bound_bytes"] as? Int == 512 * 1_048_576)
+            #expect(step["under_bound"] as? Bool == (anonymous < 512 * 1_048_576))
+        }
+        // The phase's figures are the worst of its commands.
+        let anonymous = steps.compactMap { $0["max_anonymous_rss_bytes"] as? Int }
+        #expect(object["max_anonymous_rss_bytes"] as? Int == anonymous.max())
+        #expect(object["peak_rss_bytes"] as? Int == steps.compactMap { $0["peak_rss_bytes"] as? Int }.max())
+        #expect(object["meets_target"] as? Bool == steps.allSatisfy { $0["under_bound"] as? Bool == true })
+        #expect(result.error.contains("memory: audit done"), "progress goes to standard error")
+        // The input, the store and the children's scratch directories are gone.
+        let left = try FileManager.default.contentsOfDirectory(atPath: workspace.path)
+        #expect(left.filter { $0.hasPrefix("touchlog-bench-") }.isEmpty)
+    }
+
+    @Test func aTouchlogThatCannotRunIsAUsageError() {
+        let result = runTouchlog([
+            "bench", "--phases", "memory", "--events", "10", "--touchlog", workspace.path + "/none",
+        ])
+        #expect(result.exitCode == 64)
+        #expect(result.error.contains("--touchlog '\(workspace.path)/none' cannot be run"))
+    }
+}
