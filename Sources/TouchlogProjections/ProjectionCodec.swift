@@ -44,6 +44,13 @@ struct ByteWriter {
 
     mutating func writeDouble(_ value: Double) { writeUInt64(value.bitPattern) }
 
+    /// Two's complement, big-endian, 16 bytes.
+    mutating func writeInt128(_ value: Int128) {
+        let bits = UInt128(bitPattern: value)
+        writeUInt64(UInt64(truncatingIfNeeded: bits >> 64))
+        writeUInt64(UInt64(truncatingIfNeeded: bits))
+    }
+
     mutating func writeString(_ text: String) {
         writeVarint(UInt64(text.utf8.count))
         bytes.append(contentsOf: text.utf8)
@@ -77,6 +84,11 @@ extension ByteReader {
     }
 
     mutating func readDouble() -> Double? { readUInt64().map { Double(bitPattern: $0) } }
+
+    mutating func readInt128() -> Int128? {
+        guard let high = readUInt64(), let low = readUInt64() else { return nil }
+        return Int128(bitPattern: UInt128(high) << 64 | UInt128(low))
+    }
 }
 
 enum ProjectionCodec {
@@ -205,7 +217,8 @@ enum ProjectionCodec {
         w.writeByte(recordFormat)
         w.writeTime(loyalty.asOf)
         w.writeVarint(loyalty.lastPosition)
-        loyalty.watermark.write(to: &w)
+        w.writeTime(loyalty.own.reference)
+        for path in CustomerLoyalty.OwnSums.fields { w.writeInt128(loyalty.own[keyPath: path]) }
         for path in loyaltySums { w.writeDouble(loyalty[keyPath: path]) }
         w.writeOptionalTime(loyalty.lastOrderAt)
         w.writeDouble(loyalty.score)
@@ -216,12 +229,16 @@ enum ProjectionCodec {
     static func decodeCustomer(id: String, _ bytes: UnsafeRawBufferPointer) -> CustomerLoyalty? {
         var r = ByteReader(bytes)
         guard r.readByte() == recordFormat, let asOf = r.readTime(), let lastPosition = r.readVarint(),
-            let watermark = r.readEventOrder()
+            let reference = r.readTime()
         else {
             return nil
         }
         var loyalty = CustomerLoyalty(customer: id, asOf: asOf, lastPosition: lastPosition)
-        loyalty.watermark = watermark
+        loyalty.own.reference = reference
+        for path in CustomerLoyalty.OwnSums.fields {
+            guard let sum = r.readInt128() else { return nil }
+            loyalty.own[keyPath: path] = sum
+        }
         for path in loyaltySums {
             guard let value = r.readDouble() else { return nil }
             loyalty[keyPath: path] = value

@@ -113,9 +113,7 @@ struct ChunkFold {
         }
         if !refoldCustomers.isEmpty && refoldCustomers.contains(event.customer) {
             // Folded again by `finish`, from the log.
-        } else if customers.values[index!].watermark < order {
-            Self.take(event, into: &customers.values[index!], rules: rules)
-        } else {
+        } else if !customers.values[index!].apply(event, rules: rules) {
             refoldCustomers.insert(event.customer)
         }
         dirtyCustomers.insert(event.customer)
@@ -132,10 +130,6 @@ struct ChunkFold {
         } else {
             refolding.insert(ticket.id)
         }
-    }
-
-    private static func take(_ event: FoldEvent, into loyalty: inout CustomerLoyalty, rules: Rules) {
-        loyalty.apply(event, rules: rules)
     }
 
     /// Ends a chunk: folds again the records an event reached out of order, records owner changes, and
@@ -165,7 +159,7 @@ struct ChunkFold {
         }
         refoldTickets.removeAll()
         for customer in refoldCustomers {
-            let all = try customerEvents(customer).inFoldOrder()
+            let all = try customerEvents(customer)
             if let loyalty = CustomerLoyalty.folded(customer: customer, all, rules: rules) {
                 customers[customer] = loyalty
             }
@@ -190,8 +184,10 @@ struct ChunkFold {
                 // Settled in place where held (no copy of the record); a stored one is loaded and kept.
                 if let index = tickets.index(forKey: id) {
                     if tally.add(&tickets.values[index], rules: rules) { dirtyTickets.insert(id) }
-                } else if var ticket = try loadTicket(id) {
-                    if tally.add(&ticket, rules: rules) { dirtyTickets.insert(id) }
+                } else if var ticket = try loadTicket(id), tally.add(&ticket, rules: rules) {
+                    // Held only when its verdicts moved (and it must be written): a customer with
+                    // thousands of tickets does not fill memory with them.
+                    dirtyTickets.insert(id)
                     tickets[id] = ticket
                 }
             }

@@ -57,7 +57,7 @@ enum TicketProjection: Projection {
 /// Customer loyalty, by customer id.
 enum LoyaltyProjection: Projection {
     static let name = "customers"
-    static let version = 2
+    static let version = 3
     static let mismatchKind = ProjectionMismatch.Kind.customer
     static func database(in slot: Store.ProjectionSlotDatabases) -> Database { slot.customers }
     static func encode(_ record: CustomerLoyalty) -> (key: [UInt8], value: [UInt8]) {
