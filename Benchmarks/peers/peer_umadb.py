@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The UmaDB peer of `touchlog bench`'s ingest phase: UmaDB's gRPC server (the `umadb` script of the
-PyPI package `umadb`, 0.7.8) started here on a free loopback port with a temporary data directory, and
+PyPI package `umadb`, 0.7.8) started here on a free loopback port with a temporary data directory beside JSON_LINES, and
 the bench's own CloudEvents appended to it through the package's Python client, a batch per append.
 
     peer_umadb.py JSON_LINES EVENTS EVENTS_PER_APPEND
@@ -105,7 +105,11 @@ def main(argv):
         sys.exit("EVENTS and EVENTS_PER_APPEND must be at least 1")
     parsed = read_events(path, events)
 
-    data = tempfile.mkdtemp(prefix="touchlog-umadb-")
+    # Beside the JSON Lines: on the bench's own disk, like the engine's store.
+    # The server inherits this mask: a parent that blocked SIGINT (a test runner's thread) would
+    # otherwise leave it deaf to `stop`.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    data = tempfile.mkdtemp(prefix="touchlog-umadb-", dir=os.path.dirname(os.path.abspath(path)))
     port = free_loopback_port()
     server = subprocess.Popen(
         [server_script(), "--listen", f"127.0.0.1:{port}", "--db-path", os.path.join(data, "uma.db")],

@@ -29,6 +29,8 @@ public struct PhaseResult: Sendable, Encodable {
     public var latency: Latency?
     /// Why a figure is missing, or what to know about it.
     public var note: String?
+    /// The ingest phase's peers (eventsourcing, UmaDB), each with its version and the engine's ratio to it.
+    public var peers: [PeerRun]?
 
     /// Latency percentiles of one customer's history read, in milliseconds.
     public struct Latency: Sendable, Encodable, Equatable {
@@ -56,6 +58,7 @@ public struct PhaseResult: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case phase, events, rate, baseline, ratio, baselineName, target, meetsTarget, seconds, baselineSeconds
         case batchSize, durable, peakRSSBytes, maxAnonymousRSSBytes, latency, note
+        case peers
     }
 
     /// Every key is present: a figure that is missing is `null`, so readers can rely on the shape.
@@ -77,6 +80,7 @@ public struct PhaseResult: Sendable, Encodable {
         try c.encode(maxAnonymousRSSBytes, forKey: .maxAnonymousRSSBytes)
         try c.encode(latency, forKey: .latency)
         try c.encode(note, forKey: .note)
+        try c.encode(peers, forKey: .peers)
     }
 
     private static func rounded(_ value: Double) -> Double { value.rounded() }
