@@ -67,7 +67,7 @@ public enum UmaDBPeer {
                 engineRate: engineRate)
             peer.note = "its gRPC server on loopback, default settings, the same JSON Lines, customer as tag"
         } catch {
-            peer.note = "UmaDB peer not available: \(error)"
+            peer.note = "not available: \(error)"
         }
         return peer
     }
