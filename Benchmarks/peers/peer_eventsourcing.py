@@ -8,7 +8,7 @@ Event i belongs to customer i mod CUSTOMERS (one aggregate each, versions 1, 2, 
 STATE_BYTES bytes of state (the bench passes its events' mean JSON line). Only the inserts are timed.
 The last line is what the bench reads:
 
-    peer=eventsourcing-sqlite events=N per_insert=B state_bytes=S: RATE events/s in SECONDSs
+    peer=eventsourcing-sqlite version=V events=N per_insert=B state_bytes=S: RATE events/s in SECONDSs
 
 Tools/peer-venv.sh makes a venv with the library in .build/peer-venv.
 """
@@ -17,6 +17,7 @@ import os
 import sys
 import time
 import uuid
+from importlib.metadata import version
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
@@ -57,7 +58,7 @@ def main(argv):
 
     rate = events / seconds if seconds > 0 else float("inf")
     print(
-        f"peer=eventsourcing-sqlite events={events} per_insert={per_insert} state_bytes={state_bytes}:"
+        f"peer=eventsourcing-sqlite version={version('eventsourcing')} events={events} per_insert={per_insert} state_bytes={state_bytes}:"
         f" {rate:.0f} events/s in {seconds:.1f}s"
     )
 

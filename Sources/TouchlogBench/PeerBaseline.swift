@@ -74,12 +74,12 @@ public enum PeerBaseline {
     }
 
     /// Runs the peer on `events` events of `stateBytes` bytes, `batch` per insert, over `customers`
-    /// streams, with its database in `directory`; returns its events per second.
+    /// streams, with its database in `directory`; returns its events per second and its version.
     /// - Throws: `Unavailable` saying what is missing (no interpreter with `eventsourcing`, no script).
     static func measure(
         python: String?, script: String?, directory: String, events: Int, stateBytes: Int, batch: Int,
         customers: Int
-    ) throws -> Double {
+    ) throws -> PeerReading {
         let fm = FileManager.default
         guard let scriptPath = candidateScripts(script).first(where: { fm.fileExists(atPath: $0) }) else {
             throw Unavailable(
@@ -102,27 +102,37 @@ public enum PeerBaseline {
                 scriptPath, directory + "/peer.db", String(events), String(stateBytes), String(batch),
                 String(customers),
             ])
-        // "peer=eventsourcing-sqlite n=... : 63000 events/s in 7.9s"
-        guard let range = output.range(of: ": "), let end = output.range(of: " events/s"),
-            let rate = Double(output[range.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespaces))
-        else { throw Unavailable(description: "could not read the peer's output: \(output)") }
-        return rate
+        // "peer=eventsourcing-sqlite version=9.5.6 ...: 63000 events/s in 7.9s"
+        return try PeerReading(output: output)
     }
 
-    /// Runs a program and returns its standard output; throws when it fails.
-    private static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    /// Runs a program and returns its standard output; throws when it fails, with the last line of its
+    /// standard error (kept in a temporary file, so a chatty child never blocks on a full pipe).
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        let errorPath = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("touchlog-peer-\(UUID().uuidString).stderr").path
+        guard FileManager.default.createFile(atPath: errorPath, contents: nil),
+            let errorFile = FileHandle(forWritingAtPath: errorPath)
+        else { throw Unavailable(description: "cannot create \(errorPath) for the peer's messages") }
+        defer {
+            try? errorFile.close()
+            try? FileManager.default.removeItem(atPath: errorPath)
+        }
+        process.standardError = errorFile
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0 else {
-            throw Unavailable(description: "\(executable) exited with \(process.terminationStatus)")
+            let message =
+                (try? String(contentsOfFile: errorPath, encoding: .utf8))?
+                .split(separator: "\n").last.map { ": " + $0 } ?? ""
+            throw Unavailable(description: "\(executable) exited with \(process.terminationStatus)\(message)")
         }
         return text
     }

@@ -31,6 +31,8 @@ public struct PhaseResult: Sendable, Encodable {
     public var steps: [MemoryStep]?
     /// Why a figure is missing, or what to know about it.
     public var note: String?
+    /// The ingest phase's peers (eventsourcing, UmaDB), each with its version and the engine's ratio to it.
+    public var peers: [PeerRun]?
 
     /// One command of the memory phase, run as a child process: its time and the memory it held.
     public struct MemoryStep: Sendable, Encodable, Equatable {
@@ -100,6 +102,7 @@ public struct PhaseResult: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case phase, events, rate, baseline, ratio, baselineName, target, meetsTarget, seconds, baselineSeconds
         case batchSize, durable, peakRSSBytes, maxAnonymousRSSBytes, latency, steps, note
+        case peers
     }
 
     /// Every key is present: a figure that is missing is `null`, so readers can rely on the shape.
@@ -122,6 +125,7 @@ public struct PhaseResult: Sendable, Encodable {
         try c.encode(latency, forKey: .latency)
         try c.encode(steps, forKey: .steps)
         try c.encode(note, forKey: .note)
+        try c.encode(peers, forKey: .peers)
     }
 
     private static func rounded(_ value: Double) -> Double { value.rounded() }

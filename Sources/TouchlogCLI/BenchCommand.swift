@@ -11,7 +11,7 @@ struct BenchCommand: ParsableCommand {
             Generates a deterministic workload and runs, per phase, the engine and its baseline in this \
             process: append (parsed events into the log, against raw MDB_APPEND puts of the same record \
             bytes, batch by batch interleaved), ingest (JSON Lines end to end, against the Python \
-            eventsourcing SQLite recorder run now, or --peer-rate), replay (one customer's history, latency \
+            eventsourcing SQLite recorder run now, or --peer-rate, and UmaDB's server started now), replay (one customer's history, latency \
             percentiles, against raw reads of the same records), rebuild (every projection folded \
             from position 1 under the default rules, against a raw cursor scan of the events), commit (one event per durable commit, against one raw put \
             per commit). Commits are durable unless --no-sync. The memory phase, run only when named, generates the \
@@ -48,7 +48,8 @@ struct BenchCommand: ParsableCommand {
     var peerRate: Double?
     @Option(
         help: ArgumentHelp(
-            "Python with eventsourcing 9.5.6 installed (see Tools/peer-venv.sh).", valueName: "path"))
+            "Python with the peers eventsourcing 9.5.6 and umadb 0.7.8 (see Tools/peer-venv.sh).",
+            valueName: "path"))
     var peerPython: String?
     @Option(
         help: ArgumentHelp(
@@ -151,7 +152,9 @@ struct BenchCommand: ParsableCommand {
                         }
                     }
                     for step in result.steps ?? [] { console.line("\(Self.text(step))") }
-                    if let note = result.note { console.line("         \(note)") }
+                    // With peers, each peer line carries its own note.
+                    if let note = result.note, result.peers == nil { console.line("         \(note)") }
+                    for peer in result.peers ?? [] { console.line("         \(Self.text(peer))") }
                 }
             }
             if !output.json {
@@ -209,6 +212,19 @@ struct BenchCommand: ParsableCommand {
         text +=
             ", peak VmHWM \(mib(s.peakRSSBytes)); under \(mib(s.boundBytes)): \(s.underBound ? "yes" : "NO")"
         return text
+    }
+
+    /// One peer of the ingest phase: "peer umadb 0.7.8: 120,000 events/s, engine 1.52x (target 2x: NO)".
+    static func text(_ peer: PeerRun) -> String {
+        let name = "peer \(peer.name)" + (peer.version.map { " " + $0 } ?? "")
+        guard let rate = peer.rate else { return "\(name): \(peer.note ?? "not run")" }
+        let target = String(format: "%gx", peer.targetRatio)
+        guard let ratio = peer.ratio else {
+            return "\(name): \(formatCount(Int(rate.rounded()))) events/s (target \(target))"
+        }
+        let met = peer.meetsTarget == true ? "met" : "NO"
+        return "\(name): \(formatCount(Int(rate.rounded()))) events/s, engine "
+            + String(format: "%.2fx", ratio) + " (target \(target): \(met))"
     }
 
     static func mib(_ bytes: Int) -> String { String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
