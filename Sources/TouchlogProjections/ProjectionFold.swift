@@ -38,6 +38,14 @@ struct ChunkFold {
     /// Records held.
     var count: Int { tickets.count + customers.count }
 
+    /// Events to fold in the next write transaction, at most: halved when a transaction wrote more than
+    /// `recordBudget` records, doubled back (up to 100,000) when it wrote less than a quarter of that.
+    /// LMDB keeps a write transaction's dirty pages in memory until it commits, and records spread over
+    /// millions of customers dirty a page each: this bounds that memory, whatever the store's size,
+    /// while a store of few customers keeps long transactions. The result does not depend on it.
+    private(set) var eventsPerChunk = 100_000
+    static let recordBudget = 30_000
+
     /// An empty array for a chunk's events, with the capacity the last chunk left in it.
     private var eventBuffer: [FoldEvent] = []
 
@@ -204,6 +212,12 @@ struct ChunkFold {
     ) {
         let changedTickets = dirtyTickets.sorted(by: utf8Less).map { tickets[$0]! }
         let changedCustomers = dirtyCustomers.sorted(by: utf8Less).map { customers[$0]! }
+        let written = changedTickets.count + changedCustomers.count
+        if written > Self.recordBudget {
+            eventsPerChunk = max(5_000, eventsPerChunk / 2)
+        } else if written < Self.recordBudget / 4 {
+            eventsPerChunk = min(100_000, eventsPerChunk * 2)
+        }
         dirtyTickets.removeAll(keepingCapacity: true)
         dirtyCustomers.removeAll(keepingCapacity: true)
         defer { timeline.removeAll(keepingCapacity: true) }

@@ -181,7 +181,8 @@ extension ProjectionStore {
             var fold = ChunkFold(rules: rules, keepsTimeline: false)
             var next: UInt64 = 1
             while next <= current.position {
-                let end = min(current.position, next + UInt64(Self.scratchChunkSize) - 1)
+                let end = min(
+                    current.position, next + UInt64(min(Self.scratchChunkSize, fold.eventsPerChunk)) - 1)
                 try storage("reading the log") {
                     try store.withReadTransaction { txn in
                         try scratch.withWriteTransaction { scratchTxn in

@@ -117,7 +117,9 @@ extension ProjectionStore {
                     let positions = try log.streamPositions(ofCustomer: customer, through: through, in: txn)
                     var start = 0
                     while start < positions.count {
-                        let chunk = positions[start..<min(positions.count, start + Self.scratchChunkSize)]
+                        let chunk = positions[
+                            start..<min(
+                                positions.count, start + min(Self.scratchChunkSize, fold.eventsPerChunk))]
                         var events: [FoldEvent] = []
                         for position in chunk {
                             do {
@@ -142,7 +144,8 @@ extension ProjectionStore {
                 } else {
                     var next: UInt64 = 1
                     while next <= through {
-                        let end = min(through, next + UInt64(Self.scratchChunkSize) - 1)
+                        let end = min(
+                            through, next + UInt64(min(Self.scratchChunkSize, fold.eventsPerChunk)) - 1)
                         try scratch.withWriteTransaction { scratchTxn in
                             try Self.fold(
                                 log: log, txn, into: scratch.slot, scratchTxn, from: next, through: end,

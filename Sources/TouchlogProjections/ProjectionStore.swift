@@ -27,9 +27,9 @@ public final class ProjectionStore: Sendable {
     /// The databases of one slot.
     typealias Slot = Store.ProjectionSlotDatabases
 
-    /// Events folded per write transaction of a catch-up. A chunk touches at most two records per event
-    /// (its ticket and its customer), held in memory until the chunk is written: with
-    /// `heldRecordLimit` this bounds the records in memory to about 350,000 (DESIGN.md section 6).
+    /// Events folded per write transaction of a catch-up, at most: the fold shortens its transactions
+    /// when they write many records (`ChunkFold.eventsPerChunk`), and keeps at most `heldRecordLimit`
+    /// records between them, so that memory stays bounded (DESIGN.md section 6).
     public static let defaultChunkSize = 100_000
     /// Events folded per write transaction of a rebuild (a stopped rebuild resumes from the last of these).
     public static let defaultRebuildChunkSize = 100_000
@@ -135,7 +135,7 @@ public final class ProjectionStore: Sendable {
 
     /// Records a fold keeps in memory between write transactions at most; above it, it forgets them
     /// after writing and loads what the next events touch (the bound of DESIGN.md section 6).
-    static let heldRecordLimit = 150_000
+    static let heldRecordLimit = 60_000
 
     /// The fold of one catch-up or rebuild, kept in memory between its write transactions; valid only
     /// while the generation's stored position is the one it reached.
@@ -178,7 +178,7 @@ public final class ProjectionStore: Sendable {
         head: UInt64, limit: Int
     ) throws -> UInt64 {
         guard generation.position < head else { return 0 }
-        let last = min(head, generation.position + UInt64(max(1, limit)))
+        let last = min(head, generation.position + UInt64(max(1, min(limit, session.fold.eventsPerChunk))))
         try Self.fold(
             log: log, txn, into: slots[generation.slot], txn, from: generation.position + 1, through: last,
             &session.fold)
