@@ -63,9 +63,6 @@ struct FoldEvent: Sendable, Equatable {
 
     /// Where the event goes in the order the projections apply events in.
     var order: EventOrder { EventOrder(kind, time: occurredAt, digest: identityDigest, position: position) }
-
-    /// Whether the kind concerns the ticket named by `ticketid`.
-    var isTicketEvent: Bool { ticketID != nil && kind.isTicketEvent }
 }
 
 extension [FoldEvent] {

@@ -25,7 +25,7 @@ extension ProjectionStore {
 
     /// The state of ticket `id` in the active generation.
     public func ticket(_ id: String) throws -> TicketState? {
-        try withActive("reading ticket '\(id)'") { txn, _, slot in try loadTicket(id, slot: slot, txn) }
+        try withActive("reading ticket '\(id)'") { txn, _, slot in try Self.loadTicket(id, slot: slot, txn) }
             ?? nil
     }
 
@@ -57,7 +57,7 @@ extension ProjectionStore {
     /// A customer's loyalty in the active generation.
     public func loyalty(_ customer: String) throws -> LoyaltyReport? {
         try withActive("reading the loyalty of '\(customer)'") { txn, active, slot -> LoyaltyReport? in
-            guard let loyalty = try loadCustomer(customer, slot: slot, txn) else { return nil }
+            guard let loyalty = try Self.loadCustomer(customer, slot: slot, txn) else { return nil }
             let rules = try rules(of: active, txn)
             return LoyaltyReport(loyalty: loyalty, parts: loyalty.parts(rules), generation: active)
         } ?? nil
@@ -138,7 +138,7 @@ extension ProjectionStore {
                 if entry.detail >= 4 { satisfied += 1 }
             case "ticket.replied" where entry.isPublicRepReply:
                 stats.publicReplies += 1
-                if let id = entry.ticket, let ticket = try loadTicket(id, slot: slot, txn),
+                if let id = entry.ticket, let ticket = try Self.loadTicket(id, slot: slot, txn),
                     ticket.firstReplyPosition == entry.position, let minutes = ticket.firstReplyMinutes
                 {
                     firstReplies.append(minutes)
@@ -263,7 +263,7 @@ extension ProjectionStore {
             }
             for customer in summaries.keys.sorted(by: utf8Less) {
                 var summary = summaries[customer]!
-                summary.tier = try loadCustomer(customer, slot: slot, txn)?.tier
+                summary.tier = try Self.loadCustomer(customer, slot: slot, txn)?.tier
                 try body(summary)
             }
         }

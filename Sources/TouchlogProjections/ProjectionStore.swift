@@ -345,18 +345,6 @@ public final class ProjectionStore: Sendable {
         return found
     }
 
-    func loadTicket(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
-        -> TicketState?
-    {
-        try Self.loadTicket(id, slot: slot, txn)
-    }
-
-    func loadCustomer(_ id: String, slot: Slot, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
-        -> CustomerLoyalty?
-    {
-        try Self.loadCustomer(id, slot: slot, txn)
-    }
-
     // MARK: Catch-up
 
     /// What a catch-up did.
