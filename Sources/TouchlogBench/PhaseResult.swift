@@ -33,6 +33,25 @@ public struct PhaseResult: Sendable, Encodable {
     public var note: String?
     /// The ingest phase's peers (eventsourcing, UmaDB), each with its version and the engine's ratio to it.
     public var peers: [PeerRun]?
+    /// The timed parts of the engine's work, when the phase has several (ingest: append, projections).
+    public var parts: [Part]?
+
+    /// One timed part of a phase: its seconds and the rate of the phase's events over them.
+    public struct Part: Sendable, Encodable, Equatable {
+        public var name: String
+        public var seconds: Double
+        public var events: Int
+        public var rate: Double { Double(events) / max(seconds, 1e-9) }
+
+        enum CodingKeys: String, CodingKey { case name, seconds, rate }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode((seconds * 1000).rounded() / 1000, forKey: .seconds)
+            try c.encode(rate.rounded(), forKey: .rate)
+        }
+    }
 
     /// One command of the memory phase, run as a child process: its time and the memory it held.
     public struct MemoryStep: Sendable, Encodable, Equatable {
@@ -102,7 +121,7 @@ public struct PhaseResult: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case phase, events, rate, baseline, ratio, baselineName, target, meetsTarget, seconds, baselineSeconds
         case batchSize, durable, peakRSSBytes, maxAnonymousRSSBytes, latency, steps, note
-        case peers
+        case peers, parts
     }
 
     /// Every key is present: a figure that is missing is `null`, so readers can rely on the shape.
@@ -126,6 +145,7 @@ public struct PhaseResult: Sendable, Encodable {
         try c.encode(steps, forKey: .steps)
         try c.encode(note, forKey: .note)
         try c.encode(peers, forKey: .peers)
+        try c.encode(parts, forKey: .parts)
     }
 
     private static func rounded(_ value: Double) -> Double { value.rounded() }

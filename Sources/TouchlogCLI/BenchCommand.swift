@@ -154,6 +154,7 @@ struct BenchCommand: ParsableCommand {
                     for step in result.steps ?? [] { console.line("\(Self.text(step))") }
                     // With peers, each peer line carries its own note.
                     if let note = result.note, result.peers == nil { console.line("         \(note)") }
+                    for part in result.parts ?? [] { console.line("         \(Self.text(part))") }
                     for peer in result.peers ?? [] { console.line("         \(Self.text(peer))") }
                 }
             }
@@ -212,6 +213,12 @@ struct BenchCommand: ParsableCommand {
         text +=
             ", peak VmHWM \(mib(s.peakRSSBytes)); under \(mib(s.boundBytes)): \(s.underBound ? "yes" : "NO")"
         return text
+    }
+
+    /// One timed part of a phase: "append: 1.52 s (197,000 events/s)".
+    static func text(_ part: PhaseResult.Part) -> String {
+        "\(part.name): \(String(format: "%.2f", part.seconds)) s (\(formatCount(Int(part.rate.rounded())))"
+            + " events/s)"
     }
 
     /// One peer of the ingest phase: "peer umadb 0.7.8: 120,000 events/s, engine 1.52x (target 2x: NO)".

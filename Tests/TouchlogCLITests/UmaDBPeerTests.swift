@@ -98,6 +98,13 @@ import TouchlogTestSupport
         let peers = try #require(object["peers"] as? [[String: Any]])
         #expect(peers.map { $0["name"] as? String } == ["eventsourcing", "umadb"])
         #expect(peers.map { $0["target_ratio"] as? Double } == [5, 2])
+        // What `touchlog ingest` does, in two parts that make up the phase's time.
+        let parts = try #require(object["parts"] as? [[String: Any]])
+        #expect(parts.map { $0["name"] as? String } == ["append", "projections"])
+        let partSeconds = parts.compactMap { $0["seconds"] as? Double }.reduce(0, +)
+        let seconds = try #require(object["seconds"] as? Double)
+        #expect(abs(partSeconds - seconds) <= 0.002 + 0.01 * seconds)
+        #expect(parts.allSatisfy { ($0["rate"] as? Double ?? 0) > 0 })
         let umadb = peers[1]
         let text = runTouchlog(arguments)
         #expect(text.exitCode == 0, "\(text.error)")
