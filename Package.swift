@@ -89,7 +89,8 @@ let package = Package(
         .target(
             name: "TouchlogBench",
             dependencies: [
-                "TouchlogStore", "TouchlogDomain", "TouchlogIngest", "TouchlogProjections", "LMDB", "CloudEvents",
+                "TouchlogStore", "TouchlogDomain", "TouchlogIngest", "TouchlogProjections", "LMDB",
+                "CloudEvents",
                 "TouchlogGenerator",
             ]),
         // `touchlog report`: one customer's (or ticket's) verified history as a self-contained HTML page
