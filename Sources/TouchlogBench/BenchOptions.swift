@@ -16,6 +16,8 @@ public enum BenchPhase: String, Sendable, CaseIterable, Codable {
     case replay
     /// Every projection rebuilt from position 1 (needs the projections module; reports "not available" until wired).
     case rebuild
+    /// The whole store audited (chain, indexes, projections against a fresh fold), against a raw cursor scan.
+    case audit
     /// One event per durable commit, against one raw put per commit.
     case commit
     /// `ingest`, `rebuild`, `rebuild --dry-run` and `audit` run as child processes of the `touchlog` binary,
@@ -59,6 +61,10 @@ public struct BenchOptionError: Error, Sendable, Equatable, CustomStringConverti
 /// The projections module installs one; until then the rebuild phase reports "not available".
 public typealias RebuildHook = @Sendable (Store) throws -> Int
 
+/// Audits all of `store` (as `touchlog audit` does) and returns how many events it checked; throws when
+/// the audit finds a problem. The command line installs one; without it the audit phase reports "not available".
+public typealias AuditHook = @Sendable (Store) throws -> Int
+
 /// What `touchlog bench` runs.
 public struct BenchOptions: Sendable {
     /// Events in the workload (append, ingest, and the log that replay and rebuild read).
@@ -88,6 +94,8 @@ public struct BenchOptions: Sendable {
     public var workDirectory: String?
     /// Installed by the projections module; nil makes the rebuild phase report "not available".
     public var rebuild: RebuildHook?
+    /// Installed by the command line; nil makes the audit phase report "not available".
+    public var audit: AuditHook?
     /// The `touchlog` binary the memory phase runs; nil: the running executable (`/proc/self/exe`).
     public var touchlogExecutable: String?
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TouchlogAudit
 import TouchlogBench
 import TouchlogProjections
 
@@ -13,7 +14,9 @@ struct BenchCommand: ParsableCommand {
             bytes, batch by batch interleaved), ingest (JSON Lines end to end, against the Python \
             eventsourcing SQLite recorder run now, or --peer-rate, and UmaDB's server started now), replay (one customer's history, latency \
             percentiles, against raw reads of the same records), rebuild (every projection folded \
-            from position 1 under the default rules, against a raw cursor scan of the events), commit (one event per durable commit, against one raw put \
+            from position 1 under the default rules, against a raw cursor scan of the events), audit (the whole \
+            store: chain, indexes, projections against a fresh fold; against the same scan), commit (one event \
+            per durable commit, against one raw put \
             per commit). Commits are durable unless --no-sync. The memory phase, run only when named, generates the \
             events into a file and runs ingest (projections caught up), rebuild, rebuild --dry-run and audit on \
             a fresh store as child processes of this touchlog binary (or --touchlog), durable; for each it \
@@ -35,7 +38,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Commit without fsync (MDB_NOSYNC) in the engine and the baselines. Default: durable.")
     var noSync = false
     @Option(
-        help: "Comma-separated phases: append, ingest, replay, rebuild, commit (the default), memory.",
+        help: "Comma-separated phases: append, ingest, replay, rebuild, audit, commit (the default), memory.",
         completion: .list(BenchPhase.allCases.map(\.rawValue)))
     var phases = BenchPhase.defaultPhases.map(\.rawValue).joined(separator: ",")
     @Option(help: "Generator seed.")
@@ -70,8 +73,15 @@ struct BenchCommand: ParsableCommand {
     var step = 1_000_000
     @Option(help: ArgumentHelp("With --volume: the CSV file to write.", valueName: "path"))
     var csv: String?
-    @Option(help: ArgumentHelp("With --volume: the SVG chart to write.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The SVG chart to write: with --volume the rate per step; otherwise each phase's engine, baseline "
+                + "and peers (medians over --repeat runs, min to max).", valueName: "path"))
     var svg: String?
+    @Option(
+        name: .customLong("repeat"),
+        help: "Run every phase this many times (fresh stores each time) and end with medians, min and max.")
+    var repeatCount = 1
 
     func validate() throws {
         if volume {
@@ -81,7 +91,8 @@ struct BenchCommand: ParsableCommand {
             }
             return
         }
-        if csv != nil || svg != nil { throw ValidationError("--csv and --svg go with --volume") }
+        if csv != nil { throw ValidationError("--csv goes with --volume") }
+        guard (1...100).contains(repeatCount) else { throw ValidationError("--repeat must be from 1 to 100") }
         do { try benchOptions().validate() } catch let error as BenchOptionError {
             throw ValidationError(error.description)
         }
@@ -109,6 +120,15 @@ struct BenchCommand: ParsableCommand {
             let summary = try ProjectionStore(store: store).rebuild(rules: .default)
             return Int(summary.folded)
         }
+        options.audit = { store in
+            var auditor = Auditor(store: store)
+            let report = try auditor.audit()
+            if let problem = report.problems.first {
+                throw BenchOptionError(
+                    "the audit found \(report.problems.count) problems, first: \(problem.message)")
+            }
+            return report.eventsChecked
+        }
         return options
     }
 
@@ -129,39 +149,70 @@ struct BenchCommand: ParsableCommand {
         let progress: (String) -> Void = { console.message("bench: \($0)") }
         try reportingFailures {
             if volume { return try runVolume(progress) }
-            let runner = try BenchRunner(try benchOptions(), progress: progress)
-            defer { runner.close() }
-            if !output.json {
-                console.line(
-                    "phase    engine/s      baseline/s    ratio    target                               met   peak RSS"
-                )
+            var runs: [[PhaseResult]] = []
+            for run in 1...repeatCount {
+                if repeatCount > 1 && !output.json { console.line("run \(run) of \(repeatCount)") }
+                runs.append(try runOnce(console))
             }
-            try runner.run { result in
+            let summaries = PhaseSummary.summaries(of: runs)
+            if repeatCount > 1 {
                 if output.json {
-                    console.exactLine(try jsonLine(result))
+                    console.exactLine(try jsonLine(["summary": summaries]))
                 } else {
-                    console.line("\(Self.text(result))")
-                    if let latency = result.latency {
-                        console.line(
-                            "         replay latency over \(latency.samples) customers (mean \(String(format: "%.1f", latency.meanEvents)) events): p50 \(latency.p50Ms) ms, p99 \(latency.p99Ms) ms, p99.9 \(latency.p999Ms) ms"
-                        )
-                        if let p50 = latency.hundredEventP50Ms, let p99 = latency.hundredEventP99Ms {
-                            console.line(
-                                "         100-event histories (\(latency.hundredEventSamples) customers): p50 \(p50) ms, p99 \(p99) ms"
-                            )
-                        }
-                    }
-                    for step in result.steps ?? [] { console.line("\(Self.text(step))") }
-                    // With peers, each peer line carries its own note.
-                    if let note = result.note, result.peers == nil { console.line("         \(note)") }
-                    for part in result.parts ?? [] { console.line("         \(Self.text(part))") }
-                    for peer in result.peers ?? [] { console.line("         \(Self.text(peer))") }
+                    console.line("medians of \(repeatCount) runs (min to max):")
+                    for summary in summaries { for line in Self.text(summary) { console.line("\(line)") } }
                 }
             }
-            if !output.json {
-                console.line("process peak RSS \(Self.mib(MemoryStats.processPeakBytes())) (getrusage)")
+            if let svg {
+                let mode = noSync ? "no sync" : "durable"
+                let chart = SVGBarChart(
+                    title:
+                        "touchlog bench: \(formatCount(events)) events, \(formatCount(customers)) customers, "
+                        + "batch \(formatCount(batchSize)), \(mode), \(repeatCount) run(s)")
+                let groups = summaries.filter { !$0.bars.isEmpty }.map { ($0.phase.rawValue, $0.bars) }
+                try chart.render(groups).write(toFile: svg, atomically: true, encoding: .utf8)
             }
         }
+    }
+
+    /// Runs every phase once on fresh stores, printing each result as it comes; returns the results.
+    private func runOnce(_ console: Console) throws -> [PhaseResult] {
+        var results: [PhaseResult] = []
+        let progress: (String) -> Void = { console.message("bench: \($0)") }
+        let runner = try BenchRunner(try benchOptions(), progress: progress)
+        defer { runner.close() }
+        if !output.json {
+            console.line(
+                "phase    engine/s      baseline/s    ratio    target                               met   peak RSS"
+            )
+        }
+        try runner.run { result in
+            results.append(result)
+            if output.json {
+                console.exactLine(try jsonLine(result))
+            } else {
+                console.line("\(Self.text(result))")
+                if let latency = result.latency {
+                    console.line(
+                        "         replay latency over \(latency.samples) customers (mean \(String(format: "%.1f", latency.meanEvents)) events): p50 \(latency.p50Ms) ms, p99 \(latency.p99Ms) ms, p99.9 \(latency.p999Ms) ms"
+                    )
+                    if let p50 = latency.hundredEventP50Ms, let p99 = latency.hundredEventP99Ms {
+                        console.line(
+                            "         100-event histories (\(latency.hundredEventSamples) customers): p50 \(p50) ms, p99 \(p99) ms"
+                        )
+                    }
+                }
+                for step in result.steps ?? [] { console.line("\(Self.text(step))") }
+                // With peers, each peer line carries its own note.
+                if let note = result.note, result.peers == nil { console.line("         \(note)") }
+                for part in result.parts ?? [] { console.line("         \(Self.text(part))") }
+                for peer in result.peers ?? [] { console.line("         \(Self.text(peer))") }
+            }
+        }
+        if !output.json {
+            console.line("process peak RSS \(Self.mib(MemoryStats.processPeakBytes())) (getrusage)")
+        }
+        return results
     }
 
     private func runVolume(_ progress: @escaping (String) -> Void) throws {
@@ -213,6 +264,31 @@ struct BenchCommand: ParsableCommand {
         text +=
             ", peak VmHWM \(mib(s.peakRSSBytes)); under \(mib(s.boundBytes)): \(s.underBound ? "yes" : "NO")"
         return text
+    }
+
+    /// A phase over the runs: "ingest   touchlog 210,000/s (190,000-220,000), ratio 2.1x (1.9-2.3) ...".
+    static func text(_ summary: PhaseSummary) -> [String] {
+        func rate(_ s: Spread?) -> String {
+            guard let s else { return "-" }
+            return "\(formatCount(Int(s.median.rounded())))/s (\(formatCount(Int(s.min.rounded())))-"
+                + "\(formatCount(Int(s.max.rounded()))))"
+        }
+        func ratio(_ s: Spread?) -> String {
+            guard let s else { return "-" }
+            return String(format: "%.2fx (%.2f-%.2f)", s.median, s.min, s.max)
+        }
+        var lines = [
+            "\(summary.phase.rawValue): touchlog \(rate(summary.rate)), baseline \(rate(summary.baseline)), "
+                + "ratio \(ratio(summary.ratio)); target \(summary.target)"
+        ]
+        for part in summary.parts { lines.append("         \(part.name): \(rate(part.rate))") }
+        for peer in summary.peers {
+            let name = "peer \(peer.name)" + (peer.version.map { " " + $0 } ?? "")
+            lines.append(
+                "         \(name): \(rate(peer.rate)), engine \(ratio(peer.ratio)) (target "
+                    + String(format: "%gx", peer.targetRatio) + ")")
+        }
+        return lines
     }
 
     /// One timed part of a phase: "append: 1.52 s (197,000 events/s)".

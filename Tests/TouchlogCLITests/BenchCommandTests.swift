@@ -16,7 +16,8 @@ import Testing
         (["--peer-rate", "0"], "--peer-rate must be a positive number"),
         (["--commit-events", "0"], "--commit-events must be at least 1"),
         (["--replay-samples", "0"], "--replay-samples must be at least 1"),
-        (["--csv", "x.csv"], "--csv and --svg go with --volume"),
+        (["--csv", "x.csv"], "--csv goes with --volume"),
+        (["--repeat", "0"], "--repeat must be from 1 to 100"),
         (["--volume"], "--volume needs --csv PATH and/or --svg PATH"),
         (["--volume", "--step", "0", "--csv", "x.csv"], "--step must be at least 1"),
     ])
@@ -37,7 +38,9 @@ import Testing
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
         #expect(
-            objects.map { $0["phase"] as? String } == ["append", "ingest", "replay", "rebuild", "commit"])
+            objects.map { $0["phase"] as? String } == [
+                "append", "ingest", "replay", "rebuild", "audit", "commit",
+            ])
         for object in objects {
             for key in ["rate", "baseline", "ratio", "baseline_name", "target", "peak_rss_bytes", "durable"] {
                 #expect(object.keys.contains(key), "\(object["phase"] ?? "?") lacks \(key)")
@@ -52,12 +55,49 @@ import Testing
         }
         let rebuild = try #require(objects.first { $0["phase"] as? String == "rebuild" })
         #expect(rebuild["events"] as? Int == 300, "the rebuild folds every event of the workload")
+        let audit = try #require(objects.first { $0["phase"] as? String == "audit" })
+        #expect(audit["events"] as? Int == 300, "the audit checks every event of the workload")
         let replay = try #require(objects.first { $0["phase"] as? String == "replay" })
         let latency = try #require(replay["latency"] as? [String: Any])
         #expect(latency["p50_ms"] is Double && latency["p99_ms"] is Double && latency["p999_ms"] is Double)
         // The temporary stores are gone.
         let left = try FileManager.default.contentsOfDirectory(atPath: workspace.path)
         #expect(left.filter { $0.hasPrefix("touchlog-bench-") }.isEmpty)
+    }
+
+    /// `--repeat 3`: three runs, then one summary per phase whose median, minimum and maximum are those of
+    /// the runs' own figures; `--svg` draws those medians, a group per phase.
+    @Test func repeatedRunsEndWithMediansAndTheChartDrawsThem() throws {
+        let svg = workspace.path + "/bench.svg"
+        let result = runTouchlog([
+            "bench", "--json", "--phases", "rebuild,audit", "--events", "400", "--customers", "10",
+            "--no-sync",
+            "--repeat", "3", "--svg", svg, "--work-dir", workspace.path,
+        ])
+        #expect(result.exitCode == 0, "\(result.error)")
+        let objects = try result.outputLines.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(objects.count == 7, "three runs of two phases, then the summary")
+        let summary = try #require(objects.last?["summary"] as? [[String: Any]])
+        #expect(summary.map { $0["phase"] as? String } == ["rebuild", "audit"])
+        for phase in summary {
+            let name = try #require(phase["phase"] as? String)
+            let rates = objects.dropLast().filter { $0["phase"] as? String == name }.compactMap {
+                $0["rate"] as? Double
+            }
+            #expect(rates.count == 3)
+            let rate = try #require(phase["rate"] as? [String: Any])
+            #expect(rate["runs"] as? Int == 3)
+            #expect(rate["median"] as? Double == rates.sorted()[1], "\(name): \(rate) of \(rates)")
+            #expect(rate["min"] as? Double == rates.min())
+            #expect(rate["max"] as? Double == rates.max())
+        }
+        let chart = try String(contentsOfFile: svg, encoding: .utf8)
+        #expect(
+            chart.hasPrefix("<svg") && chart.contains(">rebuild</text>") && chart.contains(">audit</text>"))
+        // Per phase the engine and the raw scan: four bars.
+        #expect(chart.components(separatedBy: "<rect x=").count - 1 == 4)
     }
 
     @Test func volumeWritesCSVAndSVG() throws {
