@@ -121,7 +121,7 @@ struct BenchCommand: ParsableCommand {
             return Int(summary.folded)
         }
         options.audit = { store in
-            var auditor = Auditor(store: store)
+            let auditor = Auditor(store: store)
             let report = try auditor.audit()
             if let problem = report.problems.first {
                 throw BenchOptionError(
