@@ -44,6 +44,37 @@ import TouchlogReport
         }
     }
 
+    /// A report holds a customer's history: its directory is owner-only, its files too from their first
+    /// byte, and a link planted where a file goes is replaced, never written through.
+    @Test func theReportIsOwnerOnlyAndNeverWritesThroughALink() throws {
+        try ingestStory()
+        let out = workspace.path + "/private-report"
+        let elsewhere = workspace.path + "/elsewhere.html"
+        FileManager.default.createFile(atPath: elsewhere, contents: Data("not the report".utf8))
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: out + "/report.html", withDestinationPath: elsewhere)
+        let report = workspace.run("report", "--customer", "c1", "--out", out)
+        #expect(report.exitCode == 0, "\(report.error)")
+        #expect(try read(elsewhere) == "not the report")
+        let fresh = workspace.path + "/fresh-report"
+        #expect(workspace.run("report", "--customer", "c1", "--out", fresh).exitCode == 0)
+        func mode(_ path: String) throws -> Int {
+            try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        }
+        #expect(try mode(fresh) == 0o700)
+        for directory in [out, fresh] {
+            var files = ["report.html", "events.csv"]
+            if PDFRenderer.find() != nil { files.append("report.pdf") }
+            for file in files {
+                let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/" + file)
+                #expect(attributes[.type] as? FileAttributeType == .typeRegular, "\(file)")
+                #expect(try mode(directory + "/" + file) == 0o600, "\(directory)/\(file)")
+            }
+            // Nothing of the writing is left behind.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == files.sorted())
+        }
+    }
+
     @Test func aTicketsReportHasTheTicketsEventsOnly() throws {
         try ingestStory()
         let out = workspace.path + "/report-t1"
