@@ -23,7 +23,8 @@ extension Report {
             do {
                 // Owner-only: the report holds a customer's history.
                 try FileManager.default.createDirectory(
-                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                    atPath: directory, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
             } catch {
                 throw ReportError.output(path: directory, reason: "cannot make the directory: \(error)")
             }

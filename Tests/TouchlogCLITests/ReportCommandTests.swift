@@ -52,7 +52,8 @@ import TouchlogReport
         let elsewhere = workspace.path + "/elsewhere.html"
         FileManager.default.createFile(atPath: elsewhere, contents: Data("not the report".utf8))
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
-        try FileManager.default.createSymbolicLink(atPath: out + "/report.html", withDestinationPath: elsewhere)
+        try FileManager.default.createSymbolicLink(
+            atPath: out + "/report.html", withDestinationPath: elsewhere)
         let report = workspace.run("report", "--customer", "c1", "--out", out)
         #expect(report.exitCode == 0, "\(report.error)")
         #expect(try read(elsewhere) == "not the report")
