@@ -292,7 +292,7 @@ private struct ImportOutput: Encodable {
 
 /// Opens the input, plain or gzip.
 private func openInput(_ file: String) throws -> DecompressingFileReader {
-    do { return try DecompressingFileReader(path: file) } catch let error as ByteSourceError {
+    do { return try DecompressingFileReader(path: file) } catch {
         throw CommandFailure(error.message, exitCode: ExitStatus.ioError)
     }
 }

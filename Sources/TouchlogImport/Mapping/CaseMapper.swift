@@ -13,7 +13,7 @@ struct EvaluatedRow {
     var key = ""
     /// `@thread`: the id of its thread's first row (`[thread]` only).
     var thread: String?
-    var bytes: [UInt8]
+    var input: RowInput
 }
 
 /// A row's value for a field of the mapping could not be computed: the column, the key and why.
@@ -29,10 +29,19 @@ struct CaseError: Error {
 
 /// The pure part of an import: evaluates rows and turns a case's rows into events. The same rows always
 /// give the same events with the same ids.
-struct CaseMapper: Sendable {
+final class CaseMapper {
     let mapping: ImportMapping
     /// CSV: each column slot's 1-based position in the header, once it is read (for messages).
     var columnPositions: [Int]?
+    /// The row before a case's first: every column empty, every field its `start` value.
+    private let startRow: EvaluatedRow
+
+    init(mapping: ImportMapping) {
+        self.mapping = mapping
+        startRow = EvaluatedRow(
+            line: 0, element: 0, columns: Array(repeating: nil, count: mapping.columns.count),
+            fields: mapping.fields.map { field in field.start.map { Value($0, field.type) } }, input: .none)
+    }
 
     // MARK: Rows
 
@@ -40,7 +49,9 @@ struct CaseMapper: Sendable {
     func evaluate(_ row: InputRow) throws(FieldError) -> EvaluatedRow {
         var fields: [Value?] = []
         fields.reserveCapacity(mapping.fields.count)
-        for field in mapping.fields {
+        let definitions = mapping.fields
+        for slot in definitions.indices {
+            let field = definitions[slot]
             let raw = field.value.render { reference in
                 switch reference.target {
                 case .column(let slot): return row.columns[slot].map { Value($0) }
@@ -61,7 +72,7 @@ struct CaseMapper: Sendable {
             fields.append(try convert(raw, field: field, row: row))
         }
         var evaluated = EvaluatedRow(
-            line: row.line, element: row.element, columns: row.columns, fields: fields, bytes: row.bytes)
+            line: row.line, element: row.element, columns: row.columns, fields: fields, input: row.input)
         if let sequence = mapping.sequence {
             guard let value = value(of: sequence, in: evaluated), let number = Int(value.text), number >= 0
             else {
@@ -145,8 +156,8 @@ struct CaseMapper: Sendable {
             return Value(text)
         case .time:
             for format in field.timeFormats {
-                if let time = format.parse(text, zone: field.zone) {
-                    return Value(time.rfc3339, .time, micros: time.microsecondsSinceEpoch)
+                if let parsed = format.parseWithText(text, zone: field.zone) {
+                    return Value(parsed.text, .time, micros: parsed.time.microsecondsSinceEpoch)
                 }
             }
             throw fail(
@@ -253,13 +264,6 @@ struct CaseMapper: Sendable {
         return ordered
     }
 
-    /// The row before a case's first: every column empty, every field its `start` value.
-    private var startRow: EvaluatedRow {
-        EvaluatedRow(
-            line: 0, element: 0, columns: Array(repeating: nil, count: mapping.columns.count),
-            fields: mapping.fields.map { field in field.start.map { Value($0, field.type) } }, bytes: [])
-    }
-
     /// One event before it becomes a CloudEvent.
     private struct Draft {
         var rule: Int
@@ -275,29 +279,33 @@ struct CaseMapper: Sendable {
     {
         guard !rows.isEmpty else { return [] }
         let start = startRow
-        let first = root ?? rows[0]
+        let rules = mapping.rules
+        // Rows are read where they are (never copied): each copy of a row would retain all its values.
         func lookup(_ index: Int) -> (Reference) -> Value? {
             { reference in
-                let row: EvaluatedRow
                 switch reference.scope {
-                case .row: row = rows[index]
-                case .previous: row = index > 0 ? rows[index - 1] : start
-                case .first: row = first
+                case .row:
+                    return self.value(of: reference, in: rows[index])
+                case .previous:
+                    if index > 0 { return self.value(of: reference, in: rows[index - 1]) }
+                    return reference.target == .rowKey ? nil : self.value(of: reference, in: start)
+                case .first:
+                    if let root { return self.value(of: reference, in: root) }
+                    return self.value(of: reference, in: rows[0])
                 }
-                if reference.target == .rowKey, reference.scope == .previous, index == 0 { return nil }
-                return value(of: reference, in: row)
             }
         }
         var drafts: [Draft] = []
         for index in rows.indices {
             let values = lookup(index)
-            for (ruleIndex, rule) in mapping.rules.enumerated()
+            let isFirst =
+                root.map { $0.line == rows[index].line && $0.element == rows[index].element } ?? (index == 0)
+            for ruleIndex in rules.indices
             where holds(
-                rule.condition,
-                isFirst: root.map { $0.line == rows[index].line && $0.element == rows[index].element }
-                    ?? (index == 0), index: index, rows: rows, start: start, values: values)
+                rules[ruleIndex].condition, isFirst: isFirst, index: index, rows: rows, values: values)
             {
-                drafts.append(Draft(rule: ruleIndex, row: index, data: members(rule.data, values)))
+                drafts.append(
+                    Draft(rule: ruleIndex, row: index, data: members(rules[ruleIndex].data, values)))
             }
         }
         // last_data: only on the case's last event of its rule.
@@ -310,11 +318,11 @@ struct CaseMapper: Sendable {
         var out: [(line: Int, touchpoint: Touchpoint)] = []
         out.reserveCapacity(drafts.count)
         for draft in drafts {
-            let rule = mapping.rules[draft.rule]
-            let row = rows[draft.row]
+            let rule = rules[draft.rule]
+            let line = rows[draft.row].line
             let values = lookup(draft.row)
             func fail(_ message: String) -> CaseError {
-                CaseError(line: row.line, message: "\(rule.key): \(message)")
+                CaseError(line: line, message: "\(rule.key): \(message)")
             }
             func required(_ template: Template, _ name: String) throws(CaseError) -> String {
                 guard let value = template.render(values) else {
@@ -351,7 +359,7 @@ struct CaseMapper: Sendable {
                 id: id, source: mapping.source, type: rule.type, subject: customer, time: time,
                 datacontenttype: data == nil ? nil : "application/json", extensions: extensions, data: data)
             do {
-                out.append((row.line, try Touchpoint(validating: event)))
+                out.append((line, try Touchpoint(validating: event)))
             } catch {
                 throw fail(error.message)
             }
@@ -384,22 +392,21 @@ struct CaseMapper: Sendable {
 
     private func holds(
         _ condition: ImportMapping.Condition, isFirst: Bool, index: Int, rows: [EvaluatedRow],
-        start: EvaluatedRow,
         values: (Reference) -> Value?
     ) -> Bool {
         if let first = condition.first, first != isFirst { return false }
         for reference in condition.present where values(reference) == nil { return false }
         for reference in condition.absent where values(reference) != nil { return false }
-        if !condition.changed.isEmpty || !condition.unchanged.isEmpty {
-            let previous = index > 0 ? rows[index - 1] : start
-            for reference in condition.changed
-            where value(of: reference, in: rows[index]) == value(of: reference, in: previous) {
-                return false
-            }
-            for reference in condition.unchanged
-            where value(of: reference, in: rows[index]) != value(of: reference, in: previous) {
-                return false
-            }
+        func previous(_ reference: Reference) -> Value? {
+            index > 0 ? value(of: reference, in: rows[index - 1]) : value(of: reference, in: startRow)
+        }
+        for reference in condition.changed where value(of: reference, in: rows[index]) == previous(reference)
+        {
+            return false
+        }
+        for reference in condition.unchanged
+        where value(of: reference, in: rows[index]) != previous(reference) {
+            return false
         }
         for (reference, options) in condition.equals {
             guard let value = values(reference)?.text else { return false }

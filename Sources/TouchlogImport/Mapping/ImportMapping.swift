@@ -25,13 +25,14 @@ public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible 
 
 /// A declarative import mapping (docs/IMPORT.md): how the rows of an export (CSV, JSON Lines or JSON)
 /// become catalog events. Read from TOML; the engine is `MappedSource`.
-public struct ImportMapping: Sendable {
+public struct ImportMapping {
     public enum Format: String, Sendable {
         case csv, json
     }
 
-    /// One named value computed from each row (`[fields]`).
-    struct Field: Sendable {
+    /// One named value computed from each row (`[fields]`). A class: it is read for every row, and a
+    /// reference is not copied value by value.
+    final class Field {
         enum Keep: String, Sendable {
             case none, first, last
         }
@@ -51,6 +52,13 @@ public struct ImportMapping: Sendable {
         var start: String?
         /// A row without a value here is not read (it is rejected).
         var required = false
+
+        init(name: String, key: String, line: Int?, value: Template) {
+            self.name = name
+            self.key = key
+            self.line = line
+            self.value = value
+        }
     }
 
     /// A value table (`[tables.NAME]` or inline): text -> text; `*` for anything else; "" for no value.
@@ -61,7 +69,7 @@ public struct ImportMapping: Sendable {
     }
 
     /// A condition (`when`): every part must hold.
-    struct Condition: Sendable {
+    final class Condition {
         var first: Bool?
         var present: [Reference] = []
         var absent: [Reference] = []
@@ -80,7 +88,7 @@ public struct ImportMapping: Sendable {
     }
 
     /// One event a row can yield (`[events.NAME]`).
-    struct EventRule: Sendable {
+    final class EventRule {
         var name: String
         var key: String
         var line: Int?
@@ -94,7 +102,20 @@ public struct ImportMapping: Sendable {
         var data: [DataMember] = []
         var lastData: [DataMember] = []
         var extensions: [(name: String, value: Template)] = []
-        var condition = Condition()
+        let condition = Condition()
+
+        init(
+            name: String, key: String, line: Int?, type: String, id: Template, customer: Template,
+            time: Template
+        ) {
+            self.name = name
+            self.key = key
+            self.line = line
+            self.type = type
+            self.id = id
+            self.customer = customer
+            self.time = time
+        }
     }
 
     /// The `source` of every event.
@@ -436,7 +457,7 @@ struct MappingLoader {
                 name, "a field's name must not be empty, start with @, or hold '.', '{' or '}'")
         }
         let above = mapping.fields.count
-        var field: ImportMapping.Field
+        let field: ImportMapping.Field
         if case .string(let text) = fieldsReader.table[name] {
             field = ImportMapping.Field(
                 name: name, key: key, line: line(of: key),
@@ -614,7 +635,7 @@ struct MappingLoader {
         guard let time = try reader.string("time") ?? defaulted("time") else {
             throw reader.error("time", "is required: set it here, or define fields.time for every event")
         }
-        var rule = ImportMapping.EventRule(
+        let rule = ImportMapping.EventRule(
             name: name, key: reader.key, line: line(of: reader.key), type: type, id: idTemplate,
             customer: try template(customer, in: reader, "customer"),
             time: try template(time, in: reader, "time"))

@@ -140,7 +140,7 @@ struct MappedSource<Input: ByteSource>: IngestSource {
 
     let counts = Counts()
     private var reader: RowReader<Input>
-    private var mapper: CaseMapper
+    private let mapper: CaseMapper
     private let groupsInMemory: Bool
     private let strict: Bool
     private let caseHandler: ((MappedCase) -> Void)?
@@ -220,7 +220,7 @@ struct MappedSource<Input: ByteSource>: IngestSource {
             id = try mapper.caseID(of: row)
             thread = try mapper.threadIDs(of: row)
         } catch {
-            reject(line: input.line, bytes: input.bytes, reason: error.message)
+            reject(line: input.line, bytes: input.input.bytes, reason: error.message)
             return
         }
         if let thread {
@@ -230,14 +230,14 @@ struct MappedSource<Input: ByteSource>: IngestSource {
             row.thread = root
             if root == thread.id {
                 var kept = row
-                kept.bytes = []
+                kept.input = .none
                 threadRoots[root] = kept
             }
-            complete([row], id: nil, bytes: input.bytes.count, root: threadRoots[root])
+            complete([row], id: nil, bytes: input.input.size, root: threadRoots[root])
             return
         }
         guard let id else {
-            complete([row], id: nil, bytes: input.bytes.count)
+            complete([row], id: nil, bytes: input.input.size)
             return
         }
         if groupsInMemory {
@@ -254,14 +254,14 @@ struct MappedSource<Input: ByteSource>: IngestSource {
         if finished.contains(id) {
             currentID = nil
             reject(
-                line: input.line, bytes: input.bytes,
+                line: input.line, bytes: input.input.bytes,
                 reason: "case '\(id)' has rows earlier in the file, with other cases between: "
                     + "import with --group-in-memory")
             return
         }
         currentID = id
         current.append(row)
-        currentBytes += input.bytes.count
+        currentBytes += input.input.size
     }
 
     private mutating func endInput() {
@@ -297,7 +297,7 @@ struct MappedSource<Input: ByteSource>: IngestSource {
             if !strict { counts.summary.rejected += rows.count - 1 }
             let prefix = id.map { "case '\($0)': " } ?? ""
             reject(
-                line: error.line, bytes: rows.first { $0.line == error.line }?.bytes ?? [],
+                line: error.line, bytes: rows.first { $0.line == error.line }?.input.bytes ?? [],
                 reason: prefix + error.message)
         }
     }

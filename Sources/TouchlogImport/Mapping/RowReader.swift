@@ -8,8 +8,34 @@ struct InputRow {
     var element: Int
     /// By column slot (`ImportMapping.columns`); nil for no value.
     var columns: [String?]
-    /// The input the row came from, for a rejects file: the CSV record, or the JSON record.
-    var bytes: [UInt8]
+    /// The input the row came from, for a rejects file.
+    var input: RowInput
+}
+
+/// The input a row came from, kept so that a rejects file gets it exactly: the CSV record (written back
+/// only when it is rejected), or the JSON value that held it.
+enum RowInput {
+    case csv(CSVRecord)
+    case json([UInt8])
+    case none
+
+    /// The input's bytes.
+    var bytes: [UInt8] {
+        switch self {
+        case .csv(let record): record.csvBytes
+        case .json(let bytes): bytes
+        case .none: []
+        }
+    }
+
+    /// About how many bytes of input it is (for the ingest's batch size in bytes).
+    var size: Int {
+        switch self {
+        case .csv(let record): record.storage.count + record.count
+        case .json(let bytes): bytes.count
+        case .none: 0
+        }
+    }
 }
 
 /// A row, or part of the input, that cannot be read.
@@ -106,7 +132,7 @@ struct RowReader<Input: ByteSource> {
             }
             columns.append(mapping.nulls.contains(text) ? nil : text)
         }
-        return InputRow(line: record.line, element: 0, columns: columns, bytes: record.csvBytes)
+        return InputRow(line: record.line, element: 0, columns: columns, input: .csv(record))
     }
 
     private mutating func readHeader(_ header: CSVRecord) throws(RowReadError) {
@@ -177,7 +203,8 @@ struct RowReader<Input: ByteSource> {
             }
             guard let eachPath else {
                 pending.append(
-                    InputRow(line: line, element: element, columns: columns(record, nil), bytes: bytes))
+                    InputRow(line: line, element: element, columns: columns(record, nil), input: .json(bytes))
+                )
                 element += 1
                 continue
             }
@@ -187,7 +214,9 @@ struct RowReader<Input: ByteSource> {
             case .array(let elements):
                 for item in elements {
                     pending.append(
-                        InputRow(line: line, element: element, columns: columns(record, item), bytes: bytes))
+                        InputRow(
+                            line: line, element: element, columns: columns(record, item), input: .json(bytes))
+                    )
                     element += 1
                 }
             default:

@@ -106,15 +106,19 @@ struct TimeFormat: Sendable, Equatable {
     }
 
     /// The time `text` stands for, or nil when it does not fit the format (or names no real date).
-    func parse(_ text: String, zone: MappingTimeZone) -> Timestamp? {
+    func parse(_ text: String, zone: MappingTimeZone) -> Timestamp? { parseWithText(text, zone: zone)?.time }
+
+    /// The time and its RFC 3339 text in UTC (`Timestamp.rfc3339`), or nil.
+    func parseWithText(_ text: String, zone: MappingTimeZone) -> (time: Timestamp, text: String)? {
         switch kind {
         case .rfc3339:
-            return Timestamp(rfc3339: text)
+            return Timestamp(rfc3339: text).map { ($0, $0.rfc3339) }
         case .unixSeconds, .unixMilliseconds:
             guard let number = Double(text), number.isFinite else { return nil }
             let micros = number * (kind == .unixSeconds ? 1_000_000 : 1_000)
             guard abs(micros) < 253_402_300_800_000_000 else { return nil }
-            return Timestamp(microsecondsSinceEpoch: Int64(micros.rounded()))
+            let time = Timestamp(microsecondsSinceEpoch: Int64(micros.rounded()))
+            return (time, time.rfc3339)
         case .pattern(let pieces):
             return parse(Array(text.utf8), pieces: pieces, zone: zone)
         }
@@ -125,7 +129,9 @@ struct TimeFormat: Sendable, Equatable {
         "november", "december",
     ].map { Array($0.utf8) }
 
-    private func parse(_ bytes: [UInt8], pieces: [Piece], zone: MappingTimeZone) -> Timestamp? {
+    private func parse(_ bytes: [UInt8], pieces: [Piece], zone: MappingTimeZone) -> (
+        time: Timestamp, text: String
+    )? {
         var index = 0
         var year = 0
         var month = 0
@@ -225,13 +231,13 @@ struct TimeFormat: Sendable, Equatable {
         guard hour < 24, minute < 60, second < 60 else { return nil }
         // The calendar (30 February, month 13) is checked by the RFC 3339 parser, read as UTC first.
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        guard
-            let local = Timestamp(
-                rfc3339: "\(year)-\(two(month))-\(two(day))T\(two(hour)):\(two(minute)):\(two(second))Z")
-        else { return nil }
+        let localText = "\(year)-\(two(month))-\(two(day))T\(two(hour)):\(two(minute)):\(two(second))Z"
+        guard let local = Timestamp(rfc3339: localText) else { return nil }
         let seconds = local.microsecondsSinceEpoch / 1_000_000
         let offset = offsetSeconds ?? zone.offset(atLocalSeconds: seconds)
-        return Timestamp(microsecondsSinceEpoch: (seconds - Int64(offset)) * 1_000_000 + Int64(micros))
+        let time = Timestamp(microsecondsSinceEpoch: (seconds - Int64(offset)) * 1_000_000 + Int64(micros))
+        // In UTC with no fraction, the text just built is already the canonical form.
+        return (time, offset == 0 && micros == 0 && year >= 1000 ? localText : time.rfc3339)
     }
 }
 
