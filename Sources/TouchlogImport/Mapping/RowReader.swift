@@ -67,6 +67,8 @@ struct RowReader<Input: ByteSource> {
     /// JSON: each column's path, split at the dots.
     private let paths: [[Substring]]
     private let eachPath: [Substring]?
+    /// `null`, as a list: there are one or two, and comparing a few short strings beats hashing each value.
+    private let nulls: [String]
 
     init(_ input: Input, mapping: ImportMapping) {
         self.mapping = mapping
@@ -76,6 +78,7 @@ struct RowReader<Input: ByteSource> {
         }
         paths = mapping.columns.map { $0.split(separator: ".", omittingEmptySubsequences: false) }
         eachPath = mapping.each.map { $0.split(separator: ".", omittingEmptySubsequences: false) }
+        nulls = mapping.nulls.sorted()
     }
 
     /// The next row; nil at the end.
@@ -130,7 +133,7 @@ struct RowReader<Input: ByteSource> {
                     message: "column \(index + 1) '\(mapping.columns[slot])' is not valid UTF-8",
                     bytes: record.csvBytes)
             }
-            columns.append(mapping.nulls.contains(text) ? nil : text)
+            columns.append(nulls.contains(text) ? nil : text)
         }
         return InputRow(line: record.line, element: 0, columns: columns, input: .csv(record))
     }
@@ -240,7 +243,7 @@ struct RowReader<Input: ByteSource> {
                 found = Self.lookup(record, path[...])
             }
             guard let found, let text = Self.text(found) else { return nil }
-            return mapping.nulls.contains(text) ? nil : text
+            return nulls.contains(text) ? nil : text
         }
     }
 
