@@ -209,7 +209,7 @@ final class CaseMapper {
     /// With a sequence: by sequence, then time, then input order; without: by time, then input order. With
     /// `repair_lost_first`, a case with no row 0 whose sequence repeats takes the earliest of the repeated
     /// rows as its row 0 (an audit log whose first update lost its number; docs/IMPORT.md).
-    func order(_ rows: [EvaluatedRow]) -> [EvaluatedRow] {
+    func order(_ rows: inout [EvaluatedRow]) {
         let times: [Int64] = rows.map { row in mapping.orderTime.flatMap { row.fields[$0]?.micros } ?? .min }
         var effective = rows.map { $0.sequence ?? 0 }
         if mapping.repairLostFirst {
@@ -230,38 +230,35 @@ final class CaseMapper {
             (effective[$0], times[$0], rows[$0].line, rows[$0].element)
                 < (effective[$1], times[$1], rows[$1].line, rows[$1].element)
         }
-        var ordered: [EvaluatedRow] = []
-        ordered.reserveCapacity(rows.count)
+        // Rows come in order far more often than not: then nothing moves.
+        if !sorted.elementsEqual(rows.indices) { rows = sorted.map { rows[$0] } }
         var previous: Int?
         var repeats = 1
-        for (place, index) in sorted.enumerated() {
-            var row = rows[index]
+        for place in rows.indices {
             if mapping.sequence != nil {
-                let number = effective[index]
+                let number = effective[sorted[place]]
                 repeats = number == previous ? repeats + 1 : 1
                 previous = number
-                row.key = repeats == 1 ? "\(number)" : "\(number)-\(repeats)"
+                rows[place].key = repeats == 1 ? "\(number)" : "\(number)-\(repeats)"
             } else {
-                row.key = "\(place)"
+                rows[place].key = "\(place)"
             }
-            ordered.append(row)
         }
         // keep = "first" and "last".
         for (slot, field) in mapping.fields.enumerated() where field.keep != .none {
             var last: Value? = field.start.map { Value($0, field.type) }
-            for index in ordered.indices {
+            for index in rows.indices {
                 switch field.keep {
                 case .first:
-                    ordered[index].fields[slot] = ordered[0].fields[slot]
+                    rows[index].fields[slot] = rows[0].fields[slot]
                 case .last:
-                    if ordered[index].fields[slot] == nil { ordered[index].fields[slot] = last }
-                    last = ordered[index].fields[slot]
+                    if rows[index].fields[slot] == nil { rows[index].fields[slot] = last }
+                    last = rows[index].fields[slot]
                 case .none:
                     break
                 }
             }
         }
-        return ordered
     }
 
     /// One event before it becomes a CloudEvent.
@@ -410,12 +407,20 @@ final class CaseMapper {
         }
         for (reference, options) in condition.equals {
             guard let value = values(reference)?.text else { return false }
-            if !options.contains(where: { $0.render(values)?.text == value }) { return false }
+            if !options.contains(where: { Self.matches($0, value, values) }) { return false }
         }
         for (reference, options) in condition.differs {
             guard let value = values(reference)?.text else { continue }
-            if options.contains(where: { $0.render(values)?.text == value }) { return false }
+            if options.contains(where: { Self.matches($0, value, values) }) { return false }
         }
         return true
+    }
+
+    /// Whether a value of `is` or `is_not` (a literal, most often) is `value`.
+    @inline(__always)
+    private static func matches(_ option: Template, _ value: String, _ values: (Reference) -> Value?) -> Bool
+    {
+        if option.parts.count == 1, case .literal(let text) = option.parts[0] { return text == value }
+        return option.render(values)?.text == value
     }
 }

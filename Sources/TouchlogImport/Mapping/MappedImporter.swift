@@ -233,11 +233,13 @@ struct MappedSource<Input: ByteSource>: IngestSource {
                 kept.input = .none
                 threadRoots[root] = kept
             }
-            complete([row], id: nil, bytes: input.input.size, root: threadRoots[root])
+            var single = [row]
+            complete(&single, id: nil, bytes: input.input.size, root: threadRoots[root])
             return
         }
         guard let id else {
-            complete([row], id: nil, bytes: input.input.size)
+            var single = [row]
+            complete(&single, id: nil, bytes: input.input.size)
             return
         }
         if groupsInMemory {
@@ -247,8 +249,9 @@ struct MappedSource<Input: ByteSource>: IngestSource {
         }
         if let currentID, currentID != id {
             finished.insert(currentID)
-            complete(current, id: currentID, bytes: currentBytes)
-            current.removeAll(keepingCapacity: true)
+            var rows = current
+            current = []
+            complete(&rows, id: currentID, bytes: currentBytes)
             currentBytes = 0
         }
         if finished.contains(id) {
@@ -267,18 +270,26 @@ struct MappedSource<Input: ByteSource>: IngestSource {
     private mutating func endInput() {
         ended = true
         if groupsInMemory {
-            for id in groupOrder { complete(grouped.removeValue(forKey: id) ?? [], id: id, bytes: 0) }
+            for id in groupOrder {
+                var rows = grouped.removeValue(forKey: id) ?? []
+                complete(&rows, id: id, bytes: 0)
+            }
         } else if let currentID {
-            complete(current, id: currentID, bytes: currentBytes)
+            var rows = current
             current = []
+            complete(&rows, id: currentID, bytes: currentBytes)
         }
     }
 
     /// Maps a case's rows to its events, or sets the case aside.
-    private mutating func complete(_ rows: [EvaluatedRow], id: String?, bytes: Int, root: EvaluatedRow? = nil)
-    {
+    private mutating func complete(
+        _ rows: inout [EvaluatedRow], id: String?, bytes: Int, root: EvaluatedRow? = nil
+    ) {
         guard !rows.isEmpty else { return }
-        let ordered = mapper.order(rows)
+        // The line of the case's last row in the input, before the rows are put in case order.
+        let lastLine = rows[rows.count - 1].line
+        mapper.order(&rows)
+        let ordered = rows
         do {
             let events = try mapper.events(for: ordered, root: root)
             counts.summary.cases += 1
@@ -291,7 +302,7 @@ struct MappedSource<Input: ByteSource>: IngestSource {
                         id: id, events: events,
                         lastField: { name in mapping.field(named: name).flatMap { last.fields[$0]?.text } }))
             }
-            ready.append(.events(events, line: rows[rows.count - 1].line, bytes: bytes))
+            ready.append(.events(events, line: lastLine, bytes: bytes))
         } catch {
             // The whole case is set aside; count its other rows too.
             if !strict { counts.summary.rejected += rows.count - 1 }
