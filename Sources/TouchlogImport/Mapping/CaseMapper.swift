@@ -96,6 +96,7 @@ final class CaseMapper {
         return id.text
     }
 
+    @inline(__always)
     private func value(of reference: Reference, in row: EvaluatedRow) -> Value? {
         switch reference.target {
         case .column(let slot): return row.columns[slot].map { Value($0) }
