@@ -254,4 +254,34 @@ private func row(
         #expect(dry.outputLines.last?.contains(#""cases":288"#) == true)
         #expect(!FileManager.default.fileExists(atPath: workspace.store))
     }
+
+    @Test func aRejectedJSONRowKeepsItsRecordExactlyAndTheRestIsImported() throws {
+        let mapping = try workspace.file(
+            "messages.toml",
+            lines: [
+                #"source = "urn:x""#, "[input]", #"format = "json""#, "[fields]", #"customer = "{from}""#,
+                #"time = { value = "{at}", time = "rfc3339", required = true }"#, "[events.received]",
+                #"type = "contact.received""#, #"id = "{id}""#, #"channel = "email""#,
+            ])
+        let bad = #"{"id":"m2","from":"ben","at":"soon"}"#
+        let data = try workspace.file(
+            "messages.jsonl",
+            lines: [
+                #"{"id":"m1","from":"ana","at":"2024-01-01T10:00:00Z"}"#, bad,
+                #"{"id":"m3","from":"cy","at":"2024-01-01T11:00:00Z"}"#,
+            ])
+        let strict = workspace.run("import", "--mapping", mapping, data)
+        #expect(strict.exitCode == 65)
+        #expect(strict.error.contains("\(data):2: member 'at', fields.time: 'soon' fits no time format"))
+        let rejects = workspace.path + "/rejects.jsonl"
+        let lenient = workspace.run("import", "--mapping", mapping, data, "--rejects", rejects, "--json")
+        #expect(lenient.exitCode == 0)
+        #expect(lenient.output.contains(#""appended":2"#))
+        #expect(lenient.output.contains(#""rejected":1"#))
+        let entry = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(try String(contentsOfFile: rejects, encoding: .utf8).utf8)) as? [String: Any])
+        #expect(entry["input"] as? String == bad)
+        #expect(entry["line"] as? Int == 2)
+    }
 }

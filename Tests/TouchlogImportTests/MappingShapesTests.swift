@@ -308,6 +308,8 @@ func exampleText(_ name: String) throws -> String {
         let noID = error(minimal.replacingOccurrences(of: #"id = "{id}/opened""#, with: ""))
         #expect(noID?.key == "events.opened.id")
         #expect(noID?.message.hasPrefix("is required") == true)
+        let both = error(minimal + "\n[case]\nid = \"{id}\"\n[thread]\nid = \"{id}\"\nparent = \"{p}\"\n")
+        #expect(both?.message == "a mapping has [case] or [thread], not both")
         let fieldReadsPrevious = error(minimal.replacingOccurrences(of: #""{c}""#, with: #""{prev.c}""#))
         #expect(fieldReadsPrevious?.key == "fields.customer")
     }
