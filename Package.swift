@@ -78,11 +78,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Imports of help-desk exports (ServiceNow incident audit logs): streaming CSV and gzip reading,
-        // the mapping to catalog events, and the checks against the export's own counters.
+        // Imports of help-desk exports through declarative mappings (TOML, read with the projections' TOML
+        // parser): streaming CSV and JSON, the mapping engine, the built-in ServiceNow, Zendesk and Freshdesk
+        // mappings, and the checks against the ServiceNow export's own counters.
         .target(
             name: "TouchlogImport",
-            dependencies: ["TouchlogIngest", "TouchlogDomain", "TouchlogStore", "CloudEvents"]),
+            dependencies: [
+                "TouchlogIngest", "TouchlogDomain", "TouchlogStore", "TouchlogProjections", "CloudEvents",
+            ]),
         // Deterministic synthetic touchpoints for the demo, tests and benchmarks.
         .target(name: "TouchlogGenerator"),
         // `touchlog bench`: the engine against raw LMDB and the Python peer, in one process.

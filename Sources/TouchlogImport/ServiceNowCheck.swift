@@ -2,6 +2,30 @@ import CloudEvents
 import TouchlogDomain
 import TouchlogStore
 
+/// What the checks need to know about an incident from the export itself: its last row's counters.
+public struct IncidentFacts: Sendable, Equatable {
+    public var number: String
+    /// `reopen_count` on the incident's last row.
+    public var reopenCount: Int?
+    /// `made_sla` on the incident's last row.
+    public var madeSLA: Bool?
+
+    public init(number: String, reopenCount: Int?, madeSLA: Bool?) {
+        self.number = number
+        self.reopenCount = reopenCount
+        self.madeSLA = madeSLA
+    }
+
+    /// The facts of a case imported with the built-in ServiceNow mapping (its fields `reopen_count` and
+    /// `made_sla`).
+    public init?(_ mapped: MappedCase) {
+        guard let number = mapped.id else { return nil }
+        self.init(
+            number: number, reopenCount: mapped.lastField("reopen_count").flatMap { Int($0) },
+            madeSLA: mapped.lastField("made_sla").map { $0 == "true" })
+    }
+}
+
 /// Checks an imported export against its own counters: folds the imported tickets from the log with
 /// `TicketLifecycle.apply` and compares them with `reopen_count` and `made_sla` on each incident's last row.
 public struct ServiceNowCheck {
@@ -25,6 +49,9 @@ public struct ServiceNowCheck {
         }
     }
 
+    /// The `source` of the built-in ServiceNow mapping.
+    public static let defaultSource = "urn:servicenow:incident-event-log"
+
     /// The tickets of `source`, by ticket id.
     public private(set) var tickets: [String: Ticket] = [:]
     /// Customers that opened tickets.
@@ -35,7 +62,7 @@ public struct ServiceNowCheck {
     public private(set) var events = 0
 
     /// Folds every event of `source` in `log`, in log order.
-    public init(log: EventLog, source: String = ServiceNowMapping.defaultSource) throws {
+    public init(log: EventLog, source: String = ServiceNowCheck.defaultSource) throws {
         try log.forEachEvent { stored in
             if stored.event.source == source { try fold(Touchpoint(validating: stored.event)) }
             return true
@@ -130,12 +157,12 @@ public struct ServiceNowCheck {
                 report.missingTickets.append(fact.number)
                 continue
             }
-            if ticket.reopens == fact.lastRow.reopenCount {
+            if ticket.reopens == fact.reopenCount {
                 report.reopenAgreements += 1
             } else {
                 report.reopenExceptions.append(fact.number)
             }
-            if let made = fact.lastRow.madeSLA, let minutes = ticket.resolutionMinutes {
+            if let made = fact.madeSLA, let minutes = ticket.resolutionMinutes {
                 samples[ticket.priority, default: []].append((minutes, made))
             }
         }

@@ -49,20 +49,25 @@ func exportText(_ rows: [TestRow]) -> String {
     ([testColumns.joined(separator: ",")] + rows.map(\.csv)).joined(separator: "\n") + "\n"
 }
 
-/// The rows of a hand-made export, read as the importer reads them.
-func incidentRows(_ rows: [TestRow]) throws -> [IncidentRow] {
-    var reader = CSVReader(MemoryByteSource(exportText(rows)))
-    let columns = try IncidentColumns(header: try #require(try reader.next()))
-    var out: [IncidentRow] = []
-    while let record = try reader.next() { out.append(try columns.row(record)) }
-    return out
+/// The events a mapping makes of `text`, in order, without a store (through a dry run).
+func mappedEvents(_ mapping: ImportMapping, _ text: String) throws -> [Touchpoint] {
+    var importer = MappedImporter(mapping: mapping)
+    final class Collected { var events: [Touchpoint] = [] }
+    let collected = Collected()
+    importer.caseHandler = { collected.events += $0.events.map(\.touchpoint) }
+    let report = try importer.dryRun(MemoryByteSource(text), named: "input")
+    #expect(report.rejected == 0, "\(report.rejections)")
+    return collected.events
 }
+
+/// The built-in ServiceNow mapping.
+func serviceNowMapping() throws -> ImportMapping { try #require(BuiltinMapping.named("servicenow")).load() }
 
 /// One event as a line of text: id, type, time, subject and the tags, then the data.
 func summary(_ touchpoint: Touchpoint) -> String {
     let event = touchpoint.event
     var parts = [event.id, event.type, event.time ?? "-", event.subject ?? "-"]
-    for name in ["ticketid", "channel", "repid", "updatedby", "sysmodcount"] {
+    for name in ["ticketid", "channel", "repid", "updatedby", "sysmodcount", "inreplyto"] {
         switch event.extensionValue(name) {
         case .string(let text): parts.append("\(name)=\(text)")
         case .number(let text): parts.append("\(name)=\(text)")

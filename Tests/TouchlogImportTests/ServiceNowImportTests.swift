@@ -7,7 +7,8 @@ import TouchlogIngest
 import TouchlogStore
 import TouchlogTestSupport
 
-@Suite struct ServiceNowImporterTests {
+/// The built-in ServiceNow mapping through the one ingest pipeline.
+@Suite struct ServiceNowImportTests {
     let store: TestStore
     init() throws { store = try TestStore(prefix: "touchlog-import") }
 
@@ -24,12 +25,12 @@ import TouchlogTestSupport
     @Test func reimportingAppendsNothingAndIdsAreStable() throws {
         let opened = try store.openStore()
         let log = opened.log
-        let input = exportText(IncidentMapperTests.history)
-        var importer = ServiceNowImporter()
+        let input = exportText(ServiceNowMappingTests.history)
+        var importer = MappedImporter(mapping: try serviceNowMapping())
         importer.batchSize = 3
         let first = try importer.run(MemoryByteSource(input), named: "export.csv", into: opened)
         #expect(first.rows == 7)
-        #expect(first.incidents == 1)
+        #expect(first.cases == 1)
         #expect(first.events == 10)
         #expect(first.appended == 10)
         let before = try logged(log)
@@ -37,11 +38,11 @@ import TouchlogTestSupport
         #expect(second.appended == 0)
         #expect(second.duplicates == 10)
         #expect(try logged(log) == before)
-        #expect(try log.position(source: ServiceNowMapping.defaultSource, id: "INC9/4/reopened") == 7)
+        #expect(try log.position(source: ServiceNowCheck.defaultSource, id: "INC9/4/reopened") == 7)
     }
 
     @Test func anUnreadableRowStopsAStrictImportWithItsLineAndNothingOfItsBatch() throws {
-        var rows = IncidentMapperTests.history
+        var rows = ServiceNowMappingTests.history
         var other = TestRow()
         other.number = "INC10"
         rows.append(other)
@@ -51,7 +52,7 @@ import TouchlogTestSupport
         rows.append(bad)
         let opened = try store.openStore()
         let log = opened.log
-        var importer = ServiceNowImporter()
+        var importer = MappedImporter(mapping: try serviceNowMapping())
         importer.batchSize = 5
         do {
             _ = try importer.run(MemoryByteSource(exportText(rows)), named: "export.csv", into: opened)
@@ -59,7 +60,7 @@ import TouchlogTestSupport
         } catch let error as ImportError {
             #expect(
                 error.description
-                    == "export.csv:10: unknown priority '0 - Cosmic' (see docs/SERVICENOW.md for the priorities mapped)"
+                    == "export.csv:10: column 8 'priority', fields.priority: '0 - Cosmic' is not in tables.priorities"
             )
             #expect(!error.isReadFailure)
             // INC9 filled a batch and was committed; INC10 was in the batch that held the bad row.
@@ -69,27 +70,31 @@ import TouchlogTestSupport
     }
 
     @Test func aRejectHandlerSetsUnreadableRowsAsideAndTheRestIsImported() throws {
-        var rows = IncidentMapperTests.history
+        var rows = ServiceNowMappingTests.history
         rows[3].updatedAt = "yesterday"
         var text = exportText(rows)
         text += "INC11,0,\"New\"broken,x\n"
         let opened = try store.openStore()
         let log = opened.log
-        var importer = ServiceNowImporter()
-        var rejected: [RejectedRow] = []
-        importer.rejectHandler = { rejected.append($0) }
+        var importer = MappedImporter(mapping: try serviceNowMapping())
+        final class Rejected { var rows: [RejectedRow] = [] }
+        let rejected = Rejected()
+        importer.rejectHandler = { rejected.rows.append($0) }
         let summary = try importer.run(MemoryByteSource(text), named: "export.csv", into: opened)
         #expect(summary.rows == 8)
         #expect(summary.rejected == 2)
-        #expect(summary.incidents == 1)
-        #expect(rejected.map(\.line) == [5, 9])
-        #expect(rejected[0].reason.contains("sys_updated_at 'yesterday'"))
-        #expect(rejected[0].text.hasPrefix("INC9,2,Awaiting User Info,"))
-        #expect(rejected[1].reason.contains("closing quote"))
+        #expect(summary.cases == 1)
+        #expect(rejected.rows.map(\.line) == [5, 9])
+        #expect(
+            rejected.rows[0].reason.contains("'sys_updated_at', fields.time: 'yesterday' fits no time format")
+        )
+        #expect(
+            String(decoding: rejected.rows[0].bytes, as: UTF8.self).hasPrefix("INC9,2,Awaiting User Info,"))
+        #expect(rejected.rows[1].reason.contains("closing quote"))
         // Without the unreadable row (Awaiting User Info and the raise to high), the events say what changed
         // between the rows that could be read: the raise is seen at the next row, the waiting not at all.
         #expect(summary.events == 9)
-        #expect(try log.position(source: ServiceNowMapping.defaultSource, id: "INC9/3/priority") != nil)
+        #expect(try log.position(source: ServiceNowCheck.defaultSource, id: "INC9/3/priority") != nil)
     }
 
     @Test func gzipAndPlainCSVGiveTheSameEvents() throws {
@@ -108,9 +113,9 @@ import TouchlogTestSupport
 
         let gzipStore = try TestStore.openStore(at: store.directory + "/gz")
         let plainStore = try TestStore.openStore(at: store.directory + "/plain")
-        let fromGzip = try ServiceNowImporter().run(
+        let fromGzip = try MappedImporter(mapping: try serviceNowMapping()).run(
             try DecompressingFileReader(path: serviceNowSlicePath), named: "slice.csv.gz", into: gzipStore)
-        let fromPlain = try ServiceNowImporter().run(
+        let fromPlain = try MappedImporter(mapping: try serviceNowMapping()).run(
             try DecompressingFileReader(path: plainPath), named: "slice.csv", into: plainStore)
         #expect(fromGzip == fromPlain)
         #expect(try logged(gzipStore.log) == logged(plainStore.log))
@@ -122,7 +127,7 @@ import TouchlogTestSupport
         #expect(FileManager.default.createFile(atPath: path, contents: bytes.prefix(bytes.count / 2)))
         let opened = try store.openStore()
         do {
-            _ = try ServiceNowImporter().run(
+            _ = try MappedImporter(mapping: try serviceNowMapping()).run(
                 try DecompressingFileReader(path: path), named: "truncated.csv.gz", into: opened)
             Issue.record("a truncated file was read to the end")
         } catch let error as ImportError {
@@ -137,7 +142,7 @@ import TouchlogTestSupport
         rows[2].mods = 1
         rows[2].state = "Active"
         let text = exportText(rows)
-        var importer = ServiceNowImporter()
+        var importer = MappedImporter(mapping: try serviceNowMapping())
         #expect(throws: ImportError.self) {
             try importer.run(MemoryByteSource(text), named: "x.csv", into: try store.openStore())
         }
@@ -145,7 +150,7 @@ import TouchlogTestSupport
         let summary = try importer.run(
             MemoryByteSource(text), named: "x.csv",
             into: try TestStore.openStore(at: store.directory + "/grouped"))
-        #expect(summary.incidents == 2)
+        #expect(summary.cases == 2)
         #expect(summary.events == 3)
     }
 }
@@ -157,13 +162,14 @@ import TouchlogTestSupport
         let store = try TestStore(prefix: "touchlog-import")
         let opened = try store.openStore()
         let log = opened.log
-        var importer = ServiceNowImporter()
-        var facts: [IncidentFacts] = []
-        importer.incidentHandler = { facts.append($0) }
+        var importer = MappedImporter(mapping: try serviceNowMapping())
+        final class Facts { var all: [IncidentFacts] = [] }
+        let facts = Facts()
+        importer.caseHandler = { if let fact = IncidentFacts($0) { facts.all.append(fact) } }
         let summary = try importer.run(
             try DecompressingFileReader(path: serviceNowSlicePath), named: "slice", into: opened)
         #expect(summary.rows == 2115)
-        #expect(summary.incidents == 288)
+        #expect(summary.cases == 288)
         #expect(summary.events == 1596)
         #expect(summary.appended == 1596)
         #expect(summary.rejected == 0)
@@ -183,7 +189,7 @@ import TouchlogTestSupport
 
         let check = try ServiceNowCheck(log: log)
         let report = check.report(
-            facts: facts, targets: [.urgent: 60, .high: 240, .normal: 5760, .low: 20160])
+            facts: facts.all, targets: [.urgent: 60, .high: 240, .normal: 5760, .low: 20160])
         #expect(report.tickets == 288)
         #expect(report.customers == 237)
         #expect(report.reps == 92)
@@ -204,7 +210,7 @@ import TouchlogTestSupport
         #expect(repaired.opened == Timestamp(rfc3339: "2016-02-29T09:27:00Z"))
 
         // Importing the slice again appends nothing.
-        let again = try ServiceNowImporter().run(
+        let again = try MappedImporter(mapping: try serviceNowMapping()).run(
             try DecompressingFileReader(path: serviceNowSlicePath), named: "slice", into: opened)
         #expect(again.appended == 0)
         #expect(again.duplicates == 1596)
@@ -217,20 +223,21 @@ import TouchlogTestSupport
         let store = try TestStore(prefix: "touchlog-import")
         let opened = try store.openStore()
         let log = opened.log
-        var importer = ServiceNowImporter()
-        var facts: [IncidentFacts] = []
-        importer.incidentHandler = { facts.append($0) }
+        var importer = MappedImporter(mapping: try serviceNowMapping())
+        final class Facts { var all: [IncidentFacts] = [] }
+        let facts = Facts()
+        importer.caseHandler = { if let fact = IncidentFacts($0) { facts.all.append(fact) } }
         let summary = try importer.run(try DecompressingFileReader(path: path), named: path, into: opened)
         #expect(summary.rows == 141_712)
-        #expect(summary.incidents == 24_918)
+        #expect(summary.cases == 24_918)
         #expect(summary.events == 129_703)
-        let report = try ServiceNowCheck(log: log).report(facts: facts)
+        let report = try ServiceNowCheck(log: log).report(facts: facts.all)
         #expect(report.tickets == 24_918)
         #expect(report.customers == 5_245)
         #expect(report.reps == 234)
         #expect(report.reopenAgreements == 24_918)
         #expect(report.anomalousTickets == 12)
-        let again = try ServiceNowImporter().run(
+        let again = try MappedImporter(mapping: try serviceNowMapping()).run(
             try DecompressingFileReader(path: path), named: path, into: opened)
         #expect(again.appended == 0)
     }

@@ -2,10 +2,16 @@ import CloudEvents
 import Testing
 import TouchlogDomain
 import TouchlogImport
+import TouchlogIngest
 import TouchlogStore
 
-@Suite struct IncidentMapperTests {
-    let mapper = IncidentMapper()
+/// The built-in ServiceNow mapping (a TOML mapping like any other) on hand-made incidents: the events it
+/// gives are those the code-based importer gave before it (docs/SERVICENOW.md).
+@Suite struct ServiceNowMappingTests {
+    /// The events of a hand-made export.
+    func events(_ rows: [TestRow]) throws -> [Touchpoint] {
+        try mappedEvents(try serviceNowMapping(), exportText(rows))
+    }
 
     /// A whole incident: opened, assigned, waiting on the caller with a priority raise, solved, reopened,
     /// reassigned and solved again, closed. Rows are given out of order, as an export may hold them.
@@ -47,7 +53,7 @@ import TouchlogStore
     }()
 
     @Test func anIncidentHistoryBecomesTheseEvents() throws {
-        let events = try mapper.events(for: try incidentRows(Self.history))
+        let events = try events(Self.history)
         let common = "ticketid=INC9"
         #expect(
             events.map(summary) == [
@@ -81,8 +87,7 @@ import TouchlogStore
     }
 
     @Test func theSameRowsGiveTheSameEventsWhateverTheirOrder() throws {
-        let rows = try incidentRows(Self.history)
-        #expect(try mapper.events(for: rows) == mapper.events(for: rows.reversed()))
+        #expect(try events(Self.history) == events(Self.history.reversed()))
     }
 
     @Test func aClosedTicketThatBecomesActiveIsImportedAndIsAnAnomaly() throws {
@@ -95,7 +100,7 @@ import TouchlogStore
             row.reopens = index >= 3 ? 1 : 0
             return row
         }
-        let events = try mapper.events(for: try incidentRows(rows))
+        let events = try events(rows)
         #expect(
             events.map(\.event.type) == [
                 "ticket.opened", "ticket.solved", "ticket.closed", "ticket.reopened", "ticket.solved",
@@ -119,10 +124,7 @@ import TouchlogStore
             row.state = state
             rows.append(row)
         }
-        let ordered = IncidentMapper.order(try incidentRows(rows))
-        #expect(ordered.map(\.key) == ["0", "1", "2", "3"])
-        #expect(ordered.map(\.row.modCount) == [2, 1, 2, 3])
-        let events = try mapper.events(for: try incidentRows(rows))
+        let events = try events(rows)
         #expect(events.map(\.event.id) == ["INC9/0/opened", "INC9/2/status", "INC9/3/solved"])
         #expect(events.first?.event.time == "2016-02-29T09:27:00Z")
     }
@@ -135,7 +137,7 @@ import TouchlogStore
         rows[2].mods = 1
         rows[2].state = "Resolved"
         rows[2].updatedAt = "1/3/2016 11:00"
-        let events = try mapper.events(for: try incidentRows(rows))
+        let events = try events(rows)
         #expect(events.map(\.event.id) == ["INC9/0/opened", "INC9/1/status", "INC9/1-2/solved"])
     }
 
@@ -156,7 +158,7 @@ import TouchlogStore
         rows[4].state = "Active"
         rows[4].assignee = "?"
         rows[4].caller = "Caller 8"
-        let events = try mapper.events(for: try incidentRows(rows))
+        let events = try events(rows)
         #expect(
             events.map(summary).map { $0.split(separator: " ").first.map(String.init) ?? "" } == [
                 "INC9/0/opened", "INC9/0/assigned", "INC9/1/status", "INC9/2/changed-incident_state",
@@ -171,7 +173,48 @@ import TouchlogStore
     @Test func aCallerlessIncidentBelongsToTheUnknownCaller() throws {
         var row = TestRow()
         row.caller = "?"
-        let events = try mapper.events(for: try incidentRows([row]))
-        #expect(events.map(\.customer) == [ServiceNowMapping.unknownCaller])
+        let events = try events([row])
+        #expect(events.map(\.customer) == ["unknown-caller"])
+    }
+
+    @Test func aRowWithAnUnknownValueOrAnImpossibleTimeIsRejectedNamingTheColumnAndTheKey() throws {
+        var bad = TestRow()
+        bad.mods = 1
+        bad.contact = "Carrier pigeon"
+        var late = TestRow()
+        late.mods = 2
+        late.updatedAt = "30/2/2016 10:00"
+        var importer = MappedImporter(mapping: try serviceNowMapping())
+        let report = try importer.dryRun(
+            MemoryByteSource(exportText([TestRow(), bad, late])), named: "x.csv")
+        #expect(report.rejected == 2)
+        #expect(
+            report.rejections == [
+                "x.csv:3: column 7 'contact_type', fields.contact: 'Carrier pigeon' is not in tables.channels",
+                "x.csv:4: column 6 'sys_updated_at', fields.time: '30/2/2016 10:00' fits no time format of the field "
+                    + "(%d/%m/%Y %H:%M or %d/%m/%Y %H:%M:%S)",
+            ])
+        importer.rejectHandler = nil
+    }
+
+    @Test(arguments: [
+        ("29/2/2016 01:23", "2016-02-29T01:23:00Z"), ("5/3/2016 12:00", "2016-03-05T12:00:00Z"),
+        ("18/2/2017 9:05", "2017-02-18T09:05:00Z"), ("1/12/2016 23:59:30", "2016-12-01T23:59:30Z"),
+    ])
+    func dayFirstTimesAreReadAsUTC(text: String, rfc3339: String) throws {
+        var row = TestRow()
+        row.updatedAt = text
+        #expect(try events([row]).first?.event.time == rfc3339)
+    }
+
+    @Test func aHeaderWithoutTheColumnsStopsTheImportAtLine1() throws {
+        let importer = MappedImporter(mapping: try serviceNowMapping())
+        do {
+            _ = try importer.dryRun(MemoryByteSource("number,state\nINC1,New\n"), named: "x.csv")
+            Issue.record("a header without the columns was read")
+        } catch {
+            #expect(error.line == 1)
+            #expect(error.reason.hasPrefix("the header has no column 'sys_updated_at' (named by fields.time"))
+        }
     }
 }
