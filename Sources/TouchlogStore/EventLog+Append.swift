@@ -83,6 +83,9 @@ extension EventLog {
         guard !isReadOnly else { throw StoreError.readOnly(path: path) }
         return try storage("appending a batch of \(requests.count) events") {
             try environment.withWriteTransaction(growingMap: true) { txn in
+                // The tree covers the log before it grows (a no-op unless a version without the tree
+                // appended since this store was opened).
+                try extendTree(txn)
                 let head = try readHead(txn)
                 let batch =
                     if let prepared, prepared.before.position == head.position,
@@ -105,11 +108,15 @@ extension EventLog {
         _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> PreparedBatch {
         let head = try pending?.after ?? readHead(txn)
+        guard let tree else { throw StoreError.readOnly(path: path) }
+        let frontier = try pending?.tree ?? tree.frontier(size: head.position, txn)
         // Unwrapped once: binding an optional batch per event would copy it (and retain its storage).
-        let pending = pending ?? PreparedBatch(before: head, recordedAt: head.recordedAt, events: 0)
+        let pending =
+            pending ?? PreparedBatch(before: head, recordedAt: head.recordedAt, events: 0, tree: frontier)
         // Recorded time never goes backwards, so `--as-known-at` cuts are a prefix of the log.
         var batch = PreparedBatch(
-            before: head, recordedAt: max(Timestamp.now(), head.recordedAt), events: requests.count)
+            before: head, recordedAt: max(Timestamp.now(), head.recordedAt), events: requests.count,
+            tree: frontier)
         // The identity hashes of this batch's events, which no index run has yet.
         var batchHashes = Set<UInt64>(minimumCapacity: requests.count)
 
@@ -216,7 +223,7 @@ extension EventLog {
         return stored.event
     }
 
-    /// Writes a prepared batch: its records, the stream heads it moved, and its index run.
+    /// Writes a prepared batch: its records, the stream heads it moved, its index run and its tree nodes.
     private func write(_ batch: PreparedBatch, _ txn: borrowing WriteTransaction) throws {
         var start = 0
         for (offset, end) in batch.recordEnds.enumerated() {
@@ -233,6 +240,7 @@ extension EventLog {
         try txn.withUnsafeEntries(in: databases.idRuns) { runs in
             try IdentityIndex(runs).add(batch.identities, in: databases.idRuns, txn)
         }
+        try tree?.append(batch.treeNodes, after: batch.before.position, txn)
     }
 }
 
@@ -260,9 +268,16 @@ struct PreparedBatch: Sendable {
     var streams: [String: StreamHead] = [:]
     /// The index entries of the new events, sorted once the batch is complete.
     var identities: [IdentityEntry] = []
+    /// The Merkle tree after this batch's events.
+    var tree: MerkleFrontier
+    /// The tree nodes this batch's events add, in post-order (`MerkleTree`).
+    var treeNodes: [ChainHash] = []
 
-    /// An empty batch with room for `events` events.
-    init(before: EventLog.Head, recordedAt: Timestamp, events: Int) {
+    /// An empty batch with room for `events` events, after the tree `tree` (of `before.position` leaves).
+    init(before: EventLog.Head, recordedAt: Timestamp, events: Int, tree: MerkleFrontier) {
+        precondition(tree.size == before.position, "the tree covers the log the batch follows")
+        self.tree = tree
+        treeNodes.reserveCapacity(2 * events)
         self.before = before
         after = EventLog.Head(position: before.position, hash: before.hash, recordedAt: recordedAt)
         records = RecordBuffer(capacity: events * 512)
@@ -284,6 +299,7 @@ struct PreparedBatch: Sendable {
             previousPosition: previousPosition, recordedAt: after.recordedAt,
             occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: after.hash, into: target)
         recordEnds.append(records.count)
+        tree.append(ChainHash(leafOf: position, record: UnsafeRawBufferPointer(target)), nodes: &treeNodes)
         identities.append(IdentityEntry(hash: identity, position: position))
         after.position = position
         after.hash = hash
