@@ -192,6 +192,20 @@ def rfc3339(micros):
     return text + "Z"
 
 
+class NotJSON:
+    """Text in a leaf that is not JSON: equal to no value of an event."""
+
+    def __eq__(self, other):
+        return False
+
+
+def json_value(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return NotJSON()
+
+
 def decode_leaf(hashed):
     """The record fields and the CloudEvent (with the log's attributes) that hashed bytes hold."""
     if len(hashed) < 72:
@@ -206,7 +220,7 @@ def decode_leaf(hashed):
         name, kind = r.string(), r.byte()
         if kind in (0, 1):
             text = r.string()
-            value = text if kind == 0 else json.loads(text)
+            value = text if kind == 0 else json_value(text)
         elif kind in (2, 3):
             value = kind == 2
         else:
@@ -214,7 +228,7 @@ def decode_leaf(hashed):
         event["orig" + name if name in LOG_ASSIGNED else name] = value
     kind = r.byte()
     if kind == 1:
-        event["data"] = json.loads(r.take(r.length()).decode("utf-8"))
+        event["data"] = json_value(r.take(r.length()).decode("utf-8", errors="replace"))
     elif kind == 2:
         event["data_base64"] = r.string()
     elif kind != 0:

@@ -277,7 +277,7 @@ struct PreparedBatch: Sendable {
     init(before: EventLog.Head, recordedAt: Timestamp, events: Int, tree: MerkleFrontier) {
         precondition(tree.size == before.position, "the tree covers the log the batch follows")
         self.tree = tree
-        treeNodes.reserveCapacity(2 * events)
+        treeNodes.reserveCapacity(events / 8 + 8)
         self.before = before
         after = EventLog.Head(position: before.position, hash: before.hash, recordedAt: recordedAt)
         records = RecordBuffer(capacity: events * 512)
@@ -299,7 +299,9 @@ struct PreparedBatch: Sendable {
             previousPosition: previousPosition, recordedAt: after.recordedAt,
             occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: after.hash, into: target)
         recordEnds.append(records.count)
-        tree.append(ChainHash(leafOf: position, record: UnsafeRawBufferPointer(target)), nodes: &treeNodes)
+        tree.append(
+            ChainHash(leafOf: position, record: UnsafeRawBufferPointer(target)), nodesFrom: MerkleTree.storedLevel,
+            into: &treeNodes)
         identities.append(IdentityEntry(hash: identity, position: position))
         after.position = position
         after.hash = hash

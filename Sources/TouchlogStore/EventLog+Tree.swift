@@ -26,35 +26,36 @@ extension EventLog {
     @discardableResult
     func extendTree(_ txn: borrowing WriteTransaction, limit: UInt64 = .max) throws -> Bool {
         guard let tree else { return true }
-        let size = try tree.size(txn)
+        let stored = try tree.storedSize(txn)
         let head = try headPosition(txn)
-        if size == head { return true }
-        guard size < head else {
-            throw StoreError.corruptTree(reason: "it covers \(size) events, the log has \(head)")
+        if stored == MerkleTree.completeBlocks(head) { return true }
+        guard stored < head else {
+            throw StoreError.corruptTree(reason: "it covers \(stored) events, the log has \(head)")
         }
-        var frontier = try tree.frontier(size: size, txn)
+        let end = MerkleTree.completeBlocks(head - stored <= limit ? head : stored + limit)
+        var frontier = try tree.frontier(size: stored, txn)
         var nodes: [ChainHash] = []
-        let end = min(head, size + limit)
         try txn.withCursor(on: databases.events) { cursor in
-            try cursor.unsafeForEach(from: BigEndianKey(size + 1)) { key, value in
+            try cursor.unsafeForEach(from: BigEndianKey(stored + 1)) { key, value in
                 let expected = frontier.size + 1
                 guard BigEndianKey(bytes: key)?.value == expected else {
                     throw StoreError.corruptRecord(position: expected)
                 }
-                frontier.append(ChainHash(leafOf: expected, record: value)) { nodes.append($0) }
+                frontier.append(
+                    ChainHash(leafOf: expected, record: value), nodesFrom: MerkleTree.storedLevel, into: &nodes)
                 return frontier.size < end
             }
         }
-        try tree.append(nodes, after: size, txn)
-        return frontier.size == head
+        try tree.append(nodes, after: stored, txn)
+        return end == MerkleTree.completeBlocks(head)
     }
 
     /// The root of the Merkle tree of the first `size` events, in the snapshot of `txn`.
     /// - Throws: `StoreError.corruptTree` when the store has no tree of that size.
     public func treeRoot(size: UInt64, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> ChainHash {
         guard let tree else { throw StoreError.corruptTree(reason: "the store has no tree yet") }
-        guard size <= (try tree.size(txn)) else {
-            throw StoreError.corruptTree(reason: "it covers fewer than \(size) events")
+        guard size <= (try headPosition(txn)) else {
+            throw StoreError.corruptTree(reason: "the log has fewer than \(size) events")
         }
         return try tree.root(size: size, txn)
     }

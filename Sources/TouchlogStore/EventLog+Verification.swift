@@ -437,7 +437,7 @@ extension EventLog {
 }
 
 /// The audit's check of the Merkle tree: the tree recomputed from the events' leaves as the walk goes,
-/// each node compared with the stored node of the same post-order key. Reports the first node that
+/// each node of the stored levels compared with the stored node of the same post-order key. Reports the first node that
 /// differs (one problem: every node after it depends on it or is shifted by it).
 private struct TreeCheck {
     var frontier = MerkleFrontier()
@@ -456,7 +456,8 @@ private struct TreeCheck {
         _ leaf: ChainHash, at position: UInt64,
         _ nextStoredNode: () throws -> (key: UInt64?, hash: ChainHash?)?
     ) throws {
-        try frontier.append(leaf) { node in
+        try frontier.append(leaf) { level, node in
+            guard level >= MerkleTree.storedLevel else { return }
             defer { key += 1 }
             guard comparing else { return }
             guard let stored = try nextStoredNode() else {

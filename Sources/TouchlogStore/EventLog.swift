@@ -34,7 +34,7 @@ public final class EventLog: Sendable {
         self.identityHasher = identityHasher
         self.path = path
         self.isReadOnly = isReadOnly
-        tree = databases.merkle.map(MerkleTree.init(database:))
+        tree = databases.merkle.map { MerkleTree(database: $0, events: databases.events) }
     }
 
     // MARK: Looking up

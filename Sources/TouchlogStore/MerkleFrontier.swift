@@ -26,32 +26,35 @@ public struct MerkleFrontier: Sendable, Equatable {
         self.peaks = peaks
     }
 
-    /// Adds the leaf hash `leaf` and calls `node` with each node this completes, in post-order: the
-    /// leaf node first, then each new parent.
+    /// Adds the leaf hash `leaf` and calls `node` with the level and hash of each node this completes,
+    /// in post-order: the leaf node (level 0) first, then each new parent.
     @inline(__always)
-    public mutating func append(_ leaf: ChainHash, _ node: (ChainHash) throws -> Void) rethrows {
+    public mutating func append(_ leaf: ChainHash, _ node: (Int, ChainHash) throws -> Void) rethrows {
         var hash = leaf
         var level = 0
-        try node(hash)
+        try node(level, hash)
         while let last = peaks.last, last.level == level {
             peaks.removeLast()
             hash = .merkleNode(last.hash, hash)
             level += 1
-            try node(hash)
+            try node(level, hash)
         }
         peaks.append(Peak(level: level, hash: hash))
         size += 1
     }
 
-    /// Adds the leaf hash `leaf` and appends the nodes this completes to `nodes`, in post-order.
+    /// Adds the leaf hash `leaf` and appends the nodes this completes at `minimumLevel` or above to
+    /// `nodes`, in post-order (what `MerkleTree` stores).
     @inline(__always)
-    public mutating func append(_ leaf: ChainHash, nodes: inout [ChainHash]) {
-        append(leaf) { nodes.append($0) }
+    public mutating func append(_ leaf: ChainHash, nodesFrom minimumLevel: Int, into nodes: inout [ChainHash]) {
+        append(leaf) { level, hash in
+            if level >= minimumLevel { nodes.append(hash) }
+        }
     }
 
     /// Adds the leaf hash `leaf`.
     public mutating func append(_ leaf: ChainHash) {
-        append(leaf) { _ in }
+        append(leaf) { _, _ in }
     }
 
     /// The tree's root (RFC 6962 MTH): the peaks folded from the right; SHA-256 of nothing when empty.

@@ -3,11 +3,13 @@ import LMDB
 /// The RFC 6962 / RFC 9162 Merkle tree over the log, kept in the `merkle` database (docs/PROOFS.md).
 ///
 /// Leaf k (0-based) is the event at position k + 1; its leaf hash is SHA-256(0x00 || the event's hashed
-/// bytes). The database holds every node of every complete subtree, numbered in post-order: node
-/// (level h, index i), the subtree over leaves i·2^h ..< (i+1)·2^h, has the key
-/// `nodes(leaves: i·2^h) + 2^(h+1) - 2` (8 bytes, big-endian) and its 32-byte hash as value. Adding a
-/// leaf adds the leaf node and the parents it completes, each with a key larger than every key before
-/// it, so the append path writes the tree with `MDB_APPEND`, in the transaction of the events it covers.
+/// bytes). The database holds the nodes of every complete subtree of `storedLevel` or more levels (16
+/// leaves or more), numbered in post-order: node (level h, index i), the subtree over leaves
+/// i·2^h ..< (i+1)·2^h, has the key `nodes(blocks: i·2^(h-L)) + 2^(h-L+1) - 2` (L = `storedLevel`;
+/// 8 bytes, big-endian) and its 32-byte hash as value. The lower nodes are hashed again from the events
+/// when a proof needs them (at most 15 leaves each), which keeps the append path's writes to one node
+/// per 8 events. Each node an append completes has a larger key than every key before it, so the
+/// append path writes the tree with `MDB_APPEND`, in the transaction of the events it covers.
 ///
 /// The tree is derived from `events`: a store made before it gets it built when first opened for
 /// writing (`EventLog.extendTree`), and the audit checks every node against a recomputation.
@@ -15,60 +17,101 @@ import LMDB
 public struct MerkleTree: Sendable {
     /// The database's name in the store.
     static let databaseName = "merkle"
+    /// The lowest level of the stored nodes: a "block" is a complete subtree of 2^storedLevel leaves.
+    static let storedLevel = 4
 
     let database: Database
+    /// The log's `events` database, whose records are the leaves.
+    let events: Database
 
     // MARK: Numbering
 
-    /// How many nodes the complete subtrees of a tree of `leaves` leaves have: 2n - popcount(n).
-    static func nodes(leaves: UInt64) -> UInt64 { 2 * leaves - UInt64(leaves.nonzeroBitCount) }
+    /// How many stored nodes the complete subtrees of `blocks` blocks have: 2n - popcount(n).
+    static func nodes(blocks: UInt64) -> UInt64 { 2 * blocks - UInt64(blocks.nonzeroBitCount) }
 
-    /// The key of node (`level`, `index`).
+    /// The leaves of the complete blocks among the first `size`: what the stored nodes of a log of
+    /// `size` events cover.
+    static func completeBlocks(_ size: UInt64) -> UInt64 { size & ~((UInt64(1) << UInt64(storedLevel)) - 1) }
+
+    /// The key of node (`level`, `index`), `level` at least `storedLevel`.
     static func key(level: Int, index: UInt64) -> UInt64 {
-        nodes(leaves: index << UInt64(level)) + (UInt64(1) << UInt64(level + 1)) - 2
+        precondition(level >= storedLevel)
+        let height = UInt64(level - storedLevel)
+        return nodes(blocks: index << height) + (UInt64(1) << (height + 1)) - 2
     }
 
-    /// The number of leaves whose tree has exactly `nodes` nodes; nil when no tree has that many.
-    static func leaves(nodes count: UInt64) -> UInt64? {
+    /// The number of blocks whose tree has exactly `nodes` stored nodes; nil when no tree has that many.
+    static func blocks(nodes count: UInt64) -> UInt64? {
         var low: UInt64 = 0
         var high = count
         while low < high {
             let middle = low + (high - low) / 2
-            if nodes(leaves: middle) < count { low = middle + 1 } else { high = middle }
+            if nodes(blocks: middle) < count { low = middle + 1 } else { high = middle }
         }
-        return nodes(leaves: low) == count ? low : nil
+        return nodes(blocks: low) == count ? low : nil
     }
 
     // MARK: Reading
 
-    /// How many leaves the stored tree covers, in the snapshot of `txn`.
+    /// How many leaves the stored nodes cover (a multiple of 2^storedLevel), in the snapshot of `txn`:
+    /// the tree of any size up to this plus 15 can be read.
     /// - Throws: `StoreError.corruptTree` when the node count is not that of any tree.
-    public func size(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> UInt64 {
+    public func storedSize(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> UInt64 {
         let count = try txn.withCursor(on: database) { cursor -> UInt64 in
             guard try cursor.last() else { return 0 }
             guard let last = try cursor.withUnsafeCurrent({ key, _ in BigEndianKey(bytes: key)?.value }) ?? nil
             else { throw StoreError.corruptTree(reason: "a key of the tree is not 8 bytes") }
             return last + 1
         }
-        guard let leaves = Self.leaves(nodes: count) else {
+        guard let blocks = Self.blocks(nodes: count) else {
             throw StoreError.corruptTree(reason: "it holds \(count) nodes, which no tree has")
         }
-        return leaves
+        return blocks << UInt64(Self.storedLevel)
     }
 
-    /// The hash of node (`level`, `index`).
-    /// - Throws: `StoreError.corruptTree` when the node is missing or not 32 bytes.
+
+    /// The hash of node (`level`, `index`): stored, or hashed from the events' records below `storedLevel`.
+    /// - Throws: `StoreError.corruptTree` when a stored node is missing or not 32 bytes,
+    ///   `StoreError.corruptRecord` when an event it covers is missing.
     func node(level: Int, index: UInt64, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
         -> ChainHash
     {
+        guard level >= Self.storedLevel else {
+            let first = index << UInt64(level)
+            return try leaves(first..<first + (UInt64(1) << UInt64(level)), txn).root
+        }
         let key = Self.key(level: level, index: index)
         let hash = try txn.withUnsafeValue(forKey: BigEndianKey(key), in: database) { value -> ChainHash? in
             value.count == 32 ? ChainHash(unsafeBytes: value) : nil
         }
         guard let hash = hash ?? nil else {
-            throw StoreError.corruptTree(reason: "node \(key) (level \(level), index \(index)) is missing or not 32 bytes")
+            throw StoreError.corruptTree(
+                reason: "node \(key) (level \(level), index \(index)) is missing or not 32 bytes")
         }
         return hash
+    }
+
+    /// The tree of the leaves in `range` (leaf indexes), hashed from the events' records.
+    /// - Throws: `StoreError.corruptRecord` when an event of the range is missing.
+    func leaves(_ range: Range<UInt64>, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> MerkleFrontier
+    {
+        var frontier = MerkleFrontier()
+        guard !range.isEmpty else { return frontier }
+        try txn.withCursor(on: events) { cursor in
+            try cursor.unsafeForEach(from: BigEndianKey(range.lowerBound + 1)) { key, value in
+                let position = range.lowerBound + frontier.size + 1
+                guard BigEndianKey(bytes: key)?.value == position else {
+                    throw StoreError.corruptRecord(position: position)
+                }
+                frontier.append(ChainHash(leafOf: position, record: value))
+                return frontier.size < UInt64(range.count)
+            }
+        }
+        guard frontier.size == UInt64(range.count) else {
+            throw StoreError.corruptRecord(position: range.lowerBound + frontier.size + 1)
+        }
+        return frontier
     }
 
     /// The peaks of the tree of the first `size` leaves.
@@ -126,10 +169,11 @@ public struct MerkleTree: Sendable {
 
     // MARK: Writing
 
-    /// Appends `nodes`, the post-order nodes that adding leaves to a tree of `size` leaves made.
-    /// - Throws: `LMDBError.keyExists` when the stored tree is not of `size` leaves.
+    /// Appends `nodes`, the post-order nodes of `storedLevel` or more that adding leaves to a tree of
+    /// `size` leaves made.
+    /// - Throws: `LMDBError.keyExists` when the stored tree is not that of `size` leaves.
     func append(_ nodes: [ChainHash], after size: UInt64, _ txn: borrowing WriteTransaction) throws {
-        var key = Self.nodes(leaves: size)
+        var key = Self.nodes(blocks: size >> UInt64(Self.storedLevel))
         for node in nodes {
             try txn.put(node, forKey: BigEndianKey(key), in: database, options: .append)
             key += 1
