@@ -221,7 +221,8 @@ public struct Auditor {
         var problems: [AuditProblem] = []
         if let key {
             do { try signed.verify(with: key) } catch {
-                problems.append(AuditProblem(position: nil, kind: .checkpointSignature, message: "\(name): \(error)"))
+                problems.append(
+                    AuditProblem(position: nil, kind: .checkpointSignature, message: "\(name): \(error)"))
             }
         }
         let checkpoint = signed.checkpoint
@@ -261,13 +262,16 @@ public struct Auditor {
     }
 
     /// Recomputes the stream heads tree as of the latest stored checkpoint and compares its root.
-    func checkStreamHeads(of stored: StoredCheckpoint, _ verification: LogVerification) throws -> [AuditProblem] {
+    func checkStreamHeads(of stored: StoredCheckpoint, _ verification: LogVerification) throws
+        -> [AuditProblem]
+    {
         let checkpoint = stored.signed.checkpoint
         guard checkpoint.size <= verification.headPosition else { return [] }  // reported as cut short
         let heads = try store.withReadTransaction { txn in
             try log.streamHeadsRoot(asOf: checkpoint.size, in: txn)
         }
-        guard let committed = checkpoint.streamHeads, committed.size == heads.size, committed.root == heads.root
+        guard let committed = checkpoint.streamHeads, committed.size == heads.size,
+            committed.root == heads.root
         else {
             return [
                 AuditProblem(

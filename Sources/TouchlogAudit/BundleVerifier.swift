@@ -37,7 +37,8 @@ public enum BundleVerifier {
         }
         let size = checkpoint.size
 
-        var lines = try text(directory, ProofBundle.eventsFile).split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = try text(directory, ProofBundle.eventsFile).split(
+            separator: "\n", omittingEmptySubsequences: false)
         if lines.last == "" { lines.removeLast() }
         guard !lines.isEmpty else { throw Failure("events.jsonl: no events") }
         var customer: String??
@@ -63,27 +64,33 @@ public enum BundleVerifier {
                 throw Failure("\(place): index \(index) is not the leaf's position minus 1")
             }
             guard index < size else {
-                throw Failure("\(place): position \(stored.position) is beyond the checkpoint's tree size \(size)")
+                throw Failure(
+                    "\(place): position \(stored.position) is beyond the checkpoint's tree size \(size)")
             }
             guard version == stored.version else {
                 throw Failure("\(place): version \(version) is not the leaf's version \(stored.version)")
             }
             var expectedJSON: [UInt8] = []
             stored.writeJSON(into: &expectedJSON)
-            guard let expected = try? JSONSerialization.jsonObject(with: Data(expectedJSON)) as? [String: Any],
+            guard
+                let expected = try? JSONSerialization.jsonObject(with: Data(expectedJSON)) as? [String: Any],
                 NSDictionary(dictionary: expected).isEqual(to: event)
             else { throw Failure("\(place): the event is not the one its leaf holds") }
             guard version == previous.version + 1 else {
                 throw Failure(
-                    "\(place): version \(version), expected \(previous.version + 1): the stream has a gap or is out of order")
+                    "\(place): version \(version), expected \(previous.version + 1): the stream has a gap or is out of order"
+                )
             }
             guard stored.previousPosition == previous.position else {
                 throw Failure(
-                    "\(place): the leaf links to position \(stored.previousPosition), expected \(previous.position): not the stream's next event")
+                    "\(place): the leaf links to position \(stored.previousPosition), expected \(previous.position): not the stream's next event"
+                )
             }
             let subject = event["subject"] as? String
             if let known = customer {
-                guard known == subject else { throw Failure("\(place): the event's subject is not the bundle's customer") }
+                guard known == subject else {
+                    throw Failure("\(place): the event's subject is not the bundle's customer")
+                }
             } else {
                 customer = .some(subject)
             }
@@ -107,7 +114,8 @@ public enum BundleVerifier {
         let headsProof: [ChainHash]
         do {
             completeness = try JSONDecoder().decode(
-                ProofBundle.Completeness.self, from: Data(try text(directory, ProofBundle.completenessFile).utf8))
+                ProofBundle.Completeness.self,
+                from: Data(try text(directory, ProofBundle.completenessFile).utf8))
             guard let leaf = Data(base64Encoded: completeness.streamHeads.leaf),
                 let key = Data(base64Encoded: completeness.stream)
             else { throw Failure("") }
@@ -124,7 +132,8 @@ public enum BundleVerifier {
         }
         guard completeness.checkpointSize == size else {
             throw Failure(
-                "completeness.json: it is for tree size \(completeness.checkpointSize), the checkpoint's is \(size)")
+                "completeness.json: it is for tree size \(completeness.checkpointSize), the checkpoint's is \(size)"
+            )
         }
         let head = completeness.head
         guard head.lastPosition == previous.position, head.version == previous.version else {
@@ -138,9 +147,12 @@ public enum BundleVerifier {
         }
         guard completeness.streamHeads.size == headsTree.size,
             MerkleProof.verifyInclusion(
-                index: completeness.streamHeads.index, size: completeness.streamHeads.size, leaf: entry.leafHash,
+                index: completeness.streamHeads.index, size: completeness.streamHeads.size,
+                leaf: entry.leafHash,
                 proof: headsProof, root: headsTree.root)
-        else { throw Failure("completeness.json: the stream head is not in the checkpoint's stream heads tree") }
+        else {
+            throw Failure("completeness.json: the stream head is not in the checkpoint's stream heads tree")
+        }
         return Verified(events: lines.count, customer: customer ?? nil, checkpointSize: size)
     }
 
@@ -160,7 +172,8 @@ public enum BundleVerifier {
         guard lines.count >= 3, lines[0] == "c2sp.org/tlog-proof@v1" else { throw malformed }
         var at = 1
         if lines[at].hasPrefix("extra ") { at += 1 }
-        guard lines[at].hasPrefix("index "), let index = Checkpoint.decimal(String(lines[at].dropFirst(6))) else {
+        guard lines[at].hasPrefix("index "), let index = Checkpoint.decimal(String(lines[at].dropFirst(6)))
+        else {
             throw malformed
         }
         at += 1

@@ -45,7 +45,8 @@ public struct NoteVerifierKey {
         let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(
             separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else {
-            throw .badKey("expected NAME+KEYID+BASE64 (three parts joined by '+'), found \(parts.count) part(s)")
+            throw .badKey(
+                "expected NAME+KEYID+BASE64 (three parts joined by '+'), found \(parts.count) part(s)")
         }
         guard !parts[0].isEmpty, !parts[0].contains(where: \.isWhitespace) else {
             throw .badKey("the key name is empty or holds a space")
@@ -88,7 +89,8 @@ public struct Checkpoint: Sendable, Equatable {
     /// The extension line's first word.
     static let streamHeadsTag = "touchlog-stream-heads"
 
-    public init(origin: String, size: UInt64, root: ChainHash, streamHeads: (size: UInt64, root: ChainHash)?) {
+    public init(origin: String, size: UInt64, root: ChainHash, streamHeads: (size: UInt64, root: ChainHash)?)
+    {
         self.origin = origin
         self.size = size
         self.root = root
@@ -105,7 +107,8 @@ public struct Checkpoint: Sendable, Equatable {
     public var text: String {
         var text = "\(origin)\n\(size)\n\(Data(root.bytes).base64EncodedString())\n"
         if let streamHeads {
-            text += "\(Self.streamHeadsTag) \(streamHeads.size) \(Data(streamHeads.root.bytes).base64EncodedString())\n"
+            text +=
+                "\(Self.streamHeadsTag) \(streamHeads.size) \(Data(streamHeads.root.bytes).base64EncodedString())\n"
         }
         return text
     }
@@ -128,7 +131,8 @@ public struct Checkpoint: Sendable, Equatable {
             guard !line.isEmpty else { throw .malformed("line \(offset + 4): an extension line is empty") }
             let words = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             guard words.first == Self.streamHeadsTag else { continue }  // other extensions are opaque
-            guard words.count == 3, let headsSize = Self.decimal(words[1]), let headsRoot = Self.hash(base64: words[2])
+            guard words.count == 3, let headsSize = Self.decimal(words[1]),
+                let headsRoot = Self.hash(base64: words[2])
             else {
                 throw .malformed("line \(offset + 4): expected '\(Self.streamHeadsTag) SIZE BASE64_ROOT'")
             }
@@ -204,7 +208,9 @@ public struct SignedCheckpoint: Sendable, Equatable {
         }
         let noteText = String(text[..<split.lowerBound]) + "\n"
         var signatures: [Signature] = []
-        for line in text[split.upperBound...].split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+        for line in text[split.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+            .dropLast()
+        {
             guard line.hasPrefix("\u{2014} ") else {
                 throw .malformed("a signature line does not start with an em dash and a space: '\(line)'")
             }
@@ -240,7 +246,9 @@ public struct SignedCheckpoint: Sendable, Equatable {
     /// - Throws: `CheckpointError.notSigned` with the reason.
     public func verify(with key: NoteVerifierKey) throws(CheckpointError) {
         let mine = signatures.filter { $0.name == key.name && $0.keyID == key.keyID }
-        guard !mine.isEmpty else { throw .notSigned("it has no signature by the key \(key.name)+\(key.keyIDHex)") }
+        guard !mine.isEmpty else {
+            throw .notSigned("it has no signature by the key \(key.name)+\(key.keyIDHex)")
+        }
         for signature in mine
         where !key.publicKey.isValidSignature(Data(signature.signature), for: Data(noteText.utf8)) {
             throw .notSigned("its signature by the key \(key.name)+\(key.keyIDHex) does not verify")

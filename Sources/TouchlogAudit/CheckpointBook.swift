@@ -27,7 +27,9 @@ public struct CheckpointBook: Sendable {
     }
 
     /// Stores `signed`, made by the key `verifierKey`, after the last checkpoint, in `txn`.
-    func add(_ signed: SignedCheckpoint, verifierKey: NoteVerifierKey, _ txn: borrowing WriteTransaction) throws {
+    func add(_ signed: SignedCheckpoint, verifierKey: NoteVerifierKey, _ txn: borrowing WriteTransaction)
+        throws
+    {
         guard let database = store.databases.checkpoints else { throw StoreError.readOnly(path: store.path) }
         let last = try txn.withCursor(on: database) { cursor in
             try cursor.last()
@@ -49,7 +51,8 @@ public struct CheckpointBook: Sendable {
                 try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
                     let number = BigEndianKey(bytes: key)?.value ?? 0
                     guard let record = try? JSONDecoder().decode(Record.self, from: Data(value)) else {
-                        throw CheckpointError.malformed("stored checkpoint \(number) is not a checkpoint record")
+                        throw CheckpointError.malformed(
+                            "stored checkpoint \(number) is not a checkpoint record")
                     }
                     result.append(
                         StoredCheckpoint(

@@ -2,6 +2,10 @@ import Foundation
 import LMDB
 import TouchlogStore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A proof bundle (docs/PROOFS.md): one customer's events with their leaves and inclusion proofs, the
 /// proof that the customer's stream is complete, the signed checkpoint they lead to, and its verifier
 /// key, in a directory:
@@ -73,18 +77,22 @@ public enum ProofBundle {
             }
             var entries: [Entry] = []
             for position in try log.streamPositions(ofCustomer: customer, through: size, in: txn) {
-                let (leaf, stored) = try log.withRecord(at: position, in: txn) { ($0.hashedBytes, $0.storedEvent) }
+                let (leaf, stored) =
+                    try log.withRecord(at: position, in: txn) { ($0.hashedBytes, $0.storedEvent) }
                     ?? { throw StoreError.corruptRecord(position: position) }()
                 var json: [UInt8] = []
                 stored.writeJSON(into: &json)
                 entries.append(
-                    (stored.version, position - 1, leaf, json,
-                     try tree.inclusionProof(index: position - 1, size: size, txn)))
+                    (
+                        stored.version, position - 1, leaf, json,
+                        try tree.inclusionProof(index: position - 1, size: size, txn)
+                    ))
             }
             guard !entries.isEmpty,
                 let heads = try log.streamHeadProof(stream: stream, asOf: size, in: txn)
             else { throw ProofError.unknownCustomer(customer, size: size) }
-            guard heads.size == checkpoint.streamHeads?.size, heads.root == checkpoint.streamHeads?.root else {
+            guard heads.size == checkpoint.streamHeads?.size, heads.root == checkpoint.streamHeads?.root
+            else {
                 throw ProofError.streamHeadsMismatch(size: size)
             }
             return (entries, heads)
@@ -127,7 +135,8 @@ public enum ProofBundle {
     private static func makeDirectory(_ path: String) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue, try FileManager.default.contentsOfDirectory(atPath: path).isEmpty else {
+            guard isDirectory.boolValue, try FileManager.default.contentsOfDirectory(atPath: path).isEmpty
+            else {
                 throw ProofError.outputNotEmpty(path)
             }
             return
@@ -136,10 +145,26 @@ public enum ProofBundle {
             atPath: path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
     }
 
+    /// Writes a new file, owner-only from its first byte (`O_CREAT | O_EXCL`, mode 0600). No fsync: a
+    /// bundle is written again if the machine stops meanwhile.
     private static func file(_ directory: String, _ name: String, _ bytes: [UInt8]) throws {
         let path = directory + "/" + name
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
-        else { throw ProofError.cannotWrite(path) }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw ProofError.cannotWrite(path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        try bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw ProofError.cannotWrite(path, reason: String(cString: strerror(errno)))
+                }
+                offset += written
+            }
+        }
     }
 }
 
@@ -150,22 +175,25 @@ public enum ProofError: Error, Sendable, Equatable, CustomStringConvertible {
     case treeMismatch(size: UInt64)
     case streamHeadsMismatch(size: UInt64)
     case outputNotEmpty(String)
-    case cannotWrite(String)
+    case cannotWrite(String, reason: String)
 
     public var description: String {
         switch self {
         case .noCheckpoint:
             return "the store has no checkpoint: sign one with 'touchlog seal --key FILE' first"
         case .unknownCustomer(let customer, let size):
-            return "customer '\(customer)' has no events in the first \(size) events, which the latest checkpoint covers (seal again to include later ones)"
+            return
+                "customer '\(customer)' has no events in the first \(size) events, which the latest checkpoint covers (seal again to include later ones)"
         case .treeMismatch(let size):
-            return "the store's Merkle tree of \(size) events does not have the root of its latest checkpoint: the store was changed (run 'touchlog audit')"
+            return
+                "the store's Merkle tree of \(size) events does not have the root of its latest checkpoint: the store was changed (run 'touchlog audit')"
         case .streamHeadsMismatch(let size):
-            return "the stream heads as of \(size) events do not have the root of the latest checkpoint: the store was changed (run 'touchlog audit')"
+            return
+                "the stream heads as of \(size) events do not have the root of the latest checkpoint: the store was changed (run 'touchlog audit')"
         case .outputNotEmpty(let path):
             return "'\(path)' exists and is not an empty directory: name a new one"
-        case .cannotWrite(let path):
-            return "cannot write '\(path)'"
+        case .cannotWrite(let path, let reason):
+            return "cannot write '\(path)': \(reason)"
         }
     }
 }

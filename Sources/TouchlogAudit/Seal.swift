@@ -88,7 +88,8 @@ public struct SealBook: Sendable {
     /// seal (position, chain hash, time) and a C2SP checkpoint (origin, tree size, Merkle root, and the
     /// root of the stream heads tree at that size; docs/PROOFS.md) under the key name `touchlog`.
     /// - Throws: `SealError.emptyLog`, `StoreError`.
-    public func sealWithCheckpoint(with key: Curve25519.Signing.PrivateKey, at time: Timestamp = .now()) throws
+    public func sealWithCheckpoint(with key: Curve25519.Signing.PrivateKey, at time: Timestamp = .now())
+        throws
         -> (seal: Seal, checkpoint: SignedCheckpoint)
     {
         guard let seals = store.databases.seals, let origin = try store.origin() else {

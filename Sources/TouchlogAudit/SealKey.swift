@@ -27,7 +27,8 @@ public enum SealKey {
             throw SealError.badKeyFile(path: path, reason: "the file exists; refusing to overwrite a key")
         }
         if let verifierPath, FileIdentity(verifierPath, followingLinks: false) != nil {
-            throw SealError.badKeyFile(path: verifierPath, reason: "the file exists; refusing to overwrite a key")
+            throw SealError.badKeyFile(
+                path: verifierPath, reason: "the file exists; refusing to overwrite a key")
         }
         let key = Curve25519.Signing.PrivateKey()
         let privateKey = try createNew(
@@ -35,10 +36,13 @@ public enum SealKey {
         var written: [(String, FileIdentity)] = [(privatePath, privateKey)]
         do {
             written.append(
-                (publicPath,
-                 try createNew(
-                    Array(armored(key.publicKey.rawRepresentation, marker: publicMarker).utf8), at: publicPath,
-                    mode: 0o644)))
+                (
+                    publicPath,
+                    try createNew(
+                        Array(armored(key.publicKey.rawRepresentation, marker: publicMarker).utf8),
+                        at: publicPath,
+                        mode: 0o644)
+                ))
             if let verifierPath {
                 _ = try createNew(
                     Array((NoteVerifierKey(publicKey: key.publicKey).text + "\n").utf8), at: verifierPath,

@@ -285,7 +285,8 @@ struct KeygenCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            _ = try SealKey.generate(privatePath: file, publicPath: file + ".pub", verifierPath: file + ".vkey")
+            _ = try SealKey.generate(
+                privatePath: file, publicPath: file + ".pub", verifierPath: file + ".vkey")
             Console.current.message(
                 "wrote the private key to \(file) (mode 0600), the public key to \(file).pub and its verifier key to \(file).vkey"
             )

@@ -108,15 +108,11 @@ extension EventLog {
         _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> PreparedBatch {
         let head = try pending?.after ?? readHead(txn)
-        guard let tree else { throw StoreError.readOnly(path: path) }
-        let frontier = try pending?.tree ?? tree.frontier(size: head.position, txn)
         // Unwrapped once: binding an optional batch per event would copy it (and retain its storage).
-        let pending =
-            pending ?? PreparedBatch(before: head, recordedAt: head.recordedAt, events: 0, tree: frontier)
+        let pending = pending ?? PreparedBatch(before: head, recordedAt: head.recordedAt, events: 0)
         // Recorded time never goes backwards, so `--as-known-at` cuts are a prefix of the log.
         var batch = PreparedBatch(
-            before: head, recordedAt: max(Timestamp.now(), head.recordedAt), events: requests.count,
-            tree: frontier)
+            before: head, recordedAt: max(Timestamp.now(), head.recordedAt), events: requests.count)
         // The identity hashes of this batch's events, which no index run has yet.
         var batchHashes = Set<UInt64>(minimumCapacity: requests.count)
 
@@ -223,15 +219,23 @@ extension EventLog {
         return stored.event
     }
 
-    /// Writes a prepared batch: its records, the stream heads it moved, its index run and its tree nodes.
+    /// Writes a prepared batch: its records, the stream heads it moved, its index run, and the Merkle
+    /// tree's nodes its events complete (hashed here, on the writer, where the commit's disk writes leave
+    /// the processor idle, rather than on the thread that prepares the next batch).
     private func write(_ batch: PreparedBatch, _ txn: borrowing WriteTransaction) throws {
+        guard let tree else { throw StoreError.readOnly(path: path) }
+        var frontier = try tree.frontier(size: batch.before.position, txn)
+        var nodes: [ChainHash] = []
+        nodes.reserveCapacity(batch.recordEnds.count / 8 + 8)
         var start = 0
         for (offset, end) in batch.recordEnds.enumerated() {
             let record = batch.records.bytes(start..<end)
+            let position = batch.before.position + UInt64(offset) + 1
             try txn.putReserving(
-                count: record.count, forKey: BigEndianKey(batch.before.position + UInt64(offset) + 1),
-                in: databases.events, options: .append
+                count: record.count, forKey: BigEndianKey(position), in: databases.events, options: .append
             ) { $0.copyMemory(from: record) }
+            frontier.append(
+                ChainHash(leafOf: position, record: record), nodesFrom: MerkleTree.storedLevel, into: &nodes)
             start = end
         }
         for (customer, stream) in batch.streams {
@@ -240,7 +244,7 @@ extension EventLog {
         try txn.withUnsafeEntries(in: databases.idRuns) { runs in
             try IdentityIndex(runs).add(batch.identities, in: databases.idRuns, txn)
         }
-        try tree?.append(batch.treeNodes, after: batch.before.position, txn)
+        try tree.append(nodes, after: batch.before.position, txn)
     }
 }
 
@@ -268,16 +272,9 @@ struct PreparedBatch: Sendable {
     var streams: [String: StreamHead] = [:]
     /// The index entries of the new events, sorted once the batch is complete.
     var identities: [IdentityEntry] = []
-    /// The Merkle tree after this batch's events.
-    var tree: MerkleFrontier
-    /// The tree nodes this batch's events add, in post-order (`MerkleTree`).
-    var treeNodes: [ChainHash] = []
 
-    /// An empty batch with room for `events` events, after the tree `tree` (of `before.position` leaves).
-    init(before: EventLog.Head, recordedAt: Timestamp, events: Int, tree: MerkleFrontier) {
-        precondition(tree.size == before.position, "the tree covers the log the batch follows")
-        self.tree = tree
-        treeNodes.reserveCapacity(events / 8 + 8)
+    /// An empty batch with room for `events` events.
+    init(before: EventLog.Head, recordedAt: Timestamp, events: Int) {
         self.before = before
         after = EventLog.Head(position: before.position, hash: before.hash, recordedAt: recordedAt)
         records = RecordBuffer(capacity: events * 512)
@@ -299,9 +296,6 @@ struct PreparedBatch: Sendable {
             previousPosition: previousPosition, recordedAt: after.recordedAt,
             occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: after.hash, into: target)
         recordEnds.append(records.count)
-        tree.append(
-            ChainHash(leafOf: position, record: UnsafeRawBufferPointer(target)), nodesFrom: MerkleTree.storedLevel,
-            into: &treeNodes)
         identities.append(IdentityEntry(hash: identity, position: position))
         after.position = position
         after.hash = hash

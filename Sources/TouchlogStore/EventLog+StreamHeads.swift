@@ -24,7 +24,9 @@ public struct StreamHeadEntry: Sendable, Equatable {
         var bytes: [UInt8] = [UInt8(stream.count >> 8), UInt8(stream.count & 0xff)]
         bytes += stream
         for value in [lastPosition, version] {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+            }
         }
         return bytes
     }
@@ -80,7 +82,9 @@ extension EventLog {
                     head = StreamHead(lastPosition: previous.0, version: previous.1 - 1)
                 }
                 if head.lastPosition > 0 {
-                    try body(StreamHeadEntry(stream: Array(key), lastPosition: head.lastPosition, version: head.version))
+                    try body(
+                        StreamHeadEntry(
+                            stream: Array(key), lastPosition: head.lastPosition, version: head.version))
                 }
                 return true
             }

@@ -42,7 +42,8 @@ extension EventLog {
                     throw StoreError.corruptRecord(position: expected)
                 }
                 frontier.append(
-                    ChainHash(leafOf: expected, record: value), nodesFrom: MerkleTree.storedLevel, into: &nodes)
+                    ChainHash(leafOf: expected, record: value), nodesFrom: MerkleTree.storedLevel,
+                    into: &nodes)
                 return frontier.size < end
             }
         }
@@ -52,7 +53,9 @@ extension EventLog {
 
     /// The root of the Merkle tree of the first `size` events, in the snapshot of `txn`.
     /// - Throws: `StoreError.corruptTree` when the store has no tree of that size.
-    public func treeRoot(size: UInt64, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> ChainHash {
+    public func treeRoot(size: UInt64, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> ChainHash
+    {
         guard let tree else { throw StoreError.corruptTree(reason: "the store has no tree yet") }
         guard size <= (try headPosition(txn)) else {
             throw StoreError.corruptTree(reason: "the log has fewer than \(size) events")

@@ -87,70 +87,73 @@ extension EventLog {
         var tree = TreeCheck(comparing: self.tree != nil)
         /// Walks the events; `nextStoredNode` gives the stored tree's next node (nil past its end).
         func walk(_ nextStoredNode: () throws -> (key: UInt64?, hash: ChainHash?)?) throws {
-        try txn.withCursor(on: databases.events) { cursor in
-            try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
-                guard let position = BigEndianKey(bytes: key)?.value else {
-                    problems.append(
-                        AuditProblem(
-                            position: expected, kind: .undecodable,
-                            message: "a key of the events table is not 8 bytes"))
-                    return true
-                }
-                if position != expected {
-                    // Keys out of order come only from a damaged file: report them, never trap on them.
-                    let message =
-                        position > expected
-                        ? "positions jump from \(expected &- 1) to \(position): \(position - expected) event(s) missing"
-                        : "positions go back from \(expected &- 1) to \(position)"
-                    problems.append(AuditProblem(position: expected, kind: .gap, message: message))
-                }
-                expected = position &+ 1
-                checked += 1
-                try tree.add(ChainHash(leafOf: position, record: value), at: position, nextStoredNode)
-                if checked % 65_536 == 0 { progress?(checked) }
-                guard let record = EventRecordView(bytes: value, position: position) else {
-                    problems.append(
-                        AuditProblem(
-                            position: position, kind: .undecodable, message: "the record does not decode"))
-                    let header = EventRecordView.Header.hashAndRecordedTime(value)
-                    previousHash = header?.0 ?? .genesis
-                    if let recorded = header?.1 {
-                        checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+            try txn.withCursor(on: databases.events) { cursor in
+                try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                    guard let position = BigEndianKey(bytes: key)?.value else {
+                        problems.append(
+                            AuditProblem(
+                                position: expected, kind: .undecodable,
+                                message: "a key of the events table is not 8 bytes"))
+                        return true
                     }
-                    previousRecorded = header.map { (position, $0.1) }
+                    if position != expected {
+                        // Keys out of order come only from a damaged file: report them, never trap on them.
+                        let message =
+                            position > expected
+                            ? "positions jump from \(expected &- 1) to \(position): \(position - expected) event(s) missing"
+                            : "positions go back from \(expected &- 1) to \(position)"
+                        problems.append(AuditProblem(position: expected, kind: .gap, message: message))
+                    }
+                    expected = position &+ 1
+                    checked += 1
+                    try tree.add(ChainHash(leafOf: position, record: value), at: position, nextStoredNode)
+                    if checked % 65_536 == 0 { progress?(checked) }
+                    guard let record = EventRecordView(bytes: value, position: position) else {
+                        problems.append(
+                            AuditProblem(
+                                position: position, kind: .undecodable, message: "the record does not decode")
+                        )
+                        let header = EventRecordView.Header.hashAndRecordedTime(value)
+                        previousHash = header?.0 ?? .genesis
+                        if let recorded = header?.1 {
+                            checkRecordedTime(
+                                recorded, at: position, after: previousRecorded, into: &problems)
+                        }
+                        previousRecorded = header.map { (position, $0.1) }
+                        return true
+                    }
+                    let (hash, predecessorHash, recomputed) = (
+                        record.hash, record.predecessorHash, record.recomputedHash
+                    )
+                    if recomputed != hash {
+                        problems.append(.hashMismatch(at: position, stored: hash, recomputed: recomputed))
+                    }
+                    if predecessorHash != previousHash {
+                        problems.append(
+                            .chainBroken(
+                                at: position, predecessor: predecessorHash, previous: previousHash.description
+                            ))
+                    }
+                    let recorded = record.recordedAt
+                    checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                    previousRecorded = (position, recorded)
+                    let customer = record.subject ?? ""
+                    let (version, previousPosition) = (record.version, record.previousPosition)
+                    let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
+                    if version != stream.version + 1 || previousPosition != stream.lastPosition {
+                        problems.append(
+                            AuditProblem(
+                                position: position, kind: .streamLink,
+                                message:
+                                    "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
+                            ))
+                    }
+                    streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
+                    identities.append((identityHasher.hash(source: record.source, id: record.id), position))
+                    previousHash = hash
                     return true
                 }
-                let (hash, predecessorHash, recomputed) = (
-                    record.hash, record.predecessorHash, record.recomputedHash
-                )
-                if recomputed != hash {
-                    problems.append(.hashMismatch(at: position, stored: hash, recomputed: recomputed))
-                }
-                if predecessorHash != previousHash {
-                    problems.append(
-                        .chainBroken(
-                            at: position, predecessor: predecessorHash, previous: previousHash.description))
-                }
-                let recorded = record.recordedAt
-                checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
-                previousRecorded = (position, recorded)
-                let customer = record.subject ?? ""
-                let (version, previousPosition) = (record.version, record.previousPosition)
-                let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
-                if version != stream.version + 1 || previousPosition != stream.lastPosition {
-                    problems.append(
-                        AuditProblem(
-                            position: position, kind: .streamLink,
-                            message:
-                                "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
-                        ))
-                }
-                streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
-                identities.append((identityHasher.hash(source: record.source, id: record.id), position))
-                previousHash = hash
-                return true
             }
-        }
         }
         if let merkle = self.tree {
             try txn.withCursor(on: merkle.database) { treeCursor in
@@ -158,7 +161,10 @@ extension EventLog {
                 try walk {
                     guard positioned else { return nil }
                     let node = try treeCursor.withUnsafeCurrent { key, value in
-                        (BigEndianKey(bytes: key)?.value, value.count == 32 ? ChainHash(unsafeBytes: value) : nil)
+                        (
+                            BigEndianKey(bytes: key)?.value,
+                            value.count == 32 ? ChainHash(unsafeBytes: value) : nil
+                        )
                     }
                     positioned = try treeCursor.next()
                     return node

@@ -46,7 +46,8 @@ public struct MerkleFrontier: Sendable, Equatable {
     /// Adds the leaf hash `leaf` and appends the nodes this completes at `minimumLevel` or above to
     /// `nodes`, in post-order (what `MerkleTree` stores).
     @inline(__always)
-    public mutating func append(_ leaf: ChainHash, nodesFrom minimumLevel: Int, into nodes: inout [ChainHash]) {
+    public mutating func append(_ leaf: ChainHash, nodesFrom minimumLevel: Int, into nodes: inout [ChainHash])
+    {
         append(leaf) { level, hash in
             if level >= minimumLevel { nodes.append(hash) }
         }

@@ -59,7 +59,8 @@ public struct MerkleTree: Sendable {
     public func storedSize(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> UInt64 {
         let count = try txn.withCursor(on: database) { cursor -> UInt64 in
             guard try cursor.last() else { return 0 }
-            guard let last = try cursor.withUnsafeCurrent({ key, _ in BigEndianKey(bytes: key)?.value }) ?? nil
+            guard
+                let last = try cursor.withUnsafeCurrent({ key, _ in BigEndianKey(bytes: key)?.value }) ?? nil
             else { throw StoreError.corruptTree(reason: "a key of the tree is not 8 bytes") }
             return last + 1
         }
@@ -68,7 +69,6 @@ public struct MerkleTree: Sendable {
         }
         return blocks << UInt64(Self.storedLevel)
     }
-
 
     /// The hash of node (`level`, `index`): stored, or hashed from the events' records below `storedLevel`.
     /// - Throws: `StoreError.corruptTree` when a stored node is missing or not 32 bytes,
@@ -123,20 +123,24 @@ public struct MerkleTree: Sendable {
         var start: UInt64 = 0
         for level in stride(from: 63, through: 0, by: -1) where size & (UInt64(1) << UInt64(level)) != 0 {
             peaks.append(
-                MerkleFrontier.Peak(level: level, hash: try node(level: level, index: start >> UInt64(level), txn)))
+                MerkleFrontier.Peak(
+                    level: level, hash: try node(level: level, index: start >> UInt64(level), txn)))
             start += UInt64(1) << UInt64(level)
         }
         return MerkleFrontier(size: size, peaks: peaks)
     }
 
     /// The root of the tree of the first `size` leaves.
-    public func root(size: UInt64, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> ChainHash {
+    public func root(size: UInt64, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> ChainHash
+    {
         try frontier(size: size, txn).root
     }
 
     /// The hash (RFC 6962 MTH) of the leaves in `range`, a range of the kind RFC 6962 splits a tree into
     /// (its start a multiple of the largest power of two below its length, as every range of a proof).
-    func hash(of range: Range<UInt64>, _ txn: borrowing some ReadableTransaction & ~Copyable) throws -> ChainHash {
+    func hash(of range: Range<UInt64>, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> ChainHash
+    {
         var pieces: [ChainHash] = []
         var low = range.lowerBound
         while low < range.upperBound {

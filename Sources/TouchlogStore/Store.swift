@@ -225,7 +225,9 @@ public final class Store: Sendable {
     /// checkpoints (a writing command records one).
     public func origin() throws -> String? {
         try withReadTransaction { txn in
-            try txn.value(forKey: Store.originName, in: databases.meta).map { String(decoding: $0, as: UTF8.self) }
+            try txn.value(forKey: Store.originName, in: databases.meta).map {
+                String(decoding: $0, as: UTF8.self)
+            }
         }
     }
 

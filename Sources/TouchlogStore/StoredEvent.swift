@@ -70,7 +70,9 @@ extension StoredEvent {
         guard let (position, record) = HashedBytes.record(from: hashedBytes) else {
             throw StoreError.corruptRecord(position: HashedBytes.position(of: hashedBytes) ?? 0)
         }
-        let decoded = record.withUnsafeBytes { bytes in EventRecordView(bytes: bytes, position: position)?.storedEvent }
+        let decoded = record.withUnsafeBytes { bytes in
+            EventRecordView(bytes: bytes, position: position)?.storedEvent
+        }
         guard let decoded else { throw StoreError.corruptRecord(position: position) }
         self = decoded
     }

@@ -52,7 +52,9 @@ import TouchlogTestSupport
     }
 
     /// Both verifiers on `bundle`: the Swift one through `touchlog verify-bundle`, and the Python one.
-    func verifyBoth(_ bundle: String, key vkey: String? = nil) throws -> (swift: CommandResult, python: String) {
+    func verifyBoth(_ bundle: String, key vkey: String? = nil) throws -> (
+        swift: CommandResult, python: String
+    ) {
         let swift = runTouchlog(["verify-bundle", bundle, "--key", vkey ?? key + ".vkey"])
         let python = try Self.runPython("verify_bundle.py", [bundle, "--key", vkey ?? key + ".vkey"])
         #expect(swift.exitCode == python.status, "\(swift.output) / \(python.output)")
@@ -67,9 +69,11 @@ import TouchlogTestSupport
         #expect(verifier.publicKey.rawRepresentation == publicKey.rawRepresentation)
         #expect(verifier.name == "touchlog")
         // The key id as c2sp.org/signed-note defines it, computed here on its own.
-        let digest = Array(SHA256.hash(data: Array("touchlog\n".utf8) + [0x01] + Array(publicKey.rawRepresentation)))
-        #expect(text == "touchlog+\(digest.prefix(4).map { String(format: "%02x", $0) }.joined())+"
-            + Data([0x01] + Array(publicKey.rawRepresentation)).base64EncodedString() + "\n")
+        let digest = Array(
+            SHA256.hash(data: Array("touchlog\n".utf8) + [0x01] + Array(publicKey.rawRepresentation)))
+        #expect(
+            text == "touchlog+\(digest.prefix(4).map { String(format: "%02x", $0) }.joined())+"
+                + Data([0x01] + Array(publicKey.rawRepresentation)).base64EncodedString() + "\n")
     }
 
     @Test func aBundleVerifiesInBothVerifiersAndAgreesWithPymerkle() throws {
@@ -88,7 +92,8 @@ import TouchlogTestSupport
             #expect(try String(contentsOfFile: bundle + "/checkpoint", encoding: .utf8) == checkpoint.output)
             let verified = try verifyBoth(bundle)
             #expect(verified.swift.exitCode == 0)
-            #expect(verified.python.hasPrefix("OK: \(customer == "c0" ? 5 : 6) events of customer \(customer)"))
+            #expect(
+                verified.python.hasPrefix("OK: \(customer == "c0" ? 5 : 6) events of customer \(customer)"))
             bundles.append(bundle)
         }
         let pymerkle = try Self.runPython("pymerkle_check.py", bundles)
@@ -136,12 +141,15 @@ import TouchlogTestSupport
             events[2] = events[2].replacingOccurrences(of: "hello e", with: "hellO e")
             try write(events, dir + "/events.jsonl")
         }
-        #expect(try verifyBoth(changedEvent).python == "FAILED: events.jsonl:3: the event is not the one its leaf holds\n")
+        #expect(
+            try verifyBoth(changedEvent).python
+                == "FAILED: events.jsonl:3: the event is not the one its leaf holds\n")
 
         // A changed byte in a leaf (the hashed bytes): its inclusion proof no longer holds.
         let changedLeaf = try tampered { dir in
             var events = try lines(dir + "/events.jsonl")
-            var object = try #require(try JSONSerialization.jsonObject(with: Data(events[1].utf8)) as? [String: Any])
+            var object = try #require(
+                try JSONSerialization.jsonObject(with: Data(events[1].utf8)) as? [String: Any])
             let text = try #require(object["leaf"] as? String)
             var leaf = Array(try #require(Data(base64Encoded: text)))
             leaf[leaf.count - 3] ^= 0x01  // inside the data's text
@@ -184,13 +192,15 @@ import TouchlogTestSupport
         }
         #expect(
             try verifyBoth(reordered).python
-                == "FAILED: proofs/4.tlog-proof: the inclusion proof does not lead to the checkpoint's root\n")
+                == "FAILED: proofs/4.tlog-proof: the inclusion proof does not lead to the checkpoint's root\n"
+        )
 
         // A checkpoint signed by another key (under the same name), everywhere in the bundle.
         let otherKey = workspace.path + "/other.key"
         #expect(runTouchlog(["keygen", otherKey]).exitCode == 0)
         let forged = try tampered { dir in
-            let signed = try SignedCheckpoint(parsing: try String(contentsOfFile: dir + "/checkpoint", encoding: .utf8))
+            let signed = try SignedCheckpoint(
+                parsing: try String(contentsOfFile: dir + "/checkpoint", encoding: .utf8))
             let resigned = try SignedCheckpoint.sign(
                 signed.checkpoint, with: try SealKey.loadPrivateKey(otherKey), name: "touchlog")
             try resigned.text.write(toFile: dir + "/checkpoint", atomically: true, encoding: .utf8)
@@ -224,13 +234,16 @@ import TouchlogTestSupport
         #expect(good.exitCode == 0, "\(good.output)")
         #expect(good.outputLines.first?.hasSuffix(", 2 checkpoints checked") == true, "\(good.output)")
         try ingest("c.jsonl", ids: 9...12)
-        #expect(workspace.run("audit", "--checkpoint", kept, "--public-key", key + ".pub").exitCode == 0, "extended")
+        #expect(
+            workspace.run("audit", "--checkpoint", kept, "--public-key", key + ".pub").exitCode == 0,
+            "extended")
 
         // Another signer's key: the signature fails.
         let otherKey = workspace.path + "/other.key"
         #expect(runTouchlog(["keygen", otherKey]).exitCode == 0)
         let wrongKey = workspace.run("audit", "--checkpoint", kept, "--public-key", otherKey + ".vkey")
-        #expect(wrongKey.exitCode == 1 && wrongKey.output.contains("checkpoint_signature"), "\(wrongKey.output)")
+        #expect(
+            wrongKey.exitCode == 1 && wrongKey.output.contains("checkpoint_signature"), "\(wrongKey.output)")
 
         // An older copy of the store put back: 4 events, no seal, no checkpoint. Consistent by itself.
         try FileManager.default.removeItem(atPath: workspace.store + "/data.mdb")
@@ -245,7 +258,8 @@ import TouchlogTestSupport
         try ingest("d.jsonl", ids: 105...108)
         let rewritten = workspace.run("audit", "--checkpoint", kept, "--public-key", key + ".vkey", "--json")
         #expect(rewritten.exitCode == 1)
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(rewritten.output.utf8)) as? [String: Any])
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(rewritten.output.utf8)) as? [String: Any])
         let problems = try #require(report["problems"] as? [[String: Any]])
         #expect(problems.map { $0["kind"] as? String } == ["checkpoint_consistency"])
         #expect((problems.first?["message"] as? String)?.contains("the log does not extend it") == true)

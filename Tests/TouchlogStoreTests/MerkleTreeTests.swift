@@ -62,13 +62,16 @@ import TouchlogTestSupport
         for size in 1...33 {
             let root = Self.naiveRoot(leaves[0..<size])
             for index in 0..<size {
-                let proof = Self.proof(MerkleProof.inclusionRanges(index: UInt64(index), size: UInt64(size)), leaves)
+                let proof = Self.proof(
+                    MerkleProof.inclusionRanges(index: UInt64(index), size: UInt64(size)), leaves)
                 #expect(
                     MerkleProof.verifyInclusion(
-                        index: UInt64(index), size: UInt64(size), leaf: leaves[index], proof: proof, root: root))
+                        index: UInt64(index), size: UInt64(size), leaf: leaves[index], proof: proof,
+                        root: root))
                 #expect(
                     !MerkleProof.verifyInclusion(
-                        index: UInt64(index), size: UInt64(size), leaf: leaves[(index + 1) % 33], proof: proof,
+                        index: UInt64(index), size: UInt64(size), leaf: leaves[(index + 1) % 33],
+                        proof: proof,
                         root: root))
                 if proof.count > 1 {
                     var reordered = proof
@@ -81,7 +84,8 @@ import TouchlogTestSupport
             }
             for old in 1...size {
                 let oldRoot = Self.naiveRoot(leaves[0..<old])
-                let proof = Self.proof(MerkleProof.consistencyRanges(old: UInt64(old), new: UInt64(size)), leaves)
+                let proof = Self.proof(
+                    MerkleProof.consistencyRanges(old: UInt64(old), new: UInt64(size)), leaves)
                 #expect(
                     MerkleProof.verifyConsistency(
                         old: UInt64(old), new: UInt64(size), oldRoot: oldRoot, newRoot: root, proof: proof))
@@ -115,7 +119,8 @@ import TouchlogTestSupport
                 return true
             }
             #expect(leaves.count == 27)
-            #expect(try tree.storedSize(txn) == 16, "one block of 16 leaves stored, the rest hashed on demand")
+            #expect(
+                try tree.storedSize(txn) == 16, "one block of 16 leaves stored, the rest hashed on demand")
             for size in [1, 5, 14, 27] {
                 let root = Self.naiveRoot(leaves[0..<size])
                 #expect(try tree.root(size: UInt64(size), txn) == root)
@@ -123,7 +128,8 @@ import TouchlogTestSupport
                     let proof = try tree.inclusionProof(index: UInt64(index), size: UInt64(size), txn)
                     #expect(
                         MerkleProof.verifyInclusion(
-                            index: UInt64(index), size: UInt64(size), leaf: leaves[index], proof: proof, root: root))
+                            index: UInt64(index), size: UInt64(size), leaf: leaves[index], proof: proof,
+                            root: root))
                 }
                 let consistency = try tree.consistencyProof(old: UInt64(size), new: 27, txn)
                 #expect(
@@ -132,14 +138,18 @@ import TouchlogTestSupport
                         proof: consistency))
             }
         }
-        #expect(try store.log.verify().treeRoot == (try store.withReadTransaction { try tree.root(size: 27, $0) }))
+        #expect(
+            try store.log.verify().treeRoot == (try store.withReadTransaction { try tree.root(size: 27, $0) })
+        )
     }
 
     @Test func aStoreWithoutItsTreeGetsItBuiltWhenOpenedForWritingAndTheAuditChecksIt() throws {
         let test = try TestStore(prefix: "merkle")
         var store: Store? = try test.openStore()
         _ = try store!.log.append(
-            try (0..<40).map { try touchpoint(id: "e\($0)", customer: "c\($0 % 2)", time: "2024-05-01T10:00:00Z") })
+            try (0..<40).map {
+                try touchpoint(id: "e\($0)", customer: "c\($0 % 2)", time: "2024-05-01T10:00:00Z")
+            })
         let root = try store!.withReadTransaction { try store!.log.treeRoot(size: 40, $0) }
         store = nil
         // As a store made before the tree: its nodes gone.
@@ -156,7 +166,8 @@ import TouchlogTestSupport
         // A changed node is found, at the event whose leaf first makes it.
         try tamper(test.path) { txn, merkle in
             try txn.put(
-                ChainHash.merkleLeaf(hashedBytes: [9]), forKey: BigEndianKey(MerkleTree.key(level: 4, index: 1)),
+                ChainHash.merkleLeaf(hashedBytes: [9]),
+                forKey: BigEndianKey(MerkleTree.key(level: 4, index: 1)),
                 in: merkle)
         }
         let problems = try reopened.log.verify().problems
