@@ -15,7 +15,10 @@ struct AuditCommand: ParsableCommand {
             events, kept as facts). With --seals and --public-key, also \
             checks every stored seal, which catches a history rewritten with a recomputed chain; with --seal \
             FILE, the seals kept in FILE outside the store, which also catch a log cut short (or rewritten) \
-            whose stored seals were removed with it. Read-only: \
+            whose stored seals were removed with it. The full audit also recomputes the Merkle tree and checks \
+            every stored checkpoint against it (and the stream heads of the latest); with --checkpoint FILE \
+            and --public-key KEY.vkey, a checkpoint kept outside the store: its signature, and a consistency \
+            proof that the store's tree extends it. Read-only: \
             it reads one consistent snapshot and can run while another process ingests. Exit 0 when all \
             holds, 1 with the first bad position on any problem. Exit 66 when --customer names a customer with \
             no events in the store.

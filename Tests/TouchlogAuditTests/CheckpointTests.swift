@@ -87,4 +87,20 @@ import TouchlogTestSupport
             sealKey: key.publicKey, checkpointKey: NoteVerifierKey(publicKey: key.publicKey))
         #expect(report.ok && report.checkpointsChecked == 1, "\(report.problems)")
     }
+
+    @Test func theAuditRecomputesTheStreamHeadsOfTheLatestCheckpoint() throws {
+        let store = try TamperableStore()
+        _ = try SealBook(store: try store.openStore()).seal(with: Curve25519.Signing.PrivateKey())
+        #expect(try store.audit().ok)
+        // The `streams` index says c1 ended one version earlier than the checkpoint committed to.
+        try store.tamper { txn, _, streams, _ in
+            let head = try #require(try txn.value(forKey: "c1", in: streams))
+            var changed = head
+            changed[15] -= 1
+            try txn.put(changed, forKey: "c1", in: streams)
+        }
+        let report = try store.audit()
+        #expect(report.problems.map(\.kind.rawValue).contains("checkpoint_stream_heads"), "\(report.problems)")
+        #expect(report.problems.map(\.kind.rawValue).contains("stream_index"))
+    }
 }
