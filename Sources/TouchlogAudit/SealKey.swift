@@ -23,12 +23,9 @@ public enum SealKey {
     public static func generate(privatePath: String, publicPath: String, verifierPath: String? = nil) throws
         -> Curve25519.Signing.PublicKey
     {
-        for path in [privatePath, publicPath] where FileIdentity(path, followingLinks: false) != nil {
+        for path in [privatePath, publicPath] + [verifierPath].compactMap({ $0 })
+        where FileIdentity(path, followingLinks: false) != nil {
             throw SealError.badKeyFile(path: path, reason: "the file exists; refusing to overwrite a key")
-        }
-        if let verifierPath, FileIdentity(verifierPath, followingLinks: false) != nil {
-            throw SealError.badKeyFile(
-                path: verifierPath, reason: "the file exists; refusing to overwrite a key")
         }
         let key = Curve25519.Signing.PrivateKey()
         let privateKey = try createNew(

@@ -73,12 +73,12 @@ struct VerifyBundleCommand: ParsableCommand {
     var directory: String
     @Option(
         help: ArgumentHelp(
-            "The C2SP verifier key of the checkpoint's signer ('touchlog keygen' writes FILE.vkey).",
+            "The checkpoint signer's C2SP verifier key ('touchlog keygen' writes FILE.vkey; FILE.pub works too).",
             valueName: "file"))
     var key: String
 
     func run() throws {
-        let verifier = try reportingFailures { try NoteVerifierKey.load(key) }
+        let verifier = try reportingFailures { try SealKey.loadVerifier(key) }
         let verified: BundleVerifier.Verified
         do {
             verified = try BundleVerifier.verify(directory: directory, key: verifier)

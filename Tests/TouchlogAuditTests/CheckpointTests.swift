@@ -100,7 +100,8 @@ import TouchlogTestSupport
             try txn.put(changed, forKey: "c1", in: streams)
         }
         let report = try store.audit()
-        #expect(report.problems.map(\.kind.rawValue).contains("checkpoint_stream_heads"), "\(report.problems)")
+        #expect(
+            report.problems.map(\.kind.rawValue).contains("checkpoint_stream_heads"), "\(report.problems)")
         #expect(report.problems.map(\.kind.rawValue).contains("stream_index"))
     }
 }
