@@ -78,25 +78,45 @@ public struct SealBook: Sendable {
 
     public init(store: Store) { self.store = store }
 
-    /// Signs the current head of the log with `key`, stores the seal and returns it.
+    /// Signs the current head of the log with `key`, stores the seal and returns it; a checkpoint of the
+    /// Merkle tree at the same size is signed and stored with it (`sealWithCheckpoint`).
     public func seal(with key: Curve25519.Signing.PrivateKey, at time: Timestamp = .now()) throws -> Seal {
-        let head = try store.log.head()
-        guard head.position > 0 else { throw SealError.emptyLog }
-        var seal = Seal(
-            position: head.position, hash: head.hash.description, sealedTime: time.rfc3339,
-            publicKey: key.publicKey.rawRepresentation.base64EncodedString(), signature: "")
-        seal.signature = try key.signature(for: Data(seal.statement)).base64EncodedString()
-        let text = try seal.jsonText()
-        guard let seals = store.databases.seals else { throw StoreError.readOnly(path: store.path) }
-        try store.withWriteTransaction { txn in
+        try sealWithCheckpoint(with: key, at: time).seal
+    }
+
+    /// Signs the current head of the log with `key` twice, in one write transaction that stores both: the
+    /// seal (position, chain hash, time) and a C2SP checkpoint (origin, tree size, Merkle root, and the
+    /// root of the stream heads tree at that size; docs/PROOFS.md) under the key name `touchlog`.
+    /// - Throws: `SealError.emptyLog`, `StoreError`.
+    public func sealWithCheckpoint(with key: Curve25519.Signing.PrivateKey, at time: Timestamp = .now())
+        throws
+        -> (seal: Seal, checkpoint: SignedCheckpoint)
+    {
+        guard let seals = store.databases.seals, let origin = try store.origin() else {
+            throw StoreError.readOnly(path: store.path)
+        }
+        let verifier = NoteVerifierKey(publicKey: key.publicKey)
+        return try store.withWriteTransaction { txn in
+            let head = try store.log.head(in: txn)
+            guard head.position > 0 else { throw SealError.emptyLog }
+            var seal = Seal(
+                position: head.position, hash: head.hash.description, sealedTime: time.rfc3339,
+                publicKey: key.publicKey.rawRepresentation.base64EncodedString(), signature: "")
+            seal.signature = try key.signature(for: Data(seal.statement)).base64EncodedString()
+            let text = try seal.jsonText()
             let next = try txn.withCursor(on: seals) { cursor in
                 try cursor.last()
                     ? (try cursor.withUnsafeCurrent { key, _ in BigEndianKey(bytes: key)?.value } ?? nil) ?? 0
                     : 0
             }
             try txn.put(Array(text.utf8), forKey: BigEndianKey(next + 1), in: seals, options: .noOverwrite)
+            let checkpoint = Checkpoint(
+                origin: origin, size: head.position, root: try store.log.treeRoot(size: head.position, txn),
+                streamHeads: try store.log.streamHeadsRoot(asOf: head.position, in: txn))
+            let signed = try SignedCheckpoint.sign(checkpoint, with: key, name: verifier.name)
+            try CheckpointBook(store: store).add(signed, verifierKey: verifier, txn)
+            return (seal, signed)
         }
-        return seal
     }
 
     /// Every stored seal, oldest first, each with its number; one whose bytes are not a seal is

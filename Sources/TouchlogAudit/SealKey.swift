@@ -13,31 +13,62 @@ public enum SealKey {
     static let privateMarker = "TOUCHLOG ED25519 PRIVATE KEY"
     static let publicMarker = "TOUCHLOG ED25519 PUBLIC KEY"
 
-    /// Makes a new key pair and writes it to `privatePath` (0600) and `publicPath` (0644).
+    /// Makes a new key pair and writes it to `privatePath` (0600), `publicPath` (0644) and, when given,
+    /// its C2SP verifier key (`NoteVerifierKey`, name `touchlog`) to `verifierPath` (0644).
     ///
-    /// Refuses to overwrite an existing file, and writes neither key when either path exists. Each file is
+    /// Refuses to overwrite an existing file, and writes no key when any path exists. Each file is
     /// created with its mode from the first byte and put in place whole (see `createNew`), so the private
     /// key is never readable by others, not even for a moment.
     /// - Throws: `SealError.badKeyFile` naming the path and why.
-    public static func generate(privatePath: String, publicPath: String) throws
+    public static func generate(privatePath: String, publicPath: String, verifierPath: String? = nil) throws
         -> Curve25519.Signing.PublicKey
     {
-        for path in [privatePath, publicPath] where FileIdentity(path, followingLinks: false) != nil {
+        for path in [privatePath, publicPath] + [verifierPath].compactMap({ $0 })
+        where FileIdentity(path, followingLinks: false) != nil {
             throw SealError.badKeyFile(path: path, reason: "the file exists; refusing to overwrite a key")
         }
         let key = Curve25519.Signing.PrivateKey()
         let privateKey = try createNew(
             Array(armored(key.rawRepresentation, marker: privateMarker).utf8), at: privatePath, mode: 0o600)
+        var written: [(String, FileIdentity)] = [(privatePath, privateKey)]
         do {
-            _ = try createNew(
-                Array(armored(key.publicKey.rawRepresentation, marker: publicMarker).utf8), at: publicPath,
-                mode: 0o644)
+            written.append(
+                (
+                    publicPath,
+                    try createNew(
+                        Array(armored(key.publicKey.rawRepresentation, marker: publicMarker).utf8),
+                        at: publicPath,
+                        mode: 0o644)
+                ))
+            if let verifierPath {
+                _ = try createNew(
+                    Array((NoteVerifierKey(publicKey: key.publicKey).text + "\n").utf8), at: verifierPath,
+                    mode: 0o644)
+            }
         } catch {
-            // Half a key pair is of no use: take back the private key this call wrote.
-            if FileIdentity(privatePath, followingLinks: false) == privateKey { unlink(privatePath) }
+            // Half a key pair is of no use: take back the files this call wrote.
+            for (path, identity) in written where FileIdentity(path, followingLinks: false) == identity {
+                unlink(path)
+            }
             throw error
         }
         return key.publicKey
+    }
+
+    /// Reads a public key to verify seals and checkpoints with: a C2SP verifier key (`.vkey`, with its
+    /// key name) or a public key file written by `generate` (`.pub`, taken under the name `touchlog`).
+    /// - Throws: `SealError.badKeyFile` when the file is neither.
+    public static func loadVerifier(_ path: String) throws -> NoteVerifierKey {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw SealError.badKeyFile(path: path, reason: "cannot read it")
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        if !text.contains("-----BEGIN") {
+            do { return try NoteVerifierKey(parsing: text) } catch {
+                throw SealError.badKeyFile(path: path, reason: error.description)
+            }
+        }
+        return NoteVerifierKey(publicKey: try loadPublicKey(path))
     }
 
     /// Reads a private key file written by `generate`.

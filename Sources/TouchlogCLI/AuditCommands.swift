@@ -15,7 +15,10 @@ struct AuditCommand: ParsableCommand {
             events, kept as facts). With --seals and --public-key, also \
             checks every stored seal, which catches a history rewritten with a recomputed chain; with --seal \
             FILE, the seals kept in FILE outside the store, which also catch a log cut short (or rewritten) \
-            whose stored seals were removed with it. Read-only: \
+            whose stored seals were removed with it. The full audit also recomputes the Merkle tree and checks \
+            every stored checkpoint against it (and the stream heads of the latest); with --checkpoint FILE \
+            and --public-key KEY.vkey, a checkpoint kept outside the store: its signature, and a consistency \
+            proof that the store's tree extends it. Read-only: \
             it reads one consistent snapshot and can run while another process ingests. Exit 0 when all \
             holds, 1 with the first bad position on any problem. Exit 66 when --customer names a customer with \
             no events in the store.
@@ -45,8 +48,18 @@ struct AuditCommand: ParsableCommand {
             valueName: "file"))
     var sealFiles: [String] = []
     @Option(
-        help: ArgumentHelp("The public key file from 'touchlog keygen'.", valueName: "file"),
-        completion: .file(extensions: ["pub"]))
+        name: .customLong("checkpoint"),
+        help: ArgumentHelp(
+            "Verify a signed checkpoint kept outside the store (needs --public-key; may be repeated).",
+            discussion:
+                "A file that 'touchlog checkpoint' wrote: its signature, and a consistency proof that the store's Merkle tree extends it.",
+            valueName: "file"))
+    var checkpointFiles: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "The public key file from 'touchlog keygen' (FILE.pub, or the C2SP verifier key FILE.vkey).",
+            valueName: "file"),
+        completion: .file(extensions: ["pub", "vkey"]))
     var publicKey: String?
 
     @Flag(help: "List every ticket anomaly, not only the count of each kind and a few examples.")
@@ -55,11 +68,15 @@ struct AuditCommand: ParsableCommand {
     func validate() throws {
         if seals && publicKey == nil { throw ValidationError("--seals needs --public-key FILE") }
         if !sealFiles.isEmpty && publicKey == nil { throw ValidationError("--seal needs --public-key FILE") }
+        if !checkpointFiles.isEmpty && publicKey == nil {
+            throw ValidationError("--checkpoint needs --public-key FILE")
+        }
     }
 
     func run() throws {
         let report: AuditReport = try storeOptions.withStore(.reading) { store in
-            let key = try publicKey.map { try SealKey.loadPublicKey($0) }
+            let verifier = try publicKey.map { try SealKey.loadVerifier($0) }
+            let key = verifier?.publicKey
             if let customer, try store.log.version(ofCustomer: customer) == 0 {
                 throw CommandFailure.notFound("customer", customer)
             }
@@ -67,9 +84,12 @@ struct AuditCommand: ParsableCommand {
             let meter = ProgressMeter("audit")
             auditor.progress = { meter.update($0) }
             let kept = try sealFiles.flatMap { try Seal.load(fromFile: $0) }
+            let keptCheckpoints = try checkpointFiles.map { path in
+                (name: "checkpoint file '\(path)'", checkpoint: try SignedCheckpoint.load(fromFile: path))
+            }
             let report = try auditor.audit(
                 customer: customer, sealKey: seals || !kept.isEmpty ? key : nil, checkingStoredSeals: seals,
-                keptSeals: kept)
+                keptSeals: kept, checkpointKey: verifier, keptCheckpoints: keptCheckpoints)
             meter.finish(report.eventsChecked)
             return report
         }
@@ -95,6 +115,7 @@ struct AuditCommand: ParsableCommand {
         var counts = "\(formatCount(report.eventsChecked)) events checked"
         counts += ", \(formatCount(report.projectionRecordsChecked)) projection records checked"
         if sealsChecked { counts += ", \(report.sealsChecked) seals checked" }
+        if report.checkpointsChecked > 0 { counts += ", \(report.checkpointsChecked) checkpoints checked" }
         var lines: [TerminalText] = []
         if let first = report.problems.first {
             let place = report.firstBadPosition.map { "first bad position \($0)" } ?? "no position"
@@ -162,12 +183,13 @@ struct SealSignCommand: ParsableCommand {
     func run() throws {
         try storeOptions.withStore(.updating) { store in
             let privateKey = try SealKey.loadPrivateKey(key)
-            let seal = try SealBook(store: store).seal(with: privateKey)
+            let (seal, checkpoint) = try SealBook(store: store).sealWithCheckpoint(with: privateKey)
             if output.json {
                 Console.current.exactLine(try seal.jsonText())
             } else {
                 Console.current.line(
-                    "sealed position \(seal.position), hash \(seal.hash), at \(seal.sealedTime)")
+                    "sealed position \(seal.position), hash \(seal.hash), at \(seal.sealedTime); signed the checkpoint of tree size \(checkpoint.checkpoint.size) ('touchlog checkpoint' prints it)"
+                )
             }
         }
     }
@@ -252,7 +274,12 @@ struct SealExportCommand: ParsableCommand {
 struct KeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
-        abstract: "Make an Ed25519 key pair for seals: FILE (private, owner-only) and FILE.pub.")
+        abstract:
+            "Make an Ed25519 key pair for seals and checkpoints: FILE (private, owner-only), FILE.pub and FILE.vkey.",
+        discussion: """
+            FILE.vkey is the C2SP signed-note verifier key (NAME+KEYID_HEX+BASE64(0x01 || public key), name \
+            'touchlog') that checks checkpoints and proof bundles ('touchlog verify-bundle DIR --key FILE.vkey').
+            """)
 
     @Argument(
         help: ArgumentHelp(
@@ -261,9 +288,11 @@ struct KeygenCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            _ = try SealKey.generate(privatePath: file, publicPath: file + ".pub")
+            _ = try SealKey.generate(
+                privatePath: file, publicPath: file + ".pub", verifierPath: file + ".vkey")
             Console.current.message(
-                "wrote the private key to \(file) (mode 0600) and the public key to \(file).pub")
+                "wrote the private key to \(file) (mode 0600), the public key to \(file).pub and its verifier key to \(file).vkey"
+            )
         }
     }
 }

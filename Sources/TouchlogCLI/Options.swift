@@ -167,6 +167,15 @@ private func describe(_ error: any Error) -> (String, Int32) {
         return (text, failure.isReadFailure ? ExitStatus.ioError : ExitStatus.dataError)
     case let failure as SealError:
         return (failure.description, ExitStatus.dataError)
+    case let failure as CheckpointError:
+        return (failure.description, ExitStatus.dataError)
+    case let failure as ProofError:
+        switch failure {
+        case .noCheckpoint, .unknownCustomer: return (failure.description, ExitStatus.notFound)
+        case .treeMismatch, .streamHeadsMismatch: return (failure.description, ExitStatus.auditFailed)
+        case .outputNotEmpty: return (failure.description, ExitStatus.usage)
+        case .cannotWrite: return (failure.description, ExitStatus.ioError)
+        }
     case let failure as StoreError:
         switch failure {
         case .versionConflict: return (failure.description, ExitStatus.dataError)

@@ -18,7 +18,8 @@ public struct Touchlog: ParsableCommand {
         subcommands: [
             IngestCommand.self, AppendCommand.self, ReplayCommand.self, TailCommand.self, StatsCommand.self,
             TicketCommand.self, LoyaltyCommand.self, RepCommand.self, RebuildCommand.self, RulesCommand.self,
-            CatchUpCommand.self, AuditCommand.self, SealCommand.self, KeygenCommand.self, ImportCommand.self,
+            CatchUpCommand.self, AuditCommand.self, SealCommand.self, KeygenCommand.self,
+            CheckpointCommand.self, ProveCommand.self, VerifyBundleCommand.self, ImportCommand.self,
             GenerateCommand.self, CatalogCommand.self, ReportCommand.self,
             ExportCommand.self, BackupCommand.self, RestoreCommand.self,
             BenchCommand.self,

@@ -36,6 +36,8 @@ public struct AuditProblem: Sendable, Equatable, Codable {
         public static let idIndex = Kind(rawValue: "id_index")
         /// Two events share `source` and `id`.
         public static let duplicateEvent = Kind(rawValue: "duplicate_event")
+        /// The Merkle tree database disagrees with a recomputation from the events.
+        public static let tree = Kind(rawValue: "tree")
         /// A customer named in the request has no stream.
         public static let unknownCustomer = Kind(rawValue: "unknown_customer")
     }

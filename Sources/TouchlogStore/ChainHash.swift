@@ -1,9 +1,10 @@
 import Crypto
+import LMDB
 
-/// A SHA-256 digest in the log's hash chain.
+/// A SHA-256 digest in the log's hash chain, and in its Merkle tree.
 ///
 /// Kept inline (four words, no heap allocation): the append path makes one per event.
-public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
+public struct ChainHash: Sendable, Hashable, CustomStringConvertible, BytesRepresentable {
     private var words: (UInt64, UInt64, UInt64, UInt64)
 
     /// The 32 bytes of the digest.
@@ -31,13 +32,53 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     /// (8 bytes, big-endian) and every byte of the record after its own hash (docs/STORAGE.md).
     init(position: UInt64, record: some ContiguousBytesSlice) {
         var hasher = SHA256()
-        var bigEndian = position.bigEndian
-        Swift.withUnsafeBytes(of: &bigEndian) { hasher.update(bufferPointer: $0) }
         record.withBytes { bytes in
-            let hashed = min(EventRecord.hashRange.upperBound, bytes.count)
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[hashed...]))
+            HashedBytes.withParts(position: position, record: bytes) { prefix, rest in
+                hasher.update(bufferPointer: prefix)
+                hasher.update(bufferPointer: rest)
+            }
         }
         self = hasher.finalize().withUnsafeBytes { ChainHash(unsafeBytes: $0) }
+    }
+
+    /// The Merkle leaf hash of the event record `record` stored at `position`: SHA-256 of 0x00 and the
+    /// record's hashed bytes (RFC 6962 section 2.1; docs/PROOFS.md).
+    init(leafOf position: UInt64, record: UnsafeRawBufferPointer) {
+        var hasher = SHA256()
+        Swift.withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
+        HashedBytes.withParts(position: position, record: record) { prefix, rest in
+            hasher.update(bufferPointer: prefix)
+            hasher.update(bufferPointer: rest)
+        }
+        self = hasher.finalize().withUnsafeBytes { ChainHash(unsafeBytes: $0) }
+    }
+
+    /// The Merkle leaf hash of an event given its hashed bytes (as a proof bundle carries them):
+    /// SHA-256(0x00 || hashed bytes).
+    public static func merkleLeaf(hashedBytes: [UInt8]) -> ChainHash {
+        var hasher = SHA256()
+        hasher.update(data: [UInt8(0)])
+        hasher.update(data: hashedBytes)
+        return hasher.finalize().withUnsafeBytes { ChainHash(unsafeBytes: $0) }
+    }
+
+    /// An RFC 6962 interior node: SHA-256(0x01 || left || right).
+    public static func merkleNode(_ left: ChainHash, _ right: ChainHash) -> ChainHash {
+        var hasher = SHA256()
+        Swift.withUnsafeBytes(of: UInt8(1)) { hasher.update(bufferPointer: $0) }
+        left.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        right.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().withUnsafeBytes { ChainHash(unsafeBytes: $0) }
+    }
+
+    /// The root of the empty tree: SHA-256 of no bytes (RFC 6962 section 2.1).
+    public static let emptyTreeRoot = SHA256.hash(data: [UInt8]()).withUnsafeBytes {
+        ChainHash(unsafeBytes: $0)
+    }
+
+    /// Lends the 32 bytes as an LMDB value.
+    public func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeBytes(body)
     }
 
     /// Lends the 32 bytes, in digest order.
@@ -72,6 +113,47 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
             }
         }
         return String(decoding: text, as: UTF8.self)
+    }
+}
+
+/// The bytes of an event that its hashes cover, the "hashed bytes" (docs/PROOFS.md): its position as
+/// 8 big-endian bytes, then every byte of its record after the record's own hash (record bytes 33…).
+/// The chain hash is SHA-256(hashed bytes); the Merkle leaf hash is SHA-256(0x00 || hashed bytes).
+///
+/// The one definition of what is hashed: the chain, the Merkle tree, `EventRecordView.hashedBytes` and
+/// proof bundles all go through it, so a change to what a record holds changes them together.
+enum HashedBytes {
+    /// Lends the hashed bytes of `record` stored at `position` to `body` as their two parts, the
+    /// position's 8 bytes and the rest of the record, without copying the record.
+    @inline(__always)
+    static func withParts<R>(
+        position: UInt64, record: UnsafeRawBufferPointer,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R
+    ) rethrows -> R {
+        var bigEndian = position.bigEndian
+        return try Swift.withUnsafeBytes(of: &bigEndian) { prefix in
+            let start = min(EventRecord.hashRange.upperBound, record.count)
+            return try body(prefix, UnsafeRawBufferPointer(rebasing: record[start...]))
+        }
+    }
+
+    /// The position the hashed bytes start with; nil when they are shorter than 8 bytes.
+    static func position(of hashedBytes: [UInt8]) -> UInt64? {
+        guard hashedBytes.count >= 8 else { return nil }
+        return hashedBytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// The record whose hashed bytes at their position are `hashedBytes`: the format byte and the
+    /// chain hash put back in front of the rest. Nil when the bytes are too short to be a record.
+    static func record(from hashedBytes: [UInt8]) -> (position: UInt64, record: [UInt8])? {
+        guard let position = position(of: hashedBytes),
+            hashedBytes.count >= 8 + EventRecord.headerSize - EventRecord.hashRange.upperBound
+        else { return nil }
+        var record = [EventRecord.format] + [UInt8](repeating: 0, count: EventRecord.hashRange.count)
+        record += hashedBytes[8...]
+        let hash = ChainHash(position: position, record: record)
+        record.replaceSubrange(EventRecord.hashRange, with: hash.bytes)
+        return (position, record)
     }
 }
 

@@ -83,6 +83,9 @@ extension EventLog {
         guard !isReadOnly else { throw StoreError.readOnly(path: path) }
         return try storage("appending a batch of \(requests.count) events") {
             try environment.withWriteTransaction(growingMap: true) { txn in
+                // The tree covers the log before it grows (a no-op unless a version without the tree
+                // appended since this store was opened).
+                try extendTree(txn)
                 let head = try readHead(txn)
                 let batch =
                     if let prepared, prepared.before.position == head.position,
@@ -216,15 +219,23 @@ extension EventLog {
         return stored.event
     }
 
-    /// Writes a prepared batch: its records, the stream heads it moved, and its index run.
+    /// Writes a prepared batch: its records, the stream heads it moved, its index run, and the Merkle
+    /// tree's nodes its events complete (hashed here, on the writer, where the commit's disk writes leave
+    /// the processor idle, rather than on the thread that prepares the next batch).
     private func write(_ batch: PreparedBatch, _ txn: borrowing WriteTransaction) throws {
+        guard let tree else { throw StoreError.readOnly(path: path) }
+        var frontier = try tree.frontier(size: batch.before.position, txn)
+        var nodes: [ChainHash] = []
+        nodes.reserveCapacity(batch.recordEnds.count / 8 + 8)
         var start = 0
         for (offset, end) in batch.recordEnds.enumerated() {
             let record = batch.records.bytes(start..<end)
+            let position = batch.before.position + UInt64(offset) + 1
             try txn.putReserving(
-                count: record.count, forKey: BigEndianKey(batch.before.position + UInt64(offset) + 1),
-                in: databases.events, options: .append
+                count: record.count, forKey: BigEndianKey(position), in: databases.events, options: .append
             ) { $0.copyMemory(from: record) }
+            frontier.append(
+                ChainHash(leafOf: position, record: record), nodesFrom: MerkleTree.storedLevel, into: &nodes)
             start = end
         }
         for (customer, stream) in batch.streams {
@@ -233,6 +244,7 @@ extension EventLog {
         try txn.withUnsafeEntries(in: databases.idRuns) { runs in
             try IdentityIndex(runs).add(batch.identities, in: databases.idRuns, txn)
         }
+        try tree.append(nodes, after: batch.before.position, txn)
     }
 }
 

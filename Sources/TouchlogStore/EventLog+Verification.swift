@@ -9,6 +9,12 @@ public struct LogVerification: Sendable, Equatable {
     /// The head the verification saw (its consistent snapshot).
     public var headPosition: UInt64
     public var headHash: ChainHash
+    /// The root of the Merkle tree recomputed from the events (over the whole log); nil for a
+    /// verification of one customer.
+    public var treeRoot: ChainHash?
+    /// Whether the stored tree was compared node by node with the recomputation (a read-only store made
+    /// before the tree has none).
+    public var treeChecked: Bool = false
 
     /// The first position with a problem, if any problem has a position.
     public var firstBadPosition: UInt64? { problems.compactMap(\.position).min() }
@@ -78,74 +84,110 @@ extension EventLog {
         var streams: [String: StreamHead] = [:]
         var identities: [(key: UInt64, position: UInt64)] = []
         var checked = 0
-        try txn.withCursor(on: databases.events) { cursor in
-            try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
-                guard let position = BigEndianKey(bytes: key)?.value else {
-                    problems.append(
-                        AuditProblem(
-                            position: expected, kind: .undecodable,
-                            message: "a key of the events table is not 8 bytes"))
-                    return true
-                }
-                if position != expected {
-                    // Keys out of order come only from a damaged file: report them, never trap on them.
-                    let message =
-                        position > expected
-                        ? "positions jump from \(expected &- 1) to \(position): \(position - expected) event(s) missing"
-                        : "positions go back from \(expected &- 1) to \(position)"
-                    problems.append(AuditProblem(position: expected, kind: .gap, message: message))
-                }
-                expected = position &+ 1
-                checked += 1
-                if checked % 65_536 == 0 { progress?(checked) }
-                guard let record = EventRecordView(bytes: value, position: position) else {
-                    problems.append(
-                        AuditProblem(
-                            position: position, kind: .undecodable, message: "the record does not decode"))
-                    let header = EventRecordView.Header.hashAndRecordedTime(value)
-                    previousHash = header?.0 ?? .genesis
-                    if let recorded = header?.1 {
-                        checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+        var tree = TreeCheck(comparing: self.tree != nil)
+        /// Walks the events; `nextStoredNode` gives the stored tree's next node (nil past its end).
+        func walk(_ nextStoredNode: () throws -> (key: UInt64?, hash: ChainHash?)?) throws {
+            try txn.withCursor(on: databases.events) { cursor in
+                try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                    guard let position = BigEndianKey(bytes: key)?.value else {
+                        problems.append(
+                            AuditProblem(
+                                position: expected, kind: .undecodable,
+                                message: "a key of the events table is not 8 bytes"))
+                        return true
                     }
-                    previousRecorded = header.map { (position, $0.1) }
+                    if position != expected {
+                        // Keys out of order come only from a damaged file: report them, never trap on them.
+                        let message =
+                            position > expected
+                            ? "positions jump from \(expected &- 1) to \(position): \(position - expected) event(s) missing"
+                            : "positions go back from \(expected &- 1) to \(position)"
+                        problems.append(AuditProblem(position: expected, kind: .gap, message: message))
+                    }
+                    expected = position &+ 1
+                    checked += 1
+                    try tree.add(ChainHash(leafOf: position, record: value), at: position, nextStoredNode)
+                    if checked % 65_536 == 0 { progress?(checked) }
+                    guard let record = EventRecordView(bytes: value, position: position) else {
+                        problems.append(
+                            AuditProblem(
+                                position: position, kind: .undecodable, message: "the record does not decode")
+                        )
+                        let header = EventRecordView.Header.hashAndRecordedTime(value)
+                        previousHash = header?.0 ?? .genesis
+                        if let recorded = header?.1 {
+                            checkRecordedTime(
+                                recorded, at: position, after: previousRecorded, into: &problems)
+                        }
+                        previousRecorded = header.map { (position, $0.1) }
+                        return true
+                    }
+                    let (hash, predecessorHash, recomputed) = (
+                        record.hash, record.predecessorHash, record.recomputedHash
+                    )
+                    if recomputed != hash {
+                        problems.append(.hashMismatch(at: position, stored: hash, recomputed: recomputed))
+                    }
+                    if predecessorHash != previousHash {
+                        problems.append(
+                            .chainBroken(
+                                at: position, predecessor: predecessorHash, previous: previousHash.description
+                            ))
+                    }
+                    let recorded = record.recordedAt
+                    checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                    previousRecorded = (position, recorded)
+                    let customer = record.subject ?? ""
+                    let (version, previousPosition) = (record.version, record.previousPosition)
+                    let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
+                    if version != stream.version + 1 || previousPosition != stream.lastPosition {
+                        problems.append(
+                            AuditProblem(
+                                position: position, kind: .streamLink,
+                                message:
+                                    "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
+                            ))
+                    }
+                    streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
+                    identities.append((identityHasher.hash(source: record.source, id: record.id), position))
+                    previousHash = hash
                     return true
                 }
-                let (hash, predecessorHash, recomputed) = (
-                    record.hash, record.predecessorHash, record.recomputedHash
-                )
-                if recomputed != hash {
-                    problems.append(.hashMismatch(at: position, stored: hash, recomputed: recomputed))
-                }
-                if predecessorHash != previousHash {
-                    problems.append(
-                        .chainBroken(
-                            at: position, predecessor: predecessorHash, previous: previousHash.description))
-                }
-                let recorded = record.recordedAt
-                checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
-                previousRecorded = (position, recorded)
-                let customer = record.subject ?? ""
-                let (version, previousPosition) = (record.version, record.previousPosition)
-                let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
-                if version != stream.version + 1 || previousPosition != stream.lastPosition {
-                    problems.append(
-                        AuditProblem(
-                            position: position, kind: .streamLink,
-                            message:
-                                "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
-                        ))
-                }
-                streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
-                identities.append((identityHasher.hash(source: record.source, id: record.id), position))
-                previousHash = hash
-                return true
             }
         }
+        if let merkle = self.tree {
+            try txn.withCursor(on: merkle.database) { treeCursor in
+                var positioned = try treeCursor.first()
+                try walk {
+                    guard positioned else { return nil }
+                    let node = try treeCursor.withUnsafeCurrent { key, value in
+                        (
+                            BigEndianKey(bytes: key)?.value,
+                            value.count == 32 ? ChainHash(unsafeBytes: value) : nil
+                        )
+                    }
+                    positioned = try treeCursor.next()
+                    return node
+                }
+                if tree.problems.isEmpty && positioned {
+                    tree.problems.append(
+                        AuditProblem(
+                            position: expected, kind: .tree,
+                            message:
+                                "the Merkle tree has nodes beyond the log's last event (position \(expected - 1)): events were removed from the end"
+                        ))
+                }
+            }
+        } else {
+            try walk { nil }
+        }
+        problems += tree.problems
         problems += try verifyStreamIndex(streams, head: expected - 1, txn)
         problems += try verifyIdentityIndex(&identities, txn)
         problems = problems.sortedByPosition()
         return LogVerification(
-            eventsChecked: checked, problems: problems, headPosition: expected - 1, headHash: previousHash)
+            eventsChecked: checked, problems: problems, headPosition: expected - 1, headHash: previousHash,
+            treeRoot: tree.frontier.root, treeChecked: self.tree != nil)
     }
 
     /// Adds a problem when `recorded`, the recorded time at `position`, is earlier than the one of the
@@ -397,5 +439,50 @@ extension EventLog {
         problems = problems.sortedByPosition()
         return LogVerification(
             eventsChecked: checked, problems: problems, headPosition: head.position, headHash: head.hash)
+    }
+}
+
+/// The audit's check of the Merkle tree: the tree recomputed from the events' leaves as the walk goes,
+/// each node of the stored levels compared with the stored node of the same post-order key. Reports the first node that
+/// differs (one problem: every node after it depends on it or is shifted by it).
+private struct TreeCheck {
+    var frontier = MerkleFrontier()
+    var problems: [AuditProblem] = []
+    /// The key of the next node the recomputation makes.
+    private var key: UInt64 = 0
+    /// Whether nodes are compared: the store has a tree, and no difference was found yet.
+    private var comparing: Bool
+
+    init(comparing: Bool) { self.comparing = comparing }
+
+    /// Adds the leaf of the event at `position`; `nextStoredNode` gives the stored tree's next node,
+    /// nil when it has no more (or the store has no tree: nothing is compared then).
+    @inline(__always)
+    mutating func add(
+        _ leaf: ChainHash, at position: UInt64,
+        _ nextStoredNode: () throws -> (key: UInt64?, hash: ChainHash?)?
+    ) throws {
+        try frontier.append(leaf) { level, node in
+            guard level >= MerkleTree.storedLevel else { return }
+            defer { key += 1 }
+            guard comparing else { return }
+            guard let stored = try nextStoredNode() else {
+                comparing = false
+                problems.append(
+                    AuditProblem(
+                        position: position, kind: .tree,
+                        message: "the Merkle tree ends before this event: node \(key) is missing"))
+                return
+            }
+            if stored.key != key || stored.hash != node {
+                comparing = false
+                problems.append(
+                    AuditProblem(
+                        position: position, kind: .tree,
+                        message:
+                            "the Merkle tree's node \(key) is \(stored.hash.map(\.description) ?? "not a hash") under key \(stored.key.map(String.init) ?? "?"); recomputed from the events it is \(node)"
+                    ))
+            }
+        }
     }
 }

@@ -21,6 +21,8 @@ public final class EventLog: Sendable {
     public let path: String
     /// Whether the store was opened read-only: appends are refused.
     public let isReadOnly: Bool
+    /// The Merkle tree over the log; nil in a read-only store made before the tree.
+    public let tree: MerkleTree?
 
     /// The log of a store; only `Store` makes one, after opening its databases.
     init(
@@ -32,6 +34,7 @@ public final class EventLog: Sendable {
         self.identityHasher = identityHasher
         self.path = path
         self.isReadOnly = isReadOnly
+        tree = databases.merkle.map { MerkleTree(database: $0, events: databases.events) }
     }
 
     // MARK: Looking up

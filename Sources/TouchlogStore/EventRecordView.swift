@@ -123,6 +123,15 @@ public struct EventRecordView: ~Copyable {
     /// The chain hash of the record's bytes at its position; equal to `hash` unless it was altered or moved.
     public var recomputedHash: ChainHash { ChainHash(position: position, record: bytes) }
 
+    /// The bytes the event's hashes cover (`HashedBytes`): its position as 8 big-endian bytes, then the
+    /// record after its own hash. What a proof bundle carries as `leaf`.
+    public var hashedBytes: [UInt8] {
+        HashedBytes.withParts(position: position, record: bytes) { Array($0) + Array($1) }
+    }
+
+    /// The event's Merkle leaf hash: SHA-256(0x00 || `hashedBytes`).
+    public var leafHash: ChainHash { ChainHash(leafOf: position, record: bytes) }
+
     // MARK: The event's attributes
 
     public var id: String { string(idRange) }

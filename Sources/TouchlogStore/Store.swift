@@ -53,6 +53,11 @@ public final class Store: Sendable {
         let idRuns: Database
         /// `seals`: sequence number -> signed seal (TouchlogAudit). Nil in a read-only store that has none.
         public let seals: Database?
+        /// `merkle`: the Merkle tree's nodes (`MerkleTree`). Nil in a read-only store made before the tree.
+        let merkle: Database?
+        /// `checkpoints`: sequence number -> signed checkpoint (TouchlogAudit). Nil in a read-only store
+        /// that has none.
+        public let checkpoints: Database?
         /// The projections' databases (TouchlogProjections). Nil in a read-only store that has none.
         public let projections: ProjectionDatabases?
     }
@@ -149,6 +154,8 @@ public final class Store: Sendable {
         self.log = EventLog(
             environment: environment, databases: databases, identityHasher: identityHasher, path: path,
             isReadOnly: options.access == .readOnly)
+        // A store made before the Merkle tree (or appended to by a version without it) gets it built now.
+        if options.access == .readWrite { try log.extendTree() }
     }
 
     // MARK: Transactions
@@ -201,6 +208,28 @@ public final class Store: Sendable {
 
     /// The `meta` key of the identity hash's key (16 random bytes, written when the store is made).
     static let identityKeyName = "idkey"
+    /// The `meta` key of the log's origin, the first line of its checkpoints (docs/PROOFS.md).
+    static let originName = "origin"
+
+    /// A new origin: `touchlog/` and 32 random hexadecimal digits, so that no two stores share one.
+    private static func newOrigin() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = (0..<2).map { _ in
+            let text = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
+        }
+        return "touchlog/" + digits.joined()
+    }
+
+    /// The log's origin, the first line of its checkpoints; nil in a read-only store made before
+    /// checkpoints (a writing command records one).
+    public func origin() throws -> String? {
+        try withReadTransaction { txn in
+            try txn.value(forKey: Store.originName, in: databases.meta).map {
+                String(decoding: $0, as: UTF8.self)
+            }
+        }
+    }
 
     /// Creates (or opens) every named database in one write transaction, checking or recording the format
     /// and the identity hash's key.
@@ -233,7 +262,12 @@ public final class Store: Sendable {
                     streams: try txn.createDatabase(named: "streams"),
                     idRuns: try txn.createDatabase(named: "idruns"),
                     seals: try txn.createDatabase(named: "seals"),
+                    merkle: try txn.createDatabase(named: MerkleTree.databaseName),
+                    checkpoints: try txn.createDatabase(named: "checkpoints"),
                     projections: projections)
+                if try txn.value(forKey: originName, in: meta) == nil {
+                    try txn.put(Array(newOrigin().utf8), forKey: originName, in: meta)
+                }
                 return (databases, hasher)
             }
         }
@@ -277,6 +311,8 @@ public final class Store: Sendable {
                     streams: try existing("streams", txn, path: path),
                     idRuns: try existing("idruns", txn, path: path),
                     seals: try txn.openDatabase(named: "seals"),
+                    merkle: try txn.openDatabase(named: MerkleTree.databaseName),
+                    checkpoints: try txn.openDatabase(named: "checkpoints"),
                     projections: projections)
                 return (databases, hasher)
             }

@@ -20,6 +20,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case corruptRecord(position: UInt64)
     /// The idempotency index does not read: the store is damaged.
     case corruptIndex(reason: String)
+    /// The Merkle tree database does not match the log's shape: the store is damaged.
+    case corruptTree(reason: String)
     /// LMDB or the operating system failed while doing `operation`; `cause` is what failed: an
     /// `LMDBError` (whose `systemError` names a system error LMDB passed through) or an `Errno`.
     case storage(operation: String, cause: any Error)
@@ -58,6 +60,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
                 "the record at position \(position) does not decode: the store is damaged (run 'touchlog audit')"
         case .corruptIndex(let reason):
             return "the idempotency index is damaged: \(reason) (run 'touchlog audit')"
+        case .corruptTree(let reason):
+            return "the Merkle tree is damaged: \(reason) (run 'touchlog audit')"
         case .storage(let operation, let cause):
             var text = "storage error while \(operation): \(cause)"
             if let code = systemError {
@@ -94,6 +98,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case (.corruptRecord(let a), .corruptRecord(let x)):
             return a == x
         case (.corruptIndex(let a), .corruptIndex(let x)):
+            return a == x
+        case (.corruptTree(let a), .corruptTree(let x)):
             return a == x
         case (.storage(let a, let cause), .storage(let x, let other)):
             guard a == x else { return false }

@@ -61,3 +61,19 @@ extension StoredEvent {
         self = record.storedEvent
     }
 }
+
+extension StoredEvent {
+    /// Decodes an event from its hashed bytes (`EventRecordView.hashedBytes`, a proof bundle's `leaf`):
+    /// the event and what the log recorded with it, its stored hash being the hash of those bytes.
+    /// - Throws: `StoreError.corruptRecord` when the bytes are not the hashed bytes of a valid record.
+    public init(hashedBytes: [UInt8]) throws(StoreError) {
+        guard let (position, record) = HashedBytes.record(from: hashedBytes) else {
+            throw StoreError.corruptRecord(position: HashedBytes.position(of: hashedBytes) ?? 0)
+        }
+        let decoded = record.withUnsafeBytes { bytes in
+            EventRecordView(bytes: bytes, position: position)?.storedEvent
+        }
+        guard let decoded else { throw StoreError.corruptRecord(position: position) }
+        self = decoded
+    }
+}

@@ -54,7 +54,8 @@ final class TamperableStore {
     }
 
     /// Rewrites the events from `first` to the head, changing each with `change`, and recomputes their
-    /// hashes so the chain is consistent by itself, as a forger would.
+    /// hashes so the chain is consistent by itself, as a forger would; the forger also drops the Merkle
+    /// tree, which the next opening for writing builds again from the forged events.
     func rewriteRecomputingChain(from first: UInt64, _ change: @escaping (inout StoredEvent) -> Void) throws {
         let head = try open().head().position
         try tamper { txn, events, _, _ in
@@ -79,6 +80,7 @@ final class TamperableStore {
                     into: &record)
                 try txn.put(record, forKey: BigEndianKey(position), in: events)
             }
+            try txn.removeAll(in: try #require(try txn.openDatabase(named: "merkle")))
         }
     }
 
@@ -216,11 +218,12 @@ final class TamperableStore {
         try store.rewriteRecomputingChain(from: 4) { stored in
             if stored.position == 4 { stored.event.data = .json(Array("{\"summary\":\"forged\"}".utf8)) }
         }
-        #expect(try store.audit().ok, "the recomputed chain is consistent by itself")
+        // The recomputed chain (and tree) is consistent by itself; the checkpoint stored with the seal is not.
+        #expect(try store.audit().problems.map(\.kind.rawValue) == ["checkpoint_consistency"])
         let sealed = try store.audit(key: key.publicKey)
         #expect(!sealed.ok)
         #expect(sealed.sealsChecked == 1)
-        #expect(sealed.problems.map(\.kind.rawValue) == ["seal_mismatch"])
+        #expect(sealed.problems.map(\.kind.rawValue) == ["seal_mismatch", "checkpoint_consistency"])
         #expect(sealed.firstBadPosition == 12)
     }
 
@@ -262,7 +265,10 @@ final class TamperableStore {
         }
         let rewritten = try store.audit(key: key.publicKey)
         #expect(
-            rewritten.problems.map(\.kind.rawValue) == ["seal_mismatch", "seal_mismatch", "seal_malformed"])
+            rewritten.problems.map(\.kind.rawValue) == [
+                "seal_mismatch", "seal_mismatch", "seal_malformed", "checkpoint_consistency",
+                "checkpoint_consistency", "checkpoint_consistency",
+            ])
     }
 
     @Test func aSealCheckedWithAnotherKeyFailsItsSignature() throws {
@@ -295,10 +301,11 @@ final class TamperableStore {
         try store.rewriteRecomputingChain(from: 4) { stored in
             if stored.position == 4 { stored.event.data = .json(Array("{\"summary\":\"forged\"}".utf8)) }
         }
-        // The forger also empties the seals database.
+        // The forger also empties the seals and checkpoints databases.
         try store.tamper { txn, _, _, _ in
             let seals = try #require(try txn.openDatabase(named: "seals"))
             #expect(try txn.delete(forKey: BigEndianKey(1), in: seals))
+            try txn.removeAll(in: try #require(try txn.openDatabase(named: "checkpoints")))
         }
         #expect(try store.audit(key: key.publicKey).ok, "nothing in the store shows the rewrite")
         let report = try Auditor(store: try store.openStore()).audit(

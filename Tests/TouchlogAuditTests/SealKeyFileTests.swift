@@ -70,6 +70,18 @@ import TouchlogTestSupport
         #expect(!FileManager.default.fileExists(atPath: other))
         #expect(try String(contentsOfFile: other + ".pub", encoding: .utf8) == "old public")
 
+        // An existing verifier key only: refused, and neither key is left.
+        let third = scratch.path + "/third"
+        try "old vkey".write(toFile: third + ".vkey", atomically: false, encoding: .utf8)
+        #expect(throws: SealError.self) {
+            try SealKey.generate(
+                privatePath: third, publicPath: third + ".pub", verifierPath: third + ".vkey")
+        }
+        #expect(
+            !FileManager.default.fileExists(atPath: third)
+                && !FileManager.default.fileExists(atPath: third + ".pub"))
+        #expect(try String(contentsOfFile: third + ".vkey", encoding: .utf8) == "old vkey")
+
         // A symlink where the key would go is not followed or replaced.
         let target = scratch.path + "/target"
         let link = scratch.path + "/linked"

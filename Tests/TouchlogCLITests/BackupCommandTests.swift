@@ -49,7 +49,8 @@ import Testing
         #expect(copied.outputLines.contains("head position 30, hash \(hash)"), "\(copied.output)")
         #expect(
             copied.outputLines.contains {
-                $0.hasPrefix("OK: 30 events checked") && $0.hasSuffix(", 2 seals checked")
+                $0.hasPrefix("OK: 30 events checked")
+                    && $0.hasSuffix(", 2 seals checked, 2 checkpoints checked")
             })
         #expect(try mode(backup) == 0o700)
         #expect(try mode(backup + "/data.mdb") == 0o600, "owner-only, as the store's own files")

@@ -70,7 +70,7 @@ import Testing
 
         let good = workspace.run("audit", "--seal", kept, "--public-key", key + ".pub")
         #expect(good.exitCode == 0, "\(good.output)")
-        #expect(good.outputLines.first?.hasSuffix(", 1 seals checked") == true, "\(good.output)")
+        #expect(good.outputLines.first?.contains(", 1 seals checked") == true, "\(good.output)")
 
         // Put the backup back: the log is cut to 4 events and its stored seal went with it.
         try FileManager.default.removeItem(atPath: workspace.store + "/data.mdb")

@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Verifies a Touchlog proof bundle offline (docs/PROOFS.md), independently of Touchlog.
+
+    python3 Tools/verify_bundle.py BUNDLE_DIR --key KEY.vkey
+
+Checks that the checkpoint is signed by the key, that every event of the bundle is the one its leaf
+(its hashed bytes) holds and is included in the checkpoint's tree, that the customer's stream is
+gapless and linked (versions 1..N, each event pointing at the one before it), and that its head is
+the one the checkpoint's stream heads tree commits to: no event of the customer was left out as of the
+checkpoint. Prints "OK: ..." and exits 0, or "FAILED: REASON" and exits 1 (the same reasons as
+`touchlog verify-bundle`). Needs Python 3.9+ and the `cryptography` package (Ed25519).
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+STREAM_HEADS_TAG = "touchlog-stream-heads"
+# Attributes the log adds on output; a producer's own value of one comes back as "orig" + name.
+LOG_ASSIGNED = {"sequence", "sequencetype", "recordedtime", "position", "hash", "predecessorhash"}
+
+
+class Failure(Exception):
+    """A verification failure; its message is the reason."""
+
+
+# RFC 6962 / RFC 9162 hashing and proofs
+
+
+def leaf_hash(data):
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def verify_inclusion(index, size, leaf, proof, root):
+    """RFC 9162 section 2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while fn & 1 == 0 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+# C2SP signed notes and checkpoints
+
+
+def b64(text):
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+class VerifierKey:
+    def __init__(self, text):
+        parts = text.strip().split("+", 2)  # the base64 part may itself hold '+'
+        if len(parts) != 3 or not parts[0]:
+            raise Failure("key: not a verifier key (NAME+KEYID+BASE64)")
+        raw = b64(parts[2])
+        if raw is None or len(raw) != 33 or raw[0] != 0x01:
+            raise Failure("key: not an Ed25519 verifier key")
+        self.name = parts[0]
+        self.public = raw[1:]
+        self.key_id = hashlib.sha256(self.name.encode() + b"\n\x01" + self.public).digest()[:4]
+        if self.key_id.hex() != parts[1].lower():
+            raise Failure("key: the key id is not the id of this name and key")
+        self.key = Ed25519PublicKey.from_public_bytes(self.public)
+
+    def label(self):
+        return "%s+%s" % (self.name, self.key_id.hex())
+
+
+def parse_checkpoint(text):
+    """The note text and checkpoint fields of a signed note; raises Failure("...") without a prefix."""
+    if not text.endswith("\n") or "\n\n" not in text:
+        raise Failure("not a signed checkpoint")
+    split = text.rindex("\n\n")
+    note = text[: split + 1]
+    signatures = []
+    for line in text[split + 2 :].split("\n")[:-1]:
+        if not line.startswith("\u2014 "):
+            raise Failure("not a signed checkpoint")
+        words = line[2:].split(" ")
+        raw = b64(words[1]) if len(words) == 2 else None
+        if raw is None or len(raw) <= 4:
+            raise Failure("not a signed checkpoint")
+        signatures.append((words[0], raw[:4], raw[4:]))
+    lines = note[:-1].split("\n")
+    if not signatures or len(lines) < 3 or not lines[0]:
+        raise Failure("not a signed checkpoint")
+    size, root = decimal(lines[1]), b64(lines[2])
+    if size is None or root is None or len(root) != 32:
+        raise Failure("not a signed checkpoint")
+    heads = None
+    for line in lines[3:]:
+        words = line.split(" ")
+        if words[0] == STREAM_HEADS_TAG:
+            heads_root = b64(words[2]) if len(words) == 3 else None
+            heads_size = decimal(words[1]) if len(words) == 3 else None
+            if heads_size is None or heads_root is None or len(heads_root) != 32:
+                raise Failure("not a signed checkpoint")
+            heads = (heads_size, heads_root)
+    return {"note": note, "signatures": signatures, "origin": lines[0], "size": size, "root": root, "heads": heads}
+
+
+def decimal(text):
+    if not text or not text.isascii() or not text.isdigit() or (text != "0" and text.startswith("0")):
+        return None
+    return int(text)
+
+
+def verify_signature(checkpoint, key):
+    mine = [s for s in checkpoint["signatures"] if s[0] == key.name and s[1] == key.key_id]
+    if not mine:
+        raise Failure("checkpoint: not signed by the key %s" % key.label())
+    for _, _, signature in mine:
+        try:
+            key.key.verify(signature, checkpoint["note"].encode())
+        except InvalidSignature:
+            raise Failure("checkpoint: not signed by the key %s" % key.label())
+
+
+# The event record inside the hashed bytes (docs/PROOFS.md, "Hashed bytes")
+
+
+class Reader:
+    def __init__(self, data, offset):
+        self.data, self.offset = data, offset
+
+    def length(self):
+        value, shift = 0, 0
+        while True:
+            if self.offset >= len(self.data) or shift > 63:
+                raise ValueError("truncated")
+            byte = self.data[self.offset]
+            self.offset += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return value
+            shift += 7
+
+    def take(self, count):
+        if self.offset + count > len(self.data):
+            raise ValueError("truncated")
+        part = self.data[self.offset : self.offset + count]
+        self.offset += count
+        return part
+
+    def string(self):
+        return self.take(self.length()).decode("utf-8", errors="replace")
+
+    def optional(self):
+        n = self.length()
+        return None if n == 0 else self.take(n - 1).decode("utf-8", errors="replace")
+
+    def byte(self):
+        return self.take(1)[0]
+
+
+def number(data, at):
+    return int.from_bytes(data[at : at + 8], "big")
+
+
+def rfc3339(micros):
+    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=micros)
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % (
+        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    if moment.microsecond:
+        text += ".%06d" % moment.microsecond
+    return text + "Z"
+
+
+class NotJSON:
+    """Text in a leaf that is not JSON: equal to no value of an event."""
+
+    def __eq__(self, other):
+        return False
+
+
+def json_value(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return NotJSON()
+
+
+def decode_leaf(hashed):
+    """The record fields and the CloudEvent (with the log's attributes) that hashed bytes hold."""
+    if len(hashed) < 72:
+        raise ValueError("too short")
+    r = Reader(hashed, 72)
+    event = {"specversion": "1.0", "id": r.string(), "source": r.string(), "type": r.string()}
+    for name in ("subject", "time", "datacontenttype", "dataschema"):
+        value = r.optional()
+        if value is not None:
+            event[name] = value
+    for _ in range(r.length()):
+        name, kind = r.string(), r.byte()
+        if kind in (0, 1):
+            text = r.string()
+            value = text if kind == 0 else json_value(text)
+        elif kind in (2, 3):
+            value = kind == 2
+        else:
+            raise ValueError("extension kind")
+        event["orig" + name if name in LOG_ASSIGNED else name] = value
+    kind = r.byte()
+    if kind == 1:
+        event["data"] = json_value(r.take(r.length()).decode("utf-8", errors="replace"))
+    elif kind == 2:
+        event["data_base64"] = r.string()
+    elif kind != 0:
+        raise ValueError("data kind")
+    if r.offset != len(hashed):
+        raise ValueError("trailing bytes")
+    position, version = number(hashed, 0), number(hashed, 48)
+    event["sequence"] = "%020d" % version
+    event["sequencetype"] = "Integer"
+    event["recordedtime"] = rfc3339(int.from_bytes(hashed[56:64], "big", signed=True))
+    event["position"] = position
+    event["hash"] = hashlib.sha256(hashed).hexdigest()
+    event["predecessorhash"] = hashed[8:40].hex()
+    return {"position": position, "previous": number(hashed, 40), "version": version, "event": event}
+
+
+# The bundle
+
+
+def read_text(directory, name):
+    try:
+        with open(os.path.join(directory, name), "rb") as f:
+            return f.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise Failure("%s: cannot read it" % name)
+
+
+def parse_proof(text, name):
+    lines = text.split("\n")
+    if len(lines) < 3 or lines[0] != PROOF_HEADER:
+        raise Failure("%s: not a tlog-proof" % name)
+    at = 1
+    if lines[at].startswith("extra "):
+        at += 1
+    if not lines[at].startswith("index ") or decimal(lines[at][6:]) is None:
+        raise Failure("%s: not a tlog-proof" % name)
+    index = decimal(lines[at][6:])
+    at += 1
+    hashes = []
+    while at < len(lines) and lines[at]:
+        value = b64(lines[at])
+        if value is None or len(value) != 32:
+            raise Failure("%s: not a tlog-proof" % name)
+        hashes.append(value)
+        at += 1
+    if at >= len(lines):
+        raise Failure("%s: not a tlog-proof" % name)
+    return index, hashes, "\n".join(lines[at + 1 :])
+
+
+def verify(directory, key):
+    checkpoint_text = read_text(directory, "checkpoint")
+    try:
+        checkpoint = parse_checkpoint(checkpoint_text)
+    except Failure:
+        raise Failure("checkpoint: not a signed checkpoint")
+    verify_signature(checkpoint, key)
+    if checkpoint["heads"] is None:
+        raise Failure("checkpoint: it has no stream heads line")
+    size, root = checkpoint["size"], checkpoint["root"]
+
+    lines = read_text(directory, "events.jsonl").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise Failure("events.jsonl: no events")
+    customer, previous = None, (0, 0)  # (position, version) of the event before
+    for number_, line in enumerate(lines, 1):
+        where = "events.jsonl:%d" % number_
+        try:
+            entry = json.loads(line)
+            version, index, event = entry["version"], entry["index"], entry["event"]
+            hashed = b64(entry["leaf"])
+            if not isinstance(version, int) or not isinstance(index, int) or not isinstance(event, dict) or hashed is None:
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            raise Failure("%s: not a JSON object with version, index, leaf and event" % where)
+        try:
+            leaf = decode_leaf(hashed)
+        except (ValueError, UnicodeDecodeError):
+            raise Failure("%s: the leaf is not an event record" % where)
+        if index != leaf["position"] - 1:
+            raise Failure("%s: index %d is not the leaf's position minus 1" % (where, index))
+        if index >= size:
+            raise Failure("%s: position %d is beyond the checkpoint's tree size %d" % (where, leaf["position"], size))
+        if version != leaf["version"]:
+            raise Failure("%s: version %d is not the leaf's version %d" % (where, version, leaf["version"]))
+        if event != leaf["event"]:
+            raise Failure("%s: the event is not the one its leaf holds" % where)
+        if version != previous[1] + 1:
+            raise Failure("%s: version %d, expected %d: the stream has a gap or is out of order" % (where, version, previous[1] + 1))
+        if leaf["previous"] != previous[0]:
+            raise Failure("%s: the leaf links to position %d, expected %d: not the stream's next event" % (where, leaf["previous"], previous[0]))
+        subject = event.get("subject")
+        if customer is None:
+            customer = subject
+        elif subject != customer:
+            raise Failure("%s: the event's subject is not the bundle's customer" % where)
+        name = "proofs/%d.tlog-proof" % index
+        proof_index, proof, proof_checkpoint = parse_proof(read_text(directory, name), name)
+        if proof_index != index:
+            raise Failure("%s: it is for index %d" % (name, proof_index))
+        if proof_checkpoint != checkpoint_text:
+            raise Failure("%s: its checkpoint is not the bundle's checkpoint" % name)
+        if not verify_inclusion(index, size, leaf_hash(hashed), proof, root):
+            raise Failure("%s: the inclusion proof does not lead to the checkpoint's root" % name)
+        previous = (leaf["position"], version)
+
+    try:
+        completeness = json.loads(read_text(directory, "completeness.json"))
+        head, heads = completeness["head"], completeness["stream_heads"]
+        stream = b64(completeness["stream"])
+        head_leaf = b64(heads["leaf"])
+        heads_proof = [b64(h) for h in heads["proof"]]
+        last_position, last_version = head["last_position"], head["version"]
+        heads_index, heads_size = heads["index"], heads["size"]
+        if stream is None or head_leaf is None or any(h is None or len(h) != 32 for h in heads_proof):
+            raise ValueError
+        if not all(isinstance(v, int) for v in (last_position, last_version, heads_index, heads_size)):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise Failure("completeness.json: not a completeness proof")
+    if completeness.get("checkpoint_size") != size:
+        raise Failure("completeness.json: it is for tree size %s, the checkpoint's is %d" % (completeness.get("checkpoint_size"), size))
+    if (last_position, last_version) != previous:
+        raise Failure(
+            "completeness.json: the stream head (position %d, version %d) is not the last event (position %d, version %d): events are missing"
+            % (last_position, last_version, previous[0], previous[1]))
+    expected_leaf = len(stream).to_bytes(2, "big") + stream + last_position.to_bytes(8, "big") + last_version.to_bytes(8, "big")
+    if head_leaf != expected_leaf:
+        raise Failure("completeness.json: the head entry is not the one in its leaf")
+    heads_tree_size, heads_root = checkpoint["heads"]
+    if heads_size != heads_tree_size or not verify_inclusion(heads_index, heads_size, leaf_hash(head_leaf), heads_proof, heads_root):
+        raise Failure("completeness.json: the stream head is not in the checkpoint's stream heads tree")
+    return len(lines), customer, size
+
+
+def main(argv):
+    if len(argv) != 4 or argv[2] != "--key":
+        print("usage: verify_bundle.py BUNDLE_DIR --key KEY.vkey", file=sys.stderr)
+        return 64
+    try:
+        with open(argv[3], "r", encoding="utf-8") as f:
+            key = VerifierKey(f.read())
+    except OSError as error:
+        print("key file '%s': %s" % (argv[3], error.strerror), file=sys.stderr)
+        return 66
+    except Failure as failure:
+        print("key file '%s': %s" % (argv[3], failure), file=sys.stderr)
+        return 65
+    try:
+        count, customer, size = verify(argv[1], key)
+    except Failure as failure:
+        print("FAILED: %s" % failure)
+        return 1
+    print("OK: %d events of customer %s, complete as of checkpoint tree size %d" % (count, customer, size))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
