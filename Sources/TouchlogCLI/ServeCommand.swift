@@ -35,7 +35,11 @@ struct ServeCommand: ParsableCommand {
     var groupEvents = 10_000
 
     func validate() throws {
-        _ = try Self.hostAndPort(listen)
+        let (host, _) = try Self.hostAndPort(listen)
+        if tokens == nil && !Self.isLoopback(host) {
+            throw ValidationError(
+                "refusing to listen on '\(host)' without --tokens: an open service listens on loopback only")
+        }
         if queueLimit < 1 { throw ValidationError("--queue-limit must be at least 1") }
         if groupEvents < 1 { throw ValidationError("--group-events must be at least 1") }
     }
@@ -69,11 +73,6 @@ struct ServeCommand: ParsableCommand {
                 throw CommandFailure(error.description, exitCode: ExitStatus.ioError)
             }
         } else {
-            guard Self.isLoopback(host) else {
-                throw CommandFailure(
-                    "refusing to listen on '\(host)' without --tokens: an open service listens on loopback only",
-                    exitCode: ExitStatus.usage)
-            }
             Console.current.message(
                 "touchlog: warning: no --tokens: the service is OPEN to every local user and process (loopback only)"
             )
