@@ -21,7 +21,7 @@ public struct Touchlog: ParsableCommand {
             CatchUpCommand.self, AuditCommand.self, SealCommand.self, KeygenCommand.self, ImportCommand.self,
             GenerateCommand.self, CatalogCommand.self, ReportCommand.self,
             ExportCommand.self, BackupCommand.self, RestoreCommand.self,
-            BenchCommand.self, ServeCommand.self, TokenCommand.self,
+            BenchCommand.self, ServeCommand.self, TokenCommand.self, AccessCommand.self,
         ])
 
     public init() {}

@@ -8,12 +8,12 @@ import TouchlogStore
 extension TouchlogServer {
     /// `GET /v1/customers/{id}/events`: the customer's stream as NDJSON, cut like `replay`'s
     /// `--until` (event time) and `--as-known-at` (recorded time). 404 for a customer with no events.
-    func customerEvents(_ request: Request, _ context: Context) throws -> Response {
+    func customerEvents(_ request: Request, _ context: Context) async throws -> Response {
         let who = try authorize(request, .read)
         let customer = try context.parameters.require("id")
         let until = try time(request, "until")
         let knownAt = try time(request, "asKnownAt")
-        _ = who  // the read-access log records it (next)
+        try await recordRead(of: customer, by: who, request, context)
         let stream = try store.log.stream(ofCustomer: customer)
         if stream.isEmpty {
             throw Problem(status: 404, title: "not found", detail: "no customer '\(customer)' in the store")
@@ -29,6 +29,37 @@ extension TouchlogServer {
         var response = Self.json(.ok, bytes, type: "application/x-ndjson")
         response.headers[.logPosition] = String(try store.log.head().position)
         return response
+    }
+
+    /// Records the read in the read-access log, durably, before anything of the customer is answered.
+    /// - Throws: `Problem` 503 when it cannot be recorded (then nothing is answered).
+    func recordRead(of customer: String, by who: String, _ request: Request, _ context: Context) async throws
+    {
+        let entry = ReadAccessLog.Entry(
+            who: who, when: Timestamp.now().rfc3339, customer: customer, from: context.remoteAddress,
+            what: request.uri.description)
+        if let failure = await access.record(entry) {
+            throw Problem.retryLater(
+                status: 503, title: "read not recorded",
+                detail:
+                    "the read could not be recorded in the read-access log, so nothing is answered: \(failure)",
+                seconds: configuration.retryAfterSeconds)
+        }
+    }
+
+    /// `GET /v1/audit[?customer=ID]`: the read-access log (who read which customer's history, when, from
+    /// where), NDJSON, oldest first. Audit role.
+    func auditLog(_ request: Request, _ context: Context) throws -> Response {
+        _ = try authorize(request, .audit)
+        let customer: String? = request.uri.queryParameters.get("customer").map { String($0) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var bytes: [UInt8] = []
+        for entry in try ReadAccessLog(store: store).entries(customer: customer) {
+            bytes += try encoder.encode(entry)
+            bytes.append(0x0A)
+        }
+        return Self.json(.ok, bytes, type: "application/x-ndjson")
     }
 
     func time(_ request: Request, _ name: String) throws(Problem) -> Timestamp? {
@@ -161,9 +192,10 @@ extension TouchlogServer {
     func view(
         _ request: Request, _ context: Context, _ noun: String,
         _ writer: KeyPath<ReadViews, @Sendable (Store, String) throws -> [UInt8]?>, ndjson: Bool
-    ) throws -> Response {
-        _ = try authorize(request, .read)
+    ) async throws -> Response {
+        let who = try authorize(request, .read)
         let id = try context.parameters.require("id")
+        if noun == "customer" { try await recordRead(of: id, by: who, request, context) }
         guard let bytes = try views[keyPath: writer](store, id) else {
             throw Problem(status: 404, title: "not found", detail: "no \(noun) '\(id)' in the projections")
         }

@@ -2,6 +2,7 @@ import CloudEvents
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LMDB
 import NIOCore
 import TouchlogDomain
 import TouchlogStore
@@ -31,7 +32,10 @@ extension TouchlogServer {
             }
         }
         router.get("v1/customers/:id/events") { request, context in
-            await self.answer { try self.customerEvents(request, context) }
+            await self.answer { try await self.customerEvents(request, context) }
+        }
+        router.get("v1/audit") { request, context in
+            await self.answer { try self.auditLog(request, context) }
         }
         router.get("v1/events") { request, context in
             await self.answer { try self.events(request, context) }
@@ -40,16 +44,16 @@ extension TouchlogServer {
             await self.answer { try self.stream(request, context) }
         }
         router.get("v1/tickets/:id") { request, context in
-            await self.answer { try self.view(request, context, "ticket", \.ticket, ndjson: false) }
+            await self.answer { try await self.view(request, context, "ticket", \.ticket, ndjson: false) }
         }
         router.get("v1/customers/:id/loyalty") { request, context in
-            await self.answer { try self.view(request, context, "customer", \.loyalty, ndjson: false) }
+            await self.answer { try await self.view(request, context, "customer", \.loyalty, ndjson: false) }
         }
         router.get("v1/reps/:id/timeline") { request, context in
-            await self.answer { try self.view(request, context, "rep", \.repTimeline, ndjson: true) }
+            await self.answer { try await self.view(request, context, "rep", \.repTimeline, ndjson: true) }
         }
         router.get("v1/reps/:id/stats") { request, context in
-            await self.answer { try self.view(request, context, "rep", \.repStats, ndjson: false) }
+            await self.answer { try await self.view(request, context, "rep", \.repStats, ndjson: false) }
         }
     }
 
@@ -224,7 +228,7 @@ extension TouchlogServer {
             problem.headers.append(("Touchlog-Current-Version", String(actual)))
             return problem
         default:
-            if error.systemError == .noSpace || error.systemError == .ioError {
+            if error.systemError == .noSpace || error.systemError == .ioError || error.isMapFull {
                 return Problem.retryLater(
                     status: 503, title: "storage full", detail: error.description,
                     seconds: configuration.retryAfterSeconds * 10)
@@ -281,5 +285,13 @@ extension TouchlogServer {
         ]).write(into: &bytes)
         bytes.append(0x0A)
         return Self.json(.ok, bytes)
+    }
+}
+
+extension StoreError {
+    /// The store reached its map size and could not grow (a full disk, or a size limit).
+    var isMapFull: Bool {
+        guard case .storage(_, let cause) = self else { return false }
+        return (cause as? LMDBError) == .mapFull
     }
 }

@@ -40,6 +40,7 @@ public final class TouchlogServer: Sendable {
     let committer: GroupCommitter
     let follower: ProjectionFollower
     let hub = StreamHub()
+    let access: AccessRecorder
 
     public init(store: Store, configuration: ServiceConfiguration, views: ReadViews, logger: Logger) {
         self.store = store
@@ -47,6 +48,7 @@ public final class TouchlogServer: Sendable {
         self.views = views
         self.logger = logger
         let follower = ProjectionFollower(store: store, logger: logger)
+        access = AccessRecorder(store: store)
         let hub = hub
         self.follower = follower
         committer = GroupCommitter(store: store, limits: configuration.commitLimits, metrics: metrics) { _ in
@@ -61,6 +63,7 @@ public final class TouchlogServer: Sendable {
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
         committer.start()
         follower.start()
+        access.start()
         let router = Router(context: ServiceRequestContext.self)
         addRoutes(router)
         let app = Application(
@@ -87,10 +90,12 @@ public final class TouchlogServer: Sendable {
         } catch {
             committer.stop()
             follower.stop()
+            access.stop()
             throw error
         }
         committer.stop()
         follower.stop()
+        access.stop()
         logger.info("stopped", metadata: ["commits": "\(metrics.commits)"])
     }
 }

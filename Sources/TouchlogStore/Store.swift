@@ -53,6 +53,9 @@ public final class Store: Sendable {
         let idRuns: Database
         /// `seals`: sequence number -> signed seal (TouchlogAudit). Nil in a read-only store that has none.
         public let seals: Database?
+        /// `access`: sequence number -> one read of a customer's history through the service
+        /// (`ReadAccessLog`). Nil in a read-only store that has none.
+        public let readAccess: Database?
         /// The projections' databases (TouchlogProjections). Nil in a read-only store that has none.
         public let projections: ProjectionDatabases?
     }
@@ -233,6 +236,7 @@ public final class Store: Sendable {
                     streams: try txn.createDatabase(named: "streams"),
                     idRuns: try txn.createDatabase(named: "idruns"),
                     seals: try txn.createDatabase(named: "seals"),
+                    readAccess: try txn.createDatabase(named: "access"),
                     projections: projections)
                 return (databases, hasher)
             }
@@ -277,6 +281,7 @@ public final class Store: Sendable {
                     streams: try existing("streams", txn, path: path),
                     idRuns: try existing("idruns", txn, path: path),
                     seals: try txn.openDatabase(named: "seals"),
+                    readAccess: try txn.openDatabase(named: "access"),
                     projections: projections)
                 return (databases, hasher)
             }

@@ -210,6 +210,27 @@ import TouchlogTestSupport
             try client.request(
                 "GET", "/v1/customers/cus-1/events", headers: [("Authorization", "Bearer \(readToken)")]
             ).status == 200)
+
+        // The read is in the read-access log, with who read, which customer, from where.
+        let access = workspace.run("access", "--customer", "cus-1", "--json")
+        #expect(access.exitCode == 0, "\(access.error)")
+        #expect(access.outputLines.count == 1)
+        let entry = try #require(
+            try JSONSerialization.jsonObject(with: Data(access.output.utf8)) as? [String: Any])
+        #expect(entry["who"] as? String == "analyst")
+        #expect(entry["customer"] as? String == "cus-1")
+        #expect((entry["from"] as? String)?.hasPrefix("127.0.0.1:") == true)
+        #expect(workspace.run("access", "--customer", "cus-2").outputLines.isEmpty)
+
+        let auditor = runTouchlog([
+            "token", "add", "--tokens", tokens, "--role", "audit", "--name", "auditor",
+        ])
+        #expect(auditor.exitCode == 0)
+        // The server read its token file at start: a token added later is not known to it.
+        #expect(
+            try client.request(
+                "GET", "/v1/audit?customer=cus-1", headers: [("Authorization", "Bearer \(readToken)")]
+            ).status == 403)
     }
 
     @Test func anOpenServiceListensOnLoopbackOnly() throws {
