@@ -101,22 +101,27 @@ import TouchlogTestSupport
         #expect(try server.connect().postEvent(contactLine(id: "taken")).status == 201)
         let statuses = Mutex<[String: Int]>([:])
         let failures = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 16) { client in
-            do {
-                let connection = try server.connect()
-                for n in 0..<20 {
-                    let id = "c\(client)-\(n)"
-                    // One client sends a conflicting event in the middle of the others.
-                    let line =
-                        client == 7 && n == 10
-                        ? contactLine(id: "taken", time: "2024-05-02T10:00:00Z") : contactLine(id: id)
-                    let response = try connection.postEvent(line)
-                    statuses.withLock { $0[id] = response.status }
+        let group = DispatchGroup()
+        for client in 0..<16 {
+            // A thread each: `concurrentPerform` would run only as many at once as there are cores.
+            DispatchQueue.global().async(group: group) {
+                do {
+                    let connection = try server.connect()
+                    for n in 0..<20 {
+                        let id = "c\(client)-\(n)"
+                        // One client sends a conflicting event in the middle of the others.
+                        let line =
+                            client == 7 && n == 10
+                            ? contactLine(id: "taken", time: "2024-05-02T10:00:00Z") : contactLine(id: id)
+                        let response = try connection.postEvent(line)
+                        statuses.withLock { $0[id] = response.status }
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
                 }
-            } catch {
-                failures.withLock { $0.append("\(error)") }
             }
         }
+        group.wait()
         #expect(failures.withLock { $0 }.isEmpty)
         let all = statuses.withLock { $0 }
         #expect(all.filter { $0.value == 201 }.count == 319)
