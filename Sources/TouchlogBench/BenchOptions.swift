@@ -122,7 +122,9 @@ public struct BenchOptions: Sendable {
             throw BenchOptionError("--peer-rate must be a positive number of events per second")
         }
         guard !phases.isEmpty else { throw BenchOptionError("name at least one phase") }
-        if phases.contains(.memory) || phases.contains(.serve), let executable = touchlogExecutable, access(executable, X_OK) != 0 {
+        if phases.contains(.memory) || phases.contains(.serve), let executable = touchlogExecutable,
+            access(executable, X_OK) != 0
+        {
             throw BenchOptionError(
                 "--touchlog '\(executable)' cannot be run: \(String(cString: strerror(errno)))")
         }

@@ -73,7 +73,8 @@ public enum UmaDBPeer {
             })
         else {
             throw PeerBaseline.Unavailable(
-                description: "umadb is not installed (no Python with umadb \(pinnedVersion)); run Tools/peer-venv.sh")
+                description:
+                    "umadb is not installed (no Python with umadb \(pinnedVersion)); run Tools/peer-venv.sh")
         }
         return try PeerBaseline.run(interpreter, [script, jsonLines, String(events), "1", String(clients)])
     }

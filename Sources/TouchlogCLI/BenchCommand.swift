@@ -163,7 +163,9 @@ struct BenchCommand: ParsableCommand {
                     for step in result.steps ?? [] { console.line("\(Self.text(step))") }
                     for run in result.serveRuns ?? [] { console.line("         \(Self.text(run))") }
                     // With peers, each peer line carries its own note.
-                    if let note = result.note, result.peers == nil || result.serveRuns != nil { console.line("         \(note)") }
+                    if let note = result.note, result.peers == nil || result.serveRuns != nil {
+                        console.line("         \(note)")
+                    }
                     for peer in result.peers ?? [] { console.line("         \(Self.text(peer))") }
                 }
             }
