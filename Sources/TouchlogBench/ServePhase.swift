@@ -204,6 +204,18 @@ struct ServePhase {
         if let failure = failures.withLock({ $0.first }) {
             throw BenchOptionError("serve: a client failed: \(failure)")
         }
+        // What the server says of its commits (mean requests per commit, mean commit time).
+        if let metrics = try? HTTPConnection(port: port).request("GET", "/metrics").text {
+            func value(_ name: String) -> Double {
+                metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap {
+                    Double($0.split(separator: " ")[1])
+                } ?? .nan
+            }
+            let commits = value("touchlog_commits_total")
+            progress(
+                "serve: \(Int(commits)) commits, \(String(format: "%.1f", value("touchlog_group_requests_sum") / commits)) requests and \(String(format: "%.2f", value("touchlog_commit_seconds_sum") / commits * 1000)) ms each on average"
+            )
+        }
         let sorted = latencies.withLock { $0 }.sorted()
         let ms = { (s: Double) in (s * 1e5).rounded() / 1e2 }
         return Load(
@@ -218,8 +230,10 @@ final class ServerProcess {
     let port: Int
 
     init(executable: String, store: String, errorPath: String) throws {
-        FileManager.default.createFile(
-            atPath: errorPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(
+                atPath: errorPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        else { throw BenchOptionError("cannot create \(errorPath)") }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["serve", "--store", store, "--listen", "127.0.0.1:0"]
         process.standardError = FileHandle(forWritingAtPath: errorPath)

@@ -33,6 +33,9 @@ struct ServeCommand: ParsableCommand {
     var queueLimit = 4_096
     @Option(help: ArgumentHelp("Events of one group commit at most.", valueName: "n"))
     var groupEvents = 10_000
+    @Option(
+        help: ArgumentHelp("Seconds a request body may take to arrive (then 408).", valueName: "seconds"))
+    var bodyTimeout = 30
 
     func validate() throws {
         let (host, _) = try Self.hostAndPort(listen)
@@ -42,6 +45,7 @@ struct ServeCommand: ParsableCommand {
         }
         if queueLimit < 1 { throw ValidationError("--queue-limit must be at least 1") }
         if groupEvents < 1 { throw ValidationError("--group-events must be at least 1") }
+        if bodyTimeout < 1 { throw ValidationError("--body-timeout must be at least 1") }
     }
 
     static func hostAndPort(_ text: String) throws -> (String, Int) {
@@ -66,6 +70,7 @@ struct ServeCommand: ParsableCommand {
         configuration.port = port
         configuration.commitLimits.maxQueuedRequests = queueLimit
         configuration.commitLimits.maxGroupEvents = groupEvents
+        configuration.bodyTimeout = .seconds(bodyTimeout)
         if let tokens {
             do {
                 configuration.tokens = try TokenFile(path: tokens)

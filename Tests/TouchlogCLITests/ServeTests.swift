@@ -101,24 +101,20 @@ import TouchlogTestSupport
         #expect(try server.connect().postEvent(contactLine(id: "taken")).status == 201)
         let statuses = Mutex<[String: Int]>([:])
         let failures = Mutex<[String]>([])
-        let group = DispatchGroup()
-        for client in 0..<16 {
-            // A thread each: `concurrentPerform` would run only as many at once as there are cores.
-            DispatchQueue.global().async(group: group) {
-                do {
-                    let connection = try server.connect()
-                    for n in 0..<20 {
-                        let id = "c\(client)-\(n)"
-                        // One client sends a conflicting event in the middle of the others.
-                        let line =
-                            client == 7 && n == 10
-                            ? contactLine(id: "taken", time: "2024-05-02T10:00:00Z") : contactLine(id: id)
-                        let response = try connection.postEvent(line)
-                        statuses.withLock { $0[id] = response.status }
-                    }
-                } catch {
-                    failures.withLock { $0.append("\(error)") }
+        let group = startThreads(16) { client in
+            do {
+                let connection = try server.connect()
+                for n in 0..<20 {
+                    let id = "c\(client)-\(n)"
+                    // One client sends a conflicting event in the middle of the others.
+                    let line =
+                        client == 7 && n == 10
+                        ? contactLine(id: "taken", time: "2024-05-02T10:00:00Z") : contactLine(id: id)
+                    let response = try connection.postEvent(line)
+                    statuses.withLock { $0[id] = response.status }
                 }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
             }
         }
         group.wait()
@@ -172,6 +168,54 @@ import TouchlogTestSupport
         let tooMany = try server.connect().postBatch((0...1_000).map { contactLine(id: "m-\($0)") })
         #expect(tooMany.status == 413)
         #expect(try server.connect().request("GET", "/v1/health").status == 200)
+    }
+
+    @Test func aFullQueueIs429WithRetryAfterAndNothingWritten() throws {
+        let workspace = try Workspace()
+        let server = try ServedTouchlog(
+            store: workspace.store, errorPath: workspace.path + "/serve.err", extra: ["--queue-limit", "1"])
+        defer { _ = server.stop() }
+        let answers = Mutex<[(id: String, status: Int, retryAfter: String?)]>([])
+        let group = startThreads(32) { client in
+            guard let connection = try? server.connect() else { return }
+            for n in 0..<10 {
+                let id = "q\(client)-\(n)"
+                guard let response = try? connection.postEvent(contactLine(id: id)) else { return }
+                answers.withLock { $0.append((id, response.status, response.headers["retry-after"])) }
+            }
+        }
+        group.wait()
+        let all = answers.withLock { $0 }
+        #expect(all.count == 320)
+        #expect(all.allSatisfy { $0.status == 201 || $0.status == 429 })
+        let refused = all.filter { $0.status == 429 }
+        #expect(!refused.isEmpty, "32 clients never found the queue of one full")
+        #expect(refused.allSatisfy { $0.retryAfter == "1" })
+        #expect(server.stop() == 0)
+        let log = try workspace.openLog()
+        for answer in all {
+            #expect(try (log.position(source: "urn:test", id: answer.id) != nil) == (answer.status == 201))
+        }
+    }
+
+    @Test func aStalledBodyIsCutOffAndHoldsNothing() throws {
+        let workspace = try Workspace()
+        let server = try ServedTouchlog(
+            store: workspace.store, errorPath: workspace.path + "/serve.err", extra: ["--body-timeout", "1"])
+        defer { _ = server.stop() }
+        // A body announced at 500 bytes of which 20 ever arrive.
+        let stalled = try server.connect()
+        try stalled.write(
+            Array(
+                "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/cloudevents+json\r\nContent-Length: 500\r\n\r\n{\"specversion\":\"1.0\""
+                    .utf8))
+        // Meanwhile other requests are served.
+        let started = Date()
+        #expect(try server.connect().postEvent(contactLine(id: "quick")).status == 201)
+        #expect(Date().timeIntervalSince(started) < 1)
+        let answer = try stalled.readResponse()
+        #expect(answer.status == 408)
+        #expect(try server.connect().postEvent(contactLine(id: "after")).status == 201)
     }
 
     @Test func tokensAndRoles() throws {
@@ -290,16 +334,13 @@ import TouchlogTestSupport
         let workspace = try Workspace()
         let server = try ServedTouchlog(store: workspace.store, errorPath: workspace.path + "/serve.err")
         let answered = Mutex<[String]>([])
-        let group = DispatchGroup()
-        for client in 0..<8 {
-            DispatchQueue.global().async(group: group) {
-                // Connections refused or closed once the server stops are expected: only answers count.
-                guard let connection = try? server.connect() else { return }
-                for n in 0..<200 {
-                    let id = "g\(client)-\(n)"
-                    guard let response = try? connection.postEvent(contactLine(id: id)) else { return }
-                    if response.status == 201 { answered.withLock { $0.append(id) } }
-                }
+        let group = startThreads(8) { client in
+            // Connections refused or closed once the server stops are expected: only answers count.
+            guard let connection = try? server.connect() else { return }
+            for n in 0..<200 {
+                let id = "g\(client)-\(n)"
+                guard let response = try? connection.postEvent(contactLine(id: id)) else { return }
+                if response.status == 201 { answered.withLock { $0.append(id) } }
             }
         }
         usleep(300_000)
@@ -326,25 +367,22 @@ import TouchlogTestSupport
         let workspace = try Workspace()
         let server = try ServedTouchlog(store: workspace.store, errorPath: workspace.path + "/serve.err")
         let sent = Mutex<[Sent]>([])
-        let group = DispatchGroup()
-        for client in 0..<16 {
-            DispatchQueue.global().async(group: group) {
-                // Refused and dropped connections are expected once the server is killed: the request is
-                // then recorded without an answer.
-                let connection = try? server.connect()
-                for n in 0..<400 {
-                    let ids = client % 4 == 0 ? (0..<3).map { "k\(client)-\(n)-\($0)" } : ["k\(client)-\(n)"]
-                    let lines = ids.map { contactLine(id: $0, customer: "cus-\(client)") }
-                    var record = Sent(ids: ids, lines: lines, status: nil)
-                    if let connection {
-                        record.status =
-                            ids.count == 1
-                            ? (try? connection.postEvent(lines[0]))?.status
-                            : (try? connection.postBatch(lines))?.status
-                    }
-                    sent.withLock { $0.append(record) }
-                    if record.status == nil { break }
+        let group = startThreads(16) { client in
+            // Refused and dropped connections are expected once the server is killed: the request is
+            // then recorded without an answer.
+            let connection = try? server.connect()
+            for n in 0..<400 {
+                let ids = client % 4 == 0 ? (0..<3).map { "k\(client)-\(n)-\($0)" } : ["k\(client)-\(n)"]
+                let lines = ids.map { contactLine(id: $0, customer: "cus-\(client)") }
+                var record = Sent(ids: ids, lines: lines, status: nil)
+                if let connection {
+                    record.status =
+                        ids.count == 1
+                        ? (try? connection.postEvent(lines[0]))?.status
+                        : (try? connection.postBatch(lines))?.status
                 }
+                sent.withLock { $0.append(record) }
+                if record.status == nil { break }
             }
         }
         // Kill once a good part has been answered, while the clients are still sending.

@@ -49,10 +49,17 @@ final class ServedTouchlog: Sendable {
     /// What the server printed on standard error so far.
     var errorText: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
 
+    /// The exit status once `stop` saw the process end (a second `stop` signals nothing: the pid may
+    /// already belong to another process).
+    private let ended = Mutex<Int32?>(nil)
+
     /// SIGTERM, then its exit status (nil if it did not exit within `seconds`).
     func stop(seconds: Double = 20) -> Int32? {
+        if let status = ended.withLock({ $0 }) { return status }
         _ = Glibc.kill(child.pid, SIGTERM)
-        return child.wait(seconds: seconds)
+        let status = child.wait(seconds: seconds)
+        ended.withLock { $0 = status }
+        return status
     }
 }
 
@@ -77,4 +84,19 @@ extension HTTPConnection.Response {
     var object: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
     }
+}
+
+/// Starts `body(0..<count)` on `count` threads of their own; wait on the group returned for them all.
+/// Not GCD's pools (`concurrentPerform`, `global().async`): they run only about as many blocking
+/// clients at once as there are cores.
+func startThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) -> DispatchGroup {
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        Thread {
+            body(index)
+            group.leave()
+        }.start()
+    }
+    return group
 }
