@@ -421,3 +421,48 @@ import TouchlogTestSupport
         #expect(audit.exitCode == 0, "\(audit.output) \(audit.error)")
     }
 }
+
+/// A full disk under the service: 503 with Retry-After, nothing lost, service again once there is room.
+@Suite struct ServeDiskFullTests {
+    @Test(.enabled(if: canMountTmpfs, "needs to mount a size-limited tmpfs (root)"))
+    func aFullDiskIs503AndTheServiceResumesWhenSpaceReturns() throws {
+        let workspace = try Workspace()
+        let disk = workspace.path + "/disk"
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
+        #expect(mount("tmpfs", disk, "tmpfs", 0, "size=3m") == 0)
+        defer { umount(disk) }
+        let store = disk + "/store"
+        let server = try ServedTouchlog(store: store, errorPath: workspace.path + "/serve.err")
+        defer { _ = server.stop() }
+        let client = try server.connect()
+        var acknowledged: [String] = []
+        var full: HTTPConnection.Response?
+        for batch in 0..<400 {
+            let ids = (0..<50).map { "d\(batch)-\($0)" }
+            let response = try client.postBatch(ids.map { contactLine(id: $0, customer: "cus-\(batch % 8)") })
+            if response.status == 201 {
+                acknowledged += ids
+            } else {
+                full = response
+                break
+            }
+        }
+        let refusal = try #require(full, "3 MiB never filled up")
+        #expect(refusal.status == 503, "\(refusal.text)")
+        #expect(refusal.headers["retry-after"] != nil)
+        #expect((refusal.object["detail"] as? String)?.contains("full") == true, "\(refusal.text)")
+        #expect(!acknowledged.isEmpty)
+
+        // Room again: the same service appends.
+        #expect(mount("tmpfs", disk, "tmpfs", UInt(MS_REMOUNT), "size=64m") == 0)
+        let again = try client.postEvent(contactLine(id: "after-the-disk-filled"))
+        #expect(again.status == 201, "\(again.text)")
+        #expect(server.stop() == 0)
+        let log = try TestStore.openLog(at: store)
+        for id in acknowledged + ["after-the-disk-filled"] {
+            #expect(try log.position(source: "urn:test", id: id) != nil, "\(id)")
+        }
+        let audit = runTouchlog(["audit", "--store", store])
+        #expect(audit.exitCode == 0, "\(audit.output) \(audit.error)")
+    }
+}
