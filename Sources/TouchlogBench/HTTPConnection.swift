@@ -18,6 +18,7 @@ public final class HTTPConnection {
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     private let descriptor: Int32

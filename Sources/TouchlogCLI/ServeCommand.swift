@@ -36,6 +36,14 @@ struct ServeCommand: ParsableCommand {
     @Option(
         help: ArgumentHelp("Seconds a request body may take to arrive (then 408).", valueName: "seconds"))
     var bodyTimeout = 30
+    @Option(
+        help: ArgumentHelp(
+            "Seconds without events after which a live stream sends a heartbeat line.", valueName: "seconds"))
+    var heartbeat = 15
+    @Option(
+        help: ArgumentHelp(
+            "Events a live stream consumer may fall behind the log before it is dropped.", valueName: "n"))
+    var streamMaxLag: UInt64 = 100_000
 
     func validate() throws {
         let (host, _) = try Self.hostAndPort(listen)
@@ -46,6 +54,8 @@ struct ServeCommand: ParsableCommand {
         if queueLimit < 1 { throw ValidationError("--queue-limit must be at least 1") }
         if groupEvents < 1 { throw ValidationError("--group-events must be at least 1") }
         if bodyTimeout < 1 { throw ValidationError("--body-timeout must be at least 1") }
+        if !(1...29).contains(heartbeat) { throw ValidationError("--heartbeat must be from 1 to 29 seconds") }
+        if streamMaxLag < 1 { throw ValidationError("--stream-max-lag must be at least 1") }
     }
 
     static func hostAndPort(_ text: String) throws -> (String, Int) {
@@ -71,6 +81,8 @@ struct ServeCommand: ParsableCommand {
         configuration.commitLimits.maxQueuedRequests = queueLimit
         configuration.commitLimits.maxGroupEvents = groupEvents
         configuration.bodyTimeout = .seconds(bodyTimeout)
+        configuration.heartbeat = .seconds(heartbeat)
+        configuration.maxStreamLag = streamMaxLag
         if let tokens {
             do {
                 configuration.tokens = try TokenFile(path: tokens)
@@ -82,7 +94,11 @@ struct ServeCommand: ParsableCommand {
                 "touchlog: warning: no --tokens: the service is OPEN to every local user and process (loopback only)"
             )
         }
-        let logger = Logger(label: "touchlog.serve")
+        var logger = Logger(label: "touchlog.serve")
+        if let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        {
+            logger.logLevel = level
+        }
         try storeOptions.withStore(.writing) { store in
             let server = TouchlogServer(
                 store: store, configuration: configuration, views: Self.views, logger: logger)

@@ -135,8 +135,8 @@ extension TouchlogServer {
             var live = false
             var lastSent = ContinuousClock.now
             for await _ in wakes {
-                let head = try store.log.head().position
-                while next <= head {
+                // The head is read again before each chunk, so the lag is measured against the log as it is.
+                while case let head = try store.log.head().position, next <= head {
                     if live, head - next + 1 > configuration.maxStreamLag {
                         try await writer.write(
                             ByteBuffer(

@@ -65,6 +65,8 @@ public final class TouchlogServer: Sendable {
         follower.start()
         access.start()
         let router = Router(context: ServiceRequestContext.self)
+        // One structured log line per request at debug level (LOG_LEVEL=debug).
+        router.add(middleware: LogRequestsMiddleware(.debug))
         addRoutes(router)
         let app = Application(
             router: router,

@@ -330,6 +330,47 @@ import TouchlogTestSupport
         #expect(resumed.headers["touchlog-log-position"] == "4")
     }
 
+    @Test func theStreamSendsHeartbeatsAndDropsAConsumerTooFarBehind() throws {
+        let workspace = try Workspace()
+        let server = try ServedTouchlog(
+            store: workspace.store, errorPath: workspace.path + "/serve.err",
+            extra: ["--heartbeat", "1", "--stream-max-lag", "10"])
+        defer { _ = server.stop() }
+        let client = try server.connect()
+        #expect(try client.postEvent(contactLine(id: "h-1")).status == 201)
+        let stream = try server.connect()
+        try stream.send("GET", "/v1/events/stream?from=1")
+        #expect(try stream.readHead().status == 200)
+        var lines: [[String: Any]] = []
+        var pending = ""
+        func next() throws -> [String: Any] {
+            while !pending.contains("\n") {
+                guard let chunk = try stream.nextChunk() else {
+                    throw HTTPConnection.Failure(description: "ended")
+                }
+                pending += String(decoding: chunk, as: UTF8.self)
+            }
+            let newline = pending.firstIndex(of: "\n")!
+            let line = String(pending[..<newline])
+            pending = String(pending[pending.index(after: newline)...])
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            lines.append(object)
+            return object
+        }
+        #expect(try next()["position"] as? Int == 1)
+        let beat = try next()
+        #expect(beat["type"] as? String == "heartbeat")
+        #expect(beat["position"] as? Int == 1)
+        // 50 events at once: the live consumer is 50 behind, more than the 10 allowed.
+        #expect(try client.postBatch((0..<50).map { contactLine(id: "burst-\($0)") }).status == 201)
+        var last = try next()
+        while last["type"] as? String == "heartbeat" { last = try next() }
+        #expect(last["type"] as? String == "error", "\(last)")
+        #expect(last["resume"] as? Int == 2)
+        #expect(try stream.nextChunk() == nil)
+    }
+
     @Test func sigtermAnswersTheRequestsInFlightAndExitsZero() throws {
         let workspace = try Workspace()
         let server = try ServedTouchlog(store: workspace.store, errorPath: workspace.path + "/serve.err")
