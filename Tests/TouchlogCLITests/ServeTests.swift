@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import TouchlogBench
+import TouchlogGenerator
 import TouchlogStore
 import TouchlogTestSupport
 
@@ -505,5 +506,65 @@ import TouchlogTestSupport
         }
         let audit = runTouchlog(["audit", "--store", store])
         #expect(audit.exitCode == 0, "\(audit.output) \(audit.error)")
+    }
+}
+
+/// The projection reads answer with the same JSON as the command line's `--json`.
+@Suite struct ServeReadTests {
+    @Test func projectionReadsAreTheCLIsJSONAndSayHowFarTheyReach() throws {
+        let workspace = try Workspace()
+        let sample = workspace.path + "/sample.jsonl"
+        try writeGeneratedLines(GeneratorConfiguration(seed: 7, events: 2_000, customers: 50), to: sample)
+        let lines = try String(contentsOfFile: sample, encoding: .utf8).split(separator: "\n").map(
+            String.init)
+        let server = try ServedTouchlog(store: workspace.store, errorPath: workspace.path + "/serve.err")
+        defer { _ = server.stop() }
+        let client = try server.connect()
+        for start in stride(from: 0, to: lines.count, by: 100) {
+            let response = try client.postBatch(Array(lines[start..<min(start + 100, lines.count)]))
+            #expect(response.status == 201, "\(response.text)")
+        }
+        // The projections catch up in the background: wait until they reach the head.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let health = try client.request("GET", "/v1/health").object
+            if let log = health["logPosition"] as? Int, log == lines.count,
+                health["projectionPosition"] as? Int == log
+            {
+                break
+            }
+            usleep(50_000)
+        }
+        func first(_ attribute: String) throws -> String {
+            let line = try #require(lines.first { $0.contains("\"\(attribute)\":\"") })
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return try #require(object[attribute] as? String)
+        }
+        let ticket = try first("ticketid")
+        let rep = try first("repid")
+        let customer = try first("subject")
+        let pairs: [(path: String, command: [String])] = [
+            ("/v1/tickets/\(ticket)", ["ticket", "show", ticket, "--json"]),
+            ("/v1/customers/\(customer)/loyalty", ["loyalty", "show", customer, "--json"]),
+            ("/v1/reps/\(rep)/timeline", ["rep", "timeline", rep, "--json"]),
+            ("/v1/reps/\(rep)/stats", ["rep", "stats", rep, "--json"]),
+        ]
+        for (path, command) in pairs {
+            let response = try client.request("GET", path)
+            #expect(response.status == 200, "\(path): \(response.text)")
+            #expect(response.headers["touchlog-projection-position"] == String(lines.count), "\(path)")
+            #expect(response.headers["touchlog-log-position"] == String(lines.count), "\(path)")
+            let cli = workspace.run(command)
+            #expect(cli.exitCode == 0, "\(cli.error)")
+            #expect(response.text == cli.output, "\(path)")
+        }
+        #expect(try client.request("GET", "/v1/tickets/no-such-ticket").status == 404)
+        #expect(try client.request("GET", "/v1/reps/no-such-rep/stats").status == 404)
+
+        let history = try client.request("GET", "/v1/customers/\(customer)/events?until=2000-01-01T00:00:00Z")
+        #expect(history.status == 200)
+        #expect(history.text.isEmpty)
+        #expect(try client.request("GET", "/v1/customers/\(customer)/events?until=yesterday").status == 400)
     }
 }
