@@ -111,7 +111,7 @@ let package = Package(
         .target(
             name: "TouchlogService",
             dependencies: [
-                "TouchlogStore", "TouchlogDomain", "TouchlogProjections", "TouchlogIngest", "CloudEvents",
+                "TouchlogStore", "TouchlogDomain", "TouchlogProjections", "CloudEvents",
                 "LMDB",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
