@@ -84,10 +84,12 @@ struct ServeCommand: ParsableCommand {
         configuration.heartbeat = .seconds(heartbeat)
         configuration.maxStreamLag = streamMaxLag
         if let tokens {
-            do {
-                configuration.tokens = try TokenFile(path: tokens)
-            } catch {
-                throw CommandFailure(error.description, exitCode: ExitStatus.ioError)
+            configuration.tokens = try reportingFailures {
+                do {
+                    return try TokenFile(path: tokens)
+                } catch {
+                    throw CommandFailure("\(error)", exitCode: ExitStatus.ioError)
+                }
             }
         } else {
             Console.current.message(
@@ -178,12 +180,14 @@ struct TokenAddCommand: ParsableCommand {
         }
         let existing = FileManager.default.fileExists(atPath: tokens) ? (try? TokenFile(path: tokens)) : nil
         let chosen = name ?? "\(role.rawValue)-\((existing?.entries.count ?? 0) + 1)"
-        do {
-            let token = try TokenFile.addToken(path: tokens, role: role, name: chosen)
-            Console.current.exactLine(token)
-            Console.current.message("touchlog: added token '\(chosen)' (\(role.rawValue)) to \(tokens)")
-        } catch {
-            throw CommandFailure(error.description, exitCode: ExitStatus.ioError)
+        let token = try reportingFailures {
+            do {
+                return try TokenFile.addToken(path: tokens, role: role, name: chosen)
+            } catch {
+                throw CommandFailure("\(error)", exitCode: ExitStatus.ioError)
+            }
         }
+        Console.current.exactLine(token)
+        Console.current.message("touchlog: added token '\(chosen)' (\(role.rawValue)) to \(tokens)")
     }
 }

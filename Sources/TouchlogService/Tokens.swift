@@ -30,6 +30,12 @@ public struct TokenFile: Sendable {
     /// - Throws: `TokenFileError` naming the file and line of a malformed entry, or why it cannot be read.
     public init(path: String) throws(TokenFileError) {
         self.path = path
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & 0o077 != 0 {
+            throw TokenFileError(
+                "the token file '\(path)' can be read or written by others (mode \(String(status.st_mode & 0o777, radix: 8))): chmod 600 it"
+            )
+        }
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)

@@ -234,6 +234,13 @@ import TouchlogTestSupport
         #expect(!file.contains(ingestToken) && !file.contains(readToken))
         #expect(file.contains(" ingest desk\n") && file.contains(" read analyst\n"))
 
+        // A token file others may read is refused.
+        #expect(chmod(tokens, 0o644) == 0)
+        let loose = workspace.run("serve", "--tokens", tokens, "--listen", "127.0.0.1:0")
+        #expect(loose.exitCode == 74)
+        #expect(loose.error.contains("chmod 600"), "\(loose.error)")
+        #expect(chmod(tokens, 0o600) == 0)
+
         let server = try ServedTouchlog(
             store: workspace.store, errorPath: workspace.path + "/serve.err", extra: ["--tokens", tokens])
         defer { _ = server.stop() }
