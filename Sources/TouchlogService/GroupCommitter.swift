@@ -42,6 +42,8 @@ public final class GroupCommitter: @unchecked Sendable {
         public var maxGroupEvents = 10_000
         /// Request bytes of one commit at most.
         public var maxGroupBytes = 16 << 20
+        /// Request bytes waiting at most (parsed requests hold about this much memory); more is refused (429).
+        public var maxQueuedBytes = 256 << 20
         public init() {}
     }
 
@@ -64,6 +66,7 @@ public final class GroupCommitter: @unchecked Sendable {
     private let committed: @Sendable (UInt64) -> Void
     private let condition = NSCondition()
     private var queue: [Pending] = []
+    private var queuedBytes = 0
     private var stopping = false
     private var finished = false
 
@@ -94,11 +97,14 @@ public final class GroupCommitter: @unchecked Sendable {
                 continuation.resume(returning: .draining)
                 return
             }
-            if queue.count >= limits.maxQueuedRequests {
+            if queue.count >= limits.maxQueuedRequests
+                || (!queue.isEmpty && queuedBytes + bytes > limits.maxQueuedBytes)
+            {
                 continuation.resume(returning: .queueFull)
                 return
             }
             queue.append(Pending(requests, bytes: bytes, continuation))
+            queuedBytes += bytes
             metrics.setQueueDepth(queue.count)
             condition.signal()
         }
@@ -137,6 +143,7 @@ public final class GroupCommitter: @unchecked Sendable {
                 taken += 1
             }
             queue.removeFirst(taken)
+            queuedBytes -= bytes
             metrics.setQueueDepth(queue.count)
             condition.unlock()
             commit(group)

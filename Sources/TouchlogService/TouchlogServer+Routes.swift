@@ -203,7 +203,7 @@ extension TouchlogServer {
             throw Problem.retryLater(
                 status: 429, title: "too many requests",
                 detail:
-                    "the commit queue is full (\(configuration.commitLimits.maxQueuedRequests) requests); nothing was written",
+                    "the commit queue is full (\(configuration.commitLimits.maxQueuedRequests) requests or \(configuration.commitLimits.maxQueuedBytes >> 20) MiB); nothing was written",
                 seconds: configuration.retryAfterSeconds)
         case .draining:
             throw Problem.retryLater(

@@ -2,6 +2,7 @@ import CloudEvents
 import Dispatch
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -27,6 +28,8 @@ public struct ServiceConfiguration: Sendable {
     /// A live stream consumer this many events behind the head is dropped with an error line.
     public var maxStreamLag: UInt64 = 100_000
     public var retryAfterSeconds = 1
+    /// Open connections at most; further ones wait in the listen backlog.
+    public var maxConnections = 1_024
     public init() {}
 }
 
@@ -72,7 +75,9 @@ public final class TouchlogServer: Sendable {
             router: router,
             server: .http1(
                 configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 onListening("\(channel.localAddress?.ipAddress ?? "?"):\(port)")
