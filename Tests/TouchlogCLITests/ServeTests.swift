@@ -130,6 +130,34 @@ import TouchlogTestSupport
         #expect(count > 0 && count < 321, "\(metrics)")
     }
 
+    @Test func aStaleExpectedVersionFailsOnlyItsOwnRequestInAGroup() throws {
+        let workspace = try Workspace()
+        let server = try ServedTouchlog(store: workspace.store, errorPath: workspace.path + "/serve.err")
+        defer { _ = server.stop() }
+        let statuses = Mutex<[String: Int]>([:])
+        // Each client appends to its own customer with the right expected version; client 5 once sends a
+        // stale one. Concurrent requests share commits, and the stale one must fail alone.
+        startThreads(16) { client in
+            guard let connection = try? server.connect() else { return }
+            for n in 0..<15 {
+                let id = "v\(client)-\(n)"
+                let expected = client == 5 && n == 7 ? 3 : (client == 5 && n > 7 ? n - 1 : n)
+                let response = try? connection.postEvent(
+                    contactLine(id: id, customer: "cus-v\(client)"),
+                    headers: [("Touchlog-Expected-Version", String(expected))])
+                statuses.withLock { $0[id] = response?.status ?? 0 }
+            }
+        }.wait()
+        let all = statuses.withLock { $0 }
+        #expect(all.count == 240)
+        #expect(all["v5-7"] == 409)
+        #expect(
+            all.filter { $0.key != "v5-7" }.allSatisfy { $0.value == 201 },
+            "\(all.filter { $0.value != 201 })")
+        #expect(server.stop() == 0)
+        #expect(try workspace.openLog().head().position == 239)
+    }
+
     @Test func badRequestsGetProblemsNamingTheAttributeAndRuleLikeTheCLI() throws {
         let workspace = try Workspace()
         let server = try ServedTouchlog(store: workspace.store, errorPath: workspace.path + "/serve.err")
