@@ -19,6 +19,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Already dependencies of Hummingbird: named for the service's own imports.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // LMDB from the system (Debian: liblmdb-dev), nothing else in this module.
@@ -104,12 +110,29 @@ let package = Package(
                 "TouchlogStore", "TouchlogDomain", "TouchlogProjections", "TouchlogAudit", "CloudEvents",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // `touchlog serve`: the HTTP service (CloudEvents ingest with group commit, reads, the live
+        // stream, tokens). Only the command line and its own tests depend on it.
+        .target(
+            name: "TouchlogService",
+            dependencies: [
+                "TouchlogStore", "TouchlogDomain", "TouchlogProjections", "CloudEvents",
+                "LMDB",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // The command line as a library, so commands are testable in process.
         .target(
             name: "TouchlogCLI",
             dependencies: [
                 "TouchlogDomain", "TouchlogStore", "TouchlogIngest", "TouchlogProjections", "TouchlogAudit",
                 "TouchlogImport", "CloudEvents", "TouchlogGenerator", "TouchlogBench", "TouchlogReport",
+                "TouchlogService",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

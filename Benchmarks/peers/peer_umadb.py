@@ -3,7 +3,7 @@
 PyPI package `umadb`, 0.7.8) started here on a free loopback port with a temporary data directory beside JSON_LINES, and
 the bench's own CloudEvents appended to it through the package's Python client, a batch per append.
 
-    peer_umadb.py JSON_LINES EVENTS EVENTS_PER_APPEND
+    peer_umadb.py JSON_LINES EVENTS EVENTS_PER_APPEND [CLIENTS]
 
 JSON_LINES is the file the bench ingests; its first EVENTS lines are appended. Each event keeps its
 line as data, its CloudEvents `type` as event type, and its customer (`subject`) as its one tag,
@@ -12,6 +12,10 @@ only the appends are. The server runs with its default settings. The last line i
 reads:
 
     peer=umadb version=V events=N per_append=B: RATE events/s in SECONDSs
+
+With CLIENTS (the bench's serve phase), that many threads append at once, each with its own client,
+taking the next EVENTS_PER_APPEND events in turn, and the line also gives the per-append latency
+percentiles `p50_ms=` and `p99_ms=`.
 
 Tools/peer-venv.sh makes a venv with the package in .build/peer-venv.
 """
@@ -24,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from importlib.metadata import version
 
@@ -96,13 +101,51 @@ def stop(server):
         server.wait()
 
 
+def append_concurrently(url, parsed, per_append, clients):
+    """Appends `parsed` with `clients` threads, a client each; returns (seconds, sorted latencies)."""
+    batches = [parsed[first : first + per_append] for first in range(0, len(parsed), per_append)]
+    lock = threading.Lock()
+    state = {"next": 0, "latencies": [], "error": None}
+
+    def work():
+        client = umadb.Client(url)
+        mine = []
+        try:
+            while True:
+                with lock:
+                    index = state["next"]
+                    state["next"] += 1
+                if index >= len(batches):
+                    break
+                batch = [umadb.Event(event_type=kind, tags=[tag], data=line) for kind, tag, line in batches[index]]
+                started = time.perf_counter()
+                client.append(batch)
+                mine.append(time.perf_counter() - started)
+        except Exception as error:  # Reported after the others finish.
+            state["error"] = error
+        with lock:
+            state["latencies"].extend(mine)
+
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if state["error"] is not None:
+        sys.exit(f"an append failed: {state['error']}")
+    return seconds, sorted(state["latencies"])
+
+
 def main(argv):
-    if len(argv) != 4:
-        sys.exit(f"usage: {argv[0]} JSON_LINES EVENTS EVENTS_PER_APPEND")
+    if len(argv) not in (4, 5):
+        sys.exit(f"usage: {argv[0]} JSON_LINES EVENTS EVENTS_PER_APPEND [CLIENTS]")
     path = argv[1]
     events, per_append = int(argv[2]), int(argv[3])
-    if min(events, per_append) < 1:
-        sys.exit("EVENTS and EVENTS_PER_APPEND must be at least 1")
+    clients = int(argv[4]) if len(argv) == 5 else 0
+    if min(events, per_append) < 1 or (len(argv) == 5 and clients < 1):
+        sys.exit("EVENTS, EVENTS_PER_APPEND and CLIENTS must be at least 1")
     parsed = read_events(path, events)
 
     # Beside the JSON Lines: on the bench's own disk, like the engine's store.
@@ -117,14 +160,18 @@ def main(argv):
     )
     try:
         client = wait_until_answering(server, f"http://127.0.0.1:{port}")
-        started = time.perf_counter()
-        for first in range(0, events, per_append):
-            batch = [
-                umadb.Event(event_type=kind, tags=[tag], data=line)
-                for kind, tag, line in parsed[first : first + per_append]
-            ]
-            client.append(batch)
-        seconds = time.perf_counter() - started
+        latencies = None
+        if clients:
+            seconds, latencies = append_concurrently(f"http://127.0.0.1:{port}", parsed, per_append, clients)
+        else:
+            started = time.perf_counter()
+            for first in range(0, events, per_append):
+                batch = [
+                    umadb.Event(event_type=kind, tags=[tag], data=line)
+                    for kind, tag, line in parsed[first : first + per_append]
+                ]
+                client.append(batch)
+            seconds = time.perf_counter() - started
         head = client.head()
         if head != events:
             sys.exit(f"the umadb server holds {head} events after appending {events}")
@@ -133,8 +180,13 @@ def main(argv):
         shutil.rmtree(data, ignore_errors=True)
 
     rate = events / seconds if seconds > 0 else float("inf")
+    extra = ""
+    if latencies:
+        p50 = latencies[len(latencies) // 2] * 1000
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+        extra = f" clients={clients} p50_ms={p50:.2f} p99_ms={p99:.2f}"
     print(
-        f"peer=umadb version={version('umadb')} events={events} per_append={per_append}:"
+        f"peer=umadb version={version('umadb')} events={events} per_append={per_append}{extra}:"
         f" {rate:.0f} events/s in {seconds:.1f}s"
     )
 

@@ -23,10 +23,14 @@ public enum BenchPhase: String, Sendable, CaseIterable, Codable {
     /// `ingest`, `rebuild`, `rebuild --dry-run` and `audit` run as child processes of the `touchlog` binary,
     /// their peak memory against the bound of DESIGN.md section 6 (not run unless asked for).
     case memory
+    /// `touchlog serve` as a child process under concurrent HTTP clients of this process, one event per
+    /// request and batches of 100, against one event per durable commit and UmaDB's server (not run
+    /// unless asked for).
+    case serve
 
     /// What `touchlog bench` runs when no phase is named: every phase but memory, which runs the
     /// commands as child processes and is asked for by name.
-    public static let defaultPhases = allCases.filter { $0 != .memory }
+    public static let defaultPhases = allCases.filter { $0 != .memory && $0 != .serve }
 
     /// Parses a comma-separated list such as `append,replay`; nil names the first unknown phase.
     public static func parseList(_ text: String) -> Result<[BenchPhase], BenchOptionError> {
@@ -83,6 +87,12 @@ public struct BenchOptions: Sendable {
     public var replaySamples = 1_000
     /// Events of the commit phase (one durable commit each).
     public var commitEvents = 1_000
+    /// Events the serve phase sends in each run.
+    public var serveEvents = 20_000
+    /// Concurrent clients of the serve phase (and threads of UmaDB's client).
+    public var serveClients = 64
+    /// Runs of each serve measurement; the median is reported.
+    public var serveRuns = 3
     /// The Python peer's rate measured in this sitting; when nil, the peer script is run if it can be.
     public var peerRate: Double?
     /// The Python interpreter with `eventsourcing` installed; nil tries the usual places.
@@ -111,11 +121,18 @@ public struct BenchOptions: Sendable {
         guard batchSize >= 1 else { throw BenchOptionError("--batch-size must be at least 1") }
         guard replaySamples >= 1 else { throw BenchOptionError("--replay-samples must be at least 1") }
         guard commitEvents >= 1 else { throw BenchOptionError("--commit-events must be at least 1") }
+        guard serveEvents >= 1 else { throw BenchOptionError("--serve-events must be at least 1") }
+        guard (1...1_024).contains(serveClients) else {
+            throw BenchOptionError("--serve-clients must be from 1 to 1024")
+        }
+        guard serveRuns >= 1 else { throw BenchOptionError("--serve-runs must be at least 1") }
         if let peerRate, !(peerRate > 0 && peerRate.isFinite) {
             throw BenchOptionError("--peer-rate must be a positive number of events per second")
         }
         guard !phases.isEmpty else { throw BenchOptionError("name at least one phase") }
-        if phases.contains(.memory), let executable = touchlogExecutable, access(executable, X_OK) != 0 {
+        if phases.contains(.memory) || phases.contains(.serve), let executable = touchlogExecutable,
+            access(executable, X_OK) != 0
+        {
             throw BenchOptionError(
                 "--touchlog '\(executable)' cannot be run: \(String(cString: strerror(errno)))")
         }

@@ -63,6 +63,7 @@ public final class BenchRunner {
         case .audit: result = try runAudit()
         case .commit: result = try runCommit()
         case .memory: result = try runMemory()
+        case .serve: result = try runServe()
         }
         // The ingest and memory phases measure their own peak (of the ingest alone, of the children).
         if result.peakRSSBytes == 0 { result.peakRSSBytes = MemoryStats.peakResidentBytes() }
@@ -411,6 +412,18 @@ public final class BenchRunner {
             target: "RssAnon < \(MemoryPhase.boundBytes / 1_048_576) MiB in every command")
         let phase = MemoryPhase(options: options, directory: try makeDirectory("memory"), progress: progress)
         defer { try? FileManager.default.removeItem(atPath: root + "/memory") }
+        try phase.run(into: &result)
+        return result
+    }
+
+    // MARK: Serve
+
+    private func runServe() throws -> PhaseResult {
+        var result = result(
+            .serve, baseline: "one event per durable commit (EventLog.append of one event per transaction)",
+            target: "ratio >= 20, >= 2x UmaDB's server (64 clients, one event per request)")
+        let phase = ServePhase(options: options, directory: try makeDirectory("serve"), progress: progress)
+        defer { try? FileManager.default.removeItem(atPath: root + "/serve") }
         try phase.run(into: &result)
         return result
     }

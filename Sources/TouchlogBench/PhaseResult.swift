@@ -52,6 +52,8 @@ public struct PhaseResult: Sendable, Encodable {
             try c.encode(rate.rounded(), forKey: .rate)
         }
     }
+    /// The serve phase's rows: the service one event per request and 100 per request, UmaDB's server.
+    public var serveRuns: [ServeRun]?
 
     /// One command of the memory phase, run as a child process: its time and the memory it held.
     public struct MemoryStep: Sendable, Encodable, Equatable {
@@ -121,7 +123,7 @@ public struct PhaseResult: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case phase, events, rate, baseline, ratio, baselineName, target, meetsTarget, seconds, baselineSeconds
         case batchSize, durable, peakRSSBytes, maxAnonymousRSSBytes, latency, steps, note
-        case peers, parts
+        case peers, parts, serveRuns
     }
 
     /// Every key is present: a figure that is missing is `null`, so readers can rely on the shape.
@@ -146,6 +148,7 @@ public struct PhaseResult: Sendable, Encodable {
         try c.encode(note, forKey: .note)
         try c.encode(peers, forKey: .peers)
         try c.encode(parts, forKey: .parts)
+        try c.encode(serveRuns, forKey: .serveRuns)
     }
 
     private static func rounded(_ value: Double) -> Double { value.rounded() }

@@ -55,6 +55,30 @@ public enum UmaDBPeer {
             output: try PeerBaseline.run(interpreter, [script, jsonLines, String(events), String(batch)]))
     }
 
+    /// Runs the peer with `clients` threads, each appending one event per call, on the first `events`
+    /// lines of `jsonLines`; returns its output (rate, `p50_ms=`, `p99_ms=`).
+    /// - Throws: `PeerBaseline.Unavailable` saying what is missing or how the peer failed.
+    public static func measureConcurrent(python: String?, jsonLines: String, events: Int, clients: Int) throws
+        -> String
+    {
+        let fm = FileManager.default
+        guard let script = candidateScripts().first(where: { fm.fileExists(atPath: $0) }) else {
+            throw PeerBaseline.Unavailable(
+                description: "peer_umadb.py not found (tried \(candidateScripts().joined(separator: ", ")))")
+        }
+        let pythons = PeerBaseline.candidatePythons(python).filter { fm.isExecutableFile(atPath: $0) }
+        guard
+            let interpreter = pythons.first(where: {
+                (try? PeerBaseline.run($0, ["-c", "import umadb"])) != nil
+            })
+        else {
+            throw PeerBaseline.Unavailable(
+                description:
+                    "umadb is not installed (no Python with umadb \(pinnedVersion)); run Tools/peer-venv.sh")
+        }
+        return try PeerBaseline.run(interpreter, [script, jsonLines, String(events), "1", String(clients)])
+    }
+
     /// The peer's figures beside the engine's `engineRate`, or a note saying why it did not run.
     static func run(python: String?, jsonLines: String, events: Int, batch: Int, engineRate: Double?)
         -> PeerRun

@@ -38,7 +38,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Commit without fsync (MDB_NOSYNC) in the engine and the baselines. Default: durable.")
     var noSync = false
     @Option(
-        help: "Comma-separated phases: append, ingest, replay, rebuild, audit, commit (the default), memory.",
+        help: "Comma-separated phases: append, ingest, replay, rebuild, audit, commit (the default), memory, serve.",
         completion: .list(BenchPhase.allCases.map(\.rawValue)))
     var phases = BenchPhase.defaultPhases.map(\.rawValue).joined(separator: ",")
     @Option(help: "Generator seed.")
@@ -47,6 +47,12 @@ struct BenchCommand: ParsableCommand {
     var replaySamples = 1_000
     @Option(help: "Events of the commit phase, one durable commit each.")
     var commitEvents = 1_000
+    @Option(help: "Events the serve phase sends in each run.")
+    var serveEvents = 20_000
+    @Option(help: "Concurrent HTTP clients of the serve phase (and threads of UmaDB's client).")
+    var serveClients = 64
+    @Option(help: "Runs of each serve measurement (the median is reported).")
+    var serveRuns = 3
     @Option(help: "The Python peer's events/s measured in this sitting (instead of running it).")
     var peerRate: Double?
     @Option(
@@ -111,6 +117,9 @@ struct BenchCommand: ParsableCommand {
         options.seed = seed
         options.replaySamples = replaySamples
         options.commitEvents = commitEvents
+        options.serveEvents = serveEvents
+        options.serveClients = serveClients
+        options.serveRuns = serveRuns
         options.peerRate = peerRate
         options.peerPython = peerPython
         options.peerScript = peerScript
@@ -203,8 +212,11 @@ struct BenchCommand: ParsableCommand {
                     }
                 }
                 for step in result.steps ?? [] { console.line("\(Self.text(step))") }
+                for run in result.serveRuns ?? [] { console.line("         \(Self.text(run))") }
                 // With peers, each peer line carries its own note.
-                if let note = result.note, result.peers == nil { console.line("         \(note)") }
+                if let note = result.note, result.peers == nil || result.serveRuns != nil {
+                    console.line("         \(note)")
+                }
                 for part in result.parts ?? [] { console.line("         \(Self.text(part))") }
                 for peer in result.peers ?? [] { console.line("         \(Self.text(peer))") }
             }
@@ -298,6 +310,10 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// One peer of the ingest phase: "peer umadb 0.7.8: 120,000 events/s, engine 1.52x (target 2x: NO)".
+    static func text(_ run: ServeRun) -> String {
+        "\(run.name), \(run.clients) clients, \(run.eventsPerRequest) per request: \(formatCount(Int(run.rate.rounded()))) events/s, p50 \(run.p50Ms) ms, p99 \(run.p99Ms) ms, \(String(format: "%.1f", run.ratioToOnePerCommit))x one per commit (median of \(run.runs))"
+    }
+
     static func text(_ peer: PeerRun) -> String {
         let name = "peer \(peer.name)" + (peer.version.map { " " + $0 } ?? "")
         guard let rate = peer.rate else { return "\(name): \(peer.note ?? "not run")" }

@@ -103,13 +103,7 @@ struct RepStatsCommand: ParsableCommand {
         try storeOptions.withProjections { _, projections in
             try requireRep(id, projections)
             let stats = try projections.repStats(id, from: from, to: to)
-            let json = StatsJSON(
-                rep: stats.rep, since: from?.rfc3339, until: to?.rfc3339, events: stats.events,
-                assigned: stats.assigned,
-                solved: stats.solved, publicReplies: stats.publicReplies,
-                medianFirstReplyMinutes: stats.medianFirstReplyMinutes.map { (($0 * 100).rounded()) / 100 },
-                csatRatings: stats.csatRatings,
-                csatSatisfiedShare: stats.csatSatisfiedShare.map { ($0 * 10_000).rounded() / 10_000 })
+            let json = StatsJSON(stats, from: from, to: to)
             if output.json {
                 Console.current.exactLine(try jsonLine(json))
                 return
@@ -129,6 +123,7 @@ struct RepStatsCommand: ParsableCommand {
         }
     }
 
+    /// `rep stats --json`, also the body of the service's `GET /v1/reps/{id}/stats`.
     struct StatsJSON: Encodable {
         var rep: String
         var since: String?
@@ -140,6 +135,19 @@ struct RepStatsCommand: ParsableCommand {
         var medianFirstReplyMinutes: Double?
         var csatRatings: Int
         var csatSatisfiedShare: Double?
+
+        init(_ stats: RepStats, from: Timestamp?, to: Timestamp?) {
+            rep = stats.rep
+            since = from?.rfc3339
+            until = to?.rfc3339
+            events = stats.events
+            assigned = stats.assigned
+            solved = stats.solved
+            publicReplies = stats.publicReplies
+            medianFirstReplyMinutes = stats.medianFirstReplyMinutes.map { (($0 * 100).rounded()) / 100 }
+            csatRatings = stats.csatRatings
+            csatSatisfiedShare = stats.csatSatisfiedShare.map { ($0 * 10_000).rounded() / 10_000 }
+        }
 
         enum CodingKeys: String, CodingKey {
             case rep, since, until, events, assigned, solved, publicReplies, medianFirstReplyMinutes
@@ -163,7 +171,7 @@ struct RepStatsCommand: ParsableCommand {
 }
 
 /// Throws the "not found" failure when no event names rep `id` (at any time).
-private func requireRep(_ id: String, _ projections: ProjectionStore) throws {
+func requireRep(_ id: String, _ projections: ProjectionStore) throws {
     if try projections.repTimeline(id, from: nil, to: nil).isEmpty {
         throw CommandFailure.notFound("rep", id)
     }

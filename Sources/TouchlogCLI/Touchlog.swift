@@ -22,7 +22,7 @@ public struct Touchlog: ParsableCommand {
             CheckpointCommand.self, ProveCommand.self, VerifyBundleCommand.self, ImportCommand.self,
             GenerateCommand.self, CatalogCommand.self, ReportCommand.self,
             ExportCommand.self, BackupCommand.self, RestoreCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, ServeCommand.self, TokenCommand.self, AccessCommand.self,
         ])
 
     public init() {}

@@ -58,6 +58,9 @@ public final class Store: Sendable {
         /// `checkpoints`: sequence number -> signed checkpoint (TouchlogAudit). Nil in a read-only store
         /// that has none.
         public let checkpoints: Database?
+        /// `access`: sequence number -> one read of a customer's history through the service
+        /// (`ReadAccessLog`). Nil in a read-only store that has none.
+        public let readAccess: Database?
         /// The projections' databases (TouchlogProjections). Nil in a read-only store that has none.
         public let projections: ProjectionDatabases?
     }
@@ -264,6 +267,7 @@ public final class Store: Sendable {
                     seals: try txn.createDatabase(named: "seals"),
                     merkle: try txn.createDatabase(named: MerkleTree.databaseName),
                     checkpoints: try txn.createDatabase(named: "checkpoints"),
+                    readAccess: try txn.createDatabase(named: "access"),
                     projections: projections)
                 if try txn.value(forKey: originName, in: meta) == nil {
                     try txn.put(Array(newOrigin().utf8), forKey: originName, in: meta)
@@ -313,6 +317,7 @@ public final class Store: Sendable {
                     seals: try txn.openDatabase(named: "seals"),
                     merkle: try txn.openDatabase(named: MerkleTree.databaseName),
                     checkpoints: try txn.openDatabase(named: "checkpoints"),
+                    readAccess: try txn.openDatabase(named: "access"),
                     projections: projections)
                 return (databases, hasher)
             }

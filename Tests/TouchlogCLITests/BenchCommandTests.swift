@@ -171,3 +171,31 @@ import Testing
         #expect(result.error.contains("--touchlog '\(workspace.path)/none' cannot be run"))
     }
 }
+
+@Suite struct BenchServePhaseTests {
+    @Test func measuresTheServiceInBothModesAgainstOnePerCommit() throws {
+        let workspace = try Workspace()
+        let result = runTouchlog([
+            "bench", "--json", "--phases", "serve", "--serve-events", "400", "--serve-clients", "8",
+            "--serve-runs", "1", "--commit-events", "20", "--customers", "50",
+            "--touchlog", touchlogExecutable(), "--work-dir", workspace.path,
+            "--peer-python", workspace.path + "/no-such-python",
+        ])
+        #expect(result.exitCode == 0, "\(result.error)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.outputLines.first?.utf8 ?? "".utf8))
+                as? [String: Any])
+        #expect(object["phase"] as? String == "serve")
+        #expect(object["events"] as? Int == 400)
+        let runs = try #require(object["serve_runs"] as? [[String: Any]])
+        #expect(runs.map { $0["events_per_request"] as? Int } == [1, 100])
+        for run in runs {
+            #expect(try #require(run["rate"] as? Double) > 0)
+            #expect(try #require(run["p99_ms"] as? Double) >= (run["p50_ms"] as? Double ?? .infinity))
+        }
+        #expect(try #require(object["baseline"] as? Double) > 0)
+        let peers = try #require(object["peers"] as? [[String: Any]])
+        #expect(peers.first?["name"] as? String == "umadb")
+        #expect((peers.first?["note"] as? String)?.hasPrefix("not available") == true)
+    }
+}

@@ -7,7 +7,7 @@ import Testing
 
 /// A `touchlog` child process started with `posix_spawn`, with its standard descriptors arranged as a
 /// test needs: some closed (`touchlog stats <&- >&-`), standard output to a pipe, standard error to a file.
-struct SpawnedTouchlog {
+struct SpawnedTouchlog: Sendable {
     struct SpawnError: Error, CustomStringConvertible {
         var code: Int32
         var description: String { "posix_spawn failed: \(String(cString: strerror(code)))" }
