@@ -38,9 +38,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Commit without fsync (MDB_NOSYNC) in the engine and the baselines. Default: durable.")
     var noSync = false
     @Option(
-        help:
+        help: ArgumentHelp(
             "Comma-separated phases: append, ingest, replay, rebuild, audit, commit (the default), memory, "
-            + "serve.",
+                + "serve."),
         completion: .list(BenchPhase.allCases.map(\.rawValue)))
     var phases = BenchPhase.defaultPhases.map(\.rawValue).joined(separator: ",")
     @Option(help: "Generator seed.")
