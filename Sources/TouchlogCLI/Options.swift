@@ -171,6 +171,7 @@ private func describe(_ error: any Error) -> (String, Int32) {
         switch failure {
         case .versionConflict: return (failure.description, ExitStatus.dataError)
         case .notAStore: return (failure.description, ExitStatus.notFound)
+        case .refused: return (failure.description, ExitStatus.dataError)
         default: return (failure.description, ExitStatus.ioError)
         }
     case let failure as ProjectionUpdateError:

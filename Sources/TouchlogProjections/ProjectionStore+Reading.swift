@@ -33,7 +33,8 @@ extension ProjectionStore {
     public func tickets(status: TicketStatus? = nil, rep: String? = nil, customer: String? = nil) throws
         -> [TicketState]
     {
-        try withActive("listing tickets") { txn, _, slot -> [TicketState] in
+        let customer = try customer.map { try store.log.projectionKey(ofCustomer: $0) }
+        return try withActive("listing tickets") { txn, _, slot -> [TicketState] in
             var found: [TicketState] = []
             try txn.withCursor(on: slot.tickets) { cursor in
                 try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
@@ -56,8 +57,9 @@ extension ProjectionStore {
 
     /// A customer's loyalty in the active generation.
     public func loyalty(_ customer: String) throws -> LoyaltyReport? {
-        try withActive("reading the loyalty of '\(customer)'") { txn, active, slot -> LoyaltyReport? in
-            guard let loyalty = try Self.loadCustomer(customer, slot: slot, txn) else { return nil }
+        let key = try store.log.projectionKey(ofCustomer: customer)
+        return try withActive("reading the loyalty of '\(customer)'") { txn, active, slot -> LoyaltyReport? in
+            guard let loyalty = try Self.loadCustomer(key, slot: slot, txn) else { return nil }
             let rules = try rules(of: active, txn)
             return LoyaltyReport(loyalty: loyalty, parts: loyalty.parts(rules), generation: active)
         } ?? nil
@@ -237,7 +239,9 @@ extension ProjectionStore {
         _ = try withActive("exporting the customers") { txn, _, slot in
             var summaries: [String: CustomerSummary] = [:]
             try store.log.forEachRecord(from: 1, in: txn) { record in
-                guard let customer = record.subject else { return true }
+                // Keyed as the projections key customers (format 3: by pseudonym), shown by subject.
+                guard record.subject != nil else { return true }
+                let customer = record.customerKey
                 let time = record.occurredAt
                 if var summary = summaries[customer] {
                     summary.events += 1
@@ -246,7 +250,7 @@ extension ProjectionStore {
                     summaries[customer] = summary
                 } else {
                     summaries[customer] = CustomerSummary(
-                        customer: customer, events: 1, firstEventAt: time, lastEventAt: time, tickets: 0,
+                        customer: record.subject ?? customer, events: 1, firstEventAt: time, lastEventAt: time, tickets: 0,
                         tier: nil)
                 }
                 return true

@@ -14,17 +14,18 @@ extension EventLog {
         undecodable: ((UInt64) throws -> Void)? = nil,
         _ body: (borrowing EventRecordView) throws -> Bool
     ) throws {
+        let keys = KeyCache()
         try txn.withCursor(on: databases.events) { cursor in
             try cursor.unsafeForEach(from: BigEndianKey(position)) { key, value in
                 guard let found = BigEndianKey(bytes: key)?.value else {
                     throw StoreError.corruptRecord(position: position)
                 }
-                guard let record = EventRecordView(bytes: value, position: found) else {
+                guard let more = try withView(value, at: found, keys: keys, txn, body) else {
                     guard let undecodable else { throw StoreError.corruptRecord(position: found) }
                     try undecodable(found)
                     return true
                 }
-                return try body(record)
+                return more
             }
         }
     }
@@ -36,10 +37,10 @@ extension EventLog {
         _ body: (borrowing EventRecordView) throws -> R
     ) throws -> R? {
         try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) { value in
-            guard let record = EventRecordView(bytes: value, position: position) else {
+            guard let result = try withView(value, at: position, keys: KeyCache(), txn, body) else {
                 throw StoreError.corruptRecord(position: position)
             }
-            return try body(record)
+            return result
         }
     }
 }

@@ -78,6 +78,7 @@ extension EventLog {
         var streams: [String: StreamHead] = [:]
         var identities: [(key: UInt64, position: UInt64)] = []
         var checked = 0
+        let keys = KeyCache()
         try txn.withCursor(on: databases.events) { cursor in
             try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
                 guard let position = BigEndianKey(bytes: key)?.value else {
@@ -98,46 +99,54 @@ extension EventLog {
                 expected = position &+ 1
                 checked += 1
                 if checked % 65_536 == 0 { progress?(checked) }
-                guard let record = EventRecordView(bytes: value, position: position) else {
-                    problems.append(
-                        AuditProblem(
-                            position: position, kind: .undecodable, message: "the record does not decode"))
-                    let header = EventRecordView.Header.hashAndRecordedTime(value)
-                    previousHash = header?.0 ?? .genesis
-                    if let recorded = header?.1 {
-                        checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                var sealedProblem: String?
+                var decoded: Bool?
+                do {
+                    decoded = try withView(value, at: position, keys: keys, txn) { record -> Bool in
+                    let (hash, predecessorHash, recomputed) = (
+                        record.hash, record.predecessorHash, record.recomputedHash
+                    )
+                    if recomputed != hash {
+                        problems.append(.hashMismatch(at: position, stored: hash, recomputed: recomputed))
                     }
-                    previousRecorded = header.map { (position, $0.1) }
-                    return true
+                    if predecessorHash != previousHash {
+                        problems.append(
+                            .chainBroken(
+                                at: position, predecessor: predecessorHash, previous: previousHash.description))
+                    }
+                    let recorded = record.recordedAt
+                    checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                    previousRecorded = (position, recorded)
+                    let customer = record.pseudonym?.projectionName ?? record.subject ?? ""
+                    let (version, previousPosition) = (record.version, record.previousPosition)
+                    let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
+                    if version != stream.version + 1 || previousPosition != stream.lastPosition {
+                        problems.append(
+                            AuditProblem(
+                                position: position, kind: .streamLink,
+                                message:
+                                    "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
+                            ))
+                    }
+                    streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
+                    identities.append((identityHasher.hash(source: record.source, id: record.id), position))
+                    previousHash = hash
+                        return true
+                    }
+                } catch StoreError.sealedContent(_, let reason) {
+                    sealedProblem = "its personal content cannot be read: " + reason
                 }
-                let (hash, predecessorHash, recomputed) = (
-                    record.hash, record.predecessorHash, record.recomputedHash
-                )
-                if recomputed != hash {
-                    problems.append(.hashMismatch(at: position, stored: hash, recomputed: recomputed))
+                if decoded == nil {
+                        problems.append(
+                            AuditProblem(
+                                position: position, kind: .undecodable, message: sealedProblem ?? "the record does not decode"))
+                        let header = EventRecordView.Header.hashAndRecordedTime(value)
+                        previousHash = header?.0 ?? .genesis
+                        if let recorded = header?.1 {
+                            checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                        }
+                        previousRecorded = header.map { (position, $0.1) }
                 }
-                if predecessorHash != previousHash {
-                    problems.append(
-                        .chainBroken(
-                            at: position, predecessor: predecessorHash, previous: previousHash.description))
-                }
-                let recorded = record.recordedAt
-                checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
-                previousRecorded = (position, recorded)
-                let customer = record.subject ?? ""
-                let (version, previousPosition) = (record.version, record.previousPosition)
-                let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
-                if version != stream.version + 1 || previousPosition != stream.lastPosition {
-                    problems.append(
-                        AuditProblem(
-                            position: position, kind: .streamLink,
-                            message:
-                                "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
-                        ))
-                }
-                streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
-                identities.append((identityHasher.hash(source: record.source, id: record.id), position))
-                previousHash = hash
                 return true
             }
         }
@@ -174,7 +183,9 @@ extension EventLog {
         var remaining = computed
         try txn.withCursor(on: databases.streams) { cursor in
             try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
-                let customer = String(decoding: key, as: UTF8.self)
+                let customer =
+                    databases.sealing != nil && key.count == Pseudonym.byteCount
+                    ? Pseudonym(unsafeBytes: key).projectionName : String(decoding: key, as: UTF8.self)
                 let indexed = StreamHead(decoding: value)
                 guard let actual = remaining.removeValue(forKey: customer) else {
                     problems.append(
@@ -322,14 +333,15 @@ extension EventLog {
         var position = stream.lastPosition
         var version = stream.version
         var checked = 0
+        // Format 3: the stream's events carry its pseudonym, not the customer id.
+        let pseudonym = try customerKey(customer, txn)?.pseudonym
+        let keys = KeyCache()
         while position != 0 {
             let record = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) {
                 value -> (StoredEvent?, ChainHash) in
                 let recomputed = ChainHash(position: position, record: value)
-                guard let record = EventRecordView(bytes: value, position: position) else {
-                    return (nil, recomputed)
-                }
-                return (record.storedEvent, recomputed)
+                let stored = try withView(value, at: position, keys: keys, txn) { $0.storedEvent }
+                return (stored, recomputed)
             }
             guard let (decoded, recomputed) = record, let stored = decoded else {
                 problems.append(
@@ -360,7 +372,9 @@ extension EventLog {
                 checkRecordedTime(
                     stored.recordedAt, at: position, after: (position - 1, previous), into: &problems)
             }
-            if stored.version != version || stored.customer != customer {
+            if stored.version != version
+                || (pseudonym.map { stored.pseudonym != $0 } ?? (stored.customer != customer))
+            {
                 problems.append(
                     AuditProblem(
                         position: position, kind: .streamLink,

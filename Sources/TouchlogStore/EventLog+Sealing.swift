@@ -1,0 +1,166 @@
+import Crypto
+import LMDB
+
+/// The customers of a store of format 3: their pseudonyms and keys, and the reading of sealed records
+/// (docs/STORAGE.md, "format 3").
+extension EventLog {
+    /// The store's format: 2 (plaintext records) or 3 (personal content sealed per customer).
+    public var format: Int { databases.sealing == nil ? 2 : 3 }
+
+    /// The state byte of a `customerkeys` value.
+    enum KeyState: UInt8 {
+        case live = 1
+        case erased = 2
+    }
+
+    /// HMAC-SHA256 of the customer id under the store's secret: the key of `customerids`.
+    static func customerIDHash(_ customer: String, secret: [UInt8]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Array(customer.utf8), using: SymmetricKey(data: secret)))
+    }
+
+    /// The `customerkeys` value of a live customer.
+    static func liveKeyValue(_ key: SymmetricKey) -> [UInt8] {
+        [KeyState.live.rawValue] + key.withUnsafeBytes { Array($0) }
+    }
+
+    /// The key of `pseudonym`: `.some(key)` while live, `.some(nil)` once erased, nil when
+    /// `customerkeys` has no entry for it.
+    /// - Throws: `StoreError.sealedContent` for an entry that does not decode.
+    func storedKey(
+        _ pseudonym: Pseudonym, _ sealing: Store.Sealing, _ txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> SymmetricKey?? {
+        let value = try txn.value(forKey: pseudonym.bytes, in: sealing.customerKeys)
+        guard let value else { return nil }
+        if value == [KeyState.erased.rawValue] { return .some(nil) }
+        guard value.count == 33, value[0] == KeyState.live.rawValue else {
+            throw StoreError.sealedContent(
+                position: 0, reason: "the key entry of pseudonym \(pseudonym.hex) in 'customerkeys' does not decode")
+        }
+        return .some(SymmetricKey(data: value[1...]))
+    }
+
+    /// The pseudonym and key of `customer` in a store of format 3; nil in format 2 or when the store
+    /// has no event of that customer. An `erased:HEX` or `ps:HEX` name gives that pseudonym's customer.
+    func customerKey(_ customer: String, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> CustomerKey?
+    {
+        guard let sealing = databases.sealing else { return nil }
+        let pseudonym: Pseudonym
+        if let named = Pseudonym(name: customer) {
+            pseudonym = named
+        } else {
+            let hash = EventLog.customerIDHash(customer, secret: sealing.secret)
+            guard let bytes = try txn.value(forKey: hash, in: sealing.customerIDs) else { return nil }
+            guard bytes.count == Pseudonym.byteCount else {
+                throw StoreError.sealedContent(
+                    position: 0, reason: "an entry of 'customerids' is \(bytes.count) bytes, not a pseudonym")
+            }
+            pseudonym = Pseudonym(bytes: bytes)
+        }
+        guard let key = try storedKey(pseudonym, sealing, txn) else {
+            if Pseudonym(name: customer) != nil { return nil }
+            throw StoreError.sealedContent(
+                position: 0, reason: "customer pseudonym \(pseudonym.hex) has no entry in 'customerkeys'")
+        }
+        return CustomerKey(pseudonym: pseudonym, key: key)
+    }
+
+    /// The pseudonym of `customer` in a store of format 3 (nil in format 2 or for an unknown customer).
+    public func pseudonym(ofCustomer customer: String) throws -> Pseudonym? {
+        try storage("looking up customer '\(customer)'") {
+            try environment.withReadTransaction { txn in try customerKey(customer, txn)?.pseudonym }
+        }
+    }
+
+    /// The head of the stream of `pseudonym`.
+    func readStream(pseudonym: Pseudonym, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> StreamHead?
+    {
+        try txn.withUnsafeValue(forKey: pseudonym.bytes, in: databases.streams) { StreamHead(decoding: $0) } ?? nil
+    }
+
+    /// The keys read so far by one reader, by pseudonym (nil: erased): one lookup per customer.
+    final class KeyCache {
+        var keys: [Pseudonym: SymmetricKey?] = [:]
+    }
+
+    /// Lends `body` a view of the record `value` stored at `position`: a record of format 1 as it is, one
+    /// of format 3 with its personal content opened (or shown erased). Nil when the bytes are no record.
+    /// - Throws: `StoreError.sealedContent` when the content of a customer who is not erased cannot be
+    ///   read (no key, no content, not authentic, not the committed content), or what `body` throws.
+    func withView<R>(
+        _ value: UnsafeRawBufferPointer, at position: UInt64, keys: KeyCache,
+        _ txn: borrowing some ReadableTransaction & ~Copyable, _ body: (borrowing EventRecordView) throws -> R
+    ) throws -> R? {
+        guard value.first == SealedRecord.format else {
+            guard let record = EventRecordView(bytes: value, position: position) else { return nil }
+            return try body(record)
+        }
+        guard let sealing = databases.sealing, let fields = SealedRecord.Fields(value) else { return nil }
+        var plain: [UInt8]?
+        if fields.contentKind == .sealed {
+            let key: SymmetricKey?
+            if let cached = keys.keys[fields.pseudonym] {
+                key = cached
+            } else {
+                guard let stored = try storedKey(fields.pseudonym, sealing, txn) else {
+                    throw StoreError.sealedContent(
+                        position: position,
+                        reason: "its customer (pseudonym \(fields.pseudonym.hex)) has no key in 'customerkeys'")
+                }
+                keys.keys[fields.pseudonym] = stored
+                key = stored
+            }
+            if let key {
+                let opened = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: sealing.content) {
+                    content -> Result<[UInt8], SealedRecord.ContentProblem> in
+                    Result { () throws(SealedRecord.ContentProblem) in
+                        try SealedRecord.open(
+                            content: content, key: key, position: position, commitment: fields.commitment)
+                    }
+                }
+                switch opened {
+                case nil:
+                    throw StoreError.sealedContent(
+                        position: position, reason: "its entry in 'content' is missing while its customer's key lives")
+                case .failure(let problem):
+                    throw StoreError.sealedContent(position: position, reason: problem.reason)
+                case .success(let opened):
+                    plain = opened
+                }
+            }
+        }
+        guard let logical = SealedRecord.logicalRecord(value, fields, plain: plain) else {
+            throw StoreError.sealedContent(position: position, reason: "its opened content does not decode")
+        }
+        return try logical.withUnsafeBytes { bytes in
+            guard
+                let record = EventRecordView(
+                    bytes: bytes, position: position, hashed: value, pseudonym: fields.pseudonym)
+            else { return nil }
+            return try body(record)
+        }
+    }
+}
+
+extension SealedRecord.ContentProblem {
+    var reason: String {
+        switch self {
+        case .missingKey: "its customer has no key"
+        case .missingContent: "its content is missing"
+        case .malformed: "its entry in 'content' is malformed"
+        case .notAuthentic: "its content fails AES-GCM authentication under its customer's key"
+        case .commitmentMismatch: "its opened content is not what the record's commitment commits to"
+        }
+    }
+}
+
+extension EventLog {
+    /// The name the projections key `customer` by: the id itself in format 2; in format 3 its
+    /// pseudonym's `ps:` name (the id itself when the store has no such customer, which no projection
+    /// record then matches).
+    public func projectionKey(ofCustomer customer: String) throws -> String {
+        guard format == 3 else { return customer }
+        return try pseudonym(ofCustomer: customer)?.projectionName ?? customer
+    }
+}
