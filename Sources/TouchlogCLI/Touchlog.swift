@@ -22,6 +22,7 @@ public struct Touchlog: ParsableCommand {
             GenerateCommand.self, CatalogCommand.self, ReportCommand.self,
             ExportCommand.self, BackupCommand.self, RestoreCommand.self,
             BenchCommand.self,
+            EraseCommand.self, HoldCommand.self,
         ])
 
     public init() {}

@@ -4,8 +4,8 @@ extension EventLog {
     /// Lends each record of the log from `position` on, in position order, to `body` inside `txn`,
     /// until `body` returns false or the log ends. The view is valid only during each call.
     ///
-    /// With `undecodable`, a record that does not decode is handed to it by position and the walk goes
-    /// on (a reader that reports damage, such as the audit's fresh fold, must not stop at the first);
+    /// With `undecodable`, a record that does not decode (or, in format 3, whose content cannot be
+    /// read) is handed to it by position and the walk goes on (a reader that reports damage, such as the audit's fresh fold, must not stop at the first);
     /// without it, such a record throws.
     /// - Throws: `StoreError.corruptRecord` for a key that is not a position or (without
     ///   `undecodable`) a record that does not decode, or what `body` or `undecodable` throws.
@@ -20,7 +20,13 @@ extension EventLog {
                 guard let found = BigEndianKey(bytes: key)?.value else {
                     throw StoreError.corruptRecord(position: position)
                 }
-                guard let more = try withView(value, at: found, keys: keys, txn, body) else {
+                let more: Bool?
+                do {
+                    more = try withView(value, at: found, keys: keys, txn, body)
+                } catch StoreError.sealedContent where undecodable != nil {
+                    more = nil  // content that cannot be read is damage a reporting reader reports
+                }
+                guard let more else {
                     guard let undecodable else { throw StoreError.corruptRecord(position: found) }
                     try undecodable(found)
                     return true

@@ -164,3 +164,17 @@ extension EventLog {
         return try pseudonym(ofCustomer: customer)?.projectionName ?? customer
     }
 }
+
+extension EventLog {
+    /// The customer a projection key names, for output: in format 3 the subject of the latest event of
+    /// the `ps:HEX` key's stream (the customer id, or `erased:HEX` once erased); the key itself otherwise.
+    public func customerName(ofKey key: String, in txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> String
+    {
+        guard databases.sealing != nil, key.hasPrefix(Pseudonym.projectionPrefix), let pseudonym = Pseudonym(name: key),
+            let head = try readStream(pseudonym: pseudonym, txn)
+        else { return key }
+        let subject: String?? = try withRecord(at: head.lastPosition, in: txn) { $0.subject }
+        return (subject ?? nil) ?? key
+    }
+}
