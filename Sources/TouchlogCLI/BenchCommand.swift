@@ -1,4 +1,5 @@
 import ArgumentParser
+import TouchlogStore
 import Foundation
 import TouchlogBench
 import TouchlogProjections
@@ -34,6 +35,8 @@ struct BenchCommand: ParsableCommand {
     var batchSize = 10_000
     @Flag(help: "Commit without fsync (MDB_NOSYNC) in the engine and the baselines. Default: durable.")
     var noSync = false
+    @Option(help: "The store format of the engine's stores: 3 (personal content sealed, the default) or 2.")
+    var storeFormat: Int = 3
     @Option(
         help: "Comma-separated phases: append, ingest, replay, rebuild, commit (the default), memory.",
         completion: .list(BenchPhase.allCases.map(\.rawValue)))
@@ -93,6 +96,10 @@ struct BenchCommand: ParsableCommand {
         options.customers = customers
         options.batchSize = batchSize
         options.noSync = noSync
+        guard Store.supportedFormats.contains(storeFormat) else {
+            throw ValidationError("--store-format must be 2 or 3, not \(storeFormat)")
+        }
+        options.storeFormat = storeFormat
         switch BenchPhase.parseList(phases) {
         case .success(let list): options.phases = list
         case .failure(let error): throw error

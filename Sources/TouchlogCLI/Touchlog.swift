@@ -22,7 +22,7 @@ public struct Touchlog: ParsableCommand {
             GenerateCommand.self, CatalogCommand.self, ReportCommand.self,
             ExportCommand.self, BackupCommand.self, RestoreCommand.self,
             BenchCommand.self,
-            EraseCommand.self, HoldCommand.self,
+            EraseCommand.self, HoldCommand.self, MigrateCommand.self,
         ])
 
     public init() {}

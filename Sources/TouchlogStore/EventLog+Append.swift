@@ -368,6 +368,7 @@ struct PreparedBatch: Sendable {
     ) {
         let position = after.position + 1
         let predecessorHash = after.hash
+        if let kept = request.pointee.recordedAt { after.recordedAt = kept }
         let target = records.extend(by: EventRecord.encodedSize(request.pointee.touchpoint.event))
         let hash = EventRecord.write(
             request.pointee.touchpoint.event, position: position, version: version,

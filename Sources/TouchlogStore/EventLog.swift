@@ -258,6 +258,8 @@ public struct AppendRequest: Sendable {
     /// Format 3: append to the stream of this erased customer, with no personal content (the
     /// `touchlog.erasure.completed` event, whose subject is the `erased:` name). Only the log sets it.
     var erasedStream: Pseudonym?
+    /// The recorded time to keep (`migrate`); nil: the batch's. Only the log sets it.
+    var recordedAt: Timestamp?
 
     public init(_ touchpoint: Touchpoint, expectedVersion: UInt64? = nil) {
         self.touchpoint = touchpoint
