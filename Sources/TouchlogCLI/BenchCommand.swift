@@ -1,8 +1,8 @@
 import ArgumentParser
-import TouchlogStore
 import Foundation
 import TouchlogBench
 import TouchlogProjections
+import TouchlogStore
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -49,7 +49,8 @@ struct CatalogCommand: ParsableCommand {
             }
             let clear = Catalog.clearDataMembers(ofType: entry.name)
             buffer.appendLine(
-                "  personal: subject and data\(clear.isEmpty ? "" : " except \(clear.joined(separator: ", "))")")
+                "  personal: subject and data\(clear.isEmpty ? "" : " except \(clear.joined(separator: ", "))")"
+            )
         }
         buffer.appendLine("")
         buffer.appendLine(

@@ -97,7 +97,8 @@ struct EraseCommand: ParsableCommand {
             _ = try ProjectionStore(store: store).catchUp()
             try report(
                 Outcome(
-                    outcome: "erased", customer: customer, pseudonym: destroyed.erasedName, position: position))
+                    outcome: "erased", customer: customer, pseudonym: destroyed.erasedName, position: position
+                ))
         }
     }
 
@@ -109,13 +110,15 @@ struct EraseCommand: ParsableCommand {
         switch outcome.outcome {
         case "finished":
             Console.current.line(
-                "finished the pending erasure of \(outcome.pseudonym ?? ""); no customer '\(customer)' is left in the store")
+                "finished the pending erasure of \(outcome.pseudonym ?? ""); no customer '\(customer)' is left in the store"
+            )
         case "refused":
             break  // the failure says it
         default:
             let completion = outcome.position.map { ", completion recorded at position \($0)" } ?? ""
             Console.current.line(
-                "erased customer '\(customer)': its events now read as \(outcome.pseudonym ?? ""); key and personal content destroyed\(completion)")
+                "erased customer '\(customer)': its events now read as \(outcome.pseudonym ?? ""); key and personal content destroyed\(completion)"
+            )
         }
     }
 }
@@ -136,7 +139,8 @@ struct HoldCommand: ParsableCommand {
 
         func run() throws {
             try HoldCommand.record(
-                .holdPlaced, customer: customer, matter: matter, storeOptions: storeOptions, json: output.json)
+                .holdPlaced, customer: customer, matter: matter, storeOptions: storeOptions, json: output.json
+            )
         }
     }
 
@@ -150,7 +154,8 @@ struct HoldCommand: ParsableCommand {
 
         func run() throws {
             try HoldCommand.record(
-                .holdReleased, customer: customer, matter: matter, storeOptions: storeOptions, json: output.json)
+                .holdReleased, customer: customer, matter: matter, storeOptions: storeOptions,
+                json: output.json)
         }
     }
 
@@ -169,7 +174,8 @@ struct HoldCommand: ParsableCommand {
             if type == .holdReleased && !held.contains(matter) {
                 throw CommandFailure(
                     "customer '\(customer)' has no hold for matter '\(matter)'"
-                        + (held.isEmpty ? "" : " (held for: \(held.map { "'\($0)'" }.joined(separator: ", ")))"),
+                        + (held.isEmpty
+                            ? "" : " (held for: \(held.map { "'\($0)'" }.joined(separator: ", ")))"),
                     exitCode: ExitStatus.dataError)
             }
             let position = try SystemEvents.append(
@@ -179,11 +185,13 @@ struct HoldCommand: ParsableCommand {
                 Console.current.exactLine(
                     try jsonLine(
                         Outcome(
-                            outcome: type == .holdPlaced ? "placed" : "released", customer: customer, matter: matter,
+                            outcome: type == .holdPlaced ? "placed" : "released", customer: customer,
+                            matter: matter,
                             position: position)))
             } else {
                 Console.current.line(
-                    "\(type == .holdPlaced ? "placed" : "released") the hold of '\(customer)' for '\(matter)' at position \(position)")
+                    "\(type == .holdPlaced ? "placed" : "released") the hold of '\(customer)' for '\(matter)' at position \(position)"
+                )
             }
         }
     }
@@ -193,7 +201,8 @@ struct HoldCommand: ParsableCommand {
     static func activeMatters(_ stream: [StoredEvent]) -> [String] {
         var matters: [String] = []
         for stored in stream {
-            guard let type = SystemType(rawValue: stored.event.type), type == .holdPlaced || type == .holdReleased,
+            guard let type = SystemType(rawValue: stored.event.type),
+                type == .holdPlaced || type == .holdReleased,
                 case .json(let bytes) = stored.event.data, let data = try? JSONValue.parse(bytes),
                 case .string(let matter) = data["matter"]
             else { continue }
@@ -214,7 +223,8 @@ enum SystemEvents {
         var bytes: [UInt8] = []
         data.write(into: &bytes)
         let event = CloudEvent(
-            id: UUID().uuidString.lowercased(), source: EraseCommand.source, type: type.rawValue, subject: customer,
+            id: UUID().uuidString.lowercased(), source: EraseCommand.source, type: type.rawValue,
+            subject: customer,
             time: Timestamp.now().rfc3339, data: .json(bytes))
         let touchpoint: Touchpoint
         do { touchpoint = try Touchpoint(system: event) } catch {

@@ -43,7 +43,8 @@ struct MigrateCommand: ParsableCommand {
             let old = try Store(path: source, options: readOnly)
             guard old.format == 2 else {
                 throw CommandFailure(
-                    "'\(source)' has format \(old.format) already: nothing to migrate", exitCode: ExitStatus.dataError)
+                    "'\(source)' has format \(old.format) already: nothing to migrate",
+                    exitCode: ExitStatus.dataError)
             }
             let new = try Store(path: destination)
             let meter = ProgressMeter("migrate")

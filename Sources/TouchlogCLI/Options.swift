@@ -67,7 +67,8 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store, runs `body`, and turns every failure into a one-line message and an exit code.
     /// This is the one place where commands open the store.
     /// `format` is the format of a store this creates (only `ingest --store-format` asks for 2).
-    func withStore<R>(_ purpose: Purpose, format: Int = Store.formatVersion, _ body: (Store) throws -> R) throws
+    func withStore<R>(_ purpose: Purpose, format: Int = Store.formatVersion, _ body: (Store) throws -> R)
+        throws
         -> R
     {
         try reportingFailures {

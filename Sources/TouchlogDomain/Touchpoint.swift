@@ -178,13 +178,15 @@ public struct Touchpoint: Sendable, Equatable {
 
     /// `timestamp` and `data`, when given, are `time` parsed and the JSON `data` validated.
     private init(
-        validating event: consuming CloudEvent, timestamp: Timestamp?, data: JSONObjectText?, system: Bool = false
+        validating event: consuming CloudEvent, timestamp: Timestamp?, data: JSONObjectText?,
+        system: Bool = false
     ) throws(CloudEventError) {
         if !system && event.type.hasPrefix(SystemType.prefix) {
             throw CloudEventError(
                 attribute: "type",
                 message:
-                    "types starting 'touchlog.' are Touchlog's own (erase, hold) and cannot be sent: '\(event.type)'")
+                    "types starting 'touchlog.' are Touchlog's own (erase, hold) and cannot be sent: '\(event.type)'"
+            )
         }
         for e in event.extensions where Touchpoint.mayBeLogNamed(e.name) {
             try Touchpoint.checkProducerValue(e)

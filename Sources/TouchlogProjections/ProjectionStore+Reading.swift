@@ -85,7 +85,9 @@ extension ProjectionStore {
                 }
             }
             var names = CustomerNames()
-            for index in found.indices { found[index].customer = try names.name(found[index].customer, store.log, txn) }
+            for index in found.indices {
+                found[index].customer = try names.name(found[index].customer, store.log, txn)
+            }
             found.sort { $0.score != $1.score ? $0.score > $1.score : utf8Less($0.customer, $1.customer) }
             return Array(found.prefix(max(0, limit)))
         } ?? []
@@ -265,7 +267,8 @@ extension ProjectionStore {
                     summaries[customer] = summary
                 } else {
                     summaries[customer] = CustomerSummary(
-                        customer: record.subject ?? customer, events: 1, firstEventAt: time, lastEventAt: time, tickets: 0,
+                        customer: record.subject ?? customer, events: 1, firstEventAt: time,
+                        lastEventAt: time, tickets: 0,
                         tier: nil)
                 }
                 return true

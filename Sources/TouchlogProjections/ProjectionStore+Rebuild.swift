@@ -236,7 +236,8 @@ extension ProjectionStore {
                 if let new = try Self.loadCustomer(id, slot: fresh, freshTxn), new.tier != old.tier {
                     tierChanges.append(
                         TierChange(
-                            customer: try names.name(id, store.log, txn), from: old.tier, to: new.tier, oldScore: old.score,
+                            customer: try names.name(id, store.log, txn), from: old.tier, to: new.tier,
+                            oldScore: old.score,
                             newScore: new.score))
                 }
                 return true

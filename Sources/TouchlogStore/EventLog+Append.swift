@@ -165,14 +165,17 @@ extension EventLog {
                     let customer = element.pointee.touchpoint.customer
                     var sealing: CustomerKey?
                     if databases.sealing != nil {
-                        sealing = try batchCustomer(customer, element.pointee.erasedStream, &batch, pending, txn)
+                        sealing = try batchCustomer(
+                            customer, element.pointee.erasedStream, &batch, pending, txn)
                     }
                     // One hash of the customer id per event: the slot found here is updated below.
                     let slot = batch.streams.index(forKey: customer)
                     let stream =
                         if let slot { batch.streams.values[slot] } else {
                             try (pending.streams.isEmpty ? nil : pending.streams[customer])
-                                ?? (sealing.map { $0.isNew ? nil : try readStream(pseudonym: $0.pseudonym, txn) }
+                                ?? (sealing.map {
+                                    $0.isNew ? nil : try readStream(pseudonym: $0.pseudonym, txn)
+                                }
                                     ?? readStream(customer, txn))
                                 ?? StreamHead(lastPosition: 0, version: 0)
                         }
@@ -202,7 +205,8 @@ extension EventLog {
     /// the pending batch's, the store's, or a new one (a new customer, or one erased before: its old
     /// pseudonym is no longer reachable from the id). `erased` appends to an erased customer's stream.
     private func batchCustomer(
-        _ customer: String, _ erased: Pseudonym?, _ batch: inout PreparedBatch, _ pending: borrowing PreparedBatch,
+        _ customer: String, _ erased: Pseudonym?, _ batch: inout PreparedBatch,
+        _ pending: borrowing PreparedBatch,
         _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> CustomerKey {
         if let known = batch.customers[customer] { return known }
@@ -287,7 +291,9 @@ extension EventLog {
 extension EventLog {
     /// Writes a prepared batch of a store of format 3: its records and sealed content, the keys of its
     /// new customers, the stream heads it moved (keyed by pseudonym), and its index run.
-    fileprivate func writeSealed(_ batch: PreparedBatch, _ sealing: Store.Sealing, _ txn: borrowing WriteTransaction)
+    fileprivate func writeSealed(
+        _ batch: PreparedBatch, _ sealing: Store.Sealing, _ txn: borrowing WriteTransaction
+    )
         throws
     {
         for (customer, key) in batch.customers where key.isNew {
@@ -346,6 +352,9 @@ struct PreparedBatch: Sendable {
     /// the batch's own duplicate checks) and their sealed content.
     var sealedRecords: [[UInt8]] = []
     var contents: [[UInt8]?] = []
+    /// Format 3: random bytes for the salts and nonces of the batch's events, drawn a few times a
+    /// batch (event k takes `SealedRecord.entropyCount` bytes from k times that).
+    var entropy: [UInt8] = []
     /// Format 3: the store's erasure count when the batch was prepared.
     var erasures: UInt64 = 0
 
@@ -373,16 +382,22 @@ struct PreparedBatch: Sendable {
         let hash = EventRecord.write(
             request.pointee.touchpoint.event, position: position, version: version,
             previousPosition: previousPosition, recordedAt: after.recordedAt,
-            occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: after.hash, into: target)
+            occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: after.hash, into: target,
+            hashing: sealing == nil)
         recordEnds.append(records.count)
         identities.append(IdentityEntry(hash: identity, position: position))
         after.position = position
         after.hash = hash
         if let sealing {
+            if entropy.count < sealedRecords.count * SealedRecord.entropyCount + SealedRecord.entropyCount {
+                entropy += SecureRandom.bytes(SealedRecord.entropyCount * max(64, recordEnds.count))
+            }
+            let start = sealedRecords.count * SealedRecord.entropyCount
             let sealed = SealedRecord.encode(
                 request.pointee.touchpoint.event, customer: sealing, position: position, version: version,
                 previousPosition: previousPosition, recordedAt: after.recordedAt,
-                occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: predecessorHash)
+                occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: predecessorHash,
+                entropy: entropy[start..<start + SealedRecord.entropyCount])
             sealedRecords.append(sealed.record)
             contents.append(sealed.content)
             after.hash = sealed.hash

@@ -66,7 +66,8 @@ extension EventLog {
         guard let sealing = databases.sealing else { return nil }
         return try storage("erasing customer '\(customer)'") {
             try environment.withWriteTransaction(growingMap: true) { txn -> Pseudonym? in
-                guard let key = try customerKey(customer, txn), key.key != nil, Pseudonym(name: customer) == nil
+                guard let key = try customerKey(customer, txn), key.key != nil,
+                    Pseudonym(name: customer) == nil
                 else { return nil }
                 var position = try readStream(pseudonym: key.pseudonym, txn)?.lastPosition ?? 0
                 while position != 0 {
@@ -85,7 +86,8 @@ extension EventLog {
                 }
                 try txn.put([KeyState.erased.rawValue], forKey: key.pseudonym.bytes, in: sealing.customerKeys)
                 _ = try txn.delete(
-                    forKey: EventLog.customerIDHash(customer, secret: sealing.secret), in: sealing.customerIDs)
+                    forKey: EventLog.customerIDHash(customer, secret: sealing.secret), in: sealing.customerIDs
+                )
                 try txn.put(key.pseudonym.bytes, forKey: EventLog.erasingName, in: databases.meta)
                 let count = try erasureCount(txn) + 1
                 try txn.put(BigEndianKey(count), forKey: EventLog.erasureCountName, in: databases.meta)
@@ -113,7 +115,8 @@ extension EventLog {
         var position = last?.position ?? 0
         if last?.type != SystemType.erasureCompleted.rawValue {
             let event = CloudEvent(
-                id: UUID().uuidString.lowercased(), source: source, type: SystemType.erasureCompleted.rawValue,
+                id: UUID().uuidString.lowercased(), source: source,
+                type: SystemType.erasureCompleted.rawValue,
                 subject: pseudonym.erasedName, time: Timestamp.now().rfc3339)
             let touchpoint: Touchpoint
             do { touchpoint = try Touchpoint(system: event) } catch {

@@ -29,7 +29,9 @@ extension EventLog {
     ) throws -> MigrationSummary {
         guard source.format == 2 else {
             throw StoreError.refused(
-                reason: "the store at '\(source.path)' has format \(source.format): only a store of format 2 is migrated")
+                reason:
+                    "the store at '\(source.path)' has format \(source.format): only a store of format 2 is migrated"
+            )
         }
         try requireFormat3()
         guard try head().position == 0 else {
@@ -44,7 +46,9 @@ extension EventLog {
             let result = try append(requests, conflicts: .fail)
             guard result.appended == requests.count else {
                 throw StoreError.refused(
-                    reason: "position \(migrated + 1) on of '\(source.path)' repeats an event: the store is damaged (run 'touchlog audit')")
+                    reason:
+                        "position \(migrated + 1) on of '\(source.path)' repeats an event: the store is damaged (run 'touchlog audit')"
+                )
             }
             migrated += UInt64(requests.count)
             progress?(migrated)
@@ -78,7 +82,8 @@ extension EventLog {
             }
         }
         return MigrationSummary(
-            events: migrated, sourceHead: sourceHead.position, sourceHash: sourceHead.hash, headHash: head.hash)
+            events: migrated, sourceHead: sourceHead.position, sourceHash: sourceHead.hash,
+            headHash: head.hash)
     }
 
     /// The head of the store of format 2 this store was migrated from (`meta` `migratedfrom`); nil for

@@ -27,14 +27,16 @@ extension EventLog {
     /// `customerkeys` has no entry for it.
     /// - Throws: `StoreError.sealedContent` for an entry that does not decode.
     func storedKey(
-        _ pseudonym: Pseudonym, _ sealing: Store.Sealing, _ txn: borrowing some ReadableTransaction & ~Copyable
+        _ pseudonym: Pseudonym, _ sealing: Store.Sealing,
+        _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> SymmetricKey?? {
         let value = try txn.value(forKey: pseudonym.bytes, in: sealing.customerKeys)
         guard let value else { return nil }
         if value == [KeyState.erased.rawValue] { return .some(nil) }
         guard value.count == 33, value[0] == KeyState.live.rawValue else {
             throw StoreError.sealedContent(
-                position: 0, reason: "the key entry of pseudonym \(pseudonym.hex) in 'customerkeys' does not decode")
+                position: 0,
+                reason: "the key entry of pseudonym \(pseudonym.hex) in 'customerkeys' does not decode")
         }
         return .some(SymmetricKey(data: value[1...]))
     }
@@ -76,7 +78,8 @@ extension EventLog {
     func readStream(pseudonym: Pseudonym, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
         -> StreamHead?
     {
-        try txn.withUnsafeValue(forKey: pseudonym.bytes, in: databases.streams) { StreamHead(decoding: $0) } ?? nil
+        try txn.withUnsafeValue(forKey: pseudonym.bytes, in: databases.streams) { StreamHead(decoding: $0) }
+            ?? nil
     }
 
     /// The keys read so far by one reader, by pseudonym (nil: erased): one lookup per customer.
@@ -106,7 +109,8 @@ extension EventLog {
                 guard let stored = try storedKey(fields.pseudonym, sealing, txn) else {
                     throw StoreError.sealedContent(
                         position: position,
-                        reason: "its customer (pseudonym \(fields.pseudonym.hex)) has no key in 'customerkeys'")
+                        reason:
+                            "its customer (pseudonym \(fields.pseudonym.hex)) has no key in 'customerkeys'")
                 }
                 keys.keys[fields.pseudonym] = stored
                 key = stored
@@ -122,7 +126,8 @@ extension EventLog {
                 switch opened {
                 case nil:
                     throw StoreError.sealedContent(
-                        position: position, reason: "its entry in 'content' is missing while its customer's key lives")
+                        position: position,
+                        reason: "its entry in 'content' is missing while its customer's key lives")
                 case .failure(let problem):
                     throw StoreError.sealedContent(position: position, reason: problem.reason)
                 case .success(let opened):
@@ -171,7 +176,8 @@ extension EventLog {
     public func customerName(ofKey key: String, in txn: borrowing some ReadableTransaction & ~Copyable) throws
         -> String
     {
-        guard databases.sealing != nil, key.hasPrefix(Pseudonym.projectionPrefix), let pseudonym = Pseudonym(name: key),
+        guard databases.sealing != nil, key.hasPrefix(Pseudonym.projectionPrefix),
+            let pseudonym = Pseudonym(name: key),
             let head = try readStream(pseudonym: pseudonym, txn)
         else { return key }
         let subject: String?? = try withRecord(at: head.lastPosition, in: txn) { $0.subject }

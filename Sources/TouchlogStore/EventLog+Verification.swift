@@ -103,49 +103,52 @@ extension EventLog {
                 var decoded: Bool?
                 do {
                     decoded = try withView(value, at: position, keys: keys, txn) { record -> Bool in
-                    let (hash, predecessorHash, recomputed) = (
-                        record.hash, record.predecessorHash, record.recomputedHash
-                    )
-                    if recomputed != hash {
-                        problems.append(.hashMismatch(at: position, stored: hash, recomputed: recomputed))
-                    }
-                    if predecessorHash != previousHash {
-                        problems.append(
-                            .chainBroken(
-                                at: position, predecessor: predecessorHash, previous: previousHash.description))
-                    }
-                    let recorded = record.recordedAt
-                    checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
-                    previousRecorded = (position, recorded)
-                    let customer = record.pseudonym?.projectionName ?? record.subject ?? ""
-                    let (version, previousPosition) = (record.version, record.previousPosition)
-                    let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
-                    if version != stream.version + 1 || previousPosition != stream.lastPosition {
-                        problems.append(
-                            AuditProblem(
-                                position: position, kind: .streamLink,
-                                message:
-                                    "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
-                            ))
-                    }
-                    streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
-                    identities.append((identityHasher.hash(source: record.source, id: record.id), position))
-                    previousHash = hash
+                        let (hash, predecessorHash, recomputed) = (
+                            record.hash, record.predecessorHash, record.recomputedHash
+                        )
+                        if recomputed != hash {
+                            problems.append(.hashMismatch(at: position, stored: hash, recomputed: recomputed))
+                        }
+                        if predecessorHash != previousHash {
+                            problems.append(
+                                .chainBroken(
+                                    at: position, predecessor: predecessorHash,
+                                    previous: previousHash.description))
+                        }
+                        let recorded = record.recordedAt
+                        checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                        previousRecorded = (position, recorded)
+                        let customer = record.pseudonym?.projectionName ?? record.subject ?? ""
+                        let (version, previousPosition) = (record.version, record.previousPosition)
+                        let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
+                        if version != stream.version + 1 || previousPosition != stream.lastPosition {
+                            problems.append(
+                                AuditProblem(
+                                    position: position, kind: .streamLink,
+                                    message:
+                                        "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
+                                ))
+                        }
+                        streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
+                        identities.append(
+                            (identityHasher.hash(source: record.source, id: record.id), position))
+                        previousHash = hash
                         return true
                     }
                 } catch StoreError.sealedContent(_, let reason) {
                     sealedProblem = "its personal content cannot be read: " + reason
                 }
                 if decoded == nil {
-                        problems.append(
-                            AuditProblem(
-                                position: position, kind: .undecodable, message: sealedProblem ?? "the record does not decode"))
-                        let header = EventRecordView.Header.hashAndRecordedTime(value)
-                        previousHash = header?.0 ?? .genesis
-                        if let recorded = header?.1 {
-                            checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
-                        }
-                        previousRecorded = header.map { (position, $0.1) }
+                    problems.append(
+                        AuditProblem(
+                            position: position, kind: .undecodable,
+                            message: sealedProblem ?? "the record does not decode"))
+                    let header = EventRecordView.Header.hashAndRecordedTime(value)
+                    previousHash = header?.0 ?? .genesis
+                    if let recorded = header?.1 {
+                        checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                    }
+                    previousRecorded = header.map { (position, $0.1) }
                 }
                 return true
             }

@@ -103,7 +103,8 @@ public final class EventLog: Sendable {
             guard let key = try customerKey(customer, txn) else { return nil }
             return try readStream(pseudonym: key.pseudonym, txn)
         }
-        return try txn.withUnsafeValue(forKey: customer, in: databases.streams) { StreamHead(decoding: $0) } ?? nil
+        return try txn.withUnsafeValue(forKey: customer, in: databases.streams) { StreamHead(decoding: $0) }
+            ?? nil
     }
 
     // MARK: Reading

@@ -1,6 +1,7 @@
 import CloudEvents
 import Crypto
 import Foundation
+import SystemPackage
 import TouchlogDomain
 
 /// A customer's pseudonym in a store of format 3: 16 random bytes drawn when the customer's first event
@@ -56,29 +57,45 @@ public struct Pseudonym: Hashable, Sendable, CustomStringConvertible {
 
 /// Random bytes from the system's generator.
 enum SecureRandom {
+    /// `count` bytes from the kernel's generator (`/dev/urandom`, kept open), in as few reads as it
+    /// allows: a batch draws the salts and nonces of all its events at once (a system call per event
+    /// cost a fifth of the append rate).
     static func bytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        bytes.withUnsafeMutableBytes { buffer in
+            while filled < count {
+                do {
+                    let got = try urandom.read(
+                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]),
+                        retryOnInterrupt: true)
+                    precondition(got > 0, "/dev/urandom ended")
+                    filled += got
+                } catch {
+                    preconditionFailure("reading /dev/urandom failed: \(error)")
+                }
+            }
+        }
+        return bytes
     }
+
+    private static let urandom: FileDescriptor = {
+        do { return try FileDescriptor.open("/dev/urandom", .readOnly, options: [.closeOnExec]) } catch {
+            preconditionFailure("/dev/urandom cannot be opened: \(error)")
+        }
+    }()
 }
 
 /// What the log knows of a customer in a store of format 3: the pseudonym, and the key while the
 /// customer is not erased.
-struct CustomerKey: Sendable {
+struct CustomerKey: @unchecked Sendable {
+    // @unchecked Sendable: `SymmetricKey` is an immutable value (its bytes are never changed once
+    // made), so sharing it between the thread that prepares a batch and the writer is safe.
     var pseudonym: Pseudonym
-    /// The bytes of the AES-256-GCM key; nil once erased.
-    var keyBytes: [UInt8]?
+    /// The AES-256-GCM key; nil once erased.
+    var key: SymmetricKey?
     /// Drawn by this batch: its `customerids` and `customerkeys` entries are written with it.
     var isNew = false
-
-    init(pseudonym: Pseudonym, key: SymmetricKey?, isNew: Bool = false) {
-        self.pseudonym = pseudonym
-        keyBytes = key?.withUnsafeBytes { Array($0) }
-        self.isNew = isNew
-    }
-
-    /// The AES-256-GCM key; nil once erased.
-    var key: SymmetricKey? { keyBytes.map { SymmetricKey(data: $0) } }
 }
 
 /// The record of format 3 (docs/STORAGE.md, "format 3"): the event's metadata in the clear, the
@@ -106,6 +123,8 @@ enum SealedRecord {
     static let contentKindOffset = 145
     static let fieldsOffset = 146
     static let saltCount = 16
+    /// The random bytes one event's sealing takes: its salt, then its nonce.
+    static let entropyCount = saltCount + 12
     /// The format byte of a `content` value.
     static let contentFormat: UInt8 = 1
 
@@ -118,8 +137,10 @@ enum SealedRecord {
     /// sealed content.
     static func encode(
         _ event: borrowing CloudEvent, customer: CustomerKey, position: UInt64, version: UInt64,
-        previousPosition: UInt64, recordedAt: Timestamp, occurredAt: Timestamp, predecessorHash: ChainHash
+        previousPosition: UInt64, recordedAt: Timestamp, occurredAt: Timestamp, predecessorHash: ChainHash,
+        entropy: ArraySlice<UInt8>
     ) -> (record: [UInt8], content: [UInt8]?, hash: ChainHash) {
+        precondition(entropy.count == entropyCount, "a salt and a nonce")
         var clear: [CloudEventExtension] = []
         var personal: [CloudEventExtension] = []
         for attribute in event.extensions {
@@ -133,13 +154,16 @@ enum SealedRecord {
         var commitment = [UInt8](repeating: 0, count: 32)
         if let key = customer.key {
             var plain = ByteSink()
-            plain.bytes = SecureRandom.bytes(saltCount)
+            plain.bytes.reserveCapacity(256)
+            plain.bytes += entropy.prefix(saltCount)
             plain.string(event.subject ?? "")
             plain.extensions(personal)
             plain.data(event.data)
             commitment = Array(SHA256.hash(data: plain.bytes))
             // Sealing cannot fail for a 256-bit key and a fresh nonce.
-            let box = try! AES.GCM.seal(plain.bytes, using: key, authenticating: positionBytes(position))
+            let nonce = try! AES.GCM.Nonce(data: entropy.suffix(12))
+            let box = try! AES.GCM.seal(
+                plain.bytes, using: key, nonce: nonce, authenticating: positionBytes(position))
             content = [contentFormat] + Array(box.combined!)
         }
         var w = ByteSink()
@@ -181,17 +205,18 @@ enum SealedRecord {
     /// The members of `data` that `Catalog.clearDataMembers(ofType:)` names, as a JSON object of their
     /// text as received (in the order received); nil when there are none.
     static func clearData(_ data: CloudEventData?, type: String) -> [UInt8]? {
-        guard case .json(let text) = data else { return nil }
-        let wanted = Catalog.clearDataMembers(ofType: type)
+        guard case .json(let text) = data, let known = KnownType(name: type) else { return nil }
+        let wanted = clearMembers[Int(known.rawValue)]
         guard !wanted.isEmpty else { return nil }
         return text.withUnsafeBytes { raw -> [UInt8]? in
             var out: [UInt8] = [UInt8(ascii: "{")]
             do {
                 var members = try JSONObjectMembers(raw)
                 while let member = try members.next() {
-                    guard !member.keyHasEscapes,
-                        wanted.contains(String(decoding: raw[member.key], as: UTF8.self))
-                    else { continue }
+                    let key = raw[member.key]
+                    guard !member.keyHasEscapes, wanted.contains(where: { $0.elementsEqual(key) }) else {
+                        continue
+                    }
                     if out.count > 1 { out.append(UInt8(ascii: ",")) }
                     out += raw[(member.key.lowerBound - 1)..<(member.key.upperBound + 1)]
                     out.append(UInt8(ascii: ":"))
@@ -210,6 +235,15 @@ enum SealedRecord {
             return out
         }
     }
+
+    /// `Catalog.clearDataMembers(ofType:)` as UTF-8, by type code (filled once).
+    private static let clearMembers: [[[UInt8]]] = {
+        var members = [[[UInt8]]](repeating: [], count: Int(KnownType.allCases.map(\.rawValue).max()!) + 1)
+        for type in KnownType.allCases {
+            members[Int(type.rawValue)] = Catalog.clearDataMembers(ofType: type.name).map { Array($0.utf8) }
+        }
+        return members
+    }()
 
     // MARK: Reading
 
@@ -269,7 +303,8 @@ enum SealedRecord {
     static func identity(_ bytes: UnsafeRawBufferPointer) -> (source: String, id: String)? {
         guard let fields = Fields(bytes) else { return nil }
         return (
-            String(decoding: bytes[fields.source], as: UTF8.self), String(decoding: bytes[fields.id], as: UTF8.self)
+            String(decoding: bytes[fields.source], as: UTF8.self),
+            String(decoding: bytes[fields.id], as: UTF8.self)
         )
     }
 
@@ -305,7 +340,8 @@ enum SealedRecord {
     /// `EventRecordView` reads: with the personal content `plain` (salt ‖ content, from `open`), or, for
     /// an erased customer (`plain` nil), with `erased:HEX` as the subject, no personal attributes, the
     /// clear members of `data` and the extension `erased` (true).
-    static func logicalRecord(_ bytes: UnsafeRawBufferPointer, _ fields: Fields, plain: [UInt8]?) -> [UInt8]? {
+    static func logicalRecord(_ bytes: UnsafeRawBufferPointer, _ fields: Fields, plain: [UInt8]?) -> [UInt8]?
+    {
         var w = ByteSink()
         w.bytes.reserveCapacity(bytes.count + (plain?.count ?? 0) + 16)
         w.byte(EventRecord.format)
@@ -371,7 +407,9 @@ struct ByteSink {
     mutating func byte(_ value: UInt8) { bytes.append(value) }
 
     mutating func uint64(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
     }
 
     mutating func length(_ length: Int) {
@@ -412,7 +450,10 @@ struct ByteSink {
                 byte(EventRecordView.ExtensionKind.number.rawValue)
                 string(literal)
             case .bool(let flag):
-                byte(flag ? EventRecordView.ExtensionKind.true.rawValue : EventRecordView.ExtensionKind.false.rawValue)
+                byte(
+                    flag
+                        ? EventRecordView.ExtensionKind.true.rawValue
+                        : EventRecordView.ExtensionKind.false.rawValue)
             default: preconditionFailure("CloudEvent extensions are strings, numbers or booleans")
             }
         }

@@ -224,7 +224,8 @@ public final class Store: Sendable {
 
     /// Creates (or opens) every named database in one write transaction, checking or recording the format
     /// and the identity hash's key.
-    private static func createDatabases(in environment: Environment, path: String, format newFormat: Int) throws
+    private static func createDatabases(in environment: Environment, path: String, format newFormat: Int)
+        throws
         -> (Databases, IdentityHasher)
     {
         precondition(supportedFormats.contains(newFormat), "a store is made in a supported format")
@@ -349,7 +350,8 @@ public final class Store: Sendable {
         let found = String(decoding: format, as: UTF8.self)
         guard let number = Int(found), supportedFormats.contains(number) else {
             throw StoreError.unsupportedFormat(
-                path: path, found: found, supported: supportedFormats.map(String.init).joined(separator: " or "))
+                path: path, found: found,
+                supported: supportedFormats.map(String.init).joined(separator: " or "))
         }
         return number
     }
@@ -359,7 +361,8 @@ public final class Store: Sendable {
 
     private static func secret(_ bytes: [UInt8]?, path: String) throws -> [UInt8] {
         guard let bytes, bytes.count == 32 else {
-            throw StoreError.corruptIndex(reason: "the store has no 32-byte 'idsecret' in 'meta' (format 3 needs one)")
+            throw StoreError.corruptIndex(
+                reason: "the store has no 32-byte 'idsecret' in 'meta' (format 3 needs one)")
         }
         return bytes
     }

@@ -20,7 +20,8 @@ public struct StoredEvent: Sendable, Equatable {
     public var pseudonym: Pseudonym?
 
     public init(
-        position: UInt64, version: UInt64, previousPosition: UInt64, recordedAt: Timestamp, occurredAt: Timestamp,
+        position: UInt64, version: UInt64, previousPosition: UInt64, recordedAt: Timestamp,
+        occurredAt: Timestamp,
         hash: ChainHash, predecessorHash: ChainHash, event: CloudEvent, pseudonym: Pseudonym? = nil
     ) {
         self.position = position

@@ -11,7 +11,8 @@ import TouchlogTestSupport
     /// A sample of 3,000 events of 40 customers, ingested.
     func ingestSample() throws {
         let sample = workspace.path + "/sample.jsonl"
-        #expect(runTouchlog(["generate", "--events", "3000", "--customers", "40", "-o", sample]).exitCode == 0)
+        #expect(
+            runTouchlog(["generate", "--events", "3000", "--customers", "40", "-o", sample]).exitCode == 0)
         let ingest = workspace.run("ingest", sample)
         #expect(ingest.exitCode == 0, "\(ingest.error)")
     }
@@ -49,9 +50,11 @@ import TouchlogTestSupport
         let before = try tickets("cus-000007")
         #expect(!before.isEmpty)
         let pseudonym = try #require(try workspace.openLog().pseudonym(ofCustomer: "cus-000007"))
-        #expect(try file(workspace.store + "/data.mdb", contains: "cus-000007") == false, "never in the clear")
+        #expect(
+            try file(workspace.store + "/data.mdb", contains: "cus-000007") == false, "never in the clear")
 
-        let erased = workspace.run("erase", "--customer", "cus-000007", "--reason", "asked to be forgotten", "--json")
+        let erased = workspace.run(
+            "erase", "--customer", "cus-000007", "--reason", "asked to be forgotten", "--json")
         #expect(erased.exitCode == 0, "\(erased.error)")
         #expect(try json(erased.output)["pseudonym"] as? String == pseudonym.erasedName)
 
@@ -76,9 +79,11 @@ import TouchlogTestSupport
         #expect(Set(after.keys) == Set(before.keys))
         for (id, ticket) in after {
             #expect(ticket["customer"] as? String == pseudonym.erasedName)
-            for field in ["status", "priority", "opened", "first_reply_minutes", "resolution_minutes", "sla"] {
+            for field in ["status", "priority", "opened", "first_reply_minutes", "resolution_minutes", "sla"]
+            {
                 #expect(
-                    "\(ticket[field] ?? "nil")" == "\(before[id]?[field] ?? "nil")", "ticket \(id) field \(field)")
+                    "\(ticket[field] ?? "nil")" == "\(before[id]?[field] ?? "nil")",
+                    "ticket \(id) field \(field)")
             }
         }
 
@@ -104,7 +109,8 @@ import TouchlogTestSupport
     @Test func anErasureUnderAHoldIsRefusedRecordedAndAllowedOnceReleased() throws {
         try ingestSample()
         #expect(
-            workspace.run("hold", "place", "--customer", "cus-000003", "--matter", "Doe v. Acme").exitCode == 0)
+            workspace.run("hold", "place", "--customer", "cus-000003", "--matter", "Doe v. Acme").exitCode
+                == 0)
         let refused = workspace.run("erase", "--customer", "cus-000003", "--reason", "GDPR")
         #expect(refused.exitCode == 1)
         #expect(refused.error.contains("under legal hold ('Doe v. Acme')"), "\(refused.error)")
@@ -116,13 +122,15 @@ import TouchlogTestSupport
         #expect(releaseOther.exitCode == 65)
         #expect(releaseOther.error.contains("no hold for matter 'other'"), "\(releaseOther.error)")
         #expect(
-            workspace.run("hold", "release", "--customer", "cus-000003", "--matter", "Doe v. Acme").exitCode == 0)
+            workspace.run("hold", "release", "--customer", "cus-000003", "--matter", "Doe v. Acme").exitCode
+                == 0)
         #expect(workspace.run("erase", "--customer", "cus-000003", "--reason", "GDPR").exitCode == 0)
         #expect(workspace.run("audit").exitCode == 0)
     }
 
     @Test func producersCannotSendTouchlogsOwnTypes() throws {
-        let forged = #"{"specversion":"1.0","id":"f1","source":"urn:x","type":"touchlog.hold.released","subject":"cus-1","time":"2024-05-01T10:00:00Z","data":{"matter":"m"}}"#
+        let forged =
+            #"{"specversion":"1.0","id":"f1","source":"urn:x","type":"touchlog.hold.released","subject":"cus-1","time":"2024-05-01T10:00:00Z","data":{"matter":"m"}}"#
         let result = workspace.run("ingest", try workspace.file("forged.jsonl", lines: [forged]))
         #expect(result.exitCode == 65)
         #expect(result.error.contains("types starting 'touchlog.' are Touchlog's own"), "\(result.error)")

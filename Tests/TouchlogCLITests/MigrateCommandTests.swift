@@ -17,8 +17,10 @@ import TouchlogTestSupport
         _ = try old.log.append(
             (1...30).map {
                 try touchpoint(
-                    id: "m\($0)", customer: "person-\($0 % 4)@example.com", time: "2024-05-01T10:\(10 + $0):00Z",
-                    extra: #""channel":"email","email":"x\#($0)@example.com""#, data: #"{"summary":"note \#($0)"}"#)
+                    id: "m\($0)", customer: "person-\($0 % 4)@example.com",
+                    time: "2024-05-01T10:\(10 + $0):00Z",
+                    extra: #""channel":"email","email":"x\#($0)@example.com""#,
+                    data: #"{"summary":"note \#($0)"}"#)
             })
         let oldHead = try old.log.head()
         let destination = workspace.path + "/new"
