@@ -124,7 +124,7 @@ extension ProjectionStore {
                         for position in chunk {
                             do {
                                 if let event = try log.withRecord(
-                                    at: position, in: txn, { FoldEvent.folding($0) }),
+                                    at: position, in: txn, opening: false, { FoldEvent.folding($0) }),
                                     let event
                                 {
                                     events.append(event)

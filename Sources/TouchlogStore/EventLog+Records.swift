@@ -9,12 +9,17 @@ extension EventLog {
     /// without it, such a record throws.
     /// - Throws: `StoreError.corruptRecord` for a key that is not a position or (without
     ///   `undecodable`) a record that does not decode, or what `body` or `undecodable` throws.
+    ///
+    /// With `opening` false (the projections' fold, which reads only what format 3 keeps in the clear),
+    /// records of format 3 are lent as their customer's erased view, their content not opened: the
+    /// subject is `erased:HEX`, `customerKey` and every clear field as always. The log's own
+    /// verification opens and checks every content.
     public func forEachRecord(
         from position: UInt64, in txn: borrowing some ReadableTransaction & ~Copyable,
-        undecodable: ((UInt64) throws -> Void)? = nil,
+        undecodable: ((UInt64) throws -> Void)? = nil, opening: Bool = true,
         _ body: (borrowing EventRecordView) throws -> Bool
     ) throws {
-        let keys = KeyCache()
+        let keys = KeyCache(opening: opening)
         try txn.withCursor(on: databases.events) { cursor in
             try cursor.unsafeForEach(from: BigEndianKey(position)) { key, value in
                 guard let found = BigEndianKey(bytes: key)?.value else {
@@ -39,11 +44,12 @@ extension EventLog {
     /// Lends the record at `position` to `body` inside `txn`; nil when the log has no event there.
     /// - Throws: `StoreError.corruptRecord` when the record does not decode, or what `body` throws.
     public func withRecord<R>(
-        at position: UInt64, in txn: borrowing some ReadableTransaction & ~Copyable,
+        at position: UInt64, in txn: borrowing some ReadableTransaction & ~Copyable, opening: Bool = true,
         _ body: (borrowing EventRecordView) throws -> R
     ) throws -> R? {
         try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) { value in
-            guard let result = try withView(value, at: position, keys: KeyCache(), txn, body) else {
+            guard let result = try withView(value, at: position, keys: KeyCache(opening: opening), txn, body)
+            else {
                 throw StoreError.corruptRecord(position: position)
             }
             return result

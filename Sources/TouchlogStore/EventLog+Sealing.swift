@@ -85,6 +85,9 @@ extension EventLog {
     /// The keys read so far by one reader, by pseudonym (nil: erased): one lookup per customer.
     final class KeyCache {
         var keys: [Pseudonym: SymmetricKey?] = [:]
+        /// Whether content is opened at all (`forEachRecord(opening:)`).
+        let opening: Bool
+        init(opening: Bool = true) { self.opening = opening }
     }
 
     /// Lends `body` a view of the record `value` stored at `position`: a record of format 1 as it is, one
@@ -101,7 +104,7 @@ extension EventLog {
         }
         guard let sealing = databases.sealing, let fields = SealedRecord.Fields(value) else { return nil }
         var plain: [UInt8]?
-        if fields.contentKind == .sealed {
+        if fields.contentKind == .sealed && keys.opening {
             let key: SymmetricKey?
             if let cached = keys.keys[fields.pseudonym] {
                 key = cached
