@@ -129,7 +129,8 @@ enum EventRecord {
         return hash
     }
 
-    private static func lengthSize(_ length: Int) -> Int {
+    /// The bytes of `length` as LEB128.
+    static func lengthSize(_ length: Int) -> Int {
         var value = UInt64(length)
         var size = 1
         while value >= 0x80 {

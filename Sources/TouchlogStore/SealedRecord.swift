@@ -272,15 +272,7 @@ enum SealedRecord {
             let afterTypeStart = r.offset
             guard r.optionalRange(), r.optionalRange(), r.optionalRange() else { return nil }
             let afterType = afterTypeStart..<r.offset
-            guard let count = r.readLength() else { return nil }
-            let extensionsStart = r.offset
-            for _ in 0..<count {
-                guard r.range() != nil,
-                    let kind = r.readByte().flatMap(EventRecordView.ExtensionKind.init(rawValue:))
-                else { return nil }
-                if kind == .string || kind == .number, r.range() == nil { return nil }
-            }
-            let extensions = extensionsStart..<r.offset
+            guard let (count, extensions) = r.extensions() else { return nil }
             let dataStart = r.offset
             guard let dataKind = r.readByte() else { return nil }
             if dataKind == EventRecordView.DataKind.json.rawValue {
@@ -346,22 +338,15 @@ enum SealedRecord {
         w.bytes.reserveCapacity(bytes.count + (plain?.count ?? 0) + 16)
         w.byte(EventRecord.format)
         w.bytes += bytes[1..<EventRecord.headerSize]
-        w.bytes += bytes[fields.id.lowerBound - lengthSize(fields.id.count)..<fields.type.upperBound]
+        w.bytes +=
+            bytes[fields.id.lowerBound - EventRecord.lengthSize(fields.id.count)..<fields.type.upperBound]
         if let plain {
             let parsed: (subject: [UInt8], count: Int, extensions: Range<Int>, data: Range<Int>)? =
                 plain.withUnsafeBytes { raw in
                     var r = ByteReader(raw)
                     r.offset = saltCount
                     guard let subject = r.range() else { return nil }
-                    guard let count = r.readLength() else { return nil }
-                    let start = r.offset
-                    for _ in 0..<count {
-                        guard r.range() != nil,
-                            let kind = r.readByte().flatMap(EventRecordView.ExtensionKind.init(rawValue:))
-                        else { return nil }
-                        if kind == .string || kind == .number, r.range() == nil { return nil }
-                    }
-                    let extensions = start..<r.offset
+                    guard let (count, extensions) = r.extensions() else { return nil }
                     let dataStart = r.offset
                     guard let kind = r.readByte() else { return nil }
                     if kind != EventRecordView.DataKind.absent.rawValue {
@@ -389,15 +374,6 @@ enum SealedRecord {
         return w.bytes
     }
 
-    private static func lengthSize(_ length: Int) -> Int {
-        var value = UInt64(length)
-        var size = 1
-        while value >= 0x80 {
-            value >>= 7
-            size += 1
-        }
-        return size
-    }
 }
 
 /// Appends the store's encodings to a growing array (strings as LEB128 length and UTF-8).
@@ -480,6 +456,19 @@ extension ByteReader {
         guard let length = readLength(), length <= bytes.count - offset else { return nil }
         defer { offset += length }
         return offset..<offset + length
+    }
+
+    /// The extension attributes as a record holds them (a count, then name, kind byte and text
+    /// each), consumed: their count and the range of their bytes after the count.
+    fileprivate mutating func extensions() -> (count: Int, range: Range<Int>)? {
+        guard let count = readLength() else { return nil }
+        let start = offset
+        for _ in 0..<count {
+            guard range() != nil, let kind = readByte().flatMap(EventRecordView.ExtensionKind.init(rawValue:))
+            else { return nil }
+            if kind == .string || kind == .number, range() == nil { return nil }
+        }
+        return (count, start..<offset)
     }
 
     /// Skips an optional string (LEB128 length + 1, 0 = absent); false on bad input.
