@@ -65,6 +65,10 @@ struct EraseCommand: ParsableCommand {
                 return
             case .live(let live):
                 pseudonym = live
+            case .withheld:
+                throw CommandFailure(
+                    "the store at '\(storeOptions.path)' is a backup made without keys: erase in the store itself",
+                    exitCode: ExitStatus.dataError)
             }
             let stream = try log.stream(ofCustomer: customer)
             let matters = HoldCommand.activeMatters(stream)

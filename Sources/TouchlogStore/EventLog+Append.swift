@@ -84,6 +84,14 @@ extension EventLog {
         guard !isReadOnly else { throw StoreError.readOnly(path: path) }
         return try storage("appending a batch of \(requests.count) events") {
             try environment.withWriteTransaction(growingMap: true) { txn in
+                if databases.sealing != nil,
+                    try txn.value(forKey: Store.keylessName, in: databases.meta) != nil
+                {
+                    throw StoreError.refused(
+                        reason:
+                            "the store at '\(path)' is a backup made without keys ('touchlog backup'): it can be read and audited, not appended to"
+                    )
+                }
                 let head = try readHead(txn)
                 let batch =
                     if let prepared, prepared.before.position == head.position,

@@ -14,6 +14,8 @@ extension EventLog {
         case unknown
         case live(Pseudonym)
         case erased(Pseudonym)
+        /// In a backup made without keys: the key is not in this copy.
+        case withheld(Pseudonym)
     }
 
     /// The status of `customer` (an id, or an `erased:`/`ps:` name).
@@ -23,6 +25,7 @@ extension EventLog {
         return try storage("looking up customer '\(customer)'") {
             try environment.withReadTransaction { txn in
                 guard let key = try customerKey(customer, txn) else { return .unknown }
+                if key.isWithheld { return .withheld(key.pseudonym) }
                 return key.key == nil ? .erased(key.pseudonym) : .live(key.pseudonym)
             }
         }

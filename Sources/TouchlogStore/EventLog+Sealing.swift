@@ -11,6 +11,15 @@ extension EventLog {
     enum KeyState: UInt8 {
         case live = 1
         case erased = 2
+        /// Not in this copy: a backup made without keys (`Store.backup(to:withKeys:)`).
+        case withheld = 3
+    }
+
+    /// What `customerkeys` holds for a pseudonym.
+    enum StoredKey {
+        case live(SymmetricKey)
+        case erased
+        case withheld
     }
 
     /// HMAC-SHA256 of the customer id under the store's secret: the key of `customerids`.
@@ -23,22 +32,22 @@ extension EventLog {
         [KeyState.live.rawValue] + key.withUnsafeBytes { Array($0) }
     }
 
-    /// The key of `pseudonym`: `.some(key)` while live, `.some(nil)` once erased, nil when
-    /// `customerkeys` has no entry for it.
+    /// The key of `pseudonym`; nil when `customerkeys` has no entry for it.
     /// - Throws: `StoreError.sealedContent` for an entry that does not decode.
     func storedKey(
         _ pseudonym: Pseudonym, _ sealing: Store.Sealing,
         _ txn: borrowing some ReadableTransaction & ~Copyable
-    ) throws -> SymmetricKey?? {
+    ) throws -> StoredKey? {
         let value = try txn.value(forKey: pseudonym.bytes, in: sealing.customerKeys)
         guard let value else { return nil }
-        if value == [KeyState.erased.rawValue] { return .some(nil) }
+        if value == [KeyState.erased.rawValue] { return .erased }
+        if value == [KeyState.withheld.rawValue] { return .withheld }
         guard value.count == 33, value[0] == KeyState.live.rawValue else {
             throw StoreError.sealedContent(
                 position: 0,
                 reason: "the key entry of pseudonym \(pseudonym.hex) in 'customerkeys' does not decode")
         }
-        return .some(SymmetricKey(data: value[1...]))
+        return .live(SymmetricKey(data: value[1...]))
     }
 
     /// The pseudonym and key of `customer` in a store of format 3; nil in format 2 or when the store
@@ -59,12 +68,15 @@ extension EventLog {
             }
             pseudonym = Pseudonym(bytes: bytes)
         }
-        guard let key = try storedKey(pseudonym, sealing, txn) else {
+        switch try storedKey(pseudonym, sealing, txn) {
+        case .live(let key): return CustomerKey(pseudonym: pseudonym, key: key)
+        case .erased: return CustomerKey(pseudonym: pseudonym, key: nil)
+        case .withheld: return CustomerKey(pseudonym: pseudonym, key: nil, isWithheld: true)
+        case nil:
             if Pseudonym(name: customer) != nil { return nil }
             throw StoreError.sealedContent(
                 position: 0, reason: "customer pseudonym \(pseudonym.hex) has no entry in 'customerkeys'")
         }
-        return CustomerKey(pseudonym: pseudonym, key: key)
     }
 
     /// The pseudonym of `customer` in a store of format 3 (nil in format 2 or for an unknown customer).
@@ -84,7 +96,7 @@ extension EventLog {
 
     /// The keys read so far by one reader, by pseudonym (nil: erased): one lookup per customer.
     final class KeyCache {
-        var keys: [Pseudonym: SymmetricKey?] = [:]
+        var keys: [Pseudonym: StoredKey] = [:]
         /// Whether content is opened at all (`forEachRecord(opening:)`).
         let opening: Bool
         init(opening: Bool = true) { self.opening = opening }
@@ -104,21 +116,23 @@ extension EventLog {
         }
         guard let sealing = databases.sealing, let fields = SealedRecord.Fields(value) else { return nil }
         var plain: [UInt8]?
+        var withheld = false
         if fields.contentKind == .sealed && keys.opening {
-            let key: SymmetricKey?
+            let stored: StoredKey
             if let cached = keys.keys[fields.pseudonym] {
-                key = cached
+                stored = cached
             } else {
-                guard let stored = try storedKey(fields.pseudonym, sealing, txn) else {
+                guard let found = try storedKey(fields.pseudonym, sealing, txn) else {
                     throw StoreError.sealedContent(
                         position: position,
                         reason:
                             "its customer (pseudonym \(fields.pseudonym.hex)) has no key in 'customerkeys'")
                 }
-                keys.keys[fields.pseudonym] = stored
-                key = stored
+                keys.keys[fields.pseudonym] = found
+                stored = found
             }
-            if let key {
+            if case .withheld = stored { withheld = true }
+            if case .live(let key) = stored {
                 let opened = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: sealing.content) {
                     content -> Result<[UInt8], SealedRecord.ContentProblem> in
                     Result { () throws(SealedRecord.ContentProblem) in
@@ -138,7 +152,7 @@ extension EventLog {
                 }
             }
         }
-        guard let logical = SealedRecord.logicalRecord(value, fields, plain: plain) else {
+        guard let logical = SealedRecord.logicalRecord(value, fields, plain: plain, withheld: withheld) else {
             throw StoreError.sealedContent(position: position, reason: "its opened content does not decode")
         }
         return try logical.withUnsafeBytes { bytes in

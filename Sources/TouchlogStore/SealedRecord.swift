@@ -26,6 +26,8 @@ public struct Pseudonym: Hashable, Sendable, CustomStringConvertible {
 
     /// The name an erased customer's events show as their subject: `erased:` and the hexadecimal.
     public var erasedName: String { Pseudonym.erasedPrefix + hex }
+    /// The subject events show in a backup made without keys: `withheld:` and the hexadecimal.
+    public var withheldName: String { "withheld:" + hex }
     /// The name the projections key the customer by (`ps:` and the hexadecimal), live or erased.
     public var projectionName: String { Pseudonym.projectionPrefix + hex }
 
@@ -96,6 +98,8 @@ struct CustomerKey: @unchecked Sendable {
     var key: SymmetricKey?
     /// Drawn by this batch: its `customerids` and `customerkeys` entries are written with it.
     var isNew = false
+    /// The key is not in this copy of the store (a backup without keys): not erased, not readable.
+    var isWithheld = false
 }
 
 /// The record of format 3 (docs/STORAGE.md, "format 3"): the event's metadata in the clear, the
@@ -332,8 +336,10 @@ enum SealedRecord {
     /// `EventRecordView` reads: with the personal content `plain` (salt ‖ content, from `open`), or, for
     /// an erased customer (`plain` nil), with `erased:HEX` as the subject, no personal attributes, the
     /// clear members of `data` and the extension `erased` (true).
-    static func logicalRecord(_ bytes: UnsafeRawBufferPointer, _ fields: Fields, plain: [UInt8]?) -> [UInt8]?
-    {
+    /// With `withheld` (a backup without keys), the same as erased but `withheld:HEX` and `withheld`.
+    static func logicalRecord(
+        _ bytes: UnsafeRawBufferPointer, _ fields: Fields, plain: [UInt8]?, withheld: Bool = false
+    ) -> [UInt8]? {
         var w = ByteSink()
         w.bytes.reserveCapacity(bytes.count + (plain?.count ?? 0) + 16)
         w.byte(EventRecord.format)
@@ -364,11 +370,12 @@ enum SealedRecord {
             w.bytes += plain[parsed.data]
             return w.bytes
         }
-        w.optional(bytes: Array(fields.pseudonym.erasedName.utf8))
+        w.optional(
+            bytes: Array((withheld ? fields.pseudonym.withheldName : fields.pseudonym.erasedName).utf8))
         w.bytes += bytes[fields.afterType]
         w.length(fields.extensionCount + 1)
         w.bytes += bytes[fields.extensions]
-        w.string("erased")
+        w.string(withheld ? "withheld" : "erased")
         w.byte(EventRecordView.ExtensionKind.true.rawValue)
         w.bytes += bytes[fields.data]
         return w.bytes

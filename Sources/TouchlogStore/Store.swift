@@ -210,10 +210,53 @@ public final class Store: Sendable {
     /// The copy's `data.mdb` is made owner-only (0600) like the store's own files: `mdb_env_copy2` creates
     /// it with the umask's mode, so `path` should be a directory only this user can enter.
     /// - Throws: `StoreError.storage` when LMDB or the system fails.
-    public func backup(to path: String) throws {
-        try storage("copying the store to '\(path)'") {
-            try environment.copy(to: path, compact: true)
-            guard chmod(path + "/data.mdb", 0o600) == 0 else { throw Errno(rawValue: errno) }
+    ///
+    /// A store of format 3 is copied without the customers' keys unless `withKeys`: the copy is made in
+    /// a staging directory inside `path`, every live entry of its `customerkeys` becomes "withheld"
+    /// (`03`, no key bytes) and `meta` `keyless` is set, and that copy is copied again, compacted, into
+    /// `path` (so no freed page keeps a key), and the staging directory removed. Its events read with
+    /// `withheld:HEX` as subject and no personal content; it audits (chain, commitments are not
+    /// opened), and refuses appends.
+    public func backup(to path: String, withKeys: Bool = true) throws {
+        guard format == 3 && !withKeys else {
+            return try storage("copying the store to '\(path)'") {
+                try environment.copy(to: path, compact: true)
+                guard chmod(path + "/data.mdb", 0o600) == 0 else { throw Errno(rawValue: errno) }
+            }
+        }
+        let staging = path + "/.staging-with-keys"
+        try storage("copying the store to '\(staging)'") {
+            guard mkdir(staging, 0o700) == 0 else { throw Errno(rawValue: errno) }
+        }
+        defer {
+            for file in Store.fileNames { unlink(staging + "/" + file) }
+            rmdir(staging)
+        }
+        try backup(to: staging, withKeys: true)
+        let copy = try Store(path: staging)
+        try copy.withholdKeys()
+        try copy.backup(to: path, withKeys: true)
+    }
+
+    /// The `meta` key that marks a backup made without keys (`backup(to:withKeys:)`): appends are refused.
+    static let keylessName = "keyless"
+
+    /// Turns every live key of this copy into "withheld" and marks the copy keyless, in one transaction.
+    private func withholdKeys() throws {
+        guard let sealing = databases.sealing else { return }
+        try withWriteTransaction { txn in
+            var live: [[UInt8]] = []
+            try txn.withCursor(on: sealing.customerKeys) { cursor in
+                try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                    if value.first == EventLog.KeyState.live.rawValue { live.append(Array(key)) }
+                    return true
+                }
+            }
+            for pseudonym in live {
+                try txn.put(
+                    [EventLog.KeyState.withheld.rawValue], forKey: pseudonym, in: sealing.customerKeys)
+            }
+            try txn.put([1], forKey: Store.keylessName, in: databases.meta)
         }
     }
 

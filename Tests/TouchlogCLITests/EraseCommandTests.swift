@@ -1,4 +1,5 @@
 import Foundation
+import LMDB
 import Testing
 import TouchlogStore
 import TouchlogTestSupport
@@ -191,5 +192,54 @@ import TouchlogTestSupport
         #expect(types.last == "touchlog.erasure.completed")
         #expect(types.filter { $0 == "touchlog.erasure.completed" }.count == 1)
         #expect(workspace.run("audit").exitCode == 0)
+    }
+
+    /// The 32 key bytes of the first live customer in the store's `customerkeys`, read raw.
+    func someKey() throws -> [UInt8] {
+        var options = Environment.Options()
+        options.maxDatabases = 64
+        options.readOnly = true
+        let environment = try Environment(path: workspace.store, options: options)
+        return try environment.withReadTransaction { txn in
+            let keys = try #require(try txn.openDatabase(named: "customerkeys"))
+            return try txn.withCursor(on: keys) { cursor -> [UInt8] in
+                #expect(try cursor.first())
+                let entry = try #require(try cursor.current())
+                #expect(entry.value.count == 33 && entry.value[0] == 1, "a live key")
+                return Array(entry.value[1...])
+            }
+        }
+    }
+
+    @Test func aBackupHoldsNoKeysUnlessAsked() throws {
+        try ingestSample()
+        let key = try someKey()
+        let keyless = workspace.path + "/keyless"
+        let copied = workspace.run("backup", keyless)
+        #expect(copied.exitCode == 0, "the copy audits: \(copied.output)\(copied.error)")
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: keyless + "/data.mdb")).range(of: Data(key)) == nil,
+            "no key bytes in the copy")
+        #expect(
+            try !FileManager.default.contentsOfDirectory(atPath: keyless).contains(".staging-with-keys"),
+            "no staging left")
+        let replay = runTouchlog(["replay", "--customer", "cus-000001", "--json", "--store", keyless])
+        #expect(replay.exitCode == 0, "\(replay.error)")
+        let first = try json(try #require(replay.outputLines.first))
+        #expect((first["subject"] as? String)?.hasPrefix("withheld:") == true)
+        #expect(first["withheld"] as? Bool == true)
+        let append = runTouchlog([
+            "append", "--type", "contact.received", "--customer", "cus-000001", "--channel", "email",
+            "--store", keyless,
+        ])
+        #expect(append.exitCode == 65)
+        #expect(append.error.contains("backup made without keys"), "\(append.error)")
+
+        let withKeys = workspace.path + "/with-keys"
+        #expect(workspace.run("backup", withKeys, "--with-keys").exitCode == 0)
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: withKeys + "/data.mdb")).range(of: Data(key)) != nil)
+        let full = runTouchlog(["replay", "--customer", "cus-000001", "--json", "--store", withKeys])
+        #expect(try json(try #require(full.outputLines.first))["subject"] as? String == "cus-000001")
     }
 }
