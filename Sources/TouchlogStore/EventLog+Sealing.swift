@@ -133,23 +133,7 @@ extension EventLog {
             }
             if case .withheld = stored { withheld = true }
             if case .live(let key) = stored {
-                let opened = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: sealing.content) {
-                    content -> Result<[UInt8], SealedRecord.ContentProblem> in
-                    Result { () throws(SealedRecord.ContentProblem) in
-                        try SealedRecord.open(
-                            content: content, key: key, position: position, commitment: fields.commitment)
-                    }
-                }
-                switch opened {
-                case nil:
-                    throw StoreError.sealedContent(
-                        position: position,
-                        reason: "its entry in 'content' is missing while its customer's key lives")
-                case .failure(let problem):
-                    throw StoreError.sealedContent(position: position, reason: problem.reason)
-                case .success(let opened):
-                    plain = opened
-                }
+                plain = try openContent(at: position, fields, key, sealing, txn)
             }
         }
         guard let logical = SealedRecord.logicalRecord(value, fields, plain: plain, withheld: withheld) else {
@@ -161,6 +145,33 @@ extension EventLog {
                     bytes: bytes, position: position, hashed: value, pseudonym: fields.pseudonym)
             else { return nil }
             return try body(record)
+        }
+    }
+}
+
+extension EventLog {
+    /// The opened content (salt ‖ personal content) of the record at `position` with `fields`.
+    /// - Throws: `StoreError.sealedContent` when it is missing, not authentic, or not what was committed.
+    func openContent(
+        at position: UInt64, _ fields: SealedRecord.Fields, _ key: SymmetricKey, _ sealing: Store.Sealing,
+        _ txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> [UInt8] {
+        let opened = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: sealing.content) {
+            content -> Result<[UInt8], SealedRecord.ContentProblem> in
+            Result { () throws(SealedRecord.ContentProblem) in
+                try SealedRecord.open(
+                    content: content, key: key, position: position, commitment: fields.commitment)
+            }
+        }
+        switch opened {
+        case nil:
+            throw StoreError.sealedContent(
+                position: position, reason: "its entry in 'content' is missing while its customer's key lives"
+            )
+        case .failure(let problem):
+            throw StoreError.sealedContent(position: position, reason: problem.reason)
+        case .success(let plain):
+            return plain
         }
     }
 }
@@ -199,5 +210,42 @@ extension EventLog {
         else { return key }
         let subject: String?? = try withRecord(at: head.lastPosition, in: txn) { $0.subject }
         return (subject ?? nil) ?? key
+    }
+}
+
+extension EventLog {
+    /// What a proof bundle discloses of the event at `position` in a store of format 3: the record's
+    /// stored bytes (whose bytes 33… the chain hash and the Merkle leaf cover) and, while its customer
+    /// is not erased, the opened personal content: salt (16 bytes) ‖ content (docs/STORAGE.md, "Personal
+    /// content"), whose SHA-256 is the commitment at offset 113 of the record. Nil when there is no
+    /// event there.
+    /// - Throws: `StoreError.refused` in format 2, `StoreError.sealedContent` for content that cannot be
+    ///   read where it should.
+    public func disclosure(at position: UInt64) throws -> (record: [UInt8], content: [UInt8]?)? {
+        try requireFormat3()
+        return try storage("reading the content of position \(position)") {
+            try environment.withReadTransaction { txn -> (record: [UInt8], content: [UInt8]?)? in
+                guard let record = try txn.value(forKey: BigEndianKey(position), in: databases.events) else {
+                    return nil
+                }
+                return try record.withUnsafeBytes { bytes -> (record: [UInt8], content: [UInt8]?)? in
+                    guard let sealing = databases.sealing, let fields = SealedRecord.Fields(bytes) else {
+                        throw StoreError.corruptRecord(position: position)
+                    }
+                    guard fields.contentKind == .sealed else { return (record, nil) }
+                    switch try storedKey(fields.pseudonym, sealing, txn) {
+                    case nil:
+                        throw StoreError.sealedContent(
+                            position: position,
+                            reason:
+                                "its customer (pseudonym \(fields.pseudonym.hex)) has no key in 'customerkeys'"
+                        )
+                    case .erased, .withheld: return (record, nil)
+                    case .live(let key):
+                        return (record, try openContent(at: position, fields, key, sealing, txn))
+                    }
+                }
+            }
+        }
     }
 }

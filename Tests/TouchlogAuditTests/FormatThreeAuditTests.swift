@@ -1,3 +1,4 @@
+import Crypto
 import LMDB
 import Testing
 import TouchlogAudit
@@ -59,5 +60,18 @@ import TouchlogTestSupport
             #expect(error.description.contains("has no key in 'customerkeys'"), "\(error)")
         }
         #expect(try store.audit().firstBadPosition == 2)
+    }
+
+    @Test func aDisclosureIsTheCommittedContentAndItsRecordHashesToTheChain() throws {
+        let log = try store.open()
+        let stored = try #require(try log.event(at: 4))
+        let disclosed = try #require(try log.disclosure(at: 4))
+        let content = try #require(disclosed.content)
+        #expect(Array(SHA256.hash(data: content)) == Array(disclosed.record[113..<145]), "the commitment")
+        #expect(ChainHash(position: 4, record: disclosed.record) == stored.hash, "the chain covers it")
+        let subject = Array(try #require(stored.event.subject).utf8)
+        #expect(content[16] == UInt8(subject.count) && Array(content[17..<17 + subject.count]) == subject)
+        #expect(disclosed.record.firstRange(of: subject) == nil, "the record itself holds no subject")
+        #expect(try log.disclosure(at: 99) == nil)
     }
 }
