@@ -79,6 +79,8 @@ public struct BenchOptions: Sendable {
     public var batchSize = 10_000
     /// `MDB_NOSYNC` for the engine and the baselines; off (durable commits) by default.
     public var noSync = false
+    /// The format of the engine's stores (3, the default for new stores; 2 to compare with it).
+    public var storeFormat = Store.formatVersion
     /// The phases, run in the order of `BenchPhase.allCases`.
     public var phases: [BenchPhase] = BenchPhase.defaultPhases
     /// The generator's seed: the same seed gives the same events.

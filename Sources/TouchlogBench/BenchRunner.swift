@@ -81,6 +81,7 @@ public final class BenchRunner {
     private func openStore(_ name: String) throws -> Store {
         var storeOptions = Store.Options()
         storeOptions.noSync = options.noSync
+        storeOptions.format = options.storeFormat
         return try Store(path: root + "/" + name, options: storeOptions)
     }
 

@@ -32,11 +32,16 @@ struct BackupCommand: ParsableCommand {
             "Also check the stored seals' signatures with this public key file.", valueName: "file"),
         completion: .file(extensions: ["pub"]))
     var publicKey: String?
+    @Flag(
+        help:
+            "Keep the customers' keys in the copy (format 3). Without it the copy holds none: its personal content stays unreadable there, and an erasure needs no backup destroyed."
+    )
+    var withKeys = false
 
     func run() throws {
         let source = storeOptions.path
         try reportingFailures {
-            try StoreCopy.copy(from: source, to: destination)
+            try StoreCopy.copy(from: source, to: destination, withKeys: withKeys)
         }
         try StoreCopy.auditAndReport(
             source: source, destination: destination, publicKey: publicKey, json: output.json)
@@ -94,14 +99,14 @@ enum StoreCopy {
 
     /// Opens the store at `source` read-only, makes `destination` (`prepare`), and copies the store into it
     /// (`Store.backup(to:)`); when the copy fails, removes what it wrote (and the directory, if it made it).
-    static func copy(from source: String, to destination: String) throws {
+    static func copy(from source: String, to destination: String, withKeys: Bool = true) throws {
         var options = Store.Options()
         options.create = false
         options.access = .readOnly
         let store = try Store(path: source, options: options)
         let created = try prepare(destination, source: store.path)
         do {
-            try store.backup(to: destination)
+            try store.backup(to: destination, withKeys: withKeys)
         } catch {
             unlink(destination + "/data.mdb")
             if created { rmdir(destination) }

@@ -3,6 +3,7 @@ import Foundation
 import TouchlogAudit
 import TouchlogBench
 import TouchlogProjections
+import TouchlogStore
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +38,8 @@ struct BenchCommand: ParsableCommand {
     var batchSize = 10_000
     @Flag(help: "Commit without fsync (MDB_NOSYNC) in the engine and the baselines. Default: durable.")
     var noSync = false
+    @Option(help: "The store format of the engine's stores: 3 (personal content sealed, the default) or 2.")
+    var storeFormat: Int = 3
     @Option(
         help: ArgumentHelp(
             "Comma-separated phases: append, ingest, replay, rebuild, audit, commit (the default), memory, "
@@ -112,6 +115,10 @@ struct BenchCommand: ParsableCommand {
         options.customers = customers
         options.batchSize = batchSize
         options.noSync = noSync
+        guard Store.supportedFormats.contains(storeFormat) else {
+            throw ValidationError("--store-format must be 2 or 3, not \(storeFormat)")
+        }
+        options.storeFormat = storeFormat
         switch BenchPhase.parseList(phases) {
         case .success(let list): options.phases = list
         case .failure(let error): throw error

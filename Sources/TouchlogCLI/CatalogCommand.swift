@@ -47,7 +47,17 @@ struct CatalogCommand: ParsableCommand {
                     "  data.\(pad(field.name, 10))\(field.required ? "required" : "optional")  \(field.rule); e.g. \(field.example)"
                 )
             }
+            let clear = Catalog.clearDataMembers(ofType: entry.name)
+            buffer.appendLine(
+                "  personal: subject and data\(clear.isEmpty ? "" : " except \(clear.joined(separator: ", "))")"
+            )
         }
+        buffer.appendLine("")
+        buffer.appendLine(
+            "Personal extension attributes (sealed in stores of format 3): \(Catalog.personalExtensions.sorted().joined(separator: ", "))"
+        )
+        buffer.appendLine("Touchlog's own types (never accepted from producers):")
+        for type in SystemType.allCases { buffer.appendLine("  \(pad(type.rawValue, 28))\(type.summary)") }
         buffer.flush()
     }
 

@@ -20,6 +20,9 @@ struct IngestCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
+    /// The format of a store this ingest creates: 3, or 2 to make stores of the old format (to migrate,
+    /// or to compare with in benchmarks). Hidden: not for everyday use.
+    @Option(help: .hidden) var storeFormat: Int = Store.formatVersion
 
     @Argument(
         help: ArgumentHelp("The input file, plain or gzip (.gz), or - for standard input.", valueName: "file")
@@ -46,7 +49,10 @@ struct IngestCommand: ParsableCommand {
 
     func run() throws {
         let name = file == "-" ? "<stdin>" : file
-        try storeOptions.withStore(.writing) { store in
+        guard Store.supportedFormats.contains(storeFormat) else {
+            throw ValidationError("--store-format must be 2 or 3, not \(storeFormat)")
+        }
+        try storeOptions.withStore(.writing, format: storeFormat) { store in
             // Plain or gzip, from a file or standard input: gzip is inflated, anything else passes through.
             let input: DecompressingFileReader
             do { input = try DecompressingFileReader(path: file) } catch let error as ByteSourceError {

@@ -66,11 +66,15 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the store, runs `body`, and turns every failure into a one-line message and an exit code.
     /// This is the one place where commands open the store.
-    func withStore<R>(_ purpose: Purpose, _ body: (Store) throws -> R) throws -> R {
+    /// `format` is the format of a store this creates (only `ingest --store-format` asks for 2).
+    func withStore<R>(_ purpose: Purpose, format: Int = Store.formatVersion, _ body: (Store) throws -> R)
+        throws
+        -> R
+    {
         try reportingFailures {
             let created = purpose == .writing && !FileManager.default.fileExists(atPath: path)
             do {
-                return try run(purpose, body)
+                return try run(purpose, format: format, body)
             } catch {
                 // A first ingest that stored nothing leaves no empty store behind. Failing to remove it must
                 // not hide the command's own error, which is the one reported.
@@ -85,8 +89,9 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    private func run<R>(_ purpose: Purpose, _ body: (Store) throws -> R) throws -> R {
+    private func run<R>(_ purpose: Purpose, format: Int, _ body: (Store) throws -> R) throws -> R {
         var options = Store.Options()
+        options.format = format
         options.create = purpose == .writing
         options.access = purpose == .reading ? .readOnly : .readWrite
         let store = try Store(path: path, options: options)
@@ -180,6 +185,7 @@ private func describe(_ error: any Error) -> (String, Int32) {
         switch failure {
         case .versionConflict: return (failure.description, ExitStatus.dataError)
         case .notAStore: return (failure.description, ExitStatus.notFound)
+        case .refused: return (failure.description, ExitStatus.dataError)
         default: return (failure.description, ExitStatus.ioError)
         }
     case let failure as ProjectionUpdateError:

@@ -23,6 +23,7 @@ public struct Touchlog: ParsableCommand {
             GenerateCommand.self, CatalogCommand.self, ReportCommand.self,
             ExportCommand.self, BackupCommand.self, RestoreCommand.self,
             BenchCommand.self, ServeCommand.self, TokenCommand.self, AccessCommand.self,
+            EraseCommand.self, HoldCommand.self, MigrateCommand.self,
         ])
 
     public init() {}

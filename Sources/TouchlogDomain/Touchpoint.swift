@@ -161,6 +161,15 @@ public struct Touchpoint: Sendable, Equatable {
         try self.init(validating: event, timestamp: nil, data: nil)
     }
 
+    /// Validates an event of a `SystemType`, which Touchlog itself appends (`erase`, `hold`): the
+    /// same rules, but the `touchlog.` prefix that `init(validating:)` refuses is required.
+    public init(system event: consuming CloudEvent) throws(CloudEventError) {
+        guard SystemType(rawValue: event.type) != nil else {
+            throw CloudEventError(attribute: "type", message: "'\(event.type)' is not a Touchlog system type")
+        }
+        try self.init(validating: event, timestamp: nil, data: nil, system: true)
+    }
+
     /// Validates an event just parsed, like `init(validating:)`, without parsing its `time` and `data`
     /// again: the parse already did.
     public init(validating parsed: ParsedCloudEvent) throws(CloudEventError) {
@@ -168,9 +177,17 @@ public struct Touchpoint: Sendable, Equatable {
     }
 
     /// `timestamp` and `data`, when given, are `time` parsed and the JSON `data` validated.
-    private init(validating event: consuming CloudEvent, timestamp: Timestamp?, data: JSONObjectText?)
-        throws(CloudEventError)
-    {
+    private init(
+        validating event: consuming CloudEvent, timestamp: Timestamp?, data: JSONObjectText?,
+        system: Bool = false
+    ) throws(CloudEventError) {
+        if !system && event.type.hasPrefix(SystemType.prefix) {
+            throw CloudEventError(
+                attribute: "type",
+                message:
+                    "types starting 'touchlog.' are Touchlog's own (erase, hold) and cannot be sent: '\(event.type)'"
+            )
+        }
         for e in event.extensions where Touchpoint.mayBeLogNamed(e.name) {
             try Touchpoint.checkProducerValue(e)
         }

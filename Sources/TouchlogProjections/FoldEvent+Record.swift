@@ -26,7 +26,7 @@ extension FoldEvent {
     /// `FoldEvent` (a test checks it on generated samples).
     static func decode(_ record: borrowing EventRecordView) -> Decoded {
         guard let type = record.knownType else { return .ignored }
-        guard let subject = record.subjectBytes else { return .unsure }
+        guard record.subjectBytes != nil else { return .unsure }
         var channel: Channel?
         var ticketID: String?
         var repID: String?
@@ -71,7 +71,7 @@ extension FoldEvent {
             FoldEvent(
                 position: record.position, occurredAt: record.occurredAt,
                 identityDigest: record.stableIdentityDigest, type: type,
-                customer: String(decoding: subject, as: UTF8.self), ticketID: ticketID, repID: repID,
+                customer: record.customerKey, ticketID: ticketID, repID: repID,
                 channel: channel, kind: kind, openingSource: type == .ticketOpened ? record.source : nil))
     }
 

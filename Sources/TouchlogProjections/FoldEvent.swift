@@ -43,6 +43,7 @@ struct FoldEvent: Sendable, Equatable {
             let touchpoint = try? Touchpoint(validating: stored.event)
         else { return nil }
         self.init(touchpoint, position: stored.position)
+        customer = stored.customerKey
     }
 
     init?(_ touchpoint: Touchpoint, position: UInt64) {

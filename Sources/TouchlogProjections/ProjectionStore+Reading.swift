@@ -25,16 +25,20 @@ extension ProjectionStore {
 
     /// The state of ticket `id` in the active generation.
     public func ticket(_ id: String) throws -> TicketState? {
-        try withActive("reading ticket '\(id)'") { txn, _, slot in try Self.loadTicket(id, slot: slot, txn) }
-            ?? nil
+        try withActive("reading ticket '\(id)'") { txn, _, slot -> TicketState? in
+            var names = CustomerNames()
+            return try Self.loadTicket(id, slot: slot, txn).map { try names.named($0, store.log, txn) }
+        } ?? nil
     }
 
     /// Every ticket of the active generation that matches the filters, by id. `rep` matches the assignee.
     public func tickets(status: TicketStatus? = nil, rep: String? = nil, customer: String? = nil) throws
         -> [TicketState]
     {
-        try withActive("listing tickets") { txn, _, slot -> [TicketState] in
+        let customer = try customer.map { try store.log.projectionKey(ofCustomer: $0) }
+        return try withActive("listing tickets") { txn, _, slot -> [TicketState] in
             var found: [TicketState] = []
+            var names = CustomerNames()
             try txn.withCursor(on: slot.tickets) { cursor in
                 try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
                     let id = String(decoding: key, as: UTF8.self)
@@ -45,7 +49,7 @@ extension ProjectionStore {
                         && (rep.map { ticket.assignee == $0 } ?? true)
                         && (customer.map { ticket.customer == $0 } ?? true)
                     {
-                        found.append(ticket)
+                        found.append(try names.named(ticket, store.log, txn))
                     }
                     return true
                 }
@@ -56,8 +60,11 @@ extension ProjectionStore {
 
     /// A customer's loyalty in the active generation.
     public func loyalty(_ customer: String) throws -> LoyaltyReport? {
-        try withActive("reading the loyalty of '\(customer)'") { txn, active, slot -> LoyaltyReport? in
-            guard let loyalty = try Self.loadCustomer(customer, slot: slot, txn) else { return nil }
+        let key = try store.log.projectionKey(ofCustomer: customer)
+        return try withActive("reading the loyalty of '\(customer)'") { txn, active, slot -> LoyaltyReport? in
+            guard var loyalty = try Self.loadCustomer(key, slot: slot, txn) else { return nil }
+            var names = CustomerNames()
+            loyalty.customer = try names.name(loyalty.customer, store.log, txn)
             let rules = try rules(of: active, txn)
             return LoyaltyReport(loyalty: loyalty, parts: loyalty.parts(rules), generation: active)
         } ?? nil
@@ -77,6 +84,10 @@ extension ProjectionStore {
                     return true
                 }
             }
+            var names = CustomerNames()
+            for index in found.indices {
+                found[index].customer = try names.name(found[index].customer, store.log, txn)
+            }
             found.sort { $0.score != $1.score ? $0.score > $1.score : utf8Less($0.customer, $1.customer) }
             return Array(found.prefix(max(0, limit)))
         } ?? []
@@ -87,7 +98,12 @@ extension ProjectionStore {
         -> [RepTimelineEntry]
     {
         try withActive("reading the timeline of '\(rep)'") { txn, _, slot in
-            try timeline(rep, from: from, to: to, slot: slot, txn)
+            var names = CustomerNames()
+            return try timeline(rep, from: from, to: to, slot: slot, txn).map { entry in
+                var entry = entry
+                entry.customer = try names.name(entry.customer, store.log, txn)
+                return entry
+            }
         } ?? []
     }
 
@@ -159,13 +175,14 @@ extension ProjectionStore {
     /// - Throws: `ProjectionError.corruptRecord` for a record that does not decode, or what `body` throws.
     public func forEachTicket(_ body: (TicketState) throws -> Void) throws {
         _ = try withActive("exporting the tickets") { txn, _, slot in
+            var names = CustomerNames()
             try txn.withCursor(on: slot.tickets) { cursor in
                 try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
                     let id = String(decoding: key, as: UTF8.self)
                     guard let ticket = ProjectionCodec.decodeTicket(id: id, value) else {
                         throw ProjectionError.corruptRecord(database: "tickets", key: id)
                     }
-                    try body(ticket)
+                    try body(try names.named(ticket, store.log, txn))
                     return true
                 }
             }
@@ -178,12 +195,14 @@ extension ProjectionStore {
     public func forEachLoyalty(_ body: (LoyaltyReport) throws -> Void) throws {
         _ = try withActive("exporting the loyalty scores") { txn, active, slot in
             let rules = try rules(of: active, txn)
+            var names = CustomerNames()
             try txn.withCursor(on: slot.customers) { cursor in
                 try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
                     let id = String(decoding: key, as: UTF8.self)
-                    guard let loyalty = ProjectionCodec.decodeCustomer(id: id, value) else {
+                    guard var loyalty = ProjectionCodec.decodeCustomer(id: id, value) else {
                         throw ProjectionError.corruptRecord(database: "customers", key: id)
                     }
+                    loyalty.customer = try names.name(loyalty.customer, store.log, txn)
                     try body(LoyaltyReport(loyalty: loyalty, parts: loyalty.parts(rules), generation: active))
                     return true
                 }
@@ -237,7 +256,9 @@ extension ProjectionStore {
         _ = try withActive("exporting the customers") { txn, _, slot in
             var summaries: [String: CustomerSummary] = [:]
             try store.log.forEachRecord(from: 1, in: txn) { record in
-                guard let customer = record.subject else { return true }
+                // Keyed as the projections key customers (format 3: by pseudonym), shown by subject.
+                guard record.subject != nil else { return true }
+                let customer = record.customerKey
                 let time = record.occurredAt
                 if var summary = summaries[customer] {
                     summary.events += 1
@@ -246,7 +267,8 @@ extension ProjectionStore {
                     summaries[customer] = summary
                 } else {
                     summaries[customer] = CustomerSummary(
-                        customer: customer, events: 1, firstEventAt: time, lastEventAt: time, tickets: 0,
+                        customer: record.subject ?? customer, events: 1, firstEventAt: time,
+                        lastEventAt: time, tickets: 0,
                         tier: nil)
                 }
                 return true
@@ -306,5 +328,30 @@ extension ProjectionStore {
             }
         }
         return (values, keys)
+    }
+}
+
+/// The customer ids that projection records of format 3 name by pseudonym (`ps:HEX`), for output: each
+/// is read once from the customer's latest event (`EventLog.customerName(ofKey:in:)`), `erased:HEX`
+/// once erased. In format 2 the key is the id and nothing is read.
+struct CustomerNames {
+    private var names: [String: String] = [:]
+
+    mutating func name(_ key: String, _ log: EventLog, _ txn: borrowing some ReadableTransaction & ~Copyable)
+        throws -> String
+    {
+        guard log.format == 3 else { return key }
+        if let known = names[key] { return known }
+        let name = try log.customerName(ofKey: key, in: txn)
+        names[key] = name
+        return name
+    }
+
+    mutating func named(
+        _ ticket: TicketState, _ log: EventLog, _ txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> TicketState {
+        var ticket = ticket
+        ticket.customer = try name(ticket.customer, log, txn)
+        return ticket
     }
 }

@@ -225,6 +225,7 @@ extension ProjectionStore {
         var slaChanges: [SLAChange] = []
         var customers = 0
         var tickets = 0
+        var names = CustomerNames()
         try txn.withCursor(on: slot.customers) { cursor in
             try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
                 let id = String(decoding: key, as: UTF8.self)
@@ -235,7 +236,8 @@ extension ProjectionStore {
                 if let new = try Self.loadCustomer(id, slot: fresh, freshTxn), new.tier != old.tier {
                     tierChanges.append(
                         TierChange(
-                            customer: id, from: old.tier, to: new.tier, oldScore: old.score,
+                            customer: try names.name(id, store.log, txn), from: old.tier, to: new.tier,
+                            oldScore: old.score,
                             newScore: new.score))
                 }
                 return true

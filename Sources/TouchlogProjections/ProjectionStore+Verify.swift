@@ -124,7 +124,7 @@ extension ProjectionStore {
                         for position in chunk {
                             do {
                                 if let event = try log.withRecord(
-                                    at: position, in: txn, { FoldEvent.folding($0) }),
+                                    at: position, in: txn, opening: false, { FoldEvent.folding($0) }),
                                     let event
                                 {
                                     events.append(event)
@@ -168,6 +168,7 @@ extension ProjectionStore {
                         try comparison.compare(
                             projection, fresh, scratch.slot, txn, stored, into: &result.mismatches)
                     }
+                    var names = CustomerNames()
                     try fresh.withCursor(on: scratch.slot.tickets) { cursor in
                         try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
                             let id = String(decoding: key, as: UTF8.self)
@@ -179,7 +180,8 @@ extension ProjectionStore {
                                 if result.anomalies.count < maximumAnomalies {
                                     result.anomalies.append(
                                         TicketAnomalyReport(
-                                            ticket: id, customer: ticket.customer, anomaly: anomaly))
+                                            ticket: id, customer: try names.name(ticket.customer, log, txn),
+                                            anomaly: anomaly))
                                 }
                             }
                             return true

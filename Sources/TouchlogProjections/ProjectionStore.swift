@@ -203,7 +203,9 @@ public final class ProjectionStore: Sendable {
         // quarter million events each time costs more in page faults than the fold itself.
         var events = fold.takeEventBuffer()
         events.reserveCapacity(Int(min(last - first + 1, 1 << 18)))
-        try log.forEachRecord(from: first, in: logTxn, undecodable: passingDamaged ? { _ in } : nil) {
+        try log.forEachRecord(
+            from: first, in: logTxn, undecodable: passingDamaged ? { _ in } : nil, opening: false
+        ) {
             record in
             if record.position > last { return false }
             if let event = FoldEvent.folding(record) { events.append(event) }
@@ -239,7 +241,8 @@ public final class ProjectionStore: Sendable {
     ) throws {
         func eventAt(_ position: UInt64) throws -> FoldEvent? {
             do {
-                return try log.withRecord(at: position, in: logTxn) { FoldEvent.folding($0) } ?? nil
+                return try log.withRecord(at: position, in: logTxn, opening: false) { FoldEvent.folding($0) }
+                    ?? nil
             } catch StoreError.corruptRecord where passingDamaged {
                 return nil
             }

@@ -23,6 +23,7 @@ public struct ReplayNarrator {
 
     /// Applies `stored` and says what it changed, one line a change (ticket, rating, order, loyalty).
     public mutating func apply(_ stored: StoredEvent) -> [String] {
+        if let system = SystemType(rawValue: stored.event.type) { return [system.summary] }
         let touchpoint: Touchpoint
         do { touchpoint = try Touchpoint(validating: stored.event) } catch {
             return ["not interpreted: \(error.description)"]
@@ -65,7 +66,7 @@ public struct ReplayNarrator {
         case .selfServiceViewed(let article): changes.append("viewed help article \(article)")
         default: break
         }
-        if let loyalty = fold.customers[touchpoint.customer] {
+        if let loyalty = fold.customers[stored.customerKey] {
             let parts = loyalty.parts(fold.rules)
             changes.append(
                 String(

@@ -1,4 +1,5 @@
 import CloudEvents
+import Crypto
 import Dispatch
 import LMDB
 import TouchlogDomain
@@ -83,13 +84,21 @@ extension EventLog {
         guard !isReadOnly else { throw StoreError.readOnly(path: path) }
         return try storage("appending a batch of \(requests.count) events") {
             try environment.withWriteTransaction(growingMap: true) { txn in
+                if databases.sealing != nil,
+                    try txn.value(forKey: Store.keylessName, in: databases.meta) != nil
+                {
+                    throw StoreError.refused(
+                        reason:
+                            "the store at '\(path)' is a backup made without keys ('touchlog backup'): it can be read and audited, not appended to"
+                    )
+                }
                 // The tree covers the log before it grows (a no-op unless a version without the tree
                 // appended since this store was opened).
                 try extendTree(txn)
                 let head = try readHead(txn)
                 let batch =
                     if let prepared, prepared.before.position == head.position,
-                        prepared.before.hash == head.hash
+                        prepared.before.hash == head.hash, try prepared.erasures == erasureCount(txn)
                     {
                         prepared
                     } else {
@@ -113,6 +122,7 @@ extension EventLog {
         // Recorded time never goes backwards, so `--as-known-at` cuts are a prefix of the log.
         var batch = PreparedBatch(
             before: head, recordedAt: max(Timestamp.now(), head.recordedAt), events: requests.count)
+        if databases.sealing != nil { batch.erasures = try erasureCount(txn) }
         // The identity hashes of this batch's events, which no index run has yet.
         var batchHashes = Set<UInt64>(minimumCapacity: requests.count)
 
@@ -164,12 +174,20 @@ extension EventLog {
                     }
 
                     let customer = element.pointee.touchpoint.customer
+                    var sealing: CustomerKey?
+                    if databases.sealing != nil {
+                        sealing = try batchCustomer(
+                            customer, element.pointee.erasedStream, &batch, pending, txn)
+                    }
                     // One hash of the customer id per event: the slot found here is updated below.
                     let slot = batch.streams.index(forKey: customer)
                     let stream =
                         if let slot { batch.streams.values[slot] } else {
-                            try (pending.streams.isEmpty ? nil : pending.streams[customer]) ?? readStream(
-                                customer, txn)
+                            try (pending.streams.isEmpty ? nil : pending.streams[customer])
+                                ?? (sealing.map {
+                                    $0.isNew ? nil : try readStream(pseudonym: $0.pseudonym, txn)
+                                }
+                                    ?? readStream(customer, txn))
                                 ?? StreamHead(lastPosition: 0, version: 0)
                         }
                     if let expected = element.pointee.expectedVersion, expected != stream.version {
@@ -180,7 +198,7 @@ extension EventLog {
                     let appended = StreamHead(lastPosition: position, version: stream.version + 1)
                     batch.appendRecord(
                         element, previousPosition: stream.lastPosition,
-                        version: appended.version, identity: identity)
+                        version: appended.version, identity: identity, sealing: sealing)
                     if let slot {
                         batch.streams.values[slot] = appended
                     } else {
@@ -193,6 +211,45 @@ extension EventLog {
         batch.identities.sort()
         return batch
     }
+
+    /// The pseudonym and key `customer`'s events of this batch are sealed under (format 3): the batch's,
+    /// the pending batch's, the store's, or a new one (a new customer, or one erased before: its old
+    /// pseudonym is no longer reachable from the id). `erased` appends to an erased customer's stream.
+    private func batchCustomer(
+        _ customer: String, _ erased: Pseudonym?, _ batch: inout PreparedBatch,
+        _ pending: borrowing PreparedBatch,
+        _ txn: borrowing some ReadableTransaction & ~Copyable
+    ) throws -> CustomerKey {
+        if let known = batch.customers[customer] { return known }
+        var found: CustomerKey
+        if let erased {
+            found = CustomerKey(pseudonym: erased, key: nil)
+        } else if Pseudonym(name: customer) != nil {
+            throw StoreError.refused(
+                reason:
+                    "the subject '\(customer)' is a pseudonym's name ('erased:' or 'ps:' and 32 hexadecimal digits), which a store of format 3 keeps for its own use"
+            )
+        } else if var stored = pending.customers[customer] {
+            stored.isNew = false
+            found = stored
+        } else if let stored = try customerKey(customer, txn), stored.key != nil {
+            found = stored
+        } else {
+            found = CustomerKey(pseudonym: .random(), key: SymmetricKey(size: .bits256), isNew: true)
+        }
+        batch.customers[customer] = found
+        return found
+    }
+
+    /// How many erasures the store has done (`meta` `erasures`): a batch prepared before an erasure
+    /// is prepared again, so that no content is sealed under a key destroyed meanwhile.
+    func erasureCount(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> UInt64 {
+        try txn.withUnsafeValue(forKey: EventLog.erasureCountName, in: databases.meta) {
+            BigEndianKey(bytes: $0)?.value ?? 0
+        } ?? 0
+    }
+
+    static let erasureCountName = "erasures"
 
     /// Whether the event at `position` (in `batch`, in `pending`, or in the log) has this `source` and `id`.
     private func isEvent(
@@ -227,6 +284,11 @@ extension EventLog {
         var frontier = try tree.frontier(size: batch.before.position, txn)
         var nodes: [ChainHash] = []
         nodes.reserveCapacity(batch.recordEnds.count / 8 + 8)
+        if let sealing = databases.sealing {
+            try writeSealed(batch, sealing, frontier: &frontier, nodes: &nodes, txn)
+            try tree.append(nodes, after: batch.before.position, txn)
+            return
+        }
         var start = 0
         for (offset, end) in batch.recordEnds.enumerated() {
             let record = batch.records.bytes(start..<end)
@@ -245,6 +307,45 @@ extension EventLog {
             try IdentityIndex(runs).add(batch.identities, in: databases.idRuns, txn)
         }
         try tree.append(nodes, after: batch.before.position, txn)
+    }
+}
+
+extension EventLog {
+    /// Writes a prepared batch of a store of format 3: its records and sealed content, the keys of its
+    /// new customers, the stream heads it moved (keyed by pseudonym), and its index run; the records'
+    /// leaves go to the tree's `frontier`, and the nodes they complete to `nodes`.
+    fileprivate func writeSealed(
+        _ batch: PreparedBatch, _ sealing: Store.Sealing, frontier: inout MerkleFrontier,
+        nodes: inout [ChainHash], _ txn: borrowing WriteTransaction
+    )
+        throws
+    {
+        for (customer, key) in batch.customers where key.isNew {
+            guard let secret = key.key else { continue }
+            try txn.put(
+                key.pseudonym.bytes, forKey: EventLog.customerIDHash(customer, secret: sealing.secret),
+                in: sealing.customerIDs)
+            try txn.put(EventLog.liveKeyValue(secret), forKey: key.pseudonym.bytes, in: sealing.customerKeys)
+        }
+        for (offset, record) in batch.sealedRecords.enumerated() {
+            let position = BigEndianKey(batch.before.position + UInt64(offset) + 1)
+            try txn.put(record, forKey: position, in: databases.events, options: .append)
+            frontier.append(
+                record.withUnsafeBytes { ChainHash(leafOf: position.value, record: $0) },
+                nodesFrom: MerkleTree.storedLevel, into: &nodes)
+            if let content = batch.contents[offset] {
+                try txn.put(content, forKey: position, in: sealing.content, options: .append)
+            }
+        }
+        for (customer, stream) in batch.streams {
+            guard let key = batch.customers[customer] else {
+                preconditionFailure("every customer of a sealed batch has its pseudonym")
+            }
+            try txn.put(stream, forKey: key.pseudonym.bytes, in: databases.streams)
+        }
+        try txn.withUnsafeEntries(in: databases.idRuns) { runs in
+            try IdentityIndex(runs).add(batch.identities, in: databases.idRuns, txn)
+        }
     }
 }
 
@@ -272,6 +373,17 @@ struct PreparedBatch: Sendable {
     var streams: [String: StreamHead] = [:]
     /// The index entries of the new events, sorted once the batch is complete.
     var identities: [IdentityEntry] = []
+    /// Format 3: the pseudonym and key of each customer of the batch.
+    var customers: [String: CustomerKey] = [:]
+    /// Format 3: the stored records (`records` then holds each event in the layout of format 1, for
+    /// the batch's own duplicate checks) and their sealed content.
+    var sealedRecords: [[UInt8]] = []
+    var contents: [[UInt8]?] = []
+    /// Format 3: random bytes for the salts and nonces of the batch's events, drawn a few times a
+    /// batch (event k takes `SealedRecord.entropyCount` bytes from k times that).
+    var entropy: [UInt8] = []
+    /// Format 3: the store's erasure count when the batch was prepared.
+    var erasures: UInt64 = 0
 
     /// An empty batch with room for `events` events.
     init(before: EventLog.Head, recordedAt: Timestamp, events: Int) {
@@ -287,18 +399,36 @@ struct PreparedBatch: Sendable {
     /// Encodes and hashes the record of `request` at the next position. The request is read through a
     /// pointer into the caller's array: passed by value, it would be copied (every string retained).
     mutating func appendRecord(
-        _ request: UnsafePointer<AppendRequest>, previousPosition: UInt64, version: UInt64, identity: UInt64
+        _ request: UnsafePointer<AppendRequest>, previousPosition: UInt64, version: UInt64, identity: UInt64,
+        sealing: CustomerKey?
     ) {
         let position = after.position + 1
+        let predecessorHash = after.hash
+        if let kept = request.pointee.recordedAt { after.recordedAt = kept }
         let target = records.extend(by: EventRecord.encodedSize(request.pointee.touchpoint.event))
         let hash = EventRecord.write(
             request.pointee.touchpoint.event, position: position, version: version,
             previousPosition: previousPosition, recordedAt: after.recordedAt,
-            occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: after.hash, into: target)
+            occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: after.hash, into: target,
+            hashing: sealing == nil)
         recordEnds.append(records.count)
         identities.append(IdentityEntry(hash: identity, position: position))
         after.position = position
         after.hash = hash
+        if let sealing {
+            if entropy.count < sealedRecords.count * SealedRecord.entropyCount + SealedRecord.entropyCount {
+                entropy += SecureRandom.bytes(SealedRecord.entropyCount * max(64, recordEnds.count))
+            }
+            let start = sealedRecords.count * SealedRecord.entropyCount
+            let sealed = SealedRecord.encode(
+                request.pointee.touchpoint.event, customer: sealing, position: position, version: version,
+                previousPosition: previousPosition, recordedAt: after.recordedAt,
+                occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: predecessorHash,
+                entropy: entropy[start..<start + SealedRecord.entropyCount])
+            sealedRecords.append(sealed.record)
+            contents.append(sealed.content)
+            after.hash = sealed.hash
+        }
     }
 
     /// `source` and `id` of the event this batch puts at `position`; nil when it puts none there.

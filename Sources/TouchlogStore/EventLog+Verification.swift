@@ -85,6 +85,7 @@ extension EventLog {
         var identities: [(key: UInt64, position: UInt64)] = []
         var checked = 0
         var tree = TreeCheck(comparing: self.tree != nil)
+        let keys = KeyCache()
         /// Walks the events; `nextStoredNode` gives the stored tree's next node (nil past its end).
         func walk(_ nextStoredNode: () throws -> (key: UInt64?, hash: ChainHash?)?) throws {
             try txn.withCursor(on: databases.events) { cursor in
@@ -108,49 +109,58 @@ extension EventLog {
                     checked += 1
                     try tree.add(ChainHash(leafOf: position, record: value), at: position, nextStoredNode)
                     if checked % 65_536 == 0 { progress?(checked) }
-                    guard let record = EventRecordView(bytes: value, position: position) else {
+                    var sealedProblem: String?
+                    var decoded: Bool?
+                    do {
+                        decoded = try withView(value, at: position, keys: keys, txn) { record -> Bool in
+                            let (hash, predecessorHash, recomputed) = (
+                                record.hash, record.predecessorHash, record.recomputedHash
+                            )
+                            if recomputed != hash {
+                                problems.append(
+                                    .hashMismatch(at: position, stored: hash, recomputed: recomputed))
+                            }
+                            if predecessorHash != previousHash {
+                                problems.append(
+                                    .chainBroken(
+                                        at: position, predecessor: predecessorHash,
+                                        previous: previousHash.description))
+                            }
+                            let recorded = record.recordedAt
+                            checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                            previousRecorded = (position, recorded)
+                            let customer = record.pseudonym?.projectionName ?? record.subject ?? ""
+                            let (version, previousPosition) = (record.version, record.previousPosition)
+                            let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
+                            if version != stream.version + 1 || previousPosition != stream.lastPosition {
+                                problems.append(
+                                    AuditProblem(
+                                        position: position, kind: .streamLink,
+                                        message:
+                                            "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
+                                    ))
+                            }
+                            streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
+                            identities.append(
+                                (identityHasher.hash(source: record.source, id: record.id), position))
+                            previousHash = hash
+                            return true
+                        }
+                    } catch StoreError.sealedContent(_, let reason) {
+                        sealedProblem = "its personal content cannot be read: " + reason
+                    }
+                    if decoded == nil {
                         problems.append(
                             AuditProblem(
-                                position: position, kind: .undecodable, message: "the record does not decode")
-                        )
+                                position: position, kind: .undecodable,
+                                message: sealedProblem ?? "the record does not decode"))
                         let header = EventRecordView.Header.hashAndRecordedTime(value)
                         previousHash = header?.0 ?? .genesis
                         if let recorded = header?.1 {
-                            checkRecordedTime(
-                                recorded, at: position, after: previousRecorded, into: &problems)
+                            checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
                         }
                         previousRecorded = header.map { (position, $0.1) }
-                        return true
                     }
-                    let (hash, predecessorHash, recomputed) = (
-                        record.hash, record.predecessorHash, record.recomputedHash
-                    )
-                    if recomputed != hash {
-                        problems.append(.hashMismatch(at: position, stored: hash, recomputed: recomputed))
-                    }
-                    if predecessorHash != previousHash {
-                        problems.append(
-                            .chainBroken(
-                                at: position, predecessor: predecessorHash, previous: previousHash.description
-                            ))
-                    }
-                    let recorded = record.recordedAt
-                    checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
-                    previousRecorded = (position, recorded)
-                    let customer = record.subject ?? ""
-                    let (version, previousPosition) = (record.version, record.previousPosition)
-                    let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
-                    if version != stream.version + 1 || previousPosition != stream.lastPosition {
-                        problems.append(
-                            AuditProblem(
-                                position: position, kind: .streamLink,
-                                message:
-                                    "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
-                            ))
-                    }
-                    streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
-                    identities.append((identityHasher.hash(source: record.source, id: record.id), position))
-                    previousHash = hash
                     return true
                 }
             }
@@ -216,7 +226,9 @@ extension EventLog {
         var remaining = computed
         try txn.withCursor(on: databases.streams) { cursor in
             try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
-                let customer = String(decoding: key, as: UTF8.self)
+                let customer =
+                    databases.sealing != nil && key.count == Pseudonym.byteCount
+                    ? Pseudonym(unsafeBytes: key).projectionName : String(decoding: key, as: UTF8.self)
                 let indexed = StreamHead(decoding: value)
                 guard let actual = remaining.removeValue(forKey: customer) else {
                     problems.append(
@@ -364,14 +376,15 @@ extension EventLog {
         var position = stream.lastPosition
         var version = stream.version
         var checked = 0
+        // Format 3: the stream's events carry its pseudonym, not the customer id.
+        let pseudonym = try customerKey(customer, txn)?.pseudonym
+        let keys = KeyCache()
         while position != 0 {
             let record = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) {
                 value -> (StoredEvent?, ChainHash) in
                 let recomputed = ChainHash(position: position, record: value)
-                guard let record = EventRecordView(bytes: value, position: position) else {
-                    return (nil, recomputed)
-                }
-                return (record.storedEvent, recomputed)
+                let stored = try withView(value, at: position, keys: keys, txn) { $0.storedEvent }
+                return (stored, recomputed)
             }
             guard let (decoded, recomputed) = record, let stored = decoded else {
                 problems.append(
@@ -402,7 +415,9 @@ extension EventLog {
                 checkRecordedTime(
                     stored.recordedAt, at: position, after: (position - 1, previous), into: &problems)
             }
-            if stored.version != version || stored.customer != customer {
+            if stored.version != version
+                || (pseudonym.map { stored.pseudonym != $0 } ?? (stored.customer != customer))
+            {
                 problems.append(
                     AuditProblem(
                         position: position, kind: .streamLink,

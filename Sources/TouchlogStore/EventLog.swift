@@ -71,7 +71,7 @@ public final class EventLog: Sendable {
     ) throws -> Bool {
         try txn.withUnsafeValue(forKey: BigEndianKey(position), in: databases.events) { bytes in
             // A record that does not decode is no event (the audit reports it).
-            guard let record = EventRecordView(bytes: bytes, position: position) else { return false }
+            guard let record = EventRecordView.identity(bytes, position: position) else { return false }
             return record.source == source && record.id == id
         } ?? false
     }
@@ -98,10 +98,16 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// The head of the stream of `customer` (in format 3, of its pseudonym); nil for an unknown customer.
     func readStream(_ customer: String, _ txn: borrowing some ReadableTransaction & ~Copyable) throws
         -> StreamHead?
     {
-        try txn.withUnsafeValue(forKey: customer, in: databases.streams) { StreamHead(decoding: $0) } ?? nil
+        if databases.sealing != nil {
+            guard let key = try customerKey(customer, txn) else { return nil }
+            return try readStream(pseudonym: key.pseudonym, txn)
+        }
+        return try txn.withUnsafeValue(forKey: customer, in: databases.streams) { StreamHead(decoding: $0) }
+            ?? nil
     }
 
     // MARK: Reading
@@ -242,7 +248,7 @@ public final class EventLog: Sendable {
                     events: events.entries, customers: streams.entries, headPosition: head.position,
                     headHash: head.hash, lastRecordedAt: head.position == 0 ? nil : head.recordedAt,
                     eventBytes: events.bytes, streamBytes: streams.bytes, idBytes: ids.bytes,
-                    mapSize: info.mapSize, usedBytes: info.usedBytes, formatVersion: EventLog.formatVersion)
+                    mapSize: info.mapSize, usedBytes: info.usedBytes, formatVersion: format)
             }
         }
     }
@@ -253,6 +259,11 @@ public struct AppendRequest: Sendable {
     public var touchpoint: Touchpoint
     /// Optimistic concurrency: the stream's current version must equal this (0 = the stream must be new).
     public var expectedVersion: UInt64?
+    /// Format 3: append to the stream of this erased customer, with no personal content (the
+    /// `touchlog.erasure.completed` event, whose subject is the `erased:` name). Only the log sets it.
+    var erasedStream: Pseudonym?
+    /// The recorded time to keep (`migrate`); nil: the batch's. Only the log sets it.
+    var recordedAt: Timestamp?
 
     public init(_ touchpoint: Touchpoint, expectedVersion: UInt64? = nil) {
         self.touchpoint = touchpoint

@@ -73,7 +73,7 @@ enum EventRecord {
     static func write(
         _ event: borrowing CloudEvent, position: UInt64, version: UInt64, previousPosition: UInt64,
         recordedAt: Timestamp, occurredAt: Timestamp, predecessorHash: ChainHash,
-        into target: UnsafeMutableRawBufferPointer
+        into target: UnsafeMutableRawBufferPointer, hashing: Bool = true
     ) -> ChainHash {
         var w = RecordWriter(target)
         w.byte(format)
@@ -119,6 +119,8 @@ enum EventRecord {
             w.string(text)
         }
         precondition(w.offset == target.count, "record size mismatch")
+        // A store of format 3 keeps this layout in memory only (its records are `SealedRecord`s).
+        guard hashing else { return .genesis }
         let hash = ChainHash(position: position, record: UnsafeRawBufferPointer(target))
         hash.withUnsafeBytes {
             target.baseAddress!.advanced(by: hashRange.lowerBound).copyMemory(
@@ -127,7 +129,8 @@ enum EventRecord {
         return hash
     }
 
-    private static func lengthSize(_ length: Int) -> Int {
+    /// The bytes of `length` as LEB128.
+    static func lengthSize(_ length: Int) -> Int {
         var value = UInt64(length)
         var size = 1
         while value >= 0x80 {

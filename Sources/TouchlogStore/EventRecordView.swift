@@ -20,7 +20,13 @@ import TouchlogDomain
 public struct EventRecordView: ~Copyable {
     /// The record's position in the log (its key).
     public let position: UInt64
+    /// The record in the layout of format 1 (for a stored record of format 3, the event its sealed
+    /// content gives, made by `SealedRecord.logicalRecord`).
     private let bytes: UnsafeRawBufferPointer
+    /// The bytes stored in `events`, which the chain hash covers (`bytes` itself in format 1).
+    private let hashed: UnsafeRawBufferPointer
+    /// The customer's pseudonym (format 3); nil in format 1.
+    public let pseudonym: Pseudonym?
     private let idRange: Range<Int>
     private let sourceRange: Range<Int>
     private let typeRange: Range<Int>
@@ -64,7 +70,10 @@ public struct EventRecordView: ~Copyable {
 
     /// Checks the layout of the record `bytes` stored at `position` and finds its fields; nil when the
     /// bytes are not a valid record.
-    init?(bytes: UnsafeRawBufferPointer, position: UInt64) {
+    init?(
+        bytes: UnsafeRawBufferPointer, position: UInt64, hashed: UnsafeRawBufferPointer? = nil,
+        pseudonym: Pseudonym? = nil
+    ) {
         var r = ByteReader(bytes)
         guard r.readByte() == EventRecord.format, r.skip(EventRecord.headerSize - 1),
             let id = r.readRange(), let source = r.readRange(), let type = r.readRange(),
@@ -92,6 +101,8 @@ public struct EventRecordView: ~Copyable {
         guard r.isAtEnd else { return nil }
         self.position = position
         self.bytes = bytes
+        self.hashed = hashed ?? bytes
+        self.pseudonym = pseudonym
         (idRange, sourceRange, typeRange) = (id, source, type)
         (subjectRange, timeRange, contentTypeRange, schemaRange) = (subject, time, contentType, schema)
         self.extensionsStart = extensionsStart
@@ -121,7 +132,17 @@ public struct EventRecordView: ~Copyable {
     }
 
     /// The chain hash of the record's bytes at its position; equal to `hash` unless it was altered or moved.
-    public var recomputedHash: ChainHash { ChainHash(position: position, record: bytes) }
+    public var recomputedHash: ChainHash { ChainHash(position: position, record: hashed) }
+
+    /// The name the projections key the customer by: the subject in format 1, `ps:` and the
+    /// pseudonym in format 3 (the same before and after an erasure, and never the customer id).
+    public var customerKey: String { pseudonym?.projectionName ?? subject ?? "" }
+
+    /// Whether the customer's personal content is erased (format 3): the view holds no subject, no
+    /// personal attributes and only the clear members of `data`.
+    public var isErased: Bool {
+        pseudonym != nil && subjectBytes.map { $0.starts(with: Pseudonym.erasedPrefix.utf8) } ?? false
+    }
 
     /// The bytes the event's hashes cover (`HashedBytes`): its position as 8 big-endian bytes, then the
     /// record after its own hash. What a proof bundle carries as `leaf`.
@@ -220,7 +241,8 @@ public struct EventRecordView: ~Copyable {
             dataschema: dataSchema, extensions: attributes, data: data)
         return StoredEvent(
             position: position, version: version, previousPosition: previousPosition, recordedAt: recordedAt,
-            occurredAt: occurredAt, hash: hash, predecessorHash: predecessorHash, event: event)
+            occurredAt: occurredAt, hash: hash, predecessorHash: predecessorHash, event: event,
+            pseudonym: pseudonym)
     }
 
     private func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
@@ -237,6 +259,7 @@ public struct EventRecordView: ~Copyable {
     /// `source` and `id` of the record `bytes` stored at `position` (what identifies an event); nil
     /// when the bytes are not a valid record.
     static func identity(_ bytes: UnsafeRawBufferPointer, position: UInt64) -> (source: String, id: String)? {
+        if bytes.first == SealedRecord.format { return SealedRecord.identity(bytes) }
         guard let record = EventRecordView(bytes: bytes, position: position) else { return nil }
         return (record.source, record.id)
     }

@@ -16,8 +16,10 @@ import TouchlogDomain
 /// `withWriteTransaction`; nothing hands out the environment itself. Open a store once per process and
 /// share it (LMDB: "Do not have open an LMDB database twice in the same process at the same time").
 public final class Store: Sendable {
-    /// The store format this code writes and reads.
-    public static let formatVersion = 2
+    /// The store format this code writes for new stores (3: personal content sealed per customer).
+    public static let formatVersion = 3
+    /// The formats this code reads and appends to: 2 (the plaintext records of format 1) and 3.
+    public static let supportedFormats = [2, 3]
 
     /// What a process may do with a store.
     public enum Access: Sendable, Equatable {
@@ -38,6 +40,8 @@ public final class Store: Sendable {
         public var create: Bool = true
         /// Read-write or read-only.
         public var access: Access = .readWrite
+        /// The format of a store made by this open (2 only to make stores to migrate, in tests).
+        public var format: Int = Store.formatVersion
         public init() {}
     }
 
@@ -63,6 +67,20 @@ public final class Store: Sendable {
         public let readAccess: Database?
         /// The projections' databases (TouchlogProjections). Nil in a read-only store that has none.
         public let projections: ProjectionDatabases?
+        /// Format 3: the customers' pseudonyms and keys and the sealed content; nil in format 2.
+        let sealing: Sealing?
+    }
+
+    /// What a store of format 3 has besides the databases of format 2 (docs/STORAGE.md, "format 3").
+    struct Sealing: Sendable {
+        /// `customerids`: HMAC-SHA256(secret, customer id) -> pseudonym.
+        let customerIDs: Database
+        /// `customerkeys`: pseudonym -> state (1 live, 2 erased) ‖ AES-256 key while live.
+        let customerKeys: Database
+        /// `content`: position -> sealed personal content.
+        let content: Database
+        /// The key of the customer-id hash (`meta` `idsecret`, 32 random bytes).
+        let secret: [UInt8]
     }
 
     /// The databases of the projections: their meta data, and two slots for two generations.
@@ -103,6 +121,8 @@ public final class Store: Sendable {
     public let access: Access
     /// Every named database of the store.
     public let databases: Databases
+    /// The store's format: 2 or 3.
+    public var format: Int { databases.sealing == nil ? 2 : 3 }
     /// The append-only event log.
     public let log: EventLog
     /// How many reader slots of killed processes were cleared when the store was opened.
@@ -147,7 +167,7 @@ public final class Store: Sendable {
         }
         let (databases, identityHasher) =
             switch options.access {
-            case .readWrite: try Store.createDatabases(in: environment, path: path)
+            case .readWrite: try Store.createDatabases(in: environment, path: path, format: options.format)
             case .readOnly: try Store.openDatabases(in: environment, path: path)
             }
         self.path = path
@@ -200,10 +220,53 @@ public final class Store: Sendable {
     /// The copy's `data.mdb` is made owner-only (0600) like the store's own files: `mdb_env_copy2` creates
     /// it with the umask's mode, so `path` should be a directory only this user can enter.
     /// - Throws: `StoreError.storage` when LMDB or the system fails.
-    public func backup(to path: String) throws {
-        try storage("copying the store to '\(path)'") {
-            try environment.copy(to: path, compact: true)
-            guard chmod(path + "/data.mdb", 0o600) == 0 else { throw Errno(rawValue: errno) }
+    ///
+    /// A store of format 3 is copied without the customers' keys unless `withKeys`: the copy is made in
+    /// a staging directory inside `path`, every live entry of its `customerkeys` becomes "withheld"
+    /// (`03`, no key bytes) and `meta` `keyless` is set, and that copy is copied again, compacted, into
+    /// `path` (so no freed page keeps a key), and the staging directory removed. Its events read with
+    /// `withheld:HEX` as subject and no personal content; it audits (chain, commitments are not
+    /// opened), and refuses appends.
+    public func backup(to path: String, withKeys: Bool = true) throws {
+        guard format == 3 && !withKeys else {
+            return try storage("copying the store to '\(path)'") {
+                try environment.copy(to: path, compact: true)
+                guard chmod(path + "/data.mdb", 0o600) == 0 else { throw Errno(rawValue: errno) }
+            }
+        }
+        let staging = path + "/.staging-with-keys"
+        try storage("copying the store to '\(staging)'") {
+            guard mkdir(staging, 0o700) == 0 else { throw Errno(rawValue: errno) }
+        }
+        defer {
+            for file in Store.fileNames { unlink(staging + "/" + file) }
+            rmdir(staging)
+        }
+        try backup(to: staging, withKeys: true)
+        let copy = try Store(path: staging)
+        try copy.withholdKeys()
+        try copy.backup(to: path, withKeys: true)
+    }
+
+    /// The `meta` key that marks a backup made without keys (`backup(to:withKeys:)`): appends are refused.
+    static let keylessName = "keyless"
+
+    /// Turns every live key of this copy into "withheld" and marks the copy keyless, in one transaction.
+    private func withholdKeys() throws {
+        guard let sealing = databases.sealing else { return }
+        try withWriteTransaction { txn in
+            var live: [[UInt8]] = []
+            try txn.withCursor(on: sealing.customerKeys) { cursor in
+                try cursor.unsafeForEach(from: nil as [UInt8]?) { key, value in
+                    if value.first == EventLog.KeyState.live.rawValue { live.append(Array(key)) }
+                    return true
+                }
+            }
+            for pseudonym in live {
+                try txn.put(
+                    [EventLog.KeyState.withheld.rawValue], forKey: pseudonym, in: sealing.customerKeys)
+            }
+            try txn.put([1], forKey: Store.keylessName, in: databases.meta)
         }
     }
 
@@ -236,17 +299,32 @@ public final class Store: Sendable {
 
     /// Creates (or opens) every named database in one write transaction, checking or recording the format
     /// and the identity hash's key.
-    private static func createDatabases(in environment: Environment, path: String) throws
+    private static func createDatabases(in environment: Environment, path: String, format newFormat: Int)
+        throws
         -> (Databases, IdentityHasher)
     {
-        try storage("opening the databases") {
+        precondition(supportedFormats.contains(newFormat), "a store is made in a supported format")
+        return try storage("opening the databases") {
             try environment.withWriteTransaction(growingMap: true) { txn in
                 let meta = try txn.createDatabase(named: "meta")
-                if let format = try txn.value(forKey: "format", in: meta) {
-                    try checkFormat(format, path: path)
+                let format: Int
+                if let stored = try txn.value(forKey: "format", in: meta) {
+                    format = try checkFormat(stored, path: path)
                 } else {
-                    try txn.put(Array(String(formatVersion).utf8), forKey: "format", in: meta)
+                    format = newFormat
+                    try txn.put(Array(String(format).utf8), forKey: "format", in: meta)
                     try txn.put(IdentityHasher.randomKey(), forKey: identityKeyName, in: meta)
+                    if format == 3 {
+                        try txn.put(SecureRandom.bytes(32), forKey: secretName, in: meta)
+                    }
+                }
+                var sealing: Sealing?
+                if format == 3 {
+                    sealing = Sealing(
+                        customerIDs: try txn.createDatabase(named: "customerids"),
+                        customerKeys: try txn.createDatabase(named: "customerkeys"),
+                        content: try txn.createDatabase(named: "content"),
+                        secret: try secret(try txn.value(forKey: secretName, in: meta), path: path))
                 }
                 let hasher = try identityHasher(try txn.value(forKey: identityKeyName, in: meta), path: path)
                 let projections = ProjectionDatabases(
@@ -268,7 +346,7 @@ public final class Store: Sendable {
                     merkle: try txn.createDatabase(named: MerkleTree.databaseName),
                     checkpoints: try txn.createDatabase(named: "checkpoints"),
                     readAccess: try txn.createDatabase(named: "access"),
-                    projections: projections)
+                    projections: projections, sealing: sealing)
                 if try txn.value(forKey: originName, in: meta) == nil {
                     try txn.put(Array(newOrigin().utf8), forKey: originName, in: meta)
                 }
@@ -287,7 +365,14 @@ public final class Store: Sendable {
                 guard let format = try txn.value(forKey: "format", in: meta) else {
                     throw StoreError.notAStore(path: path, reason: "it records no format")
                 }
-                try checkFormat(format, path: path)
+                var sealing: Sealing?
+                if try checkFormat(format, path: path) == 3 {
+                    sealing = Sealing(
+                        customerIDs: try existing("customerids", txn, path: path),
+                        customerKeys: try existing("customerkeys", txn, path: path),
+                        content: try existing("content", txn, path: path),
+                        secret: try secret(try txn.value(forKey: secretName, in: meta), path: path))
+                }
                 let hasher = try identityHasher(try txn.value(forKey: identityKeyName, in: meta), path: path)
                 var projections: ProjectionDatabases?
                 // A store whose projections were made by a version without every database of today's
@@ -318,7 +403,7 @@ public final class Store: Sendable {
                     merkle: try txn.openDatabase(named: MerkleTree.databaseName),
                     checkpoints: try txn.openDatabase(named: "checkpoints"),
                     readAccess: try txn.openDatabase(named: "access"),
-                    projections: projections)
+                    projections: projections, sealing: sealing)
                 return (databases, hasher)
             }
         }
@@ -343,11 +428,27 @@ public final class Store: Sendable {
         return hasher
     }
 
-    private static func checkFormat(_ format: [UInt8], path: String) throws {
+    /// The format `format` names, when this code supports it.
+    @discardableResult
+    private static func checkFormat(_ format: [UInt8], path: String) throws -> Int {
         let found = String(decoding: format, as: UTF8.self)
-        guard found == String(formatVersion) else {
-            throw StoreError.unsupportedFormat(path: path, found: found, supported: String(formatVersion))
+        guard let number = Int(found), supportedFormats.contains(number) else {
+            throw StoreError.unsupportedFormat(
+                path: path, found: found,
+                supported: supportedFormats.map(String.init).joined(separator: " or "))
         }
+        return number
+    }
+
+    /// The `meta` key of the customer-id hash's key (format 3).
+    static let secretName = "idsecret"
+
+    private static func secret(_ bytes: [UInt8]?, path: String) throws -> [UInt8] {
+        guard let bytes, bytes.count == 32 else {
+            throw StoreError.corruptIndex(
+                reason: "the store has no 32-byte 'idsecret' in 'meta' (format 3 needs one)")
+        }
+        return bytes
     }
 
     // MARK: The directory

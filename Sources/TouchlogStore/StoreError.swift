@@ -22,6 +22,13 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case corruptIndex(reason: String)
     /// The Merkle tree database does not match the log's shape: the store is damaged.
     case corruptTree(reason: String)
+    /// The sealed personal content of the record at `position` (format 3) cannot be read: its key or
+    /// content is missing where the customer is not erased, or it fails its authentication or
+    /// commitment. Never taken for "erased": the store is damaged.
+    case sealedContent(position: UInt64, reason: String)
+    /// What was asked is refused as it stands (a reserved name, a store of another format); `reason`
+    /// says what to do.
+    case refused(reason: String)
     /// LMDB or the operating system failed while doing `operation`; `cause` is what failed: an
     /// `LMDBError` (whose `systemError` names a system error LMDB passed through) or an `Errno`.
     case storage(operation: String, cause: any Error)
@@ -62,6 +69,11 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the idempotency index is damaged: \(reason) (run 'touchlog audit')"
         case .corruptTree(let reason):
             return "the Merkle tree is damaged: \(reason) (run 'touchlog audit')"
+        case .sealedContent(let position, let reason):
+            return
+                "the personal content of position \(position) cannot be read: \(reason); the store is damaged (run 'touchlog audit')"
+        case .refused(let reason):
+            return reason
         case .storage(let operation, let cause):
             var text = "storage error while \(operation): \(cause)"
             if let code = systemError {
@@ -100,6 +112,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case (.corruptIndex(let a), .corruptIndex(let x)):
             return a == x
         case (.corruptTree(let a), .corruptTree(let x)):
+            return a == x
+        case (.sealedContent(let a, let b), .sealedContent(let x, let y)):
+            return a == x && b == y
+        case (.refused(let a), .refused(let x)):
             return a == x
         case (.storage(let a, let cause), .storage(let x, let other)):
             guard a == x else { return false }

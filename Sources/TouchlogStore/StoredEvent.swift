@@ -16,9 +16,33 @@ public struct StoredEvent: Sendable, Equatable {
     public var hash: ChainHash
     public var predecessorHash: ChainHash
     public var event: CloudEvent
+    /// The customer's pseudonym in a store of format 3; nil in format 2.
+    public var pseudonym: Pseudonym?
 
-    /// The customer the event belongs to (its `subject`).
+    public init(
+        position: UInt64, version: UInt64, previousPosition: UInt64, recordedAt: Timestamp,
+        occurredAt: Timestamp,
+        hash: ChainHash, predecessorHash: ChainHash, event: CloudEvent, pseudonym: Pseudonym? = nil
+    ) {
+        self.position = position
+        self.version = version
+        self.previousPosition = previousPosition
+        self.recordedAt = recordedAt
+        self.occurredAt = occurredAt
+        self.hash = hash
+        self.predecessorHash = predecessorHash
+        self.event = event
+        self.pseudonym = pseudonym
+    }
+
+    /// The customer the event belongs to (its `subject`; `erased:HEX` once erased).
     public var customer: String { event.subject ?? "" }
+
+    /// The name the projections key the customer by (`EventRecordView.customerKey`).
+    public var customerKey: String { pseudonym?.projectionName ?? customer }
+
+    /// Whether the customer's personal content is erased (format 3).
+    public var isErased: Bool { pseudonym != nil && customer.hasPrefix(Pseudonym.erasedPrefix) }
 
     /// The event as CloudEvents JSON with the log's attributes: `sequence` (version zero-padded to 20
     /// digits) with `sequencetype` "Integer", `recordedtime`, `position`, `hash` and `predecessorhash`.

@@ -12,14 +12,15 @@ import TouchlogTestSupport
 @testable import TouchlogStore
 
 /// A store on disk tampered with through raw LMDB between openings: 12 events of 3 customers, or a
-/// generated sample with its projections caught up (as `ingest` leaves a store).
+/// generated sample with its projections caught up (as `ingest` leaves a store). Of format 2 unless
+/// asked: the tampering edits records of format 1 (FormatThreeAuditTests tamper with format 3).
 final class TamperableStore {
     private let store: TestStore
     var directory: String { store.directory }
     var path: String { store.path }
 
-    init() throws {
-        store = try TestStore(prefix: "audit")
+    init(format: Int = 2) throws {
+        store = try TestStore(prefix: "audit", format: format)
         let log = try store.open()
         for batch in 0..<3 {
             let events = try (0..<4).map { i -> Touchpoint in
@@ -33,8 +34,8 @@ final class TamperableStore {
     }
 
     /// The events of `configuration`, appended in batches of 500, with the projections caught up.
-    init(generated configuration: GeneratorConfiguration) throws {
-        store = try TestStore(prefix: "audit")
+    init(generated configuration: GeneratorConfiguration, format: Int = 2) throws {
+        store = try TestStore(prefix: "audit", format: format)
         let opened = try store.openStore()
         let touchpoints = try generatedTouchpoints(configuration)
         for start in stride(from: 0, to: touchpoints.count, by: 500) {

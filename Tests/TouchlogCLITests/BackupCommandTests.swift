@@ -42,7 +42,8 @@ import Testing
         #expect(workspace.run("seal", "--key", key).exitCode == 0)
 
         let backup = workspace.path + "/backup"
-        let copied = workspace.run("backup", backup, "--public-key", key + ".pub")
+        // With the keys: the restored store is to be appended to (a copy without keys can only be read).
+        let copied = workspace.run("backup", backup, "--public-key", key + ".pub", "--with-keys")
         #expect(copied.exitCode == 0, "\(copied.error)")
         let (position, hash) = try head(workspace.store)
         #expect(position == 30)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TouchlogTestSupport
 
 /// `replay` checks each event it reads (hash, chain link, stream link) with the log's own verification,
 /// marks one that fails and exits 1 with the first bad position.
@@ -55,6 +56,8 @@ import Testing
     }
 
     @Test func anEventMovedToAnotherCustomerBreaksTheStreamLink() throws {
+        // Format 2, whose records hold the subject (format 3 holds the pseudonym: FormatThreeAuditTests).
+        _ = try TestStore.openStore(at: workspace.store, format: 2)
         try ingestStory()
         let other = try workspace.file(
             "other.jsonl", lines: [contactLine(id: "o1", customer: "c2", time: "2024-05-03T10:00:00Z")])

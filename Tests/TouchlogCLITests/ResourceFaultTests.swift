@@ -70,7 +70,7 @@ let canMountTmpfs: Bool = {
         #expect(result.exitCode == 74)
         #expect(
             result.error.contains(
-                "has format \(EventLog.formatVersion + 1), this touchlog reads format \(EventLog.formatVersion): use a newer touchlog"
+                "has format \(EventLog.formatVersion + 1), this touchlog reads format 2 or 3: use a newer touchlog"
             ))
     }
 

@@ -110,7 +110,9 @@ import TouchlogTestSupport
     }
 
     @Test func eachEventHashesItsRecordAndLinksToThePreviousHash() throws {
-        let log = try store.open()
+        // Records of format 1 (a store of format 2), which `EventRecord.encode` writes.
+        let formatTwo = try TestStore(format: 2)
+        let log = try formatTwo.open()
         _ = try log.append((0..<5).map { try touchpoint(id: "h\($0)", customer: "c\($0 % 2)") })
         _ = try log.append([try touchpoint(id: "h5")])
         var previous = ChainHash.genesis

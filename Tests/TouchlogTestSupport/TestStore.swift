@@ -15,8 +15,12 @@ public final class TestStore {
     /// The map size tests open stores with: small, so growing the map is exercised; it grows on demand.
     public static let defaultMapSize = 1 << 24
 
-    public init(prefix: String = "touchlog-tests") throws {
+    /// The format the store is made in (2 for tests of the plaintext records of format 1).
+    public let format: Int
+
+    public init(prefix: String = "touchlog-tests", format: Int = Store.formatVersion) throws {
         scratch = try TemporaryDirectory(prefix: prefix)
+        self.format = format
     }
 
     /// Opens (creating it the first time) the store of this test; again after closing means reopening.
@@ -32,7 +36,7 @@ public final class TestStore {
     public func openStore(initialMapSize: Int = TestStore.defaultMapSize, noSync: Bool = false) throws
         -> Store
     {
-        try TestStore.openStore(at: path, initialMapSize: initialMapSize, noSync: noSync)
+        try TestStore.openStore(at: path, initialMapSize: initialMapSize, noSync: noSync, format: format)
     }
 
     /// Opens the log of the store at `path`, creating the store if needed.
@@ -45,9 +49,11 @@ public final class TestStore {
     /// Opens the store at `path`, creating it if needed: the one place tests open a store.
     /// - Throws: what opening a store throws (`StoreError`).
     public static func openStore(
-        at path: String, initialMapSize: Int = TestStore.defaultMapSize, noSync: Bool = false
+        at path: String, initialMapSize: Int = TestStore.defaultMapSize, noSync: Bool = false,
+        format: Int = Store.formatVersion
     ) throws -> Store {
         var options = Store.Options()
+        options.format = format
         options.initialMapSize = initialMapSize
         options.noSync = noSync
         return try Store(path: path, options: options)

@@ -1,0 +1,141 @@
+import CloudEvents
+import Foundation
+import LMDB
+import TouchlogDomain
+
+/// Erasure by destroying keys (DESIGN.md section 8, docs/STORAGE.md "format 3"): the steps `touchlog
+/// erase` takes, each idempotent, so that a kill at any point leaves the customer's key and content
+/// intact or an erasure that the next `erase` finishes.
+extension EventLog {
+    /// Where a customer of a store of format 3 stands.
+    public enum CustomerStatus: Sendable, Equatable {
+        /// The store has no customer of that id (or name). An erased customer's id is one of them: after
+        /// an erasure nothing in the store leads from the id to its pseudonym.
+        case unknown
+        case live(Pseudonym)
+        case erased(Pseudonym)
+        /// In a backup made without keys: the key is not in this copy.
+        case withheld(Pseudonym)
+    }
+
+    /// The status of `customer` (an id, or an `erased:`/`ps:` name).
+    /// - Throws: `StoreError.refused` in a store of format 2.
+    public func status(ofCustomer customer: String) throws -> CustomerStatus {
+        try requireFormat3()
+        return try storage("looking up customer '\(customer)'") {
+            try environment.withReadTransaction { txn in
+                guard let key = try customerKey(customer, txn) else { return .unknown }
+                if key.isWithheld { return .withheld(key.pseudonym) }
+                return key.key == nil ? .erased(key.pseudonym) : .live(key.pseudonym)
+            }
+        }
+    }
+
+    func requireFormat3() throws {
+        guard databases.sealing != nil else {
+            throw StoreError.refused(
+                reason:
+                    "the store at '\(path)' has format 2, which keeps personal content in the clear and cannot erase it: run 'touchlog migrate \(path) NEW' to write a store of format 3, and use that one"
+            )
+        }
+    }
+
+    /// The `meta` key of the erasure begun but not finished: the pseudonym whose key is destroyed and
+    /// whose `touchlog.erasure.completed` event may still be missing.
+    static let erasingName = "erasing"
+
+    /// The pseudonym of an erasure whose key is destroyed but which is not finished yet (its
+    /// completion event may be missing): the next `erase` finishes it first.
+    public func pendingErasure() throws -> Pseudonym? {
+        try requireFormat3()
+        return try storage("reading the pending erasure") {
+            try environment.withReadTransaction { txn in
+                try txn.value(forKey: EventLog.erasingName, in: databases.meta).flatMap {
+                    $0.count == Pseudonym.byteCount ? Pseudonym(bytes: $0) : nil
+                }
+            }
+        }
+    }
+
+    /// Destroys `customer`'s key, in one durable transaction: its `customerkeys` entry becomes "erased"
+    /// (the key bytes are gone), its `customerids` entry (the keyed hash of the id) is deleted, every
+    /// `content` entry of its stream is deleted, the erasure is recorded as pending (`meta`
+    /// `erasing`) and the erasure count goes up (so that no batch prepared before is sealed under the
+    /// destroyed key). Returns the pseudonym; nil when the customer is not live (unknown, or erased
+    /// already), in which case nothing is written.
+    /// - Throws: `StoreError.refused` in a store of format 2, `StoreError.storage`.
+    public func destroyKey(ofCustomer customer: String) throws -> Pseudonym? {
+        try requireFormat3()
+        guard let sealing = databases.sealing else { return nil }
+        return try storage("erasing customer '\(customer)'") {
+            try environment.withWriteTransaction(growingMap: true) { txn -> Pseudonym? in
+                guard let key = try customerKey(customer, txn), key.key != nil,
+                    Pseudonym(name: customer) == nil
+                else { return nil }
+                var position = try readStream(pseudonym: key.pseudonym, txn)?.lastPosition ?? 0
+                while position != 0 {
+                    _ = try txn.delete(forKey: BigEndianKey(position), in: sealing.content)
+                    guard
+                        let previous = try txn.withUnsafeValue(
+                            forKey: BigEndianKey(position), in: databases.events,
+                            { value -> UInt64? in
+                                guard value.count >= EventRecord.headerSize else { return nil }
+                                return UInt64(
+                                    bigEndian: value.loadUnaligned(
+                                        fromByteOffset: EventRecord.previousPositionOffset, as: UInt64.self))
+                            }) ?? nil
+                    else { throw StoreError.corruptRecord(position: position) }
+                    position = previous
+                }
+                try txn.put([KeyState.erased.rawValue], forKey: key.pseudonym.bytes, in: sealing.customerKeys)
+                _ = try txn.delete(
+                    forKey: EventLog.customerIDHash(customer, secret: sealing.secret), in: sealing.customerIDs
+                )
+                try txn.put(key.pseudonym.bytes, forKey: EventLog.erasingName, in: databases.meta)
+                let count = try erasureCount(txn) + 1
+                try txn.put(BigEndianKey(count), forKey: EventLog.erasureCountName, in: databases.meta)
+                return key.pseudonym
+            }
+        }
+    }
+
+    /// Finishes the erasure of `pseudonym`: appends `touchlog.erasure.completed` to its stream (under
+    /// the pseudonym, with no personal content) unless the stream already ends with one, then clears
+    /// the pending mark. Returns the position of the completion event.
+    /// - Throws: `StoreError.refused` when the customer is not erased.
+    @discardableResult
+    public func completeErasure(of pseudonym: Pseudonym, source: String) throws -> UInt64 {
+        try requireFormat3()
+        guard case .erased = try status(ofCustomer: pseudonym.erasedName) else {
+            throw StoreError.refused(reason: "pseudonym \(pseudonym.hex) is not an erased customer")
+        }
+        let last = try storage("reading the stream of \(pseudonym.erasedName)") {
+            try environment.withReadTransaction { txn -> (position: UInt64, type: String)? in
+                guard let head = try readStream(pseudonym: pseudonym, txn) else { return nil }
+                return try withRecord(at: head.lastPosition, in: txn) { (head.lastPosition, $0.type) }
+            }
+        }
+        var position = last?.position ?? 0
+        if last?.type != SystemType.erasureCompleted.rawValue {
+            let event = CloudEvent(
+                id: UUID().uuidString.lowercased(), source: source,
+                type: SystemType.erasureCompleted.rawValue,
+                subject: pseudonym.erasedName, time: Timestamp.now().rfc3339)
+            let touchpoint: Touchpoint
+            do { touchpoint = try Touchpoint(system: event) } catch {
+                preconditionFailure("the completion event is valid: \(error)")
+            }
+            var request = AppendRequest(touchpoint)
+            request.erasedStream = pseudonym
+            if case .appended(let at, _) = try append([request]).outcomes.first { position = at }
+        }
+        try storage("finishing the erasure of \(pseudonym.erasedName)") {
+            try environment.withWriteTransaction(growingMap: true) { txn in
+                if try txn.value(forKey: EventLog.erasingName, in: databases.meta) == pseudonym.bytes {
+                    _ = try txn.delete(forKey: EventLog.erasingName, in: databases.meta)
+                }
+            }
+        }
+        return position
+    }
+}
