@@ -59,7 +59,8 @@ extension EventLog {
 
     /// Destroys `customer`'s key, in one durable transaction: its `customerkeys` entry becomes "erased"
     /// (the key bytes are gone), its `customerids` entry (the keyed hash of the id) is deleted, every
-    /// `content` entry of its stream is deleted, the erasure is recorded as pending (`meta`
+    /// `content` entry of its stream is deleted, the service's read-access log names the pseudonym
+    /// instead of the id, the erasure is recorded as pending (`meta`
     /// `erasing`) and the erasure count goes up (so that no batch prepared before is sealed under the
     /// destroyed key). Returns the pseudonym; nil when the customer is not live (unknown, or erased
     /// already), in which case nothing is written.
@@ -91,6 +92,11 @@ extension EventLog {
                 _ = try txn.delete(
                     forKey: EventLog.customerIDHash(customer, secret: sealing.secret), in: sealing.customerIDs
                 )
+                // The service's read-access log names the customer: it keeps the reads, under the pseudonym.
+                if let readAccess = databases.readAccess {
+                    try ReadAccessLog.redact(
+                        customer: customer, as: key.pseudonym.erasedName, in: readAccess, txn)
+                }
                 try txn.put(key.pseudonym.bytes, forKey: EventLog.erasingName, in: databases.meta)
                 let count = try erasureCount(txn) + 1
                 try txn.put(BigEndianKey(count), forKey: EventLog.erasureCountName, in: databases.meta)

@@ -75,6 +75,31 @@ public struct ReadAccessLog: Sendable {
     }
 }
 
+extension ReadAccessLog {
+    /// Rewrites, inside `txn`, every entry of `customer` to name `replacement` instead (an erasure's
+    /// pseudonym): afterwards no entry holds the id, while who read when and from where stays.
+    /// Entries that do not decode are left as they are (the database was changed outside touchlog).
+    static func redact(
+        customer: String, as replacement: String, in database: Database, _ txn: borrowing WriteTransaction
+    ) throws {
+        var rewritten: [(key: UInt64, value: [UInt8])] = []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try txn.withCursor(on: database) { cursor in
+            try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                guard let number = BigEndianKey(bytes: key)?.value,
+                    var entry = try? JSONDecoder().decode(Entry.self, from: Data(value)),
+                    entry.customer == customer
+                else { return true }
+                entry.customer = replacement
+                rewritten.append((number, Array(try encoder.encode(entry))))
+                return true
+            }
+        }
+        for (number, value) in rewritten { try txn.put(value, forKey: BigEndianKey(number), in: database) }
+    }
+}
+
 /// An entry of the `access` database that does not decode.
 public struct ReadAccessLogError: Error, CustomStringConvertible {
     public var number: UInt64?

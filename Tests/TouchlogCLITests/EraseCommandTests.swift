@@ -40,6 +40,36 @@ import TouchlogTestSupport
         return found
     }
 
+    /// The service's read-access log named the customer: after the erasure it keeps every read (who,
+    /// when, from where) under the pseudonym, no entry names the id, and other customers' entries stay.
+    @Test func anErasureMovesTheCustomersReadsInTheAccessLogToThePseudonym() throws {
+        try ingestSample()
+        let pseudonym = try #require(try workspace.openLog().pseudonym(ofCustomer: "cus-000007"))
+        do {
+            let store = try workspace.openStore()
+            try ReadAccessLog(store: store).record([
+                .init(
+                    who: "auditor", when: "2026-12-05T10:00:00Z", customer: "cus-000007",
+                    from: "127.0.0.1:5000",
+                    what: "/v1/customers/cus-000007/events"),
+                .init(
+                    who: "auditor", when: "2026-12-05T10:01:00Z", customer: "cus-000008",
+                    from: "127.0.0.1:5000",
+                    what: "/v1/customers/cus-000008/events"),
+            ])
+        }
+        #expect(workspace.run("access", "--customer", "cus-000007", "--json").outputLines.count == 1)
+        let erased = workspace.run("erase", "--customer", "cus-000007", "--reason", "asked to be forgotten")
+        #expect(erased.exitCode == 0, "\(erased.error)")
+        let all = workspace.run("access", "--json")
+        #expect(all.exitCode == 0, "\(all.error)")
+        let entries = try all.outputLines.map { try json($0) }
+        #expect(entries.map { $0["customer"] as? String } == [pseudonym.erasedName, "cus-000008"])
+        #expect(entries.map { $0["who"] as? String } == ["auditor", "auditor"])
+        #expect(entries.first?["when"] as? String == "2026-12-05T10:00:00Z")
+        #expect(workspace.run("access", "--customer", "cus-000007", "--json").outputLines.isEmpty)
+    }
+
     @Test func anErasedCustomerReadsAsErasedAndAuditAndAnEarlierSealStillVerify() throws {
         try ingestSample()
         let key = workspace.path + "/seal.key"
