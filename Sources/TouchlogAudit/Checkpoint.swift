@@ -86,20 +86,31 @@ public struct Checkpoint: Sendable, Equatable {
     /// `touchlog-stream-heads SIZE BASE64_ROOT`; nil when the checkpoint has none.
     public var streamHeads: (size: UInt64, root: ChainHash)?
 
+    /// For a store made by `touchlog migrate`: the head (position and chain hash) of the format-2 store it
+    /// was made from, from the extension line `touchlog-migrated-from POSITION BASE64_HASH`; nil otherwise.
+    public var migratedFrom: (position: UInt64, hash: ChainHash)?
+
     /// The extension line's first word.
     static let streamHeadsTag = "touchlog-stream-heads"
+    /// The first word of the line naming the head of the store this one was migrated from.
+    static let migratedFromTag = "touchlog-migrated-from"
 
-    public init(origin: String, size: UInt64, root: ChainHash, streamHeads: (size: UInt64, root: ChainHash)?)
-    {
+    public init(
+        origin: String, size: UInt64, root: ChainHash, streamHeads: (size: UInt64, root: ChainHash)?,
+        migratedFrom: (position: UInt64, hash: ChainHash)? = nil
+    ) {
         self.origin = origin
         self.size = size
         self.root = root
         self.streamHeads = streamHeads
+        self.migratedFrom = migratedFrom
     }
 
     public static func == (a: Checkpoint, b: Checkpoint) -> Bool {
         a.origin == b.origin && a.size == b.size && a.root == b.root
             && a.streamHeads?.size == b.streamHeads?.size && a.streamHeads?.root == b.streamHeads?.root
+            && a.migratedFrom?.position == b.migratedFrom?.position
+            && a.migratedFrom?.hash == b.migratedFrom?.hash
     }
 
     /// The note text: origin, size, base64 root, the heads line when there is one; each line ends in a
@@ -109,6 +120,10 @@ public struct Checkpoint: Sendable, Equatable {
         if let streamHeads {
             text +=
                 "\(Self.streamHeadsTag) \(streamHeads.size) \(Data(streamHeads.root.bytes).base64EncodedString())\n"
+        }
+        if let migratedFrom {
+            text +=
+                "\(Self.migratedFromTag) \(migratedFrom.position) \(Data(migratedFrom.hash.bytes).base64EncodedString())\n"
         }
         return text
     }
@@ -127,9 +142,20 @@ public struct Checkpoint: Sendable, Equatable {
             throw .malformed("line 3: '\(lines[2])' is not the base64 of a 32-byte root hash")
         }
         var streamHeads: (size: UInt64, root: ChainHash)?
+        var migratedFrom: (position: UInt64, hash: ChainHash)?
         for (offset, line) in lines.dropFirst(3).enumerated() {
             guard !line.isEmpty else { throw .malformed("line \(offset + 4): an extension line is empty") }
             let words = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            if words.first == Self.migratedFromTag {
+                guard words.count == 3, let position = Self.decimal(words[1]),
+                    let hash = Self.hash(base64: words[2])
+                else {
+                    throw .malformed(
+                        "line \(offset + 4): expected '\(Self.migratedFromTag) POSITION BASE64_HASH'")
+                }
+                migratedFrom = (position, hash)
+                continue
+            }
             guard words.first == Self.streamHeadsTag else { continue }  // other extensions are opaque
             guard words.count == 3, let headsSize = Self.decimal(words[1]),
                 let headsRoot = Self.hash(base64: words[2])
@@ -138,7 +164,8 @@ public struct Checkpoint: Sendable, Equatable {
             }
             streamHeads = (headsSize, headsRoot)
         }
-        self.init(origin: lines[0], size: size, root: root, streamHeads: streamHeads)
+        self.init(
+            origin: lines[0], size: size, root: root, streamHeads: streamHeads, migratedFrom: migratedFrom)
     }
 
     static func decimal(_ text: String) -> UInt64? {

@@ -96,6 +96,8 @@ public struct SealBook: Sendable {
             throw StoreError.readOnly(path: store.path)
         }
         let verifier = NoteVerifierKey(publicKey: key.publicKey)
+        // Written once by `touchlog migrate`: every checkpoint of a migrated store names the old head.
+        let migratedFrom = try store.log.migratedFrom()
         return try store.withWriteTransaction { txn in
             let head = try store.log.head(in: txn)
             guard head.position > 0 else { throw SealError.emptyLog }
@@ -112,7 +114,8 @@ public struct SealBook: Sendable {
             try txn.put(Array(text.utf8), forKey: BigEndianKey(next + 1), in: seals, options: .noOverwrite)
             let checkpoint = Checkpoint(
                 origin: origin, size: head.position, root: try store.log.treeRoot(size: head.position, txn),
-                streamHeads: try store.log.streamHeadsRoot(asOf: head.position, in: txn))
+                streamHeads: try store.log.streamHeadsRoot(asOf: head.position, in: txn),
+                migratedFrom: migratedFrom)
             let signed = try SignedCheckpoint.sign(checkpoint, with: key, name: verifier.name)
             try CheckpointBook(store: store).add(signed, verifierKey: verifier, txn)
             return (seal, signed)

@@ -44,6 +44,14 @@ import TouchlogTestSupport
             #expect(after.map(\.event) == before.map(\.event), "the same events, read back whole")
         }
         #expect(runTouchlog(["audit", "--store", destination]).exitCode == 0)
+        // The first checkpoint (and every later one) names the old store's head, signed.
+        let key = workspace.path + "/seal.key"
+        #expect(runTouchlog(["keygen", key]).exitCode == 0)
+        #expect(runTouchlog(["seal", "--store", destination, "--key", key]).exitCode == 0)
+        let checkpoint = runTouchlog(["checkpoint", "--store", destination])
+        #expect(checkpoint.exitCode == 0, "\(checkpoint.error)")
+        let line = "touchlog-migrated-from 30 \(Data(oldHead.hash.bytes).base64EncodedString())"
+        #expect(checkpoint.outputLines.contains(line), "\(checkpoint.output)")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: destination + "/data.mdb"))
         #expect(bytes.range(of: Data("person-1@example.com".utf8)) == nil, "the ids are sealed")
         #expect(bytes.range(of: Data("x5@example.com".utf8)) == nil, "personal extensions are sealed")
