@@ -102,18 +102,24 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible, BytesRepre
     public static let genesis = ChainHash(bytes: [UInt8](repeating: 0, count: 32))
 
     /// Lower-case hexadecimal, as the `hash` and `predecessorhash` attributes show it.
-    public var description: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(64)
-        withUnsafeBytes { raw in
-            for byte in raw {
-                text.append(digits[Int(byte >> 4)])
-                text.append(digits[Int(byte & 0x0f)])
-            }
+    public var description: String { withUnsafeBytes { lowerHex($0) } }
+}
+
+/// `bytes` as lower-case hexadecimal: two digits a byte. The one hex writer of the store (hashes,
+/// pseudonyms); called for every record the fold reads in format 3, so it writes the digits directly.
+func lowerHex(_ bytes: UnsafeRawBufferPointer) -> String {
+    String(unsafeUninitializedCapacity: bytes.count * 2) { text in
+        for (offset, byte) in bytes.enumerated() {
+            text[2 * offset] = hexDigit(byte >> 4)
+            text[2 * offset + 1] = hexDigit(byte & 0x0f)
         }
-        return String(decoding: text, as: UTF8.self)
+        return bytes.count * 2
     }
+}
+
+/// The ASCII lower-case hexadecimal digit of `nibble` (0-15).
+@inline(__always) private func hexDigit(_ nibble: UInt8) -> UInt8 {
+    nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
 }
 
 /// The bytes of an event that its hashes cover, the "hashed bytes" (docs/PROOFS.md): its position as

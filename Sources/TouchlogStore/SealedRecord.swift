@@ -21,7 +21,7 @@ public struct Pseudonym: Hashable, Sendable, CustomStringConvertible {
     static func random() -> Pseudonym { Pseudonym(bytes: SecureRandom.bytes(byteCount)) }
 
     /// Lower-case hexadecimal.
-    public var hex: String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+    public var hex: String { bytes.withUnsafeBytes { lowerHex($0) } }
     public var description: String { hex }
 
     /// The name an erased customer's events show as their subject: `erased:` and the hexadecimal.
