@@ -17,7 +17,7 @@ struct ServeCommand: ParsableCommand {
             allowed, so the service then listens on loopback only. It prints 'listening on HOST:PORT' on \
             standard error once it accepts connections (--listen 127.0.0.1:0 picks a free port). SIGTERM or \
             SIGINT stops it gracefully: the requests in flight are committed and answered, then exit 0. \
-            No TLS: put a TLS-terminating proxy in front for other machines. See docs/SERVICE.md.
+            With --tls-cert and --tls-key (PEM files; the key owner-only) it serves HTTPS. See docs/SERVICE.md.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -29,6 +29,10 @@ struct ServeCommand: ParsableCommand {
             "The token file ('touchlog token add'); without it the service is open (loopback only).",
             valueName: "file"))
     var tokens: String?
+    @Option(help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM).", valueName: "file"))
+    var tlsCert: String?
+    @Option(help: ArgumentHelp("The private key of --tls-cert (PEM, mode 0600).", valueName: "file"))
+    var tlsKey: String?
     @Option(help: ArgumentHelp("Requests waiting for the writer at most (then 429).", valueName: "n"))
     var queueLimit = 4_096
     @Option(help: ArgumentHelp("Events of one group commit at most.", valueName: "n"))
@@ -50,6 +54,9 @@ struct ServeCommand: ParsableCommand {
         if tokens == nil && !Self.isLoopback(host) {
             throw ValidationError(
                 "refusing to listen on '\(host)' without --tokens: an open service listens on loopback only")
+        }
+        if (tlsCert == nil) != (tlsKey == nil) {
+            throw ValidationError("--tls-cert and --tls-key go together")
         }
         if queueLimit < 1 { throw ValidationError("--queue-limit must be at least 1") }
         if groupEvents < 1 { throw ValidationError("--group-events must be at least 1") }
@@ -95,6 +102,16 @@ struct ServeCommand: ParsableCommand {
             Console.current.message(
                 "touchlog: warning: no --tokens: the service is OPEN to every local user and process (loopback only)"
             )
+        }
+        if let tlsCert, let tlsKey {
+            let files = TLSFiles(certificatePath: tlsCert, keyPath: tlsKey)
+            // Read now, so that a bad file is an error before the store opens.
+            try reportingFailures {
+                do { _ = try files.serverConfiguration() } catch {
+                    throw CommandFailure("\(error)", exitCode: ExitStatus.ioError)
+                }
+            }
+            configuration.tls = files
         }
         var logger = Logger(label: "touchlog.serve")
         if let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -30,6 +31,8 @@ public struct ServiceConfiguration: Sendable {
     public var retryAfterSeconds = 1
     /// Open connections at most; further ones wait in the listen backlog.
     public var maxConnections = 1_024
+    /// HTTPS with this certificate and key; nil: plain HTTP.
+    public var tls: TLSFiles?
     public init() {}
 }
 
@@ -71,10 +74,14 @@ public final class TouchlogServer: Sendable {
         // One structured log line per request at debug level (LOG_LEVEL=debug).
         router.add(middleware: LogRequestsMiddleware(.debug))
         addRoutes(router)
+        let http = HTTPServerBuilder.http1(
+            configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds)))
         let app = Application(
             router: router,
-            server: .http1(
-                configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))),
+            server: try configuration.tls.map {
+                try .tls(http, tlsConfiguration: try $0.serverConfiguration())
+            }
+                ?? http,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
