@@ -127,7 +127,8 @@ extension EventLog {
                                         previous: previousHash.description))
                             }
                             let recorded = record.recordedAt
-                            checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                            checkRecordedTime(
+                                recorded, at: position, after: previousRecorded, into: &problems)
                             previousRecorded = (position, recorded)
                             let customer = record.pseudonym?.projectionName ?? record.subject ?? ""
                             let (version, previousPosition) = (record.version, record.previousPosition)
@@ -140,7 +141,8 @@ extension EventLog {
                                             "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
                                     ))
                             }
-                            streams[customer] = StreamHead(lastPosition: position, version: stream.version + 1)
+                            streams[customer] = StreamHead(
+                                lastPosition: position, version: stream.version + 1)
                             identities.append(
                                 (identityHasher.hash(source: record.source, id: record.id), position))
                             previousHash = hash
@@ -157,7 +159,8 @@ extension EventLog {
                         let header = EventRecordView.Header.hashAndRecordedTime(value)
                         previousHash = header?.0 ?? .genesis
                         if let recorded = header?.1 {
-                            checkRecordedTime(recorded, at: position, after: previousRecorded, into: &problems)
+                            checkRecordedTime(
+                                recorded, at: position, after: previousRecorded, into: &problems)
                         }
                         previousRecorded = header.map { (position, $0.1) }
                     }
