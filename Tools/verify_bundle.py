@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import sys
+import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from cryptography.exceptions import InvalidSignature
@@ -226,43 +227,54 @@ class NotJSON:
 
 
 def json_value(text):
-    try:
-        return json.loads(text)
-    except ValueError:
-        return NotJSON()
-
-
-def json_literal_value(text):
-    """A JSON text as values to compare the clear data by (docs/PROOFS.md): numbers as their literal
-    text, objects as their members in order, without duplicate keys; None when it is not such JSON."""
+    """A JSON text as the verifiers compare values (docs/PROOFS.md): objects whatever the order of their
+    members (no duplicate keys), arrays in order, numbers by value (their literal text, else as
+    doubles), strings and keys by canonical equivalence (as NFD); NotJSON() when it is not such JSON."""
 
     def members(pairs):
         if len({key for key, _ in pairs}) != len(pairs):
             raise ValueError("duplicate key")
-        return ("object", tuple(pairs))
+        return {nfd(key): nfd(value) for key, value in pairs}
 
     def refuse(name):
         raise ValueError(name)
 
     try:
-        return json.loads(
-            text, object_pairs_hook=members, parse_float=lambda s: ("number", s),
-            parse_int=lambda s: ("number", s), parse_constant=refuse)
-    except ValueError:
-        return None
+        return nfd(json.loads(text, object_pairs_hook=members, parse_float=Number, parse_int=Number,
+                              parse_constant=refuse))
+    except (ValueError, RecursionError):
+        return NotJSON()
+
+
+def nfd(value):
+    if isinstance(value, str):
+        return unicodedata.normalize("NFD", value)
+    if isinstance(value, list):
+        return [nfd(item) for item in value]
+    return value
+
+
+class Number:
+    """A JSON number: equal to another with the same literal text or the same value as a double."""
+
+    __hash__ = None
+
+    def __init__(self, text):
+        self.text = text
+
+    def __eq__(self, other):
+        return isinstance(other, Number) and (self.text == other.text or float(self.text) == float(other.text))
 
 
 def is_clear_data_part_of(clear, whole):
     """Whether every member of the clear data (kind, text) is a member of the whole data with the same value."""
     if clear[0] != 1:
         return True
-    clear_value = json_literal_value(clear[1])
-    whole_value = json_literal_value(whole[1]) if whole[0] == 1 else None
-    if not (isinstance(clear_value, tuple) and clear_value[0] == "object"):
+    clear_value = json_value(clear[1])
+    whole_value = json_value(whole[1]) if whole[0] == 1 else None
+    if not isinstance(clear_value, dict) or not isinstance(whole_value, dict):
         return False
-    if not (isinstance(whole_value, tuple) and whole_value[0] == "object"):
-        return False
-    return all(member in whole_value[1] for member in clear_value[1])
+    return all(key in whole_value and whole_value[key] == value for key, value in clear_value.items())
 
 
 # Offsets in the hashed bytes (position (8) || record bytes 33...): record offset N is N - 25 here.
@@ -343,10 +355,10 @@ def leaf_event(leaf, personal):
     event["sequence"] = "%020d" % leaf["version"]
     event["sequencetype"] = "Integer"
     event["recordedtime"] = rfc3339(int.from_bytes(hashed[56:64], "big", signed=True))
-    event["position"] = leaf["position"]
+    event["position"] = Number("%d" % leaf["position"])
     event["hash"] = hashlib.sha256(hashed).hexdigest()
     event["predecessorhash"] = hashed[8:40].hex()
-    return event
+    return {nfd(name): nfd(value) for name, value in event.items()}
 
 
 # The bundle
@@ -406,7 +418,7 @@ def verify(directory, key):
         where = "events.jsonl:%d" % number_
         try:
             entry = json.loads(line)
-            version, index, event = entry["version"], entry["index"], entry["event"]
+            version, index, event = entry["version"], entry["index"], json_value(line)["event"]
             hashed = b64(entry["leaf"])
             record_format = entry.get("record_format", 1)
             disclosures = entry.get("disclosures", {})

@@ -1,3 +1,4 @@
+import CloudEvents
 import Foundation
 import TouchlogStore
 
@@ -71,10 +72,9 @@ public enum BundleVerifier {
             }
             var expectedJSON: [UInt8] = []
             stored.writeJSON(into: &expectedJSON)
-            guard
-                let expected = try? JSONSerialization.jsonObject(with: Data(expectedJSON)) as? [String: Any],
-                NSDictionary(dictionary: expected).isEqual(to: event)
-            else { throw Failure("\(place): the event is not the one its leaf holds") }
+            guard let expected = Self.parsed(expectedJSON), expected.isSameValue(as: event) else {
+                throw Failure("\(place): the event is not the one its leaf holds")
+            }
             guard version == previous.version + 1 else {
                 throw Failure(
                     "\(place): version \(version), expected \(previous.version + 1): the stream has a gap or is out of order"
@@ -174,7 +174,7 @@ public enum BundleVerifier {
         var index: UInt64
         var recordFormat: Int
         var leaf: [UInt8]
-        var event: [String: Any]
+        var event: JSONValue
         var disclosure: StoredEvent.Disclosure?
 
         init(_ line: Substring, place: String) throws(Failure) {
@@ -190,7 +190,8 @@ public enum BundleVerifier {
             }
             guard let members = try? JSONDecoder().decode(Members.self, from: Data(line.utf8)),
                 let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let event = object["event"] as? [String: Any],
+                object["event"] is [String: Any],
+                let event = BundleVerifier.parsed(Array(line.utf8))?["event"],
                 let leaf = Data(base64Encoded: members.leaf).map(Array.init),
                 let disclosures = (object["disclosures"] ?? [String: Any]()) as? [String: Any]
             else { throw Failure("\(place): not a JSON object with version, index, leaf and event") }
@@ -207,6 +208,11 @@ public enum BundleVerifier {
             else { throw Failure("\(place): the disclosures are not a salt of 16 bytes and a content") }
             disclosure = StoredEvent.Disclosure(salt: Array(salt), content: Array(content))
         }
+    }
+
+    /// `text` parsed as JSON; nil when it is not JSON (then it is not the event looked for).
+    static func parsed(_ text: [UInt8]) -> JSONValue? {
+        do { return try JSONValue.parse(text) } catch { return nil }
     }
 
     private static func text(_ directory: String, _ name: String) throws(Failure) -> String {

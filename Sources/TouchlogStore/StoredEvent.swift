@@ -198,31 +198,21 @@ extension StoredEvent {
     }
 
     /// Whether every member of the clear `data` of a record of format 3 (a JSON object, or none) is a
-    /// member of the whole `data`, a JSON object, with the same value: numbers as their literal text,
-    /// object members in their order (docs/PROOFS.md). A sealed record keeps copies of those members in
-    /// the clear; a disclosure whose data lacks them is not the content the record was written with.
+    /// member of the whole `data`, a JSON object, with the same value (`JSONValue.isSameValue(as:)`;
+    /// docs/PROOFS.md). A sealed record keeps copies of those members in the clear; a disclosure whose
+    /// data lacks them is not the content the record was written with.
     static func isClearData(_ clear: CloudEventData?, partOf whole: CloudEventData?) -> Bool {
         guard case .json(let clearText) = clear else { return true }
         guard case .json(let wholeText) = whole, case .object(let clearMembers)? = parsed(clearText),
             case .object(let members)? = parsed(wholeText)
         else { return false }
         return clearMembers.allSatisfy { wanted in
-            members.contains { member in
-                member.key.utf8.elementsEqual(wanted.key.utf8)
-                    && compact(member.value) == compact(wanted.value)
-            }
+            members.contains { $0.key == wanted.key && $0.value.isSameValue(as: wanted.value) }
         }
     }
 
     /// `text` parsed; nil when it is not JSON (which makes the clear data not part of it).
     private static func parsed(_ text: [UInt8]) -> JSONValue? {
         do { return try JSONValue.parse(text) } catch { return nil }
-    }
-
-    /// The compact text of `value`, compared byte for byte (strings by their code points).
-    private static func compact(_ value: JSONValue) -> [UInt8] {
-        var bytes: [UInt8] = []
-        value.write(into: &bytes)
-        return bytes
     }
 }
