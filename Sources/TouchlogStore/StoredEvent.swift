@@ -170,31 +170,27 @@ extension StoredEvent {
             guard disclosure == nil else { throw .nothingToDisclose }
             return view.storedEvent
         }
-        guard let fields = SealedRecord.Fields(bytes),
-            let erased = SealedRecord.logicalRecord(bytes, fields, plain: nil),
-            let erasedEvent = erased.withUnsafeBytes({ logical in
+        guard let fields = SealedRecord.Fields(bytes) else { throw .notARecord }
+        /// The event of the record read with the opened content `plain` (nil: as erased).
+        func event(plain: [UInt8]?) -> StoredEvent? {
+            SealedRecord.logicalRecord(bytes, fields, plain: plain)?.withUnsafeBytes { logical in
                 EventRecordView(
                     bytes: logical, position: position, hashed: bytes, pseudonym: fields.pseudonym)?
                     .storedEvent
-            })
-        else { throw .notARecord }
+            }
+        }
+        guard let erasedEvent = event(plain: nil) else { throw .notARecord }
         guard let disclosure else { return erasedEvent }
         guard fields.contentKind == .sealed else { throw .nothingToDisclose }
         let plain = disclosure.salt + disclosure.content
         guard disclosure.salt.count == SealedRecord.saltCount,
             Array(SHA256.hash(data: plain)) == fields.commitment
         else { throw .commitmentMismatch }
-        guard let logical = SealedRecord.logicalRecord(bytes, fields, plain: plain),
-            let event = logical.withUnsafeBytes({ logical in
-                EventRecordView(
-                    bytes: logical, position: position, hashed: bytes, pseudonym: fields.pseudonym)?
-                    .storedEvent
-            })
-        else { throw .contentDoesNotDecode }
-        guard Self.isClearData(erasedEvent.event.data, partOf: event.event.data) else {
+        guard let disclosed = event(plain: plain) else { throw .contentDoesNotDecode }
+        guard Self.isClearData(erasedEvent.event.data, partOf: disclosed.event.data) else {
             throw .clearDataNotDisclosed
         }
-        return event
+        return disclosed
     }
 
     /// Whether every member of the clear `data` of a record of format 3 (a JSON object, or none) is a
