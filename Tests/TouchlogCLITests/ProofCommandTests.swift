@@ -327,6 +327,22 @@ import TouchlogTestSupport
         #expect(try verifyBoth(live).swift.exitCode == 0, "a bundle kept from before the erasure")
     }
 
+    /// A backup made without keys cannot open the content a bundle discloses: prove refuses there
+    /// rather than write a bundle that shows the customer as withheld.
+    @Test func proveRefusesACopyWithoutKeys() throws {
+        try ingest("a.jsonl", ids: 1...5)
+        #expect(workspace.run("seal", "--key", key).exitCode == 0)
+        let copy = workspace.path + "/copy"
+        let backup = workspace.run("backup", copy)
+        #expect(backup.exitCode == 0, "\(backup.error)")
+        let refused = runTouchlog([
+            "prove", "--customer", "c1", "--out", workspace.path + "/b", "--store", copy,
+        ])
+        #expect(refused.exitCode == 65, "\(refused.error)")
+        #expect(refused.error.contains("is not in this copy of the store"), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.path + "/b"), "nothing written")
+    }
+
     /// A store of format 2: leaves of record format 1, nothing disclosed, the stream keyed by the id.
     @Test func aStoreOfFormatTwoIsProvedAsBefore() throws {
         do {
