@@ -4,7 +4,8 @@
     python3 Tools/verify_bundle.py BUNDLE_DIR --key KEY.vkey
 
 Checks that the checkpoint is signed by the key, that every event of the bundle is the one its leaf
-(its hashed bytes) holds and is included in the checkpoint's tree, that the customer's stream is
+(its hashed bytes) holds, in a store of format 3 with the disclosed personal content whose salted
+commitment the leaf holds, and is included in the checkpoint's tree, that the customer's stream is
 gapless and linked (versions 1..N, each event pointing at the one before it), and that its head is
 the one the checkpoint's stream heads tree commits to: no event of the customer was left out as of the
 checkpoint. Prints "OK: ..." and exits 0, or "FAILED: REASON" and exits 1 (the same reasons as
