@@ -4,7 +4,8 @@
     python3 Tools/verify_bundle.py BUNDLE_DIR --key KEY.vkey
 
 Checks that the checkpoint is signed by the key, that every event of the bundle is the one its leaf
-(its hashed bytes) holds and is included in the checkpoint's tree, that the customer's stream is
+(its hashed bytes) holds, in a store of format 3 with the disclosed personal content whose salted
+commitment the leaf holds, and is included in the checkpoint's tree, that the customer's stream is
 gapless and linked (versions 1..N, each event pointing at the one before it), and that its head is
 the one the checkpoint's stream heads tree commits to: no event of the customer was left out as of the
 checkpoint. Prints "OK: ..." and exits 0, or "FAILED: REASON" and exits 1 (the same reasons as
@@ -17,6 +18,7 @@ import hashlib
 import json
 import os
 import sys
+import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from cryptography.exceptions import InvalidSignature
@@ -178,6 +180,32 @@ class Reader:
     def byte(self):
         return self.take(1)[0]
 
+    def extensions(self):
+        """A count, then per attribute its name, kind byte and text: [(name, value)]."""
+        attributes = []
+        for _ in range(self.length()):
+            name, kind = self.string(), self.byte()
+            if kind in (0, 1):
+                text = self.string()
+                value = text if kind == 0 else json_value(text)
+            elif kind in (2, 3):
+                value = kind == 2
+            else:
+                raise ValueError("extension kind")
+            attributes.append((name, value))
+        return attributes
+
+    def data_field(self, kinds):
+        """A kind byte (one of `kinds`: 0 none, 1 JSON, 2 base64) and its text: (kind, text)."""
+        kind = self.byte()
+        if kind not in kinds:
+            raise ValueError("data kind")
+        return kind, (self.string() if kind != 0 else None)
+
+    def end(self):
+        if self.offset != len(self.data):
+            raise ValueError("trailing bytes")
+
 
 def number(data, at):
     return int.from_bytes(data[at : at + 8], "big")
@@ -200,49 +228,138 @@ class NotJSON:
 
 
 def json_value(text):
+    """A JSON text as the verifiers compare values (docs/PROOFS.md): objects whatever the order of their
+    members (no duplicate keys), arrays in order, numbers by value (their literal text, else as
+    doubles), strings and keys by canonical equivalence (as NFD); NotJSON() when it is not such JSON."""
+
+    def members(pairs):
+        if len({key for key, _ in pairs}) != len(pairs):
+            raise ValueError("duplicate key")
+        return {nfd(key): nfd(value) for key, value in pairs}
+
+    def refuse(name):
+        raise ValueError(name)
+
     try:
-        return json.loads(text)
-    except ValueError:
+        return nfd(json.loads(text, object_pairs_hook=members, parse_float=Number, parse_int=Number,
+                              parse_constant=refuse))
+    except (ValueError, RecursionError):
         return NotJSON()
 
 
-def decode_leaf(hashed):
-    """The record fields and the CloudEvent (with the log's attributes) that hashed bytes hold."""
-    if len(hashed) < 72:
+def nfd(value):
+    if isinstance(value, str):
+        return unicodedata.normalize("NFD", value)
+    if isinstance(value, list):
+        return [nfd(item) for item in value]
+    return value
+
+
+class Number:
+    """A JSON number: equal to another with the same literal text or the same value as a double."""
+
+    __hash__ = None
+
+    def __init__(self, text):
+        self.text = text
+
+    def __eq__(self, other):
+        return isinstance(other, Number) and (self.text == other.text or float(self.text) == float(other.text))
+
+
+def is_clear_data_part_of(clear, whole):
+    """Whether every member of the clear data (kind, text) is a member of the whole data with the same value."""
+    if clear[0] != 1:
+        return True
+    clear_value = json_value(clear[1])
+    whole_value = json_value(whole[1]) if whole[0] == 1 else None
+    if not isinstance(clear_value, dict) or not isinstance(whole_value, dict):
+        return False
+    return all(key in whole_value and whole_value[key] == value for key, value in clear_value.items())
+
+
+# Offsets in the hashed bytes (position (8) || record bytes 33...): record offset N is N - 25 here.
+PSEUDONYM_AT = 72  # record 97: the customer's pseudonym, 16 bytes (format 3)
+COMMITMENT_AT = 88  # record 113: SHA-256(salt || personal content), 32 bytes (format 3)
+CONTENT_KIND_AT = 120  # record 145: 0 no personal content, 1 sealed (format 3)
+FIELDS_AT = {1: 72, 3: 121}  # record 97 (format 1) and 146 (format 3): id, source, type, ...
+SALT_SIZE = 16
+
+
+def decode_leaf(hashed, record_format):
+    """The fields of the record whose hashed bytes are `hashed`, of record format 1 or 3."""
+    if len(hashed) < FIELDS_AT[record_format]:
         raise ValueError("too short")
-    r = Reader(hashed, 72)
-    event = {"specversion": "1.0", "id": r.string(), "source": r.string(), "type": r.string()}
-    for name in ("subject", "time", "datacontenttype", "dataschema"):
-        value = r.optional()
+    r = Reader(hashed, FIELDS_AT[record_format])
+    leaf = {"format": record_format, "position": number(hashed, 0), "previous": number(hashed, 40),
+            "version": number(hashed, 48), "hashed": hashed}
+    leaf["id"], leaf["source"], leaf["type"] = r.string(), r.string(), r.string()
+    names = ("time", "datacontenttype", "dataschema")
+    if record_format == 1:
+        names = ("subject",) + names
+    leaf["optional"] = [(name, r.optional()) for name in names]
+    leaf["extensions"] = r.extensions()
+    leaf["data"] = r.data_field((0, 1, 2) if record_format == 1 else (0, 1))
+    r.end()
+    if record_format == 3:
+        leaf["pseudonym"] = hashed[PSEUDONYM_AT:COMMITMENT_AT]
+        leaf["commitment"] = hashed[COMMITMENT_AT:CONTENT_KIND_AT]
+        if hashed[CONTENT_KIND_AT] not in (0, 1):
+            raise ValueError("content kind")
+        leaf["sealed"] = hashed[CONTENT_KIND_AT] == 1
+    return leaf
+
+
+def open_disclosure(leaf, disclosure):
+    """The personal content a disclosure (salt, content) gives for `leaf`: subject, extensions and
+    data, after checking that the leaf commits to it; None for no disclosure. Raises Failure."""
+    if disclosure is None:
+        return None
+    if leaf["format"] != 3 or not leaf["sealed"]:
+        raise Failure("the leaf has no sealed content to disclose")
+    salt, content = disclosure
+    if hashlib.sha256(salt + content).digest() != leaf["commitment"]:
+        raise Failure("the disclosed salt and content are not what the leaf commits to")
+    try:
+        r = Reader(content, 0)
+        personal = {"subject": r.string(), "extensions": r.extensions(), "data": r.data_field((0, 1, 2))}
+        r.end()
+    except (ValueError, UnicodeDecodeError):
+        raise Failure("the disclosed content does not decode")
+    if not is_clear_data_part_of(leaf["data"], personal["data"]):
+        raise Failure("the leaf's clear data is not in the disclosed data")
+    return personal
+
+
+def leaf_event(leaf, personal):
+    """The CloudEvent (with the log's attributes) that a leaf holds, with its disclosed personal
+    content; a leaf of format 3 without it holds the erased event."""
+    event = {"specversion": "1.0", "id": leaf["id"], "source": leaf["source"], "type": leaf["type"]}
+    for name, value in leaf["optional"]:
         if value is not None:
             event[name] = value
-    for _ in range(r.length()):
-        name, kind = r.string(), r.byte()
-        if kind in (0, 1):
-            text = r.string()
-            value = text if kind == 0 else json_value(text)
-        elif kind in (2, 3):
-            value = kind == 2
-        else:
-            raise ValueError("extension kind")
+    extensions, data = list(leaf["extensions"]), leaf["data"]
+    if leaf["format"] == 3 and personal is None:
+        event["subject"] = "erased:" + leaf["pseudonym"].hex()
+        extensions.append(("erased", True))
+    elif personal is not None:
+        event["subject"] = personal["subject"]
+        extensions += personal["extensions"]
+        data = personal["data"]
+    for name, value in extensions:
         event["orig" + name if name in LOG_ASSIGNED else name] = value
-    kind = r.byte()
-    if kind == 1:
-        event["data"] = json_value(r.take(r.length()).decode("utf-8", errors="replace"))
-    elif kind == 2:
-        event["data_base64"] = r.string()
-    elif kind != 0:
-        raise ValueError("data kind")
-    if r.offset != len(hashed):
-        raise ValueError("trailing bytes")
-    position, version = number(hashed, 0), number(hashed, 48)
-    event["sequence"] = "%020d" % version
+    if data[0] == 1:
+        event["data"] = json_value(data[1])
+    elif data[0] == 2:
+        event["data_base64"] = data[1]
+    hashed = leaf["hashed"]
+    event["sequence"] = "%020d" % leaf["version"]
     event["sequencetype"] = "Integer"
     event["recordedtime"] = rfc3339(int.from_bytes(hashed[56:64], "big", signed=True))
-    event["position"] = position
+    event["position"] = Number("%d" % leaf["position"])
     event["hash"] = hashlib.sha256(hashed).hexdigest()
     event["predecessorhash"] = hashed[8:40].hex()
-    return {"position": position, "previous": number(hashed, 40), "version": version, "event": event}
+    return {nfd(name): nfd(value) for name, value in event.items()}
 
 
 # The bundle
@@ -295,38 +412,65 @@ def verify(directory, key):
         lines.pop()
     if not lines:
         raise Failure("events.jsonl: no events")
-    customer, previous = None, (0, 0)  # (position, version) of the event before
+    # The bundle's customer: its stream key (the pseudonym in format 3, the subject in format 1), the
+    # name to print (the subject, or the erased name when nothing is disclosed) and its last event.
+    stream_key, customer, previous = None, None, (0, 0)  # previous: (position, version)
     for number_, line in enumerate(lines, 1):
         where = "events.jsonl:%d" % number_
         try:
             entry = json.loads(line)
-            version, index, event = entry["version"], entry["index"], entry["event"]
+            version, index, event = entry["version"], entry["index"], json_value(line)["event"]
             hashed = b64(entry["leaf"])
+            record_format = entry.get("record_format", 1)
+            disclosures = entry.get("disclosures", {})
             if not isinstance(version, int) or not isinstance(index, int) or not isinstance(event, dict) or hashed is None:
                 raise ValueError
-        except (ValueError, KeyError, TypeError):
+            if not isinstance(record_format, int) or not isinstance(disclosures, dict):
+                raise ValueError
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise Failure("%s: not a JSON object with version, index, leaf and event" % where)
+        if record_format not in FIELDS_AT:
+            raise Failure("%s: record_format %d is not 1 or 3" % (where, record_format))
+        disclosure = None
+        if disclosures:
+            salt, content = (b64(disclosures.get(name)) if isinstance(disclosures.get(name), str) else None
+                             for name in ("salt", "content"))
+            if set(disclosures) != {"salt", "content"} or salt is None or len(salt) != SALT_SIZE or content is None:
+                raise Failure("%s: the disclosures are not a salt of 16 bytes and a content" % where)
+            disclosure = (salt, content)
         try:
-            leaf = decode_leaf(hashed)
+            leaf = decode_leaf(hashed, record_format)
         except (ValueError, UnicodeDecodeError):
             raise Failure("%s: the leaf is not an event record" % where)
+        try:
+            personal = open_disclosure(leaf, disclosure)
+        except Failure as failure:
+            raise Failure("%s: %s" % (where, failure))
         if index != leaf["position"] - 1:
             raise Failure("%s: index %d is not the leaf's position minus 1" % (where, index))
         if index >= size:
             raise Failure("%s: position %d is beyond the checkpoint's tree size %d" % (where, leaf["position"], size))
         if version != leaf["version"]:
             raise Failure("%s: version %d is not the leaf's version %d" % (where, version, leaf["version"]))
-        if event != leaf["event"]:
+        if event != leaf_event(leaf, personal):
             raise Failure("%s: the event is not the one its leaf holds" % where)
         if version != previous[1] + 1:
             raise Failure("%s: version %d, expected %d: the stream has a gap or is out of order" % (where, version, previous[1] + 1))
         if leaf["previous"] != previous[0]:
             raise Failure("%s: the leaf links to position %d, expected %d: not the stream's next event" % (where, leaf["previous"], previous[0]))
-        subject = event.get("subject")
-        if customer is None:
-            customer = subject
-        elif subject != customer:
+        if record_format == 3:
+            key_of_event, subject = leaf["pseudonym"], personal["subject"] if personal else None
+        else:
+            subject = dict(leaf["optional"])["subject"]
+            key_of_event = None if subject is None else subject.encode()
+        if number_ > 1 and key_of_event != stream_key:
+            if record_format == 3:
+                raise Failure("%s: the event's pseudonym is not the bundle's customer's" % where)
             raise Failure("%s: the event's subject is not the bundle's customer" % where)
+        stream_key = key_of_event
+        if subject is not None and customer is not None and subject != customer:
+            raise Failure("%s: the event's subject is not the bundle's customer" % where)
+        customer = customer if subject is None else subject
         name = "proofs/%d.tlog-proof" % index
         proof_index, proof, proof_checkpoint = parse_proof(read_text(directory, name), name)
         if proof_index != index:
@@ -336,6 +480,8 @@ def verify(directory, key):
         if not verify_inclusion(index, size, leaf_hash(hashed), proof, root):
             raise Failure("%s: the inclusion proof does not lead to the checkpoint's root" % name)
         previous = (leaf["position"], version)
+    if customer is None and record_format == 3:
+        customer = "erased:" + stream_key.hex()
 
     try:
         completeness = json.loads(read_text(directory, "completeness.json"))
@@ -353,6 +499,8 @@ def verify(directory, key):
         raise Failure("completeness.json: not a completeness proof")
     if completeness.get("checkpoint_size") != size:
         raise Failure("completeness.json: it is for tree size %s, the checkpoint's is %d" % (completeness.get("checkpoint_size"), size))
+    if stream != stream_key:
+        raise Failure("completeness.json: its stream is not the key of the bundle's customer's stream")
     if (last_position, last_version) != previous:
         raise Failure(
             "completeness.json: the stream head (position %d, version %d) is not the last event (position %d, version %d): events are missing"

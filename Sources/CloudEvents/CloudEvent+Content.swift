@@ -33,8 +33,10 @@ extension CloudEvent {
 }
 
 extension JSONValue {
-    /// Equality of JSON values: objects compared as sets of members, numbers by value.
-    func isSameValue(as other: JSONValue) -> Bool {
+    /// Equality of JSON values: objects compared as sets of members, numbers by value (their literal text,
+    /// else as doubles), strings and keys as Swift compares strings (canonical equivalence). Duplicate
+    /// detection and the proof bundle verifiers (docs/PROOFS.md) compare values by it.
+    public func isSameValue(as other: JSONValue) -> Bool {
         switch (self, other) {
         case (.object(let a), .object(let b)):
             guard a.count == b.count else { return false }

@@ -1,3 +1,4 @@
+import CloudEvents
 import Foundation
 import TouchlogStore
 
@@ -41,24 +42,23 @@ public enum BundleVerifier {
             separator: "\n", omittingEmptySubsequences: false)
         if lines.last == "" { lines.removeLast() }
         guard !lines.isEmpty else { throw Failure("events.jsonl: no events") }
-        var customer: String??
+        // The bundle's customer: its stream key (the pseudonym in format 3, the subject in format 1), the
+        // name to print (the disclosed subject, or the erased name when nothing is disclosed) and the
+        // position and version of its last event so far.
+        var streamKey: [UInt8]?
+        var customer: String?
+        var pseudonym: Pseudonym?
         var previous: (position: UInt64, version: UInt64) = (0, 0)
         for (offset, line) in lines.enumerated() {
             let place = "events.jsonl:\(offset + 1)"
-            struct Members: Decodable {
-                var version: UInt64
-                var index: UInt64
-                var leaf: String
-            }
-            guard let members = try? JSONDecoder().decode(Members.self, from: Data(line.utf8)),
-                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let event = object["event"] as? [String: Any],
-                let hashed = Data(base64Encoded: members.leaf).map(Array.init)
-            else { throw Failure("\(place): not a JSON object with version, index, leaf and event") }
-            let (version, index) = (members.version, members.index)
+            let entry = try Entry(line, place: place)
+            let (version, index, event) = (entry.version, entry.index, entry.event)
             let stored: StoredEvent
-            do { stored = try StoredEvent(hashedBytes: hashed) } catch {
-                throw Failure("\(place): the leaf is not an event record")
+            do {
+                stored = try StoredEvent(
+                    hashedBytes: entry.leaf, recordFormat: entry.recordFormat, disclosure: entry.disclosure)
+            } catch {
+                throw Failure("\(place): \(error)")
             }
             guard index == stored.position - 1 else {
                 throw Failure("\(place): index \(index) is not the leaf's position minus 1")
@@ -72,10 +72,9 @@ public enum BundleVerifier {
             }
             var expectedJSON: [UInt8] = []
             stored.writeJSON(into: &expectedJSON)
-            guard
-                let expected = try? JSONSerialization.jsonObject(with: Data(expectedJSON)) as? [String: Any],
-                NSDictionary(dictionary: expected).isEqual(to: event)
-            else { throw Failure("\(place): the event is not the one its leaf holds") }
+            guard let expected = Self.parsed(expectedJSON), expected.isSameValue(as: event) else {
+                throw Failure("\(place): the event is not the one its leaf holds")
+            }
             guard version == previous.version + 1 else {
                 throw Failure(
                     "\(place): version \(version), expected \(previous.version + 1): the stream has a gap or is out of order"
@@ -86,14 +85,23 @@ public enum BundleVerifier {
                     "\(place): the leaf links to position \(stored.previousPosition), expected \(previous.position): not the stream's next event"
                 )
             }
-            let subject = event["subject"] as? String
-            if let known = customer {
-                guard known == subject else {
-                    throw Failure("\(place): the event's subject is not the bundle's customer")
-                }
-            } else {
-                customer = .some(subject)
+            // In format 3 the stream is the pseudonym's, and a disclosed subject names the customer.
+            let subject = entry.recordFormat == 3 && entry.disclosure == nil ? nil : stored.event.subject
+            let keyOfEvent =
+                entry.recordFormat == 3
+                ? stored.pseudonym?.bytes : stored.event.subject.map { Array($0.utf8) }
+            if offset > 0, keyOfEvent != streamKey {
+                throw Failure(
+                    entry.recordFormat == 3
+                        ? "\(place): the event's pseudonym is not the bundle's customer's"
+                        : "\(place): the event's subject is not the bundle's customer")
             }
+            streamKey = keyOfEvent
+            pseudonym = stored.pseudonym
+            if let subject, let known = customer, subject != known {
+                throw Failure("\(place): the event's subject is not the bundle's customer")
+            }
+            customer = customer ?? subject
             let name = "\(ProofBundle.proofsDirectory)/\(index).tlog-proof"
             let proof = try parseProof(try text(directory, name), name: name)
             guard proof.index == index else { throw Failure("\(name): it is for index \(proof.index)") }
@@ -102,11 +110,12 @@ public enum BundleVerifier {
             }
             guard
                 MerkleProof.verifyInclusion(
-                    index: index, size: size, leaf: .merkleLeaf(hashedBytes: hashed), proof: proof.hashes,
+                    index: index, size: size, leaf: .merkleLeaf(hashedBytes: entry.leaf), proof: proof.hashes,
                     root: checkpoint.root)
             else { throw Failure("\(name): the inclusion proof does not lead to the checkpoint's root") }
             previous = (stored.position, version)
         }
+        customer = customer ?? pseudonym?.erasedName
 
         let completeness: ProofBundle.Completeness
         let headLeaf: [UInt8]
@@ -135,6 +144,9 @@ public enum BundleVerifier {
                 "completeness.json: it is for tree size \(completeness.checkpointSize), the checkpoint's is \(size)"
             )
         }
+        guard stream == streamKey else {
+            throw Failure("completeness.json: its stream is not the key of the bundle's customer's stream")
+        }
         let head = completeness.head
         guard head.lastPosition == previous.position, head.version == previous.version else {
             throw Failure(
@@ -153,7 +165,54 @@ public enum BundleVerifier {
         else {
             throw Failure("completeness.json: the stream head is not in the checkpoint's stream heads tree")
         }
-        return Verified(events: lines.count, customer: customer ?? nil, checkpointSize: size)
+        return Verified(events: lines.count, customer: customer, checkpointSize: size)
+    }
+
+    /// One line of `events.jsonl`, its members checked for their types.
+    struct Entry {
+        var version: UInt64
+        var index: UInt64
+        var recordFormat: Int
+        var leaf: [UInt8]
+        var event: JSONValue
+        var disclosure: StoredEvent.Disclosure?
+
+        init(_ line: Substring, place: String) throws(Failure) {
+            struct Members: Decodable {
+                var version: UInt64
+                var index: UInt64
+                var leaf: String
+                var recordFormat: Int?
+                enum CodingKeys: String, CodingKey {
+                    case version, index, leaf
+                    case recordFormat = "record_format"
+                }
+            }
+            guard let members = try? JSONDecoder().decode(Members.self, from: Data(line.utf8)),
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                object["event"] is [String: Any],
+                let event = BundleVerifier.parsed(Array(line.utf8))?["event"],
+                let leaf = Data(base64Encoded: members.leaf).map(Array.init),
+                let disclosures = (object["disclosures"] ?? [String: Any]()) as? [String: Any]
+            else { throw Failure("\(place): not a JSON object with version, index, leaf and event") }
+            (version, index, self.leaf, self.event) = (members.version, members.index, leaf, event)
+            recordFormat = members.recordFormat ?? 1
+            guard recordFormat == 1 || recordFormat == 3 else {
+                throw Failure("\(place): record_format \(recordFormat) is not 1 or 3")
+            }
+            guard !disclosures.isEmpty else { return }
+            guard Set(disclosures.keys) == ["salt", "content"],
+                let salt = (disclosures["salt"] as? String).flatMap({ Data(base64Encoded: $0) }),
+                salt.count == StoredEvent.Disclosure.saltCount,
+                let content = (disclosures["content"] as? String).flatMap({ Data(base64Encoded: $0) })
+            else { throw Failure("\(place): the disclosures are not a salt of 16 bytes and a content") }
+            disclosure = StoredEvent.Disclosure(salt: Array(salt), content: Array(content))
+        }
+    }
+
+    /// `text` parsed as JSON; nil when it is not JSON (then it is not the event looked for).
+    static func parsed(_ text: [UInt8]) -> JSONValue? {
+        do { return try JSONValue.parse(text) } catch { return nil }
     }
 
     private static func text(_ directory: String, _ name: String) throws(Failure) -> String {

@@ -69,8 +69,19 @@ public enum ProofBundle {
         let size = checkpoint.size
         let log = store.log
         guard let tree = log.tree else { throw ProofError.noCheckpoint }
-        let stream = log.streamKey(ofCustomer: customer)
-        typealias Entry = (version: UInt64, index: UInt64, leaf: [UInt8], event: [UInt8], proof: [ChainHash])
+        if log.format == 3, case .withheld = try log.status(ofCustomer: customer) {
+            throw ProofError.keyWithheld(customer)
+        }
+        let recordFormat = log.format == 3 ? 3 : 1
+        /// One line of `events.jsonl` and its inclusion proof.
+        struct Entry {
+            var version: UInt64
+            var index: UInt64
+            var leaf: [UInt8]
+            var event: [UInt8]
+            var disclosure: StoredEvent.Disclosure?
+            var proof: [ChainHash]
+        }
         let (entries, heads): ([Entry], StreamHeadProof) = try store.withReadTransaction { txn in
             guard try log.treeRoot(size: size, txn) == checkpoint.root else {
                 throw ProofError.treeMismatch(size: size)
@@ -82,13 +93,16 @@ public enum ProofBundle {
                     ?? { throw StoreError.corruptRecord(position: position) }()
                 var json: [UInt8] = []
                 stored.writeJSON(into: &json)
+                let disclosure = try log.disclosure(at: position, in: txn)?.content.map {
+                    StoredEvent.Disclosure(opened: $0)
+                }
                 entries.append(
-                    (
-                        stored.version, position - 1, leaf, json,
-                        try tree.inclusionProof(index: position - 1, size: size, txn)
-                    ))
+                    Entry(
+                        version: stored.version, index: position - 1, leaf: leaf, event: json,
+                        disclosure: disclosure,
+                        proof: try tree.inclusionProof(index: position - 1, size: size, txn)))
             }
-            guard !entries.isEmpty,
+            guard !entries.isEmpty, let stream = try log.streamKey(ofCustomer: customer, in: txn),
                 let heads = try log.streamHeadProof(stream: stream, asOf: size, in: txn)
             else { throw ProofError.unknownCustomer(customer, size: size) }
             guard heads.size == checkpoint.streamHeads?.size, heads.root == checkpoint.streamHeads?.root
@@ -106,11 +120,17 @@ public enum ProofBundle {
         var lines: [UInt8] = []
         for entry in entries {
             lines += Array(
-                "{\"version\":\(entry.version),\"index\":\(entry.index),\"leaf\":\"\(base64(entry.leaf))\",\"event\":"
+                "{\"version\":\(entry.version),\"index\":\(entry.index),\"record_format\":\(recordFormat),\"leaf\":\"\(base64(entry.leaf))\",\"event\":"
                     .utf8)
             lines += entry.event
-            // Format 2 keeps no salted commitments: the leaf holds the content, nothing is disclosed apart.
-            lines += Array(",\"disclosures\":{}}\n".utf8)
+            // Format 1 leaves hold the content; format 3 ones commit to it, disclosed while the customer lives.
+            if let disclosure = entry.disclosure {
+                lines += Array(
+                    ",\"disclosures\":{\"salt\":\"\(base64(disclosure.salt))\",\"content\":\"\(base64(disclosure.content))\"}}\n"
+                        .utf8)
+            } else {
+                lines += Array(",\"disclosures\":{}}\n".utf8)
+            }
             var proof = "c2sp.org/tlog-proof@v1\nindex \(entry.index)\n"
             for hash in entry.proof { proof += base64(hash.bytes) + "\n" }
             proof += "\n" + checkpointText
@@ -118,7 +138,7 @@ public enum ProofBundle {
         }
         try file(directory, eventsFile, lines)
         let completeness = Completeness(
-            customer: customer, stream: base64(stream), checkpointSize: size,
+            customer: customer, stream: base64(heads.entry.stream), checkpointSize: size,
             head: .init(lastPosition: heads.entry.lastPosition, version: heads.entry.version),
             streamHeads: .init(
                 size: heads.size, index: heads.index, leaf: base64(heads.entry.leafBytes),
@@ -176,6 +196,8 @@ public enum ProofError: Error, Sendable, Equatable, CustomStringConvertible {
     case streamHeadsMismatch(size: UInt64)
     case outputNotEmpty(String)
     case cannotWrite(String, reason: String)
+    /// The customer's key is not in this copy of the store (a backup made without keys).
+    case keyWithheld(String)
 
     public var description: String {
         switch self {
@@ -194,6 +216,9 @@ public enum ProofError: Error, Sendable, Equatable, CustomStringConvertible {
             return "'\(path)' exists and is not an empty directory: name a new one"
         case .cannotWrite(let path, let reason):
             return "cannot write '\(path)': \(reason)"
+        case .keyWithheld(let customer):
+            return
+                "the key of customer '\(customer)' is not in this copy of the store (a backup made without keys): prove from the store itself"
         }
     }
 }

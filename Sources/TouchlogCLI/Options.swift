@@ -179,6 +179,7 @@ private func describe(_ error: any Error) -> (String, Int32) {
         case .noCheckpoint, .unknownCustomer: return (failure.description, ExitStatus.notFound)
         case .treeMismatch, .streamHeadsMismatch: return (failure.description, ExitStatus.auditFailed)
         case .outputNotEmpty: return (failure.description, ExitStatus.usage)
+        case .keyWithheld: return (failure.description, ExitStatus.dataError)
         case .cannotWrite: return (failure.description, ExitStatus.ioError)
         }
     case let failure as StoreError:

@@ -37,8 +37,10 @@ struct ProveCommand: ParsableCommand {
             the store's latest checkpoint ('touchlog seal' makes one): checkpoint, events.jsonl, \
             proofs/LEAF_INDEX.tlog-proof, completeness.json and key.vkey. Anyone can check it offline with \
             'touchlog verify-bundle DIR --key KEY.vkey' or Tools/verify_bundle.py. DIR must not exist or be \
-            empty; it is made owner-only (the bundle holds personal data). Read-only on the store. Exit 66 \
-            when the store has no checkpoint or the customer no event it covers.
+            empty; it is made owner-only (the bundle holds personal data). In a store of format 3 each leaf \
+            commits to the event's personal content, which the bundle discloses (salt and content) while the \
+            customer is live; an erased customer is proved by its erased:HEX name, with nothing disclosed. \
+            Read-only on the store. Exit 66 when the store has no checkpoint or the customer no event it covers.
             """)
 
     @OptionGroup var storeOptions: StoreOptions

@@ -149,13 +149,14 @@ enum HashedBytes {
         return hashedBytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    /// The record whose hashed bytes at their position are `hashedBytes`: the format byte and the
-    /// chain hash put back in front of the rest. Nil when the bytes are too short to be a record.
-    static func record(from hashedBytes: [UInt8]) -> (position: UInt64, record: [UInt8])? {
+    /// The record of format `format` whose hashed bytes at their position are `hashedBytes`: the format
+    /// byte and the chain hash put back in front of the rest (the hashed bytes do not hold the format).
+    /// Nil when the bytes are too short to be a record.
+    static func record(from hashedBytes: [UInt8], format: UInt8) -> (position: UInt64, record: [UInt8])? {
         guard let position = position(of: hashedBytes),
             hashedBytes.count >= 8 + EventRecord.headerSize - EventRecord.hashRange.upperBound
         else { return nil }
-        var record = [EventRecord.format] + [UInt8](repeating: 0, count: EventRecord.hashRange.count)
+        var record = [format] + [UInt8](repeating: 0, count: EventRecord.hashRange.count)
         record += hashedBytes[8...]
         let hash = ChainHash(position: position, record: record)
         record.replaceSubrange(EventRecord.hashRange, with: hash.bytes)

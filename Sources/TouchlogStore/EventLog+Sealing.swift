@@ -224,27 +224,32 @@ extension EventLog {
     public func disclosure(at position: UInt64) throws -> (record: [UInt8], content: [UInt8]?)? {
         try requireFormat3()
         return try storage("reading the content of position \(position)") {
-            try environment.withReadTransaction { txn -> (record: [UInt8], content: [UInt8]?)? in
-                guard let record = try txn.value(forKey: BigEndianKey(position), in: databases.events) else {
-                    return nil
-                }
-                return try record.withUnsafeBytes { bytes -> (record: [UInt8], content: [UInt8]?)? in
-                    guard let sealing = databases.sealing, let fields = SealedRecord.Fields(bytes) else {
-                        throw StoreError.corruptRecord(position: position)
-                    }
-                    guard fields.contentKind == .sealed else { return (record, nil) }
-                    switch try storedKey(fields.pseudonym, sealing, txn) {
-                    case nil:
-                        throw StoreError.sealedContent(
-                            position: position,
-                            reason:
-                                "its customer (pseudonym \(fields.pseudonym.hex)) has no key in 'customerkeys'"
-                        )
-                    case .erased, .withheld: return (record, nil)
-                    case .live(let key):
-                        return (record, try openContent(at: position, fields, key, sealing, txn))
-                    }
-                }
+            try environment.withReadTransaction { txn in try disclosure(at: position, in: txn) }
+        }
+    }
+
+    /// `disclosure(at:)` in the snapshot of `txn` (a proof bundle reads its events and their content
+    /// in one). Nil in format 2 and when there is no event at `position`.
+    /// - Throws: `StoreError.corruptRecord` for a record that is not of format 3,
+    ///   `StoreError.sealedContent` for content that cannot be read where it should.
+    public func disclosure(at position: UInt64, in txn: borrowing some ReadableTransaction & ~Copyable) throws
+        -> (record: [UInt8], content: [UInt8]?)?
+    {
+        guard let sealing = databases.sealing,
+            let record = try txn.value(forKey: BigEndianKey(position), in: databases.events)
+        else { return nil }
+        return try record.withUnsafeBytes { bytes -> (record: [UInt8], content: [UInt8]?) in
+            guard let fields = SealedRecord.Fields(bytes) else {
+                throw StoreError.corruptRecord(position: position)
+            }
+            guard fields.contentKind == .sealed else { return (record, nil) }
+            switch try storedKey(fields.pseudonym, sealing, txn) {
+            case nil:
+                throw StoreError.sealedContent(
+                    position: position,
+                    reason: "its customer (pseudonym \(fields.pseudonym.hex)) has no key in 'customerkeys'")
+            case .erased, .withheld: return (record, nil)
+            case .live(let key): return (record, try openContent(at: position, fields, key, sealing, txn))
             }
         }
     }

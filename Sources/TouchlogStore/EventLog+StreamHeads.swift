@@ -56,9 +56,22 @@ public struct StreamHeadProof: Sendable, Equatable {
 }
 
 extension EventLog {
-    /// The key of a customer's stream in the `streams` database: the one place that names a stream,
-    /// which the heads tree and proof bundles use.
-    public func streamKey(ofCustomer customer: String) -> [UInt8] { Array(customer.utf8) }
+    /// The key of a customer's stream in the `streams` database, in the snapshot of `txn`: the one
+    /// place that names a stream, which the heads tree and proof bundles use. In format 3 the
+    /// customer's pseudonym (16 bytes; `customer` may also be an `erased:HEX` or `ps:HEX` name), in
+    /// format 2 the customer id as UTF-8. Nil when the store has no stream of that customer.
+    /// - Throws: `StoreError.sealedContent` for a `customerids` or `customerkeys` entry that does not
+    ///   decode.
+    public func streamKey(ofCustomer customer: String, in txn: borrowing some ReadableTransaction & ~Copyable)
+        throws -> [UInt8]?
+    {
+        guard databases.sealing != nil else {
+            return try readStream(customer, txn) == nil ? nil : Array(customer.utf8)
+        }
+        guard let key = try customerKey(customer, txn), try readStream(pseudonym: key.pseudonym, txn) != nil
+        else { return nil }
+        return key.pseudonym.bytes
+    }
 
     /// Calls `body` with the head of every stream as of the first `size` events, in key order: a stream
     /// whose last event is later is followed back along its links to its last event at or before `size`;
@@ -77,7 +90,8 @@ extension EventLog {
                 while head.lastPosition > size {
                     let at = head.lastPosition
                     guard
-                        let previous = try withRecord(at: at, in: txn, { ($0.previousPosition, $0.version) })
+                        let previous = try withRecord(
+                            at: at, in: txn, opening: false, { ($0.previousPosition, $0.version) })
                     else { throw StoreError.corruptRecord(position: at) }
                     head = StreamHead(lastPosition: previous.0, version: previous.1 - 1)
                 }

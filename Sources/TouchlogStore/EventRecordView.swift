@@ -145,13 +145,14 @@ public struct EventRecordView: ~Copyable {
     }
 
     /// The bytes the event's hashes cover (`HashedBytes`): its position as 8 big-endian bytes, then the
-    /// record after its own hash. What a proof bundle carries as `leaf`.
+    /// stored record after its own hash (in format 3 the stored record, not the view's layout of format
+    /// 1). What a proof bundle carries as `leaf`.
     public var hashedBytes: [UInt8] {
-        HashedBytes.withParts(position: position, record: bytes) { Array($0) + Array($1) }
+        HashedBytes.withParts(position: position, record: hashed) { Array($0) + Array($1) }
     }
 
-    /// The event's Merkle leaf hash: SHA-256(0x00 || `hashedBytes`).
-    public var leafHash: ChainHash { ChainHash(leafOf: position, record: bytes) }
+    /// The event's Merkle leaf hash: SHA-256(0x00 || `hashedBytes`), of the stored record as `hashedBytes`.
+    public var leafHash: ChainHash { ChainHash(leafOf: position, record: hashed) }
 
     // MARK: The event's attributes
 

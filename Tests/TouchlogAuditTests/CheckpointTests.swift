@@ -75,10 +75,16 @@ import TouchlogTestSupport
             #expect(try store.log.treeRoot(size: 21, txn) == signed.checkpoint.root)
             let heads = try store.log.streamHeadsRoot(asOf: 21, in: txn)
             #expect(heads.size == 5 && signed.checkpoint.streamHeads?.root == heads.root)
-            // As of 10 events, c0's head is its event at position 6 (version 2).
+            // As of 10 events, c0's head is its event at position 6 (version 2), under its pseudonym.
+            let c0 = try #require(try store.log.streamKey(ofCustomer: "c0", in: txn))
+            #expect(c0 == (try store.log.pseudonym(ofCustomer: "c0"))?.bytes)
+            #expect(try store.log.streamKey(ofCustomer: "nobody", in: txn) == nil)
             var entries: [StreamHeadEntry] = []
             try store.log.forEachStreamHead(asOf: 10, in: txn) { entries.append($0) }
-            #expect(entries.first == StreamHeadEntry(stream: Array("c0".utf8), lastPosition: 6, version: 2))
+            #expect(
+                entries.map(\.stream) == entries.map(\.stream).sorted { $0.lexicographicallyPrecedes($1) })
+            #expect(entries.contains(StreamHeadEntry(stream: c0, lastPosition: 6, version: 2)))
+            #expect(entries.count == 5)
         }
         let stored = try #require(try CheckpointBook(store: store).latest())
         #expect(stored.signed == signed && stored.number == 1)

@@ -24,6 +24,18 @@ import TouchlogTestSupport
         try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasSuffix(".tmp") }
     }
 
+    /// Where a key file's temporary sibling goes; a one-character bare name trapped in Foundation's
+    /// path functions (`touchlog keygen k`).
+    @Test func aKeyPathSplitsIntoItsDirectoryAndName() {
+        for (path, directory, name) in [
+            ("k", ".", "k"), ("seal.key", ".", "seal.key"), ("/k", "/", "k"), ("a/b/k", "a/b", "k"),
+            ("/tmp/x/seal.key", "/tmp/x", "seal.key"),
+        ] {
+            let split = SealKey.directoryAndName(path)
+            #expect(split.directory == directory && split.name == name, "\(path)")
+        }
+    }
+
     @Test func aSecretFileIsOwnerOnlyFromItsFirstByteToItsName() throws {
         let path = scratch.path + "/secret"
         var temporaryMode: mode_t?

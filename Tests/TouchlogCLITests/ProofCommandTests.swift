@@ -94,11 +94,44 @@ import TouchlogTestSupport
             #expect(verified.swift.exitCode == 0)
             #expect(
                 verified.python.hasPrefix("OK: \(customer == "c0" ? 5 : 6) events of customer \(customer)"))
+            try checkFormatThreeLines(bundle)
             bundles.append(bundle)
         }
         let pymerkle = try Self.runPython("pymerkle_check.py", bundles)
         #expect(pymerkle.status == 0, "\(pymerkle.output)")
         #expect(pymerkle.output.hasPrefix("OK: pymerkle agrees on the root of 23 leaves"))
+    }
+
+    /// The bytes of base64 `text`, which must be there.
+    func decoded(_ text: String?) throws -> [UInt8] {
+        let text = try #require(text)
+        return Array(try #require(Data(base64Encoded: text)))
+    }
+
+    /// The lines of `events.jsonl` of `bundle` as JSON objects.
+    func events(_ bundle: String) throws -> [[String: Any]] {
+        try String(contentsOfFile: bundle + "/events.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    /// Each line of a live customer's bundle of a store of format 3: its leaf is the stored record's hashed
+    /// bytes, which hold no personal content, and its disclosures the salt and content the leaf commits to.
+    func checkFormatThreeLines(_ bundle: String) throws {
+        for line in try events(bundle) {
+            #expect(line["record_format"] as? Int == 3)
+            let leaf = try decoded(line["leaf"] as? String)
+            let disclosures = try #require(line["disclosures"] as? [String: String])
+            let salt = try decoded(disclosures["salt"])
+            let content = try decoded(disclosures["content"])
+            #expect(salt.count == 16)
+            // Record bytes 113..<145 are hashed bytes 88..<120: the 8-byte position replaces 33 bytes.
+            #expect(Array(SHA256.hash(data: salt + content)) == Array(leaf[88..<120]), "the commitment")
+            let event = try #require(line["event"] as? [String: Any])
+            let summary = try #require((event["data"] as? [String: Any])?["summary"] as? String)
+            #expect(content.firstRange(of: Array(summary.utf8)) != nil, "the disclosed data")
+            #expect(leaf.firstRange(of: Array(summary.utf8)) == nil, "the leaf holds no personal data")
+        }
     }
 
     @Test func proveNeedsACheckpointAndAKnownCustomerAndAnEmptyDirectory() throws {
@@ -160,6 +193,39 @@ import TouchlogTestSupport
         let leafResult = try verifyBoth(changedLeaf).python
         #expect(leafResult.hasPrefix("FAILED: events.jsonl:2: "), "\(leafResult)")
 
+        // A changed byte in a disclosure, its salt or its content: the leaf does not commit to it.
+        for member in ["salt", "content"] {
+            let changedDisclosure = try tampered { dir in
+                var events = try lines(dir + "/events.jsonl")
+                var object = try #require(
+                    try JSONSerialization.jsonObject(with: Data(events[1].utf8)) as? [String: Any])
+                var disclosures = try #require(object["disclosures"] as? [String: String])
+                var bytes = try decoded(disclosures[member])
+                bytes[bytes.count - 2] ^= 0x01
+                disclosures[member] = Data(bytes).base64EncodedString()
+                object["disclosures"] = disclosures
+                events[1] = String(
+                    decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+                try write(events, dir + "/events.jsonl")
+            }
+            #expect(
+                try verifyBoth(changedDisclosure).python
+                    == "FAILED: events.jsonl:2: the disclosed salt and content are not what the leaf commits to\n"
+            )
+        }
+
+        // Another customer's completeness proof: its stream is not this customer's pseudonym.
+        let other = workspace.path + "/bundle-c2"
+        #expect(workspace.run("prove", "--customer", "c2", "--out", other).exitCode == 0)
+        let otherStream = try tampered { dir in
+            try FileManager.default.removeItem(atPath: dir + "/completeness.json")
+            try FileManager.default.copyItem(
+                atPath: other + "/completeness.json", toPath: dir + "/completeness.json")
+        }
+        #expect(
+            try verifyBoth(otherStream).python
+                == "FAILED: completeness.json: its stream is not the key of the bundle's customer's stream\n")
+
         // A dropped event in the middle: the versions have a gap.
         let droppedMiddle = try tampered { dir in
             var events = try lines(dir + "/events.jsonl")
@@ -217,6 +283,90 @@ import TouchlogTestSupport
                 == "FAILED: checkpoint: not signed by the key touchlog+\(vkey.keyIDHex)\n")
         // ... which verifies under the other key: the signature is what was wrong.
         #expect(try verifyBoth(forged, key: otherKey + ".vkey").swift.exitCode == 0)
+    }
+
+    /// An erased customer is still proved complete, under its pseudonym: the same leaves, nothing disclosed,
+    /// the events as they read once erased; a bundle made while the customer lived still verifies.
+    @Test func anErasedCustomerIsProvedUnderItsPseudonym() throws {
+        try ingest("a.jsonl", ids: 1...23)
+        #expect(workspace.run("seal", "--key", key).exitCode == 0)
+        let live = workspace.path + "/live"
+        #expect(workspace.run("prove", "--customer", "c1", "--out", live).exitCode == 0)
+        let pseudonym = try #require(try workspace.openLog().pseudonym(ofCustomer: "c1"))
+        let completeness = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: live + "/completeness.json")))
+                as? [String: Any])
+        #expect(completeness["stream"] as? String == Data(pseudonym.bytes).base64EncodedString())
+
+        let erased = workspace.run("erase", "--customer", "c1", "--reason", "asked to be forgotten")
+        #expect(erased.exitCode == 0, "\(erased.error)")
+        #expect(workspace.run("seal", "--key", key).exitCode == 0)
+        let gone = workspace.run("prove", "--customer", "c1", "--out", workspace.path + "/gone")
+        #expect(gone.exitCode == 66, "the id leads nowhere once erased")
+        let bundle = workspace.path + "/erased"
+        let proved = workspace.run("prove", "--customer", pseudonym.erasedName, "--out", bundle)
+        #expect(proved.exitCode == 0, "\(proved.error)")
+        let verified = try verifyBoth(bundle)
+        #expect(
+            verified.python
+                == "OK: 8 events of customer \(pseudonym.erasedName), complete as of checkpoint tree size 25\n"
+        )
+        let lines = try events(bundle)
+        #expect(
+            lines.map { ($0["event"] as? [String: Any])?["type"] as? String }.suffix(2) == [
+                "touchlog.erasure.requested", "touchlog.erasure.completed",
+            ])
+        for line in lines {
+            #expect((line["disclosures"] as? [String: Any])?.isEmpty == true)
+            let event = try #require(line["event"] as? [String: Any])
+            #expect(event["subject"] as? String == pseudonym.erasedName && event["erased"] as? Bool == true)
+        }
+        let liveLines = try events(live)
+        #expect(liveLines.map { $0["leaf"] as? String } == lines.prefix(6).map { $0["leaf"] as? String })
+        #expect(try verifyBoth(live).swift.exitCode == 0, "a bundle kept from before the erasure")
+    }
+
+    /// A backup made without keys cannot open the content a bundle discloses: prove refuses there
+    /// rather than write a bundle that shows the customer as withheld.
+    @Test func proveRefusesACopyWithoutKeys() throws {
+        try ingest("a.jsonl", ids: 1...5)
+        #expect(workspace.run("seal", "--key", key).exitCode == 0)
+        let copy = workspace.path + "/copy"
+        let backup = workspace.run("backup", copy)
+        #expect(backup.exitCode == 0, "\(backup.error)")
+        let refused = runTouchlog([
+            "prove", "--customer", "c1", "--out", workspace.path + "/b", "--store", copy,
+        ])
+        #expect(refused.exitCode == 65, "\(refused.error)")
+        #expect(refused.error.contains("is not in this copy of the store"), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.path + "/b"), "nothing written")
+    }
+
+    /// A store of format 2: leaves of record format 1, nothing disclosed, the stream keyed by the id.
+    @Test func aStoreOfFormatTwoIsProvedAsBefore() throws {
+        do {
+            let old = try TestStore.openStore(at: workspace.store, format: 2)
+            _ = try old.log.append(
+                try (1...9).map {
+                    try touchpoint(id: "e\($0)", customer: "c\($0 % 2)", data: #"{"summary":"hi"}"#)
+                })
+        }
+        #expect(workspace.run("seal", "--key", key).exitCode == 0)
+        let bundle = workspace.path + "/bundle"
+        #expect(workspace.run("prove", "--customer", "c1", "--out", bundle).exitCode == 0)
+        #expect(
+            try verifyBoth(bundle).python
+                == "OK: 5 events of customer c1, complete as of checkpoint tree size 9\n")
+        for line in try events(bundle) {
+            #expect(line["record_format"] as? Int == 1)
+            #expect((line["disclosures"] as? [String: Any])?.isEmpty == true)
+        }
+        let completeness = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: bundle + "/completeness.json")))
+                as? [String: Any])
+        #expect(completeness["stream"] as? String == Data("c1".utf8).base64EncodedString())
     }
 
     /// `audit --checkpoint FILE`: a checkpoint kept outside the store catches a log cut short or rewritten,

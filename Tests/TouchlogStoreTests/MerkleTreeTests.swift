@@ -97,8 +97,10 @@ import TouchlogTestSupport
         }
     }
 
-    @Test func theStoreKeepsTheTreeOfItsEventsAndProvesFromIt() throws {
-        let test = try TestStore(prefix: "merkle")
+    /// In both formats: the leaves cover the stored record (in format 3 the sealed one, not the view of
+    /// it in the layout of format 1), and decode, with the disclosed content in format 3, to the event.
+    @Test(arguments: [2, 3]) func theStoreKeepsTheTreeOfItsEventsAndProvesFromIt(format: Int) throws {
+        let test = try TestStore(prefix: "merkle", format: format)
         let store = try test.openStore()
         for batch in 0..<3 {
             _ = try store.log.append(
@@ -113,7 +115,14 @@ import TouchlogTestSupport
                 #expect(record.leafHash == ChainHash.merkleLeaf(hashedBytes: record.hashedBytes))
                 // The chain hash covers the same bytes, and they decode to the same event.
                 #expect(record.hash.bytes == Array(SHA256.hash(data: record.hashedBytes)))
-                let decoded = try StoredEvent(hashedBytes: record.hashedBytes)
+                let disclosure = try store.log.disclosure(at: record.position, in: txn)
+                #expect((disclosure == nil) == (format == 2))
+                if let disclosure {
+                    #expect(Array(record.hashedBytes.dropFirst(8)) == Array(disclosure.record.dropFirst(33)))
+                }
+                let decoded = try StoredEvent(
+                    hashedBytes: record.hashedBytes, recordFormat: format == 3 ? 3 : 1,
+                    disclosure: disclosure?.content.map(StoredEvent.Disclosure.init(opened:)))
                 #expect(decoded == record.storedEvent)
                 leaves.append(record.leafHash)
                 return true
