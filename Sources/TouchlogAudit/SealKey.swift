@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TouchlogStore
 
 #if canImport(Glibc)
     import Glibc
@@ -116,15 +117,6 @@ public enum SealKey {
     /// its name, which fails if `path` exists (unlike `rename`, which would replace it), the temporary
     /// name is removed and the directory fsynced. `beforeLinking` sees the temporary path (for tests).
     /// - Throws: `SealError.badKeyFile` naming the path and the failing step.
-    /// The directory of `path` ("." for a bare name, "/" for one at the root) and its last component.
-    /// Not `NSString.deletingLastPathComponent`, which traps on a one-character relative path
-    /// (`touchlog keygen k`) in swift-corelibs-foundation.
-    static func directoryAndName(_ path: String) -> (directory: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
-        let directory = slash == path.startIndex ? "/" : String(path[..<slash])
-        return (directory, String(path[path.index(after: slash)...]))
-    }
-
     static func createNew(
         _ bytes: [UInt8], at path: String, mode: mode_t, beforeLinking: (String) throws -> Void = { _ in }
     ) throws -> FileIdentity {
@@ -134,7 +126,7 @@ public enum SealKey {
             }
             return .badKeyFile(path: path, reason: "cannot \(step): \(String(cString: strerror(code)))")
         }
-        let (directory, name) = directoryAndName(path)
+        let (directory, name) = directoryAndName(ofPath: path)
         let temporary = "\(directory)/.\(name).\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw failure("create a temporary file in '\(directory)'") }

@@ -147,8 +147,8 @@ enum StoreCopy {
                 exitCode: ExitStatus.ioError)
         }
         // Inside the store (its directory, or any directory in it) the copy would be part of the store.
-        let parent = exists ? destination : (destination as NSString).deletingLastPathComponent
-        guard let place = realPath(parent.isEmpty ? "." : parent) else {
+        let parent = exists ? destination : directoryAndName(ofPath: destination).directory
+        guard let place = realPath(parent) else {
             throw CommandFailure(
                 "cannot copy the store to '\(destination)': its directory '\(parent)' cannot be reached: \(String(cString: strerror(errno)))",
                 exitCode: ExitStatus.ioError)

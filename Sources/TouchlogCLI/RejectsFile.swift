@@ -1,5 +1,6 @@
 import Foundation
 import TouchlogIngest
+import TouchlogStore
 
 #if canImport(Glibc)
     import Glibc
@@ -177,8 +178,7 @@ final class RejectsFile {
     private static func isInside(directory: String, path: String) throws -> Bool {
         guard let store = FileIdentity(path: directory) else { return false }
         if FileIdentity(path: path) == store { return true }
-        var parent = (path as NSString).deletingLastPathComponent
-        if parent.isEmpty { parent = "." }
+        let parent = directoryAndName(ofPath: path).directory
         guard let resolved = realpath(parent, nil) else {
             throw CommandFailure(
                 "cannot create the rejects file '\(path)': its directory: \(String(cString: strerror(errno)))",
@@ -189,8 +189,7 @@ final class RejectsFile {
         while true {
             if FileIdentity(path: ancestor) == store { return true }
             if ancestor == "/" { return false }
-            ancestor = (ancestor as NSString).deletingLastPathComponent
-            if ancestor.isEmpty { ancestor = "/" }
+            ancestor = directoryAndName(ofPath: ancestor).directory
         }
     }
 }

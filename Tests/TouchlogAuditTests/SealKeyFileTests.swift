@@ -3,6 +3,7 @@ import Testing
 import TouchlogTestSupport
 
 @testable import TouchlogAudit
+import TouchlogStore
 
 #if canImport(Glibc)
     import Glibc
@@ -31,7 +32,7 @@ import TouchlogTestSupport
             ("k", ".", "k"), ("seal.key", ".", "seal.key"), ("/k", "/", "k"), ("a/b/k", "a/b", "k"),
             ("/tmp/x/seal.key", "/tmp/x", "seal.key"),
         ] {
-            let split = SealKey.directoryAndName(path)
+            let split = directoryAndName(ofPath: path)
             #expect(split.directory == directory && split.name == name, "\(path)")
         }
     }
