@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import TouchlogStore
 import TouchlogTestSupport
 
 @testable import TouchlogAudit
-import TouchlogStore
 
 #if canImport(Glibc)
     import Glibc
