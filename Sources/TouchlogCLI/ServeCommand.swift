@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Synchronization
+import TouchlogAudit
 import TouchlogProjections
 import TouchlogService
 import TouchlogStore
@@ -161,6 +162,11 @@ struct ServeCommand: ParsableCommand {
             if try projections.repTimeline(id).isEmpty { return nil }
             let stats = try projections.repStats(id)
             return Array((try jsonLine(RepStatsCommand.StatsJSON(stats, from: nil, to: nil)) + "\n").utf8)
+        },
+        audit: { store, customer in
+            if let customer, try store.log.version(ofCustomer: customer) == 0 { return nil }
+            let report = try Auditor(store: store).audit(customer: customer)
+            return Array((try jsonLine(report) + "\n").utf8)
         })
 }
 

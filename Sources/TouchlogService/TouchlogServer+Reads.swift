@@ -47,9 +47,22 @@ extension TouchlogServer {
         }
     }
 
-    /// `GET /v1/audit[?customer=ID]`: the read-access log (who read which customer's history, when, from
+    /// `GET /v1/audit[?customer=ID]`: the audit of the store (chain, indexes, tree, sealed content,
+    /// projections against a fresh fold), or of one customer's stream, as `touchlog audit --json` prints
+    /// it; its `ok` says whether anything is wrong. Audit role. 404 for an unknown customer.
+    func audit(_ request: Request, _ context: Context) throws -> Response {
+        _ = try authorize(request, .audit)
+        let customer: String? = request.uri.queryParameters.get("customer").map { String($0) }
+        guard let report = try views.audit(store, customer) else {
+            throw Problem(
+                status: 404, title: "not found", detail: "no customer '\(customer ?? "")' in the store")
+        }
+        return Self.json(.ok, report)
+    }
+
+    /// `GET /v1/access[?customer=ID]`: the read-access log (who read which customer's history, when, from
     /// where), NDJSON, oldest first. Audit role.
-    func auditLog(_ request: Request, _ context: Context) throws -> Response {
+    func accessLog(_ request: Request, _ context: Context) throws -> Response {
         _ = try authorize(request, .audit)
         let customer: String? = request.uri.queryParameters.get("customer").map { String($0) }
         let encoder = JSONEncoder()

@@ -247,6 +247,52 @@ import TouchlogTestSupport
         #expect(try server.connect().postEvent(contactLine(id: "after")).status == 201)
     }
 
+    /// The audit role: `GET /v1/audit` is the store's audit as `audit --json` gives it, for the store or
+    /// one customer; `GET /v1/access` is the read-access log; neither is open to the read role.
+    @Test func theAuditRoleAuditsTheStoreAndReadsTheAccessLog() throws {
+        let workspace = try Workspace()
+        let tokens = workspace.path + "/tokens"
+        func token(_ role: String, _ name: String) -> String {
+            runTouchlog(["token", "add", "--tokens", tokens, "--role", role, "--name", name]).output
+                .trimmingCharacters(in: .newlines)
+        }
+        let (ingest, read, audit) = (
+            token("ingest", "desk"), token("read", "analyst"), token("audit", "auditor")
+        )
+        let server = try ServedTouchlog(
+            store: workspace.store, errorPath: workspace.path + "/serve.err", extra: ["--tokens", tokens])
+        defer { _ = server.stop() }
+        let client = try server.connect()
+        for id in ["a-1", "a-2"] {
+            #expect(
+                try client.postEvent(contactLine(id: id), headers: [("Authorization", "Bearer \(ingest)")])
+                    .status
+                    == 201)
+        }
+        #expect(
+            try client.request(
+                "GET", "/v1/customers/cus-1/events", headers: [("Authorization", "Bearer \(read)")]
+            ).status == 200)
+        func get(_ path: String, _ token: String) throws -> HTTPConnection.Response {
+            try client.request("GET", path, headers: [("Authorization", "Bearer \(token)")])
+        }
+        for path in ["/v1/audit", "/v1/audit?customer=cus-1"] {
+            let answer = try get(path, audit)
+            #expect(answer.status == 200, "\(path): \(answer.text)")
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
+            #expect(report["ok"] as? Bool == true, "\(path): \(answer.text)")
+            #expect(report["events_checked"] as? Int == 2, "\(path): \(answer.text)")
+        }
+        #expect(try get("/v1/audit?customer=nobody", audit).status == 404)
+        let access = try get("/v1/access?customer=cus-1", audit)
+        #expect(access.status == 200)
+        let lines = access.text.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("\"who\":\"analyst\""), "\(access.text)")
+        #expect(try get("/v1/audit", read).status == 403)
+        #expect(try get("/v1/access", read).status == 403)
+    }
+
     @Test func tokensAndRoles() throws {
         let workspace = try Workspace()
         let tokens = workspace.path + "/tokens"
