@@ -35,7 +35,7 @@ extension TouchlogServer {
             await self.answer { try await self.customerEvents(request, context) }
         }
         router.get("v1/audit") { request, context in
-            await self.answer { try self.audit(request, context) }
+            await self.answer { try await self.audit(request, context) }
         }
         router.get("v1/access") { request, context in
             await self.answer { try self.accessLog(request, context) }
