@@ -82,6 +82,7 @@ let package = Package(
             dependencies: [
                 "TouchlogStore", "TouchlogDomain", "TouchlogProjections", "LMDB", "CloudEvents",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Imports of help-desk exports through declarative mappings (TOML, read with the projections' TOML
@@ -101,6 +102,7 @@ let package = Package(
                 "TouchlogStore", "TouchlogDomain", "TouchlogIngest", "TouchlogProjections", "LMDB",
                 "CloudEvents",
                 "TouchlogGenerator",
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // `touchlog report`: one customer's (or ticket's) verified history as a self-contained HTML page
         // with an SVG timeline, a formula-safe CSV, and a PDF when a renderer is installed.
@@ -109,6 +111,7 @@ let package = Package(
             dependencies: [
                 "TouchlogStore", "TouchlogDomain", "TouchlogProjections", "TouchlogAudit", "CloudEvents",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // `touchlog serve`: the HTTP service (CloudEvents ingest with group commit, reads, the live
         // stream, tokens). Only the command line and its own tests depend on it.
@@ -135,6 +138,7 @@ let package = Package(
                 "TouchlogService",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .executableTarget(name: "touchlog", dependencies: ["TouchlogCLI", "LMDB"]),

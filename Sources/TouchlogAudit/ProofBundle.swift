@@ -1,5 +1,6 @@
 import Foundation
 import LMDB
+import SystemPackage
 import TouchlogStore
 
 #if canImport(Glibc)
@@ -174,16 +175,10 @@ public enum ProofBundle {
             throw ProofError.cannotWrite(path, reason: String(cString: strerror(errno)))
         }
         defer { close(descriptor) }
-        try bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ProofError.cannotWrite(path, reason: String(cString: strerror(errno)))
-                }
-                offset += written
-            }
+        do {
+            _ = try FileDescriptor(rawValue: descriptor).writeAll(bytes)
+        } catch let error as Errno {
+            throw ProofError.cannotWrite(path, reason: String(cString: strerror(error.rawValue)))
         }
     }
 }

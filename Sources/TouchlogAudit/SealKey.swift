@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SystemPackage
 import TouchlogStore
 
 #if canImport(Glibc)
@@ -135,16 +136,10 @@ public enum SealKey {
             defer { close(descriptor) }
             // open(2) applied the umask, which can only remove bits; set exactly `mode`, still empty.
             guard fchmod(descriptor, mode) == 0 else { throw failure("set its mode") }
-            try bytes.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        throw failure("write it")
-                    }
-                    offset += written
-                }
+            do {
+                _ = try FileDescriptor(rawValue: descriptor).writeAll(bytes)
+            } catch let error as Errno {
+                throw failure("write it", error.rawValue)
             }
             guard fsync(descriptor) == 0 else { throw failure("write it to disk") }
         }

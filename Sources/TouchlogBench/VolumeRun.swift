@@ -1,5 +1,6 @@
 import CloudEvents
 import Foundation
+import SystemPackage
 import TouchlogDomain
 import TouchlogGenerator
 import TouchlogIngest
@@ -99,16 +100,10 @@ public struct VolumeRun {
     }
 
     private func writeAll(_ fd: Int32, _ bytes: inout [UInt8]) throws {
-        try bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw BenchOptionError("write failed: \(String(cString: strerror(errno)))")
-                }
-                done += n
-            }
+        do {
+            _ = try FileDescriptor(rawValue: fd).writeAll(bytes)
+        } catch let error as Errno {
+            throw BenchOptionError("write failed: \(String(cString: strerror(error.rawValue)))")
         }
         bytes.removeAll(keepingCapacity: true)
     }

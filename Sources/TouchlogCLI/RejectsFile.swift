@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 import TouchlogIngest
 import TouchlogStore
 
@@ -134,18 +135,12 @@ final class RejectsFile {
 
     private func append(_ entry: Entry) throws {
         let bytes = Array((try jsonLine(entry) + "\n").utf8)
-        try bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw CommandFailure(
-                        "cannot write the rejects file '\(path)': \(String(cString: strerror(errno)))",
-                        exitCode: ExitStatus.ioError)
-                }
-                offset += written
-            }
+        do {
+            _ = try FileDescriptor(rawValue: descriptor).writeAll(bytes)
+        } catch let error as Errno {
+            throw CommandFailure(
+                "cannot write the rejects file '\(path)': \(String(cString: strerror(error.rawValue)))",
+                exitCode: ExitStatus.ioError)
         }
         entries += 1
     }

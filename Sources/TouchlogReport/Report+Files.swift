@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 extension Report {
     /// What ``write(to:renderer:)`` wrote.
@@ -72,16 +73,11 @@ extension Report {
         do {
             defer { close(descriptor) }
             guard fchmod(descriptor, 0o600) == 0 else { throw failure("make it owner-only") }
-            try bytes.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        throw failure("write it")
-                    }
-                    offset += written
-                }
+            do {
+                _ = try FileDescriptor(rawValue: descriptor).writeAll(bytes)
+            } catch let error as Errno {
+                errno = error.rawValue
+                throw failure("write it")
             }
         }
         guard rename(temporary, path) == 0 else { throw failure("give it its name") }
