@@ -327,19 +327,19 @@ public final class ProjectionStore: Sendable {
         var value = ByteWriter(capacity: 64)
         for rep in byRep.keys.sorted(by: ProjectionCodec.repKeyOrder) {
             var indices = byRep[rep]!
-            indices.sort {
-                let (a, b) = (entries[$0], entries[$1])
-                return a.occurredAt != b.occurredAt
-                    ? a.occurredAt.microsecondsSinceEpoch < b.occurredAt.microsecondsSinceEpoch
-                    : a.position < b.position
+            // Fields read in place: a copy of an entry retains its four strings.
+            indices.sort { x, y in
+                let (a, b) = (entries[x].occurredAt, entries[y].occurredAt)
+                return a != b
+                    ? a.microsecondsSinceEpoch < b.microsecondsSinceEpoch
+                    : entries[x].position < entries[y].position
             }
             for index in indices {
                 key.bytes.removeAll(keepingCapacity: true)
                 value.bytes.removeAll(keepingCapacity: true)
-                let entry = entries[index]
                 ProjectionCodec.writeTimelineKey(
-                    rep: entry.rep, time: entry.occurredAt, position: entry.position, to: &key)
-                ProjectionCodec.write(entry, to: &value)
+                    rep: rep, time: entries[index].occurredAt, position: entries[index].position, to: &key)
+                ProjectionCodec.write(entries[index], to: &value)
                 try txn.put(value.bytes, forKey: key.bytes, in: slot.timeline)
             }
         }
