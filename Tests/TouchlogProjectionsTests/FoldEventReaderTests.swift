@@ -87,6 +87,40 @@ import TouchlogTestSupport
         #expect(try projections.activeContents() == incremental)
     }
 
+    @Test func aDryRunReadingAheadReportsWhatTheRebuildThenGives() throws {
+        let (log, projections) = try store.openWithProjections()
+        _ = try log.append(
+            try generatedTouchpoints(
+                GeneratorConfiguration(events: 20_000, customers: 300, representatives: 20)))
+        try projections.catchUp()
+        #expect(20_000 > ProjectionStore.readAheadThreshold)
+        let same = try projections.dryRun(rules: .default)
+        #expect(same.tierChanges.isEmpty)
+        #expect(same.slaChanges.isEmpty)
+        #expect(same.customers == (try #require(try projections.activeContents())).customerKeys.count)
+        let changed = try rules([
+            "loyalty.satisfaction.points": "35.0", "sla.normal.first_reply_minutes": "60",
+        ])
+        let report = try projections.dryRun(rules: changed)
+        #expect(!report.tierChanges.isEmpty)
+        #expect(!report.slaChanges.isEmpty)
+        _ = try projections.rebuild(rules: changed)
+        for change in report.tierChanges {
+            #expect(try projections.loyalty(change.customer)?.loyalty.tier == change.to)
+        }
+        for change in report.slaChanges {
+            #expect(
+                try projections.ticket(change.ticket)?.firstReplyBreached
+                    == (change.firstReply.to == .breached))
+            #expect(
+                try projections.ticket(change.ticket)?.resolutionBreached
+                    == (change.resolution.to == .breached))
+        }
+        let again = try projections.dryRun(rules: changed)
+        #expect(again.tierChanges.isEmpty)
+        #expect(again.slaChanges.isEmpty)
+    }
+
     @Test func aRecordThatDoesNotDecodeStopsTheReaderAndTheRebuildWithItsPosition() throws {
         let sample = try generatedTouchpoints(
             GeneratorConfiguration(events: 20_000, customers: 300, representatives: 20))
