@@ -133,8 +133,10 @@ public struct CustomerLoyalty: Sendable, Equatable {
     /// Sets the decayed values as of `asOf` from the exact sums: each divided by the weight of an
     /// observation at `asOf` (so an observation at `asOf` counts exactly its value).
     mutating func refreshDecayed(_ rules: Rules) {
-        let now = Double(own.weight(at: asOf, rules: rules))
-        func value(_ sum: Int128, _ scale: Double = 1) -> Double { now > 0 ? Double(sum) / now / scale : 0 }
+        let now = nearestDouble(own.weight(at: asOf, rules: rules))
+        func value(_ sum: Int128, _ scale: Double = 1) -> Double {
+            now > 0 ? nearestDouble(sum) / now / scale : 0
+        }
         contacts = value(own.contacts)
         tickets = value(own.tickets)
         csatSum = value(own.csatHalves, 2)
@@ -268,4 +270,11 @@ public struct CustomerLoyalty: Sendable, Equatable {
         rescore(rules)
     }
 
+}
+
+/// `Double(value)`, the nearest double, without the generic conversion of a whole Int128 where the value
+/// fits an Int64 (nearly always): both round to nearest, so the result is the same.
+func nearestDouble(_ value: Int128) -> Double {
+    value >= Int128(Int64.min) && value <= Int128(Int64.max)
+        ? Double(Int64(truncatingIfNeeded: value)) : Double(value)
 }

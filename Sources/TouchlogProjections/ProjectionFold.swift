@@ -2,6 +2,12 @@ import CloudEvents
 import TouchlogDomain
 import TouchlogStore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The fold of the projections (DESIGN.md section 3), written once: each ticket is the fold of its
 /// events in `EventOrder`, each customer the fold of their own events in that order plus the final
 /// state of the tickets they own, and each rep timeline entry one event. The result depends on the
@@ -304,8 +310,19 @@ public struct ProjectionFold: Sendable {
     }
 }
 
-/// Byte order of UTF-8, which is LMDB's key order.
-func utf8Less(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+/// Byte order of UTF-8, which is LMDB's key order: `memcmp` of the common length, then the shorter first
+/// (a native String's UTF-8 is contiguous: `withUTF8` copies nothing).
+func utf8Less(_ a: String, _ b: String) -> Bool {
+    var a = a
+    var b = b
+    return a.withUTF8 { x in
+        b.withUTF8 { y in
+            let common = min(x.count, y.count)
+            let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
+            return order != 0 ? order < 0 : x.count < y.count
+        }
+    }
+}
 
 extension TouchpointKind {
     /// The kind without the fields the fold does not read.

@@ -179,6 +179,10 @@ extension ProjectionStore {
             guard let current = try activeGeneration() else { break }
             let scratch = try ScratchSlot()
             var fold = ChunkFold(rules: rules, keepsTimeline: false)
+            // The log read ahead on a second thread, as a rebuild reads it.
+            let reader =
+                current.position > Self.readAheadThreshold
+                ? FoldEventReader(store: store, from: 1, through: current.position) : nil
             var next: UInt64 = 1
             while next <= current.position {
                 let end = min(
@@ -187,8 +191,9 @@ extension ProjectionStore {
                     try store.withReadTransaction { txn in
                         try scratch.withWriteTransaction { scratchTxn in
                             try Self.fold(
-                                log: log, txn, into: scratch.slot, scratchTxn, from: next, through: end, &fold
-                            )
+                                log: log, txn, into: scratch.slot, scratchTxn, from: next, through: end,
+                                &fold,
+                                reader: reader)
                         }
                     }
                 }

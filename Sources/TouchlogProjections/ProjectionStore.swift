@@ -144,6 +144,9 @@ public final class ProjectionStore: Sendable {
         var slot: Int
         var generation: UInt64
         var position: UInt64
+        /// Reads the log ahead of the fold on a second thread, for a fold of more than
+        /// `readAheadThreshold` positions.
+        var reader: FoldEventReader?
 
         func continues(_ generation: ProjectionGeneration) -> Bool {
             slot == generation.slot && self.generation == generation.number && position == generation.position
@@ -178,38 +181,54 @@ public final class ProjectionStore: Sendable {
         head: UInt64, limit: Int
     ) throws -> UInt64 {
         guard generation.position < head else { return 0 }
+        let first = generation.position + 1
         let last = min(head, generation.position + UInt64(max(1, min(limit, session.fold.eventsPerChunk))))
+        if session.reader?.covers(first, last) != true {
+            session.reader =
+                head - generation.position > Self.readAheadThreshold
+                ? FoldEventReader(store: store, from: first, through: head) : nil
+        }
         try Self.fold(
-            log: log, txn, into: slots[generation.slot], txn, from: generation.position + 1, through: last,
-            &session.fold)
+            log: log, txn, into: slots[generation.slot], txn, from: first, through: last, &session.fold,
+            reader: session.reader)
         let advanced = last - generation.position
         generation.position = last
         session.position = last
         return advanced
     }
 
+    /// Positions left to fold above which a catch-up or rebuild reads the log on a second thread
+    /// (`FoldEventReader`); a short catch-up (the service's, after each commit) reads in its own.
+    static let readAheadThreshold: UInt64 = 16_384
+
     /// Folds the log's events `first...last` (read in `logTxn`) into the slot's databases (written in
     /// `txn`, which may belong to another environment: a scratch slot), writes every record that
     /// changed, and forgets the records held when they are more than `heldRecordLimit`. With
     /// `passingDamaged`, a record that does not decode is passed over as an unknown type is (the audit's
     /// fresh fold: the log's own verification reports it, and the records it shaped then differ);
-    /// without, it throws.
+    /// without, it throws. With `reader` (which must cover `first...last`, and is used only without
+    /// `passingDamaged`), the events are those its thread read ahead.
     static func fold(
         log: EventLog, _ logTxn: borrowing some ReadableTransaction & ~Copyable, into slot: Slot,
         _ txn: borrowing WriteTransaction, from first: UInt64, through last: UInt64, _ fold: inout ChunkFold,
-        passingDamaged: Bool = false
+        passingDamaged: Bool = false, reader: FoldEventReader? = nil
     ) throws {
         // The chunk's events go in the fold's buffer, kept from chunk to chunk: a fresh array of a
         // quarter million events each time costs more in page faults than the fold itself.
         var events = fold.takeEventBuffer()
         events.reserveCapacity(Int(min(last - first + 1, 1 << 18)))
-        try log.forEachRecord(
-            from: first, in: logTxn, undecodable: passingDamaged ? { _ in } : nil, opening: false
-        ) {
-            record in
-            if record.position > last { return false }
-            if let event = FoldEvent.folding(record) { events.append(event) }
-            return record.position < last
+        if let reader {
+            precondition(!passingDamaged && reader.covers(first, last))
+            try reader.take(through: last, into: &events)
+        } else {
+            try log.forEachRecord(
+                from: first, in: logTxn, undecodable: passingDamaged ? { _ in } : nil, opening: false
+            ) {
+                record in
+                if record.position > last { return false }
+                if let event = FoldEvent.folding(record) { events.append(event) }
+                return record.position < last
+            }
         }
         try Self.fold(
             log: log, logTxn, events: events, through: last, into: slot, txn, &fold,
@@ -308,19 +327,19 @@ public final class ProjectionStore: Sendable {
         var value = ByteWriter(capacity: 64)
         for rep in byRep.keys.sorted(by: ProjectionCodec.repKeyOrder) {
             var indices = byRep[rep]!
-            indices.sort {
-                let (a, b) = (entries[$0], entries[$1])
-                return a.occurredAt != b.occurredAt
-                    ? a.occurredAt.microsecondsSinceEpoch < b.occurredAt.microsecondsSinceEpoch
-                    : a.position < b.position
+            // Fields read in place: a copy of an entry retains its four strings.
+            indices.sort { x, y in
+                let (a, b) = (entries[x].occurredAt, entries[y].occurredAt)
+                return a != b
+                    ? a.microsecondsSinceEpoch < b.microsecondsSinceEpoch
+                    : entries[x].position < entries[y].position
             }
             for index in indices {
                 key.bytes.removeAll(keepingCapacity: true)
                 value.bytes.removeAll(keepingCapacity: true)
-                let entry = entries[index]
                 ProjectionCodec.writeTimelineKey(
-                    rep: entry.rep, time: entry.occurredAt, position: entry.position, to: &key)
-                ProjectionCodec.write(entry, to: &value)
+                    rep: rep, time: entries[index].occurredAt, position: entries[index].position, to: &key)
+                ProjectionCodec.write(entries[index], to: &value)
                 try txn.put(value.bytes, forKey: key.bytes, in: slot.timeline)
             }
         }
