@@ -334,7 +334,8 @@ extension EventLog {
         for chunk in batch.sealed {
             var start = 0
             var contentStart = 0
-            for (end, contentEnd) in zip(chunk.recordEnds, chunk.contentEnds) {
+            for index in chunk.recordEnds.indices {
+                let (end, contentEnd) = (chunk.recordEnds[index], chunk.contentEnds[index])
                 position += 1
                 let record = chunk.records.bytes(start..<end)
                 try txn.putReserving(
@@ -564,7 +565,8 @@ final class SealedChunk: @unchecked Sendable {
     fileprivate func seal(_ jobs: ArraySlice<PreparedBatch.SealJob>, firstPosition: UInt64, _ input: SealInput) {
         var scratch = SealedRecord.Scratch()
         var position = firstPosition
-        for (offset, job) in zip(jobs.indices, jobs) {
+        for offset in jobs.indices {
+            let job = jobs[offset]
             let request = input.requests.baseAddress.unsafelyUnwrapped + job.request
             let entropy = UnsafeRawBufferPointer(
                 rebasing: input.entropy[
