@@ -339,10 +339,12 @@ extension EventLog {
                 position += 1
                 let record = chunk.records.bytes(start..<end)
                 try txn.putReserving(
-                    count: record.count, forKey: BigEndianKey(position), in: databases.events, options: .append
+                    count: record.count, forKey: BigEndianKey(position), in: databases.events,
+                    options: .append
                 ) { $0.copyMemory(from: record) }
                 frontier.append(
-                    ChainHash(leafOf: position, record: record), nodesFrom: MerkleTree.storedLevel, into: &nodes)
+                    ChainHash(leafOf: position, record: record), nodesFrom: MerkleTree.storedLevel,
+                    into: &nodes)
                 if contentEnd > contentStart {
                     let content = chunk.contents.bytes(contentStart..<contentEnd)
                     try txn.putReserving(
@@ -488,7 +490,8 @@ struct PreparedBatch: Sendable {
             var start = 0
             for end in chunk.recordEnds {
                 position += 1
-                hash = SealedRecord.chain(chunk.records.mutableBytes(start..<end), position: position, after: hash)
+                hash = SealedRecord.chain(
+                    chunk.records.mutableBytes(start..<end), position: position, after: hash)
                 start = end
             }
         }
@@ -562,7 +565,9 @@ final class SealedChunk: @unchecked Sendable {
     }
 
     /// Seals `jobs`, the first at `firstPosition`.
-    fileprivate func seal(_ jobs: ArraySlice<PreparedBatch.SealJob>, firstPosition: UInt64, _ input: SealInput) {
+    fileprivate func seal(
+        _ jobs: ArraySlice<PreparedBatch.SealJob>, firstPosition: UInt64, _ input: SealInput
+    ) {
         var scratch = SealedRecord.Scratch()
         var position = firstPosition
         for offset in jobs.indices {

@@ -227,7 +227,8 @@ enum SealedRecord {
         -> ChainHash
     {
         predecessor.withUnsafeBytes {
-            UnsafeMutableRawBufferPointer(rebasing: record[EventRecord.predecessorHashRange]).copyMemory(from: $0)
+            UnsafeMutableRawBufferPointer(rebasing: record[EventRecord.predecessorHashRange]).copyMemory(
+                from: $0)
         }
         let hash = ChainHash(position: position, record: UnsafeRawBufferPointer(record))
         hash.withUnsafeBytes {

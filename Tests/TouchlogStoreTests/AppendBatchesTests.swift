@@ -123,9 +123,11 @@ import TouchlogTestSupport
         }
         // Sent again, every event of the batches is a duplicate of where it went.
         let again = try log.append(batches[2])
-        #expect(again.outcomes == results[2].outcomes.map { outcome in
-            guard case .appended(let position, _) = outcome else { return outcome }
-            return .duplicate(position: position)
-        })
+        #expect(
+            again.outcomes
+                == results[2].outcomes.map { outcome in
+                    guard case .appended(let position, _) = outcome else { return outcome }
+                    return .duplicate(position: position)
+                })
     }
 }
