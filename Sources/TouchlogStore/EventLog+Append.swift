@@ -477,10 +477,16 @@ struct PreparedBatch: Sendable {
         requests.withUnsafeBufferPointer { requests in
             entropy.withUnsafeBytes { entropy in
                 let shared = SealInput(requests: requests, entropy: entropy)
-                DispatchQueue.concurrentPerform(iterations: chunkCount) { part in
+                @Sendable func sealChunk(_ part: Int) {
                     let range =
                         (jobs.count * part / chunkCount)..<(jobs.count * (part + 1) / chunkCount)
                     chunks[part].seal(jobs[range], firstPosition: first + UInt64(range.lowerBound), shared)
+                }
+                // A small batch (one event per request in `touchlog serve`) is sealed right here.
+                if chunkCount == 1 {
+                    sealChunk(0)
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: chunkCount, execute: sealChunk)
                 }
             }
         }
