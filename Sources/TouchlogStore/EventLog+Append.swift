@@ -118,10 +118,12 @@ extension EventLog {
     ) throws -> PreparedBatch {
         let head = try pending?.after ?? readHead(txn)
         // Unwrapped once: binding an optional batch per event would copy it (and retain its storage).
-        let pending = pending ?? PreparedBatch(before: head, recordedAt: head.recordedAt, events: 0)
+        let pending =
+            pending ?? PreparedBatch(before: head, recordedAt: head.recordedAt, requests: [], sealed: false)
         // Recorded time never goes backwards, so `--as-known-at` cuts are a prefix of the log.
         var batch = PreparedBatch(
-            before: head, recordedAt: max(Timestamp.now(), head.recordedAt), events: requests.count)
+            before: head, recordedAt: max(Timestamp.now(), head.recordedAt), requests: requests,
+            sealed: databases.sealing != nil)
         if databases.sealing != nil { batch.erasures = try erasureCount(txn) }
         // The identity hashes of this batch's events, which no index run has yet.
         var batchHashes = Set<UInt64>(minimumCapacity: requests.count)
@@ -197,7 +199,7 @@ extension EventLog {
                     let position = batch.after.position + 1
                     let appended = StreamHead(lastPosition: position, version: stream.version + 1)
                     batch.appendRecord(
-                        element, previousPosition: stream.lastPosition,
+                        element, index: request, previousPosition: stream.lastPosition,
                         version: appended.version, identity: identity, sealing: sealing)
                     if let slot {
                         batch.streams.values[slot] = appended
@@ -208,6 +210,7 @@ extension EventLog {
                 }
             }
         }
+        batch.seal()
         batch.identities.sort()
         return batch
     }
@@ -256,8 +259,10 @@ extension EventLog {
         at position: UInt64, source: String, id: String, in batch: borrowing PreparedBatch,
         _ pending: borrowing PreparedBatch, _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> Bool {
-        if let stored = batch.sourceAndID(at: position) ?? pending.sourceAndID(at: position) {
-            return stored.source == source && stored.id == id
+        if let known = batch.hasEvent(at: position, source: source, id: id)
+            ?? pending.hasEvent(at: position, source: source, id: id)
+        {
+            return known
         }
         return try isEvent(at: position, source: source, id: id, txn)
     }
@@ -267,9 +272,7 @@ extension EventLog {
         at position: UInt64, in batch: borrowing PreparedBatch, _ pending: borrowing PreparedBatch,
         _ txn: borrowing some ReadableTransaction & ~Copyable
     ) throws -> CloudEvent {
-        if let record = batch.record(at: position) ?? pending.record(at: position) {
-            return try StoredEvent(record: record, position: position).event
-        }
+        if let event = batch.event(at: position) ?? pending.event(at: position) { return event }
         guard let stored = try withRecord(at: position, in: txn, { $0.storedEvent }) else {
             throw StoreError.corruptRecord(position: position)
         }
@@ -327,14 +330,29 @@ extension EventLog {
                 in: sealing.customerIDs)
             try txn.put(EventLog.liveKeyValue(secret), forKey: key.pseudonym.bytes, in: sealing.customerKeys)
         }
-        for (offset, record) in batch.sealedRecords.enumerated() {
-            let position = BigEndianKey(batch.before.position + UInt64(offset) + 1)
-            try txn.put(record, forKey: position, in: databases.events, options: .append)
-            frontier.append(
-                record.withUnsafeBytes { ChainHash(leafOf: position.value, record: $0) },
-                nodesFrom: MerkleTree.storedLevel, into: &nodes)
-            if let content = batch.contents[offset] {
-                try txn.put(content, forKey: position, in: sealing.content, options: .append)
+        var position = batch.before.position
+        for chunk in batch.sealed {
+            var start = 0
+            var contentStart = 0
+            for index in chunk.recordEnds.indices {
+                let (end, contentEnd) = (chunk.recordEnds[index], chunk.contentEnds[index])
+                position += 1
+                let record = chunk.records.bytes(start..<end)
+                try txn.putReserving(
+                    count: record.count, forKey: BigEndianKey(position), in: databases.events,
+                    options: .append
+                ) { $0.copyMemory(from: record) }
+                frontier.append(
+                    ChainHash(leafOf: position, record: record), nodesFrom: MerkleTree.storedLevel,
+                    into: &nodes)
+                if contentEnd > contentStart {
+                    let content = chunk.contents.bytes(contentStart..<contentEnd)
+                    try txn.putReserving(
+                        count: content.count, forKey: BigEndianKey(position), in: sealing.content,
+                        options: .append
+                    ) { $0.copyMemory(from: content) }
+                }
+                (start, contentStart) = (end, contentEnd)
             }
         }
         for (customer, stream) in batch.streams {
@@ -365,7 +383,11 @@ struct PreparedBatch: Sendable {
     /// The head after this batch.
     var after: EventLog.Head
     var outcomes: [AppendOutcome] = []
-    /// The new records, one after the other; record k (at position `before.position + k + 1`)
+    /// The requests the batch was prepared from; the event at `before.position + k + 1` is
+    /// `requests[appended[k]]`. Duplicate checks against this batch compare with them.
+    let requests: [AppendRequest]
+    var appended: [Int] = []
+    /// Format 2: the new records, one after the other; record k (at position `before.position + k + 1`)
     /// ends at `recordEnds[k]`.
     let records: RecordBuffer
     var recordEnds: [Int] = []
@@ -375,73 +397,135 @@ struct PreparedBatch: Sendable {
     var identities: [IdentityEntry] = []
     /// Format 3: the pseudonym and key of each customer of the batch.
     var customers: [String: CustomerKey] = [:]
-    /// Format 3: the stored records (`records` then holds each event in the layout of format 1, for
-    /// the batch's own duplicate checks) and their sealed content.
-    var sealedRecords: [[UInt8]] = []
-    var contents: [[UInt8]?] = []
-    /// Format 3: random bytes for the salts and nonces of the batch's events, drawn a few times a
-    /// batch (event k takes `SealedRecord.entropyCount` bytes from k times that).
-    var entropy: [UInt8] = []
+    /// Format 3: the events to seal once the batch is checked (`seal()`), in position order.
+    var sealJobs: [SealJob] = []
+    /// Format 3: the stored records and their sealed content, in position order, in chunks sealed in
+    /// parallel (`seal()`).
+    var sealed: [SealedChunk] = []
     /// Format 3: the store's erasure count when the batch was prepared.
     var erasures: UInt64 = 0
 
-    /// An empty batch with room for `events` events.
-    init(before: EventLog.Head, recordedAt: Timestamp, events: Int) {
-        self.before = before
-        after = EventLog.Head(position: before.position, hash: before.hash, recordedAt: recordedAt)
-        records = RecordBuffer(capacity: events * 512)
-        outcomes.reserveCapacity(events)
-        recordEnds.reserveCapacity(events)
-        streams.reserveCapacity(min(events, 1 << 14))
-        identities.reserveCapacity(events)
+    /// Format 3: what sealing an event the batch appends needs, besides its request.
+    struct SealJob {
+        var request: Int
+        var customer: CustomerKey
+        var version: UInt64
+        var previousPosition: UInt64
+        var recordedAt: Timestamp
     }
 
-    /// Encodes and hashes the record of `request` at the next position. The request is read through a
-    /// pointer into the caller's array: passed by value, it would be copied (every string retained).
-    mutating func appendRecord(
-        _ request: UnsafePointer<AppendRequest>, previousPosition: UInt64, version: UInt64, identity: UInt64,
-        sealing: CustomerKey?
-    ) {
-        let position = after.position + 1
-        let predecessorHash = after.hash
-        if let kept = request.pointee.recordedAt { after.recordedAt = kept }
-        let target = records.extend(by: EventRecord.encodedSize(request.pointee.touchpoint.event))
-        let hash = EventRecord.write(
-            request.pointee.touchpoint.event, position: position, version: version,
-            previousPosition: previousPosition, recordedAt: after.recordedAt,
-            occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: after.hash, into: target,
-            hashing: sealing == nil)
-        recordEnds.append(records.count)
-        identities.append(IdentityEntry(hash: identity, position: position))
-        after.position = position
-        after.hash = hash
-        if let sealing {
-            if entropy.count < sealedRecords.count * SealedRecord.entropyCount + SealedRecord.entropyCount {
-                entropy += SecureRandom.bytes(SealedRecord.entropyCount * max(64, recordEnds.count))
-            }
-            let start = sealedRecords.count * SealedRecord.entropyCount
-            let sealed = SealedRecord.encode(
-                request.pointee.touchpoint.event, customer: sealing, position: position, version: version,
-                previousPosition: previousPosition, recordedAt: after.recordedAt,
-                occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: predecessorHash,
-                entropy: entropy[start..<start + SealedRecord.entropyCount])
-            sealedRecords.append(sealed.record)
-            contents.append(sealed.content)
-            after.hash = sealed.hash
+    /// An empty batch for `requests`, in a store of format 3 when `sealed`.
+    init(before: EventLog.Head, recordedAt: Timestamp, requests: [AppendRequest], sealed: Bool) {
+        self.before = before
+        after = EventLog.Head(position: before.position, hash: before.hash, recordedAt: recordedAt)
+        self.requests = requests
+        let events = requests.count
+        records = RecordBuffer(capacity: sealed ? 0 : events * 512)
+        outcomes.reserveCapacity(events)
+        appended.reserveCapacity(events)
+        streams.reserveCapacity(min(events, 1 << 14))
+        identities.reserveCapacity(events)
+        if sealed {
+            sealJobs.reserveCapacity(events)
+        } else {
+            recordEnds.reserveCapacity(events)
         }
     }
 
-    /// `source` and `id` of the event this batch puts at `position`; nil when it puts none there.
-    func sourceAndID(at position: UInt64) -> (source: String, id: String)? {
-        record(at: position).flatMap { EventRecordView.identity($0, position: position) }
+    /// Appends the event of `request` (the request at offset `index`) at the next position: in format 2
+    /// its record, encoded and hashed; in format 3 (`sealing`) what `seal()` then needs. The request is
+    /// read through a pointer into the caller's array: passed by value, it would be copied (every string
+    /// retained).
+    mutating func appendRecord(
+        _ request: UnsafePointer<AppendRequest>, index: Int, previousPosition: UInt64, version: UInt64,
+        identity: UInt64, sealing: CustomerKey?
+    ) {
+        let position = after.position + 1
+        if let kept = request.pointee.recordedAt { after.recordedAt = kept }
+        appended.append(index)
+        identities.append(IdentityEntry(hash: identity, position: position))
+        after.position = position
+        if let sealing {
+            sealJobs.append(
+                SealJob(
+                    request: index, customer: sealing, version: version, previousPosition: previousPosition,
+                    recordedAt: after.recordedAt))
+            return
+        }
+        let target = records.extend(by: EventRecord.encodedSize(request.pointee.touchpoint.event))
+        after.hash = EventRecord.write(
+            request.pointee.touchpoint.event, position: position, version: version,
+            previousPosition: previousPosition, recordedAt: after.recordedAt,
+            occurredAt: request.pointee.touchpoint.occurredAt, predecessorHash: after.hash, into: target)
+        recordEnds.append(records.count)
     }
 
-    /// The record this batch puts at `position`, valid while the batch lives; nil when it puts none there.
-    func record(at position: UInt64) -> UnsafeRawBufferPointer? {
+    /// Format 3: seals and encodes the records of `sealJobs` and chains them after `before`.
+    ///
+    /// Sealing (AES-GCM, the commitment) and encoding are most of a batch's work and each event's is
+    /// independent of the others': the events are split into chunks sealed on all cores at once (the
+    /// writer thread mostly waits for its commit's fsync meanwhile). Only the chain hashes, each
+    /// covering its predecessor's, are then computed in order.
+    mutating func seal() {
+        guard !sealJobs.isEmpty else { return }
+        let jobs = sealJobs
+        let entropy = SecureRandom.bytes(jobs.count * SealedRecord.entropyCount)
+        // Chunks by size, not by the number of cores: the same batch is split the same way everywhere.
+        let chunkCount = max(1, min(16, jobs.count / PreparedBatch.minimumChunk))
+        let chunks = (0..<chunkCount).map { _ in SealedChunk(events: jobs.count / chunkCount + 1) }
+        let first = before.position + 1
+        requests.withUnsafeBufferPointer { requests in
+            entropy.withUnsafeBytes { entropy in
+                let shared = SealInput(requests: requests, entropy: entropy)
+                @Sendable func sealChunk(_ part: Int) {
+                    let range =
+                        (jobs.count * part / chunkCount)..<(jobs.count * (part + 1) / chunkCount)
+                    chunks[part].seal(jobs[range], firstPosition: first + UInt64(range.lowerBound), shared)
+                }
+                // A small batch (one event per request in `touchlog serve`) is sealed right here.
+                if chunkCount == 1 {
+                    sealChunk(0)
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: chunkCount, execute: sealChunk)
+                }
+            }
+        }
+        var hash = before.hash
+        var position = before.position
+        for chunk in chunks {
+            var start = 0
+            for end in chunk.recordEnds {
+                position += 1
+                hash = SealedRecord.chain(
+                    chunk.records.mutableBytes(start..<end), position: position, after: hash)
+                start = end
+            }
+        }
+        after.hash = hash
+        sealed = chunks
+        sealJobs = []
+    }
+
+    /// The fewest events of a chunk: below that, handing a chunk to another thread costs more than
+    /// it saves.
+    static let minimumChunk = 512
+
+    /// Whether the event this batch puts at `position` has this `source` and `id`; nil when the batch
+    /// puts no event there.
+    func hasEvent(at position: UInt64, source: String, id: String) -> Bool? {
+        guard let index = requestIndex(at: position) else { return nil }
+        return requests[index].touchpoint.event.source == source && requests[index].touchpoint.event.id == id
+    }
+
+    /// The event this batch puts at `position`; nil when it puts none there.
+    func event(at position: UInt64) -> CloudEvent? {
+        requestIndex(at: position).map { requests[$0].touchpoint.event }
+    }
+
+    /// The offset in `requests` of the event this batch puts at `position`.
+    private func requestIndex(at position: UInt64) -> Int? {
         guard position > before.position && position <= after.position else { return nil }
-        let index = Int(position - before.position - 1)
-        let start = index == 0 ? 0 : recordEnds[index - 1]
-        return records.bytes(start..<recordEnds[index])
+        return appended[Int(position - before.position - 1)]
     }
 
     /// The positions of this batch's events whose identity hash is `hash`, once `identities` is sorted.
@@ -456,6 +540,57 @@ struct PreparedBatch: Sendable {
             }
         }
         return positions
+    }
+}
+
+/// What every thread sealing a batch reads: the batch's requests and its salts and nonces (event k of
+/// the batch takes `SealedRecord.entropyCount` bytes from k times that).
+private struct SealInput: @unchecked Sendable {
+    // @unchecked Sendable: both buffers are only read, and outlive `concurrentPerform`, which returns
+    // only when every thread reading them is done.
+    let requests: UnsafeBufferPointer<AppendRequest>
+    let entropy: UnsafeRawBufferPointer
+}
+
+/// Format 3: the sealed records of consecutive positions and their contents, encoded by one thread.
+final class SealedChunk: @unchecked Sendable {
+    // @unchecked Sendable: written only by the one thread that seals the chunk, inside
+    // `concurrentPerform`, which returns after it is done; read-only from then on.
+    let records: RecordBuffer
+    /// Record k ends at `recordEnds[k]` in `records`, its content at `contentEnds[k]` in `contents`
+    /// (an empty content: none).
+    private(set) var recordEnds: [Int] = []
+    let contents: RecordBuffer
+    private(set) var contentEnds: [Int] = []
+
+    init(events: Int) {
+        records = RecordBuffer(capacity: events * 320)
+        contents = RecordBuffer(capacity: events * 256)
+        recordEnds.reserveCapacity(events)
+        contentEnds.reserveCapacity(events)
+    }
+
+    /// Seals `jobs`, the first at `firstPosition`.
+    fileprivate func seal(
+        _ jobs: ArraySlice<PreparedBatch.SealJob>, firstPosition: UInt64, _ input: SealInput
+    ) {
+        var scratch = SealedRecord.Scratch()
+        var position = firstPosition
+        for offset in jobs.indices {
+            let job = jobs[offset]
+            let request = input.requests.baseAddress.unsafelyUnwrapped + job.request
+            let entropy = UnsafeRawBufferPointer(
+                rebasing: input.entropy[
+                    offset * SealedRecord.entropyCount..<(offset + 1) * SealedRecord.entropyCount])
+            SealedRecord.write(
+                request.pointee.touchpoint.event, customer: job.customer, position: position,
+                version: job.version, previousPosition: job.previousPosition, recordedAt: job.recordedAt,
+                occurredAt: request.pointee.touchpoint.occurredAt, entropy: entropy, records: records,
+                contents: contents, scratch: &scratch)
+            recordEnds.append(records.count)
+            contentEnds.append(contents.count)
+            position += 1
+        }
     }
 }
 
@@ -494,7 +629,13 @@ final class RecordBuffer: @unchecked Sendable {
 
     /// The bytes in `range`, valid while this buffer lives.
     func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(mutableBytes(range))
+    }
+
+    /// The bytes in `range` for the preparing thread to complete (a record's hashes), valid while this
+    /// buffer lives and does not grow.
+    func mutableBytes(_ range: Range<Int>) -> UnsafeMutableRawBufferPointer {
         precondition(range.upperBound <= count)
-        return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
+        return UnsafeMutableRawBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 }

@@ -73,7 +73,7 @@ enum EventRecord {
     static func write(
         _ event: borrowing CloudEvent, position: UInt64, version: UInt64, previousPosition: UInt64,
         recordedAt: Timestamp, occurredAt: Timestamp, predecessorHash: ChainHash,
-        into target: UnsafeMutableRawBufferPointer, hashing: Bool = true
+        into target: UnsafeMutableRawBufferPointer
     ) -> ChainHash {
         var w = RecordWriter(target)
         w.byte(format)
@@ -119,8 +119,6 @@ enum EventRecord {
             w.string(text)
         }
         precondition(w.offset == target.count, "record size mismatch")
-        // A store of format 3 keeps this layout in memory only (its records are `SealedRecord`s).
-        guard hashing else { return .genesis }
         let hash = ChainHash(position: position, record: UnsafeRawBufferPointer(target))
         hash.withUnsafeBytes {
             target.baseAddress!.advanced(by: hashRange.lowerBound).copyMemory(

@@ -137,69 +137,104 @@ enum SealedRecord {
         case sealed = 1
     }
 
-    /// Encodes `event` for `position`: the record (hash filled in) and, for a customer with a key, its
-    /// sealed content.
-    static func encode(
-        _ event: borrowing CloudEvent, customer: CustomerKey, position: UInt64, version: UInt64,
-        previousPosition: UInt64, recordedAt: Timestamp, occurredAt: Timestamp, predecessorHash: ChainHash,
-        entropy: ArraySlice<UInt8>
-    ) -> (record: [UInt8], content: [UInt8]?, hash: ChainHash) {
-        precondition(entropy.count == entropyCount, "a salt and a nonce")
+    /// Buffers one thread reuses from event to event while it seals (`write`).
+    struct Scratch {
+        var plain = ByteSink()
+        var record = ByteSink()
         var clear: [CloudEventExtension] = []
         var personal: [CloudEventExtension] = []
+
+        init() {
+            plain.bytes.reserveCapacity(1024)
+            record.bytes.reserveCapacity(1024)
+        }
+    }
+
+    /// Encodes `event` for `position`: its record at the end of `records`, with the hash and the
+    /// predecessor hash left zero (`chain` fills them in once the predecessor's hash is known), and, for
+    /// a customer with a key, its sealed content at the end of `contents` (nothing when there is none).
+    /// `entropy` is the event's salt and nonce.
+    static func write(
+        _ event: borrowing CloudEvent, customer: CustomerKey, position: UInt64, version: UInt64,
+        previousPosition: UInt64, recordedAt: Timestamp, occurredAt: Timestamp,
+        entropy: UnsafeRawBufferPointer, records: RecordBuffer, contents: RecordBuffer, scratch: inout Scratch
+    ) {
+        precondition(entropy.count == entropyCount, "a salt and a nonce")
+        scratch.clear.removeAll(keepingCapacity: true)
+        scratch.personal.removeAll(keepingCapacity: true)
         for attribute in event.extensions {
             if Catalog.isPersonal(extension: attribute.name) {
-                personal.append(attribute)
+                scratch.personal.append(attribute)
             } else {
-                clear.append(attribute)
+                scratch.clear.append(attribute)
             }
         }
-        var content: [UInt8]?
-        var commitment = [UInt8](repeating: 0, count: 32)
+        var commitment: SHA256Digest?
         if let key = customer.key {
-            var plain = ByteSink()
-            plain.bytes.reserveCapacity(256)
-            plain.bytes += entropy.prefix(saltCount)
-            plain.string(event.subject ?? "")
-            plain.extensions(personal)
-            plain.data(event.data)
-            commitment = Array(SHA256.hash(data: plain.bytes))
+            scratch.plain.bytes.removeAll(keepingCapacity: true)
+            scratch.plain.bytes += entropy.prefix(saltCount)
+            scratch.plain.string(event.subject ?? "")
+            scratch.plain.extensions(scratch.personal)
+            scratch.plain.data(event.data)
+            commitment = SHA256.hash(data: scratch.plain.bytes)
             // Sealing cannot fail for a 256-bit key and a fresh nonce.
-            let nonce = try! AES.GCM.Nonce(data: entropy.suffix(12))
-            let box = try! AES.GCM.seal(
-                plain.bytes, using: key, nonce: nonce, authenticating: positionBytes(position))
-            content = [contentFormat] + Array(box.combined!)
+            let nonce = try! AES.GCM.Nonce(data: UnsafeRawBufferPointer(rebasing: entropy[saltCount...]))
+            var bigEndian = position.bigEndian
+            let box = Swift.withUnsafeBytes(of: &bigEndian) { position in
+                try! AES.GCM.seal(scratch.plain.bytes, using: key, nonce: nonce, authenticating: position)
+            }
+            box.combined!.withUnsafeBytes { combined in
+                let target = contents.extend(by: 1 + combined.count)
+                target[0] = contentFormat
+                UnsafeMutableRawBufferPointer(rebasing: target[1...]).copyMemory(from: combined)
+            }
         }
-        var w = ByteSink()
-        w.bytes.reserveCapacity(256)
-        w.byte(format)
-        w.bytes += [UInt8](repeating: 0, count: 32)
-        w.bytes += predecessorHash.bytes
-        w.uint64(previousPosition)
-        w.uint64(version)
-        w.uint64(UInt64(bitPattern: recordedAt.microsecondsSinceEpoch))
-        w.uint64(UInt64(bitPattern: occurredAt.microsecondsSinceEpoch))
-        w.bytes += customer.pseudonym.bytes
-        w.bytes += commitment
-        w.byte(content == nil ? ContentKind.none.rawValue : ContentKind.sealed.rawValue)
-        w.string(event.id)
-        w.string(event.source)
-        w.string(event.type)
-        w.optional(event.time)
-        w.optional(event.datacontenttype)
-        w.optional(event.dataschema)
-        w.extensions(clear)
-        if let text = clearData(event.data, type: event.type) {
-            w.byte(EventRecordView.DataKind.json.rawValue)
-            w.length(text.count)
-            w.bytes += text
+        scratch.record.bytes.removeAll(keepingCapacity: true)
+        scratch.record.byte(format)
+        // The hash and the predecessor hash, filled in by `chain`.
+        scratch.record.bytes += repeatElement(0, count: 2 * 32)
+        scratch.record.uint64(previousPosition)
+        scratch.record.uint64(version)
+        scratch.record.uint64(UInt64(bitPattern: recordedAt.microsecondsSinceEpoch))
+        scratch.record.uint64(UInt64(bitPattern: occurredAt.microsecondsSinceEpoch))
+        customer.pseudonym.bytes.withUnsafeBytes { scratch.record.bytes += $0 }
+        if let commitment {
+            commitment.withUnsafeBytes { scratch.record.bytes += $0 }
         } else {
-            w.byte(EventRecordView.DataKind.absent.rawValue)
+            scratch.record.bytes += repeatElement(0, count: 32)
         }
-        var record = w.bytes
-        let hash = ChainHash(position: position, record: record)
-        record.replaceSubrange(EventRecord.hashRange, with: hash.bytes)
-        return (record, content, hash)
+        scratch.record.byte(commitment == nil ? ContentKind.none.rawValue : ContentKind.sealed.rawValue)
+        scratch.record.string(event.id)
+        scratch.record.string(event.source)
+        scratch.record.string(event.type)
+        scratch.record.optional(event.time)
+        scratch.record.optional(event.datacontenttype)
+        scratch.record.optional(event.dataschema)
+        scratch.record.extensions(scratch.clear)
+        if let text = clearData(event.data, type: event.type) {
+            scratch.record.byte(EventRecordView.DataKind.json.rawValue)
+            scratch.record.length(text.count)
+            scratch.record.bytes += text
+        } else {
+            scratch.record.byte(EventRecordView.DataKind.absent.rawValue)
+        }
+        scratch.record.bytes.withUnsafeBytes { records.extend(by: $0.count).copyMemory(from: $0) }
+    }
+
+    /// Fills in the predecessor hash and the hash of `record` (as `write` left it) stored at `position`
+    /// after an event whose hash is `predecessor`, and returns its hash.
+    static func chain(_ record: UnsafeMutableRawBufferPointer, position: UInt64, after predecessor: ChainHash)
+        -> ChainHash
+    {
+        predecessor.withUnsafeBytes {
+            UnsafeMutableRawBufferPointer(rebasing: record[EventRecord.predecessorHashRange]).copyMemory(
+                from: $0)
+        }
+        let hash = ChainHash(position: position, record: UnsafeRawBufferPointer(record))
+        hash.withUnsafeBytes {
+            UnsafeMutableRawBufferPointer(rebasing: record[EventRecord.hashRange]).copyMemory(from: $0)
+        }
+        return hash
     }
 
     static func positionBytes(_ position: UInt64) -> [UInt8] {
@@ -406,13 +441,19 @@ struct ByteSink {
 
     mutating func string(_ text: String) {
         length(text.utf8.count)
-        bytes += text.utf8
+        utf8(text)
     }
 
     mutating func optional(_ text: String?) {
         guard let text else { return byte(0) }
         length(text.utf8.count + 1)
-        bytes += text.utf8
+        utf8(text)
+    }
+
+    /// The UTF-8 of `text`, copied in one piece when the string is stored contiguously (appending the
+    /// view element by element is several times slower).
+    private mutating func utf8(_ text: String) {
+        if text.utf8.withContiguousStorageIfAvailable({ bytes += $0 }) == nil { bytes += text.utf8 }
     }
 
     mutating func optional(bytes text: [UInt8]) {

@@ -135,6 +135,33 @@ let canMountTmpfs: Bool = {
     }
 }
 
+extension ConcurrencyTests {
+    /// Format 3 seals a batch of more than one chunk on several threads: two processes ingesting such
+    /// batches into one store at once (a batch predicted after its own process's last one is prepared
+    /// again when the other process committed first) leave a log that audits clean.
+    @Test(.timeLimit(.minutes(5)))
+    func twoProcessesAppendingLargeSealedBatchesLeaveALogThatAuditsClean() throws {
+        let workspace = try Workspace()
+        var inputs: [String] = []
+        for seed: UInt64 in [31, 32] {
+            let input = workspace.path + "/events-\(seed).jsonl"
+            try writeGeneratedLines(GeneratorConfiguration(seed: seed, events: 4_500), to: input)
+            inputs.append(input)
+        }
+        #expect(try workspace.openLog().format == 3)
+        let writers = try inputs.map {
+            try ChildTouchlog(["ingest", $0, "--store", workspace.store, "--batch-size", "1500"])
+        }
+        for writer in writers {
+            writer.wait()
+            #expect(writer.process.terminationStatus == 0)
+        }
+        let audit = workspace.run("audit")
+        #expect(audit.exitCode == 0, "\(audit.output)\(audit.error)")
+        #expect(try workspace.openStore().log.statistics().events == 9_000)
+    }
+}
+
 @Suite struct StaleReaderTests {
     @Test(.timeLimit(.minutes(2)))
     func aReaderSlotLeftByAKilledProcessIsClearedAtOpen() throws {

@@ -79,4 +79,55 @@ import TouchlogTestSupport
         #expect(try log.statistics().events == 2 * 41)
         #expect(try log.version(ofCustomer: "c4") == 18)
     }
+
+    /// Format 3 seals a batch in chunks on several threads and then chains the chunks in order
+    /// (`PreparedBatch.seal()`): batches of several chunks, pipelined, with another writer moving the
+    /// head between a batch's prediction and its commit, must chain, audit and read back as appended.
+    @Test func sealedBatchesOfSeveralChunksChainAndReadBackAfterAnotherWriter() throws {
+        let log = try store.open()
+        #expect(log.format == 3)
+        let size = 3 * PreparedBatch.minimumChunk + 7
+        let batches = try (0..<3).map { round in
+            try (0..<size).map { index in
+                AppendRequest(
+                    try touchpoint(
+                        id: "s\(round)-\(index)", customer: "c\(index % 37)",
+                        extra: #""channel":"email","email":"c\#(index % 37)@example.com""#))
+            }
+        }
+        let intruder = AppendRequest(try touchpoint(id: "intruder", customer: "c1"))
+        var results: [AppendResult] = []
+        try log.append(batches: batches) { result in
+            results.append(result)
+            // Batch 1 is already prepared after batch 0: this append moves the head under it.
+            if results.count == 1 { _ = try log.append([intruder]) }
+        }
+        #expect(results.map(\.appended) == [size, size, size])
+        // The intruder is at size + 1; batch 1's first event is c0's after c0's events of batch 0.
+        let c0InBatch0 = UInt64((size + 36) / 37)
+        #expect(results[1].outcomes.first == .appended(position: UInt64(size) + 2, version: c0InBatch0 + 1))
+        #expect(try log.verify().problems.isEmpty)
+
+        // Every event reads back (its content opened and checked against its commitment) where its
+        // outcome put it, chunk boundaries included.
+        for (batch, result) in zip(batches, results) {
+            for (request, outcome) in zip(batch, result.outcomes) {
+                guard case .appended(let position, _) = outcome else {
+                    Issue.record("\(request.touchpoint.event.id): \(outcome)")
+                    continue
+                }
+                let stored = try #require(try log.event(at: position))
+                #expect(stored.event.id == request.touchpoint.event.id)
+                #expect(stored.event.hasSameContent(as: request.touchpoint.event))
+            }
+        }
+        // Sent again, every event of the batches is a duplicate of where it went.
+        let again = try log.append(batches[2])
+        #expect(
+            again.outcomes
+                == results[2].outcomes.map { outcome in
+                    guard case .appended(let position, _) = outcome else { return outcome }
+                    return .duplicate(position: position)
+                })
+    }
 }
