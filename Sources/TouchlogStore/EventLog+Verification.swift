@@ -76,16 +76,41 @@ extension EventLog {
     private func verifyAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?) throws
         -> LogVerification
     {
+        // The sealed content (format 3) is opened on a thread of its own, in a snapshot of its own but
+        // only up to this snapshot's head: nothing else this walk checks depends on it.
+        let through = try readHead(txn).position
+        let contentCheck =
+            databases.sealing == nil ? nil : BackgroundThread { try self.verifyContent(through: through) }
+        let walked = Result { try walkAll(txn, progress: progress) }
+        let contentProblems = Result { try contentCheck?.wait() ?? [] }
+        let (walk, streams, walkedIdentities, treeProblems) = try walked.get()
+        var verification = walk
+        var identities = walkedIdentities
+        var problems = verification.problems
+        problems += try contentProblems.get()
+        problems += treeProblems
+        problems += try verifyStreamIndex(streams, head: verification.headPosition, txn)
+        problems += try verifyIdentityIndex(&identities, txn)
+        verification.problems = problems.sortedByPosition()
+        return verification
+    }
+
+    /// The walk of the whole log: each record's hash, chain link, recorded time and stream link, and
+    /// the stored Merkle tree against one recomputed from the records. Returns the verification with
+    /// the walk's problems, the streams' heads and the identity index entries the log calls for, and
+    /// the tree's problems.
+    private func walkAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?) throws -> (
+        LogVerification, [StreamKey: StreamHead], [(key: UInt64, position: UInt64)], [AuditProblem]
+    ) {
         var problems: [AuditProblem] = []
         var expected: UInt64 = 1
         var previousHash = ChainHash.genesis
         // The position and recorded time of the record before, when its header could be read.
         var previousRecorded: (position: UInt64, time: Timestamp)?
-        var streams: [String: StreamHead] = [:]
+        var streams: [StreamKey: StreamHead] = [:]
         var identities: [(key: UInt64, position: UInt64)] = []
         var checked = 0
         var tree = TreeCheck(comparing: self.tree != nil)
-        let keys = KeyCache()
         /// Walks the events; `nextStoredNode` gives the stored tree's next node (nil past its end).
         func walk(_ nextStoredNode: () throws -> (key: UInt64?, hash: ChainHash?)?) throws {
             try txn.withCursor(on: databases.events) { cursor in
@@ -109,53 +134,13 @@ extension EventLog {
                     checked += 1
                     try tree.add(ChainHash(leafOf: position, record: value), at: position, nextStoredNode)
                     if checked % 65_536 == 0 { progress?(checked) }
-                    var sealedProblem: String?
-                    var decoded: Bool?
-                    do {
-                        decoded = try withView(value, at: position, keys: keys, txn) { record -> Bool in
-                            let (hash, predecessorHash, recomputed) = (
-                                record.hash, record.predecessorHash, record.recomputedHash
-                            )
-                            if recomputed != hash {
-                                problems.append(
-                                    .hashMismatch(at: position, stored: hash, recomputed: recomputed))
-                            }
-                            if predecessorHash != previousHash {
-                                problems.append(
-                                    .chainBroken(
-                                        at: position, predecessor: predecessorHash,
-                                        previous: previousHash.description))
-                            }
-                            let recorded = record.recordedAt
-                            checkRecordedTime(
-                                recorded, at: position, after: previousRecorded, into: &problems)
-                            previousRecorded = (position, recorded)
-                            let customer = record.pseudonym?.projectionName ?? record.subject ?? ""
-                            let (version, previousPosition) = (record.version, record.previousPosition)
-                            let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
-                            if version != stream.version + 1 || previousPosition != stream.lastPosition {
-                                problems.append(
-                                    AuditProblem(
-                                        position: position, kind: .streamLink,
-                                        message:
-                                            "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
-                                    ))
-                            }
-                            streams[customer] = StreamHead(
-                                lastPosition: position, version: stream.version + 1)
-                            identities.append(
-                                (identityHasher.hash(source: record.source, id: record.id), position))
-                            previousHash = hash
-                            return true
-                        }
-                    } catch StoreError.sealedContent(_, let reason) {
-                        sealedProblem = "its personal content cannot be read: " + reason
-                    }
-                    if decoded == nil {
+                    guard let links = EventRecordView.Header.links(value),
+                        let (stream, identity) = streamAndIdentity(value, at: position)
+                    else {
                         problems.append(
                             AuditProblem(
-                                position: position, kind: .undecodable,
-                                message: sealedProblem ?? "the record does not decode"))
+                                position: position, kind: .undecodable, message: "the record does not decode")
+                        )
                         let header = EventRecordView.Header.hashAndRecordedTime(value)
                         previousHash = header?.0 ?? .genesis
                         if let recorded = header?.1 {
@@ -163,7 +148,36 @@ extension EventLog {
                                 recorded, at: position, after: previousRecorded, into: &problems)
                         }
                         previousRecorded = header.map { (position, $0.1) }
+                        return true
                     }
+                    let recomputed = ChainHash(position: position, record: value)
+                    if recomputed != links.hash {
+                        problems.append(
+                            .hashMismatch(at: position, stored: links.hash, recomputed: recomputed))
+                    }
+                    if links.predecessorHash != previousHash {
+                        problems.append(
+                            .chainBroken(
+                                at: position, predecessor: links.predecessorHash,
+                                previous: previousHash.description))
+                    }
+                    checkRecordedTime(
+                        links.recordedAt, at: position, after: previousRecorded, into: &problems)
+                    previousRecorded = (position, links.recordedAt)
+                    func link(_ head: inout StreamHead) {
+                        if links.version != head.version + 1 || links.previousPosition != head.lastPosition {
+                            problems.append(
+                                AuditProblem(
+                                    position: position, kind: .streamLink,
+                                    message:
+                                        "customer '\(stream.name)': version \(links.version) after position \(links.previousPosition), expected version \(head.version + 1) after position \(head.lastPosition)"
+                                ))
+                        }
+                        head = StreamHead(lastPosition: position, version: head.version + 1)
+                    }
+                    link(&streams[stream, default: StreamHead(lastPosition: 0, version: 0)])
+                    identities.append((identity, position))
+                    previousHash = links.hash
                     return true
                 }
             }
@@ -194,13 +208,111 @@ extension EventLog {
         } else {
             try walk { nil }
         }
-        problems += tree.problems
-        problems += try verifyStreamIndex(streams, head: expected - 1, txn)
-        problems += try verifyIdentityIndex(&identities, txn)
-        problems = problems.sortedByPosition()
-        return LogVerification(
+        let verification = LogVerification(
             eventsChecked: checked, problems: problems, headPosition: expected - 1, headHash: previousHash,
             treeRoot: tree.frontier.root, treeChecked: self.tree != nil)
+        return (verification, streams, identities, tree.problems)
+    }
+
+    /// The stream the record `value` (stored at `position`) belongs to and its identity hash, read in
+    /// place; nil when the record does not decode. A record of format 3 is read without its sealed
+    /// content, which `verifyContent(through:)` checks.
+    private func streamAndIdentity(_ value: UnsafeRawBufferPointer, at position: UInt64) -> (
+        StreamKey, UInt64
+    )? {
+        if value.first == SealedRecord.format {
+            guard databases.sealing != nil, let fields = SealedRecord.Fields(value) else { return nil }
+            let pseudonym = UnsafeRawBufferPointer(
+                rebasing: value[
+                    SealedRecord.pseudonymOffset..<SealedRecord.pseudonymOffset + Pseudonym.byteCount])
+            return (
+                StreamKey(pseudonym: pseudonym),
+                identityHasher.hash(
+                    source: UnsafeRawBufferPointer(rebasing: value[fields.source]),
+                    id: UnsafeRawBufferPointer(rebasing: value[fields.id]))
+            )
+        }
+        guard let record = EventRecordView(bytes: value, position: position) else { return nil }
+        return (StreamKey(subject: record.subject ?? ""), record.identityHash(identityHasher))
+    }
+
+    /// Opens the sealed content of every record of format 3 up to position `through`, in a snapshot
+    /// of its own: it must be authentic under its customer's key, be what the record commits to, and
+    /// decode. A customer's key is read once. Records that do not decode are left to the walk.
+    private func verifyContent(through: UInt64) throws -> [AuditProblem] {
+        guard let sealing = databases.sealing else { return [] }
+        return try environment.withReadTransaction { txn in
+            var problems: [AuditProblem] = []
+            var keys: [Pseudonym: StoredKey] = [:]
+            try txn.withCursor(on: databases.events) { cursor in
+                try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                    guard let position = BigEndianKey(bytes: key)?.value else { return true }
+                    guard position <= through else { return false }
+                    guard value.first == SealedRecord.format, let fields = SealedRecord.Fields(value),
+                        fields.contentKind == .sealed
+                    else { return true }
+                    let reason: String?
+                    do {
+                        reason = try contentProblem(at: position, fields, sealing, &keys, txn)
+                    } catch StoreError.sealedContent(_, let why) {
+                        reason = "its personal content cannot be read: " + why
+                    }
+                    if let reason {
+                        problems.append(AuditProblem(position: position, kind: .undecodable, message: reason))
+                    }
+                    return true
+                }
+            }
+            return problems
+        }
+    }
+
+    /// What is wrong with the sealed content of the record at `position` (`fields`): nil when it opens
+    /// and decodes, or its customer is erased or withheld.
+    /// - Throws: `StoreError.sealedContent` when it cannot be read (as `withView` reports it).
+    private func contentProblem(
+        at position: UInt64, _ fields: SealedRecord.Fields, _ sealing: Store.Sealing,
+        _ keys: inout [Pseudonym: StoredKey], _ txn: borrowing ReadTransaction
+    ) throws -> String? {
+        let stored: StoredKey
+        if let cached = keys[fields.pseudonym] {
+            stored = cached
+        } else {
+            guard let found = try storedKey(fields.pseudonym, sealing, txn) else {
+                throw StoreError.sealedContent(
+                    position: position,
+                    reason: "its customer (pseudonym \(fields.pseudonym.hex)) has no key in 'customerkeys'")
+            }
+            keys[fields.pseudonym] = found
+            stored = found
+        }
+        guard case .live(let key) = stored else { return nil }
+        let opened = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: sealing.content) {
+            content -> Result<String?, SealedRecord.ContentProblem> in
+            Result { () throws(SealedRecord.ContentProblem) in
+                try SealedRecord.withOpened(
+                    content: content, key: key, position: position, commitment: fields.commitment
+                ) { plain -> String? in
+                    // As `withView` reads it: content that does not parse cannot be read; a data kind
+                    // no record has makes a record that does not decode.
+                    guard let parts = SealedRecord.personalContent(plain) else {
+                        return "its personal content cannot be read: its opened content does not decode"
+                    }
+                    return EventRecordView.DataKind(rawValue: plain[parts.data.lowerBound]) == nil
+                        ? "the record does not decode" : nil
+                }
+            }
+        }
+        switch opened {
+        case nil:
+            throw StoreError.sealedContent(
+                position: position, reason: "its entry in 'content' is missing while its customer's key lives"
+            )
+        case .failure(let problem):
+            throw StoreError.sealedContent(position: position, reason: problem.reason)
+        case .success(let reason):
+            return reason
+        }
     }
 
     /// Adds a problem when `recorded`, the recorded time at `position`, is earlier than the one of the
@@ -223,17 +335,18 @@ extension EventLog {
     /// event moved to another customer, the index still names it and the log's head of the customer
     /// is the event before it, which is not where the damage is.
     private func verifyStreamIndex(
-        _ computed: [String: StreamHead], head: UInt64, _ txn: borrowing ReadTransaction
+        _ computed: [StreamKey: StreamHead], head: UInt64, _ txn: borrowing ReadTransaction
     ) throws -> [AuditProblem] {
         var problems: [AuditProblem] = []
         var remaining = computed
         try txn.withCursor(on: databases.streams) { cursor in
             try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
-                let customer =
+                let stream =
                     databases.sealing != nil && key.count == Pseudonym.byteCount
-                    ? Pseudonym(unsafeBytes: key).projectionName : String(decoding: key, as: UTF8.self)
+                    ? StreamKey(pseudonym: key) : StreamKey(subject: String(decoding: key, as: UTF8.self))
+                let customer = stream.name
                 let indexed = StreamHead(decoding: value)
-                guard let actual = remaining.removeValue(forKey: customer) else {
+                guard let actual = remaining.removeValue(forKey: stream) else {
                     problems.append(
                         AuditProblem(
                             position: indexed?.lastPosition, kind: .streamIndex,
@@ -254,11 +367,11 @@ extension EventLog {
                 return true
             }
         }
-        for (customer, head) in remaining {
+        for (stream, head) in remaining {
             problems.append(
                 AuditProblem(
                     position: head.lastPosition, kind: .streamIndex,
-                    message: "the streams index has no entry for customer '\(customer)'"))
+                    message: "the streams index has no entry for customer '\(stream.name)'"))
         }
         return problems
     }
@@ -502,5 +615,49 @@ private struct TreeCheck {
                     ))
             }
         }
+    }
+}
+
+/// A customer's stream as the audit's walk keys it, made without allocating: the pseudonym of a record
+/// of format 3, the subject of one of format 1.
+struct StreamKey: Hashable {
+    /// The pseudonym's 16 bytes as two words, in memory order (zero for a subject).
+    private let words: (first: UInt64, second: UInt64)
+    /// The subject of a record of format 1 (empty for a pseudonym).
+    private let subject: String
+    private let isPseudonym: Bool
+
+    init(pseudonym bytes: UnsafeRawBufferPointer) {
+        words = (
+            bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+            bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        )
+        subject = ""
+        isPseudonym = true
+    }
+
+    init(subject: String) {
+        words = (0, 0)
+        self.subject = subject
+        isPseudonym = false
+    }
+
+    /// How problems name the customer: the pseudonym's `ps:` name (as the projections key it), or the
+    /// subject.
+    var name: String {
+        guard isPseudonym else { return subject }
+        var copy = words
+        return withUnsafeBytes(of: &copy) { Pseudonym(unsafeBytes: $0).projectionName }
+    }
+
+    static func == (a: StreamKey, b: StreamKey) -> Bool {
+        a.words == b.words && a.isPseudonym == b.isPseudonym && a.subject == b.subject
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.first)
+        hasher.combine(words.second)
+        hasher.combine(isPseudonym)
+        if !isPseudonym { hasher.combine(subject) }
     }
 }
