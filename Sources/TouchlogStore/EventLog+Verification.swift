@@ -27,8 +27,15 @@ extension EventLog {
     /// Read-only: it can run while another process appends.
     /// - Parameter progress: called with the number of events checked so far, every 65,536 events.
     public func verify(progress: ((Int) -> Void)? = nil) throws -> LogVerification {
+        try verify(progress: progress, limits: AuditPassLimits())
+    }
+
+    /// `verify(progress:)` with the given bounds on what one pass holds (tests use small ones).
+    func verify(progress: ((Int) -> Void)? = nil, limits: AuditPassLimits) throws -> LogVerification {
         try storage("verifying the log") {
-            try environment.withReadTransaction { txn in try verifyAll(txn, progress: progress) }
+            try environment.withReadTransaction { txn in
+                try verifyAll(txn, progress: progress, limits: limits)
+            }
         }
     }
 
@@ -73,15 +80,20 @@ extension EventLog {
         }
     }
 
-    private func verifyAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?) throws
-        -> LogVerification
-    {
+    private func verifyAll(
+        _ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?, limits: AuditPassLimits
+    ) throws -> LogVerification {
         // The sealed content (format 3) is opened on a thread of its own, in a snapshot of its own but
         // only up to this snapshot's head: nothing else this walk checks depends on it.
         let through = try readHead(txn).position
         let contentCheck =
             databases.sealing == nil ? nil : BackgroundThread { try self.verifyContent(through: through) }
-        let walked = Result { try walkAll(txn, progress: progress) }
+        let customers = try txn.statistics(of: databases.streams).entries
+        let split = AuditSplit(
+            passes: max(
+                1, Int((through + UInt64(limits.identities) - 1) / UInt64(limits.identities)),
+                (customers + limits.streams - 1) / limits.streams))
+        let walked = Result { try walkAll(txn, progress: progress, split) }
         let contentProblems = Result { try contentCheck?.wait() ?? [] }
         let (walk, streams, walkedIdentities, treeProblems) = try walked.get()
         var verification = walk
@@ -89,19 +101,62 @@ extension EventLog {
         var problems = verification.problems
         problems += try contentProblems.get()
         problems += treeProblems
-        problems += try verifyStreamIndex(streams, head: verification.headPosition, txn)
-        problems += try verifyIdentityIndex(&identities, txn)
+        let head = verification.headPosition
+        problems += try verifyStreamIndex(streams, head: head, txn, split, pass: 0)
+        problems += try verifyIdentityIndex(&identities, txn, split, pass: 0)
+        // A large store: the other slices of the streams and identity hashes, one pass each.
+        for pass in 1..<split.passes {
+            var (streams, identities) = ([StreamKey: StreamHead](), [(key: UInt64, position: UInt64)]())
+            try txn.withCursor(on: databases.events) { cursor in
+                try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                    guard let position = BigEndianKey(bytes: key)?.value,
+                        let links = EventRecordView.Header.links(value),
+                        let (stream, identity) = streamAndIdentity(value, at: position)
+                    else { return true }  // the first pass reported it
+                    if split.pass(of: stream) == pass {
+                        link(stream, links, at: position, &streams, &problems)
+                    }
+                    if split.pass(of: identity) == pass { identities.append((identity, position)) }
+                    return true
+                }
+            }
+            problems += try verifyStreamIndex(streams, head: head, txn, split, pass: pass)
+            problems += try verifyIdentityIndex(&identities, txn, split, pass: pass)
+        }
         verification.problems = problems.sortedByPosition()
         return verification
     }
 
+    /// Checks that the event at `position` (its header's `links`) is the next of `stream`, and makes
+    /// it the stream's head in `streams`.
+    @inline(__always)
+    private func link(
+        _ stream: StreamKey, _ links: EventRecordView.Header.Links, at position: UInt64,
+        _ streams: inout [StreamKey: StreamHead], _ problems: inout [AuditProblem]
+    ) {
+        func follow(_ head: inout StreamHead) {
+            if links.version != head.version + 1 || links.previousPosition != head.lastPosition {
+                problems.append(
+                    AuditProblem(
+                        position: position, kind: .streamLink,
+                        message:
+                            "customer '\(stream.name)': version \(links.version) after position \(links.previousPosition), expected version \(head.version + 1) after position \(head.lastPosition)"
+                    ))
+            }
+            head = StreamHead(lastPosition: position, version: head.version + 1)
+        }
+        follow(&streams[stream, default: StreamHead(lastPosition: 0, version: 0)])
+    }
+
     /// The walk of the whole log: each record's hash, chain link, recorded time and stream link, and
     /// the stored Merkle tree against one recomputed from the records. Returns the verification with
-    /// the walk's problems, the streams' heads and the identity index entries the log calls for, and
-    /// the tree's problems.
-    private func walkAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?) throws -> (
-        LogVerification, [StreamKey: StreamHead], [(key: UInt64, position: UInt64)], [AuditProblem]
-    ) {
+    /// the walk's problems, the heads of the streams and the identity index entries the log calls for
+    /// (of the first pass of `split`: only those are linked and kept), and the tree's problems.
+    private func walkAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?, _ split: AuditSplit)
+        throws -> (
+            LogVerification, [StreamKey: StreamHead], [(key: UInt64, position: UInt64)], [AuditProblem]
+        )
+    {
         var problems: [AuditProblem] = []
         var expected: UInt64 = 1
         var previousHash = ChainHash.genesis
@@ -164,19 +219,12 @@ extension EventLog {
                     checkRecordedTime(
                         links.recordedAt, at: position, after: previousRecorded, into: &problems)
                     previousRecorded = (position, links.recordedAt)
-                    func link(_ head: inout StreamHead) {
-                        if links.version != head.version + 1 || links.previousPosition != head.lastPosition {
-                            problems.append(
-                                AuditProblem(
-                                    position: position, kind: .streamLink,
-                                    message:
-                                        "customer '\(stream.name)': version \(links.version) after position \(links.previousPosition), expected version \(head.version + 1) after position \(head.lastPosition)"
-                                ))
-                        }
-                        head = StreamHead(lastPosition: position, version: head.version + 1)
+                    if split.passes == 1 || split.pass(of: stream) == 0 {
+                        link(stream, links, at: position, &streams, &problems)
                     }
-                    link(&streams[stream, default: StreamHead(lastPosition: 0, version: 0)])
-                    identities.append((identity, position))
+                    if split.passes == 1 || split.pass(of: identity) == 0 {
+                        identities.append((identity, position))
+                    }
                     previousHash = links.hash
                     return true
                 }
@@ -283,6 +331,8 @@ extension EventLog {
                     position: position,
                     reason: "its customer (pseudonym \(fields.pseudonym.hex)) has no key in 'customerkeys'")
             }
+            // Bounded whatever the number of customers: past the limit the cache starts again.
+            if keys.count >= AuditPassLimits.cachedKeys { keys.removeAll(keepingCapacity: true) }
             keys[fields.pseudonym] = found
             stored = found
         }
@@ -335,7 +385,8 @@ extension EventLog {
     /// event moved to another customer, the index still names it and the log's head of the customer
     /// is the event before it, which is not where the damage is.
     private func verifyStreamIndex(
-        _ computed: [StreamKey: StreamHead], head: UInt64, _ txn: borrowing ReadTransaction
+        _ computed: [StreamKey: StreamHead], head: UInt64, _ txn: borrowing ReadTransaction,
+        _ split: AuditSplit, pass: Int
     ) throws -> [AuditProblem] {
         var problems: [AuditProblem] = []
         var remaining = computed
@@ -344,6 +395,7 @@ extension EventLog {
                 let stream =
                     databases.sealing != nil && key.count == Pseudonym.byteCount
                     ? StreamKey(pseudonym: key) : StreamKey(subject: String(decoding: key, as: UTF8.self))
+                guard split.passes == 1 || split.pass(of: stream) == pass else { return true }
                 let customer = stream.name
                 let indexed = StreamHead(decoding: value)
                 guard let actual = remaining.removeValue(forKey: stream) else {
@@ -376,8 +428,11 @@ extension EventLog {
         return problems
     }
 
+    /// Compares the `idruns` index with the entries the log calls for, those of the identity hashes of
+    /// `pass` of `split`; the runs' own order and filters are checked in the first pass.
     private func verifyIdentityIndex(
-        _ identities: inout [(key: UInt64, position: UInt64)], _ txn: borrowing ReadTransaction
+        _ identities: inout [(key: UInt64, position: UInt64)], _ txn: borrowing ReadTransaction,
+        _ split: AuditSplit, pass: Int
     ) throws -> [AuditProblem] {
         var problems: [AuditProblem] = []
         identities.sort { ($0.key, $0.position) < ($1.key, $1.position) }
@@ -387,13 +442,14 @@ extension EventLog {
             for (key, value) in runEntries {
                 let number = BigEndianKey(bytes: key)?.value.description ?? "?"
                 guard let run = IdentityRun(value) else {
+                    guard pass == 0 else { continue }
                     problems.append(
                         AuditProblem(
                             position: nil, kind: .idIndex, message: "the id index run \(number) is malformed")
                     )
                     continue
                 }
-                for entry in 0..<run.count {
+                for entry in 0..<(pass == 0 ? run.count : 0) {
                     if entry > 0 && run.entries.entry(at: entry - 1) >= run.entries.entry(at: entry) {
                         problems.append(
                             AuditProblem(
@@ -409,7 +465,7 @@ extension EventLog {
                         )
                     }
                 }
-                sources.append(run.entries)
+                sources.append(split.slice(run.entries, pass: pass))
             }
             // All runs in one sorted sequence, compared with the entries the log calls for.
             var merged = MergedIdentityEntries(sources)
@@ -659,5 +715,45 @@ struct StreamKey: Hashable {
         hasher.combine(words.second)
         hasher.combine(isPseudonym)
         if !isPseudonym { hasher.combine(subject) }
+    }
+}
+
+/// Bounds on what one pass of the audit's walk holds, so that its memory does not grow with the store
+/// (DESIGN.md section 6): the identity index entries the log calls for (16 bytes each, sorted) and the
+/// heads of the streams. A store with more is checked in several passes, each over one slice of the
+/// identity hashes and of the streams.
+struct AuditPassLimits {
+    var identities = 1 << 22
+    var streams = 1 << 20
+    /// Customer keys the opening of sealed content keeps read.
+    static let cachedKeys = 1 << 16
+}
+
+/// The split of the identity hashes and the streams into the audit's passes: pass `i` of `n` takes the
+/// hashes in the `i`-th of `n` equal slices of the 64-bit range (a contiguous range, so each sorted
+/// run of the index is sliced by two searches) and the streams whose hash falls there.
+struct AuditSplit {
+    let passes: Int
+
+    @inline(__always) func pass(of hash: UInt64) -> Int {
+        Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(passes)).high)
+    }
+
+    @inline(__always) func pass(of stream: StreamKey) -> Int {
+        pass(of: UInt64(truncatingIfNeeded: stream.hashValue))
+    }
+
+    /// The smallest hash of `pass` (`pass == passes`: past the last).
+    func lowestHash(of pass: Int) -> UInt64? {
+        guard pass < passes else { return nil }
+        return UInt64((UInt128(pass) << 64 + UInt128(passes) - 1) / UInt128(passes))
+    }
+
+    /// The entries of `entries` (sorted) whose hashes are in `pass`.
+    func slice(_ entries: SortedIdentityEntries, pass: Int) -> SortedIdentityEntries {
+        guard passes > 1, let base = entries.base else { return entries }
+        let start = entries.lowerBound(lowestHash(of: pass)!)
+        let end = lowestHash(of: pass + 1).map { entries.lowerBound($0) } ?? entries.count
+        return SortedIdentityEntries(base: base + start &* 16, count: end - start)
     }
 }
