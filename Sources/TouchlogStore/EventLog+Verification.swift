@@ -1,4 +1,5 @@
 import CloudEvents
+import Crypto
 import LMDB
 import TouchlogDomain
 
@@ -291,39 +292,71 @@ extension EventLog {
         guard let sealing = databases.sealing else { return [] }
         return try environment.withReadTransaction { txn in
             var problems: [AuditProblem] = []
-            var keys: [Pseudonym: StoredKey] = [:]
-            try txn.withCursor(on: databases.events) { cursor in
-                try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
-                    guard let position = BigEndianKey(bytes: key)?.value else { return true }
-                    guard position <= through else { return false }
-                    guard value.first == SealedRecord.format, let fields = SealedRecord.Fields(value),
-                        fields.contentKind == .sealed
-                    else { return true }
-                    let reason: String?
-                    do {
-                        reason = try contentProblem(at: position, fields, sealing, &keys, txn)
-                    } catch StoreError.sealedContent(_, let why) {
-                        reason = "its personal content cannot be read: " + why
+            var keys: [StreamKey: StoredKey] = [:]
+            // The contents are read in step with the events (both are keyed by position): a cursor
+            // step for each rather than a search of the content database per event.
+            try txn.withCursor(on: sealing.content) { contents in
+                var positioned = try contents.first()
+                try txn.withCursor(on: databases.events) { cursor in
+                    try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                        guard let position = BigEndianKey(bytes: key)?.value else { return true }
+                        guard position <= through else { return false }
+                        guard value.first == SealedRecord.format, let fields = SealedRecord.Fields(value),
+                            fields.contentKind == .sealed
+                        else { return true }
+                        // The first content at or after this position (keys that are no position are
+                        // passed over).
+                        while positioned,
+                            try contents.withUnsafeCurrent({ key, _ in
+                                BigEndianKey(bytes: key).map { $0.value < position } ?? true
+                            }) == true
+                        {
+                            positioned = try contents.next()
+                        }
+                        let reason: String?
+                        do {
+                            let stream = StreamKey(
+                                pseudonym: UnsafeRawBufferPointer(
+                                    rebasing: value[SealedRecord.pseudonymOffset...]))
+                            guard
+                                let live = try liveKey(of: stream, fields, at: position, sealing, &keys, txn)
+                            else { return true }
+                            let found =
+                                try positioned
+                                && contents.withUnsafeCurrent { key, _ in
+                                    BigEndianKey(bytes: key)?.value == position
+                                } == true
+                            reason =
+                                found
+                                ? try contents.withUnsafeCurrent { _, content in
+                                    try contentProblem(at: position, fields, live, content)
+                                } ?? nil
+                                : try contentProblem(at: position, fields, live, nil)
+                        } catch StoreError.sealedContent(_, let why) {
+                            reason = "its personal content cannot be read: " + why
+                        }
+                        if let reason {
+                            problems.append(
+                                AuditProblem(position: position, kind: .undecodable, message: reason))
+                        }
+                        return true
                     }
-                    if let reason {
-                        problems.append(AuditProblem(position: position, kind: .undecodable, message: reason))
-                    }
-                    return true
                 }
             }
             return problems
         }
     }
 
-    /// What is wrong with the sealed content of the record at `position` (`fields`): nil when it opens
-    /// and decodes, or its customer is erased or withheld.
-    /// - Throws: `StoreError.sealedContent` when it cannot be read (as `withView` reports it).
-    private func contentProblem(
-        at position: UInt64, _ fields: SealedRecord.Fields, _ sealing: Store.Sealing,
-        _ keys: inout [Pseudonym: StoredKey], _ txn: borrowing ReadTransaction
-    ) throws -> String? {
+    /// The key of the customer of the record at `position` (`fields`, its pseudonym as `stream`) while
+    /// it lives; nil when the customer is erased or withheld. Read once per customer into `keys`.
+    /// - Throws: `StoreError.sealedContent` when `customerkeys` has no key for it, or one that does not
+    ///   decode.
+    private func liveKey(
+        of stream: StreamKey, _ fields: SealedRecord.Fields, at position: UInt64, _ sealing: Store.Sealing,
+        _ keys: inout [StreamKey: StoredKey], _ txn: borrowing ReadTransaction
+    ) throws -> SymmetricKey? {
         let stored: StoredKey
-        if let cached = keys[fields.pseudonym] {
+        if let cached = keys[stream] {
             stored = cached
         } else {
             guard let found = try storedKey(fields.pseudonym, sealing, txn) else {
@@ -333,35 +366,40 @@ extension EventLog {
             }
             // Bounded whatever the number of customers: past the limit the cache starts again.
             if keys.count >= AuditPassLimits.cachedKeys { keys.removeAll(keepingCapacity: true) }
-            keys[fields.pseudonym] = found
+            keys[stream] = found
             stored = found
         }
         guard case .live(let key) = stored else { return nil }
-        let opened = try txn.withUnsafeValue(forKey: BigEndianKey(position), in: sealing.content) {
-            content -> Result<String?, SealedRecord.ContentProblem> in
-            Result { () throws(SealedRecord.ContentProblem) in
-                try SealedRecord.withOpened(
-                    content: content, key: key, position: position, commitment: fields.commitment
-                ) { plain -> String? in
-                    // As `withView` reads it: content that does not parse cannot be read; a data kind
-                    // no record has makes a record that does not decode.
-                    guard let parts = SealedRecord.personalContent(plain) else {
-                        return "its personal content cannot be read: its opened content does not decode"
-                    }
-                    return EventRecordView.DataKind(rawValue: plain[parts.data.lowerBound]) == nil
-                        ? "the record does not decode" : nil
-                }
-            }
-        }
-        switch opened {
-        case nil:
+        return key
+    }
+
+    /// What is wrong with the sealed `content` of the record at `position` (`fields`) under its
+    /// customer's `key`: nil when it opens and decodes.
+    /// - Throws: `StoreError.sealedContent` when it cannot be read (missing, not authentic, not what
+    ///   was committed), as `withView` reports it.
+    private func contentProblem(
+        at position: UInt64, _ fields: SealedRecord.Fields, _ key: SymmetricKey,
+        _ content: UnsafeRawBufferPointer?
+    ) throws -> String? {
+        guard let content else {
             throw StoreError.sealedContent(
                 position: position, reason: "its entry in 'content' is missing while its customer's key lives"
             )
-        case .failure(let problem):
-            throw StoreError.sealedContent(position: position, reason: problem.reason)
-        case .success(let reason):
-            return reason
+        }
+        do {
+            return try SealedRecord.withOpened(
+                content: content, key: key, position: position, commitment: fields.commitment
+            ) { plain -> String? in
+                // As `withView` reads it: content that does not parse cannot be read; a data kind no
+                // record has makes a record that does not decode.
+                guard let parts = SealedRecord.personalContent(plain) else {
+                    return "its personal content cannot be read: its opened content does not decode"
+                }
+                return EventRecordView.DataKind(rawValue: plain[parts.data.lowerBound]) == nil
+                    ? "the record does not decode" : nil
+            }
+        } catch {
+            throw StoreError.sealedContent(position: position, reason: error.reason)
         }
     }
 
