@@ -1,5 +1,4 @@
 import Crypto
-import Dispatch
 import TouchlogDomain
 import TouchlogProjections
 import TouchlogStore
@@ -154,7 +153,9 @@ public struct Auditor {
         // The projections' fresh fold and the log's check read the store independently: the fold runs on
         // a thread of its own while this one checks the log, and the audit takes the time of the longer.
         let store = self.store
-        let projectionCheck = BackgroundWork { try ProjectionStore(store: store).verify(customer: customer) }
+        let projectionCheck = BackgroundThread {
+            try ProjectionStore(store: store).verify(customer: customer)
+        }
         let verification = try customer.map { try log.verify(customer: $0) } ?? log.verify(progress: progress)
         let projections = try projectionCheck.wait()
         var problems = verification.problems
@@ -316,26 +317,5 @@ public struct Auditor {
                 ))
         }
         return problems
-    }
-}
-
-/// Work started on a thread of its own, its result waited for later.
-final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
-    // Written once by the work's thread before `done` is signalled, read only after waiting for it.
-    private var result: Result<Value, any Error>?
-    private let done = DispatchSemaphore(value: 0)
-
-    /// Starts `work` now on a global queue's thread.
-    init(_ work: @escaping @Sendable () throws -> Value) {
-        DispatchQueue.global(qos: .userInitiated).async {
-            self.result = Result { try work() }
-            self.done.signal()
-        }
-    }
-
-    /// Waits for the work to end; returns its value or throws its error.
-    func wait() throws -> Value {
-        done.wait()
-        return try result!.get()
     }
 }

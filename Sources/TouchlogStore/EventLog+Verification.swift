@@ -1,4 +1,5 @@
 import CloudEvents
+import Crypto
 import LMDB
 import TouchlogDomain
 
@@ -27,8 +28,15 @@ extension EventLog {
     /// Read-only: it can run while another process appends.
     /// - Parameter progress: called with the number of events checked so far, every 65,536 events.
     public func verify(progress: ((Int) -> Void)? = nil) throws -> LogVerification {
+        try verify(progress: progress, limits: AuditPassLimits())
+    }
+
+    /// `verify(progress:)` with the given bounds on what one pass holds (tests use small ones).
+    func verify(progress: ((Int) -> Void)? = nil, limits: AuditPassLimits) throws -> LogVerification {
         try storage("verifying the log") {
-            try environment.withReadTransaction { txn in try verifyAll(txn, progress: progress) }
+            try environment.withReadTransaction { txn in
+                try verifyAll(txn, progress: progress, limits: limits)
+            }
         }
     }
 
@@ -73,19 +81,92 @@ extension EventLog {
         }
     }
 
-    private func verifyAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?) throws
-        -> LogVerification
+    private func verifyAll(
+        _ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?, limits: AuditPassLimits
+    ) throws -> LogVerification {
+        // The sealed content (format 3) is opened on a thread of its own, in a snapshot of its own but
+        // only up to this snapshot's head: nothing else this walk checks depends on it.
+        let through = try readHead(txn).position
+        let contentCheck =
+            databases.sealing == nil ? nil : BackgroundThread { try self.verifyContent(through: through) }
+        let customers = try txn.statistics(of: databases.streams).entries
+        let split = AuditSplit(
+            passes: max(
+                1, Int((through + UInt64(limits.identities) - 1) / UInt64(limits.identities)),
+                (customers + limits.streams - 1) / limits.streams))
+        let walked = Result { try walkAll(txn, progress: progress, split) }
+        let contentProblems = Result { try contentCheck?.wait() ?? [] }
+        let (walk, streams, walkedIdentities, treeProblems) = try walked.get()
+        var verification = walk
+        var identities = walkedIdentities
+        var problems = verification.problems
+        problems += try contentProblems.get()
+        problems += treeProblems
+        let head = verification.headPosition
+        problems += try verifyStreamIndex(streams, head: head, txn, split, pass: 0)
+        problems += try verifyIdentityIndex(&identities, txn, split, pass: 0)
+        // A large store: the other slices of the streams and identity hashes, one pass each.
+        for pass in 1..<split.passes {
+            var (streams, identities) = ([StreamKey: StreamHead](), [(key: UInt64, position: UInt64)]())
+            try txn.withCursor(on: databases.events) { cursor in
+                try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                    guard let position = BigEndianKey(bytes: key)?.value,
+                        let links = EventRecordView.Header.links(value),
+                        let (stream, identity) = streamAndIdentity(value, at: position)
+                    else { return true }  // the first pass reported it
+                    if split.pass(of: stream) == pass {
+                        link(stream, links, at: position, &streams, &problems)
+                    }
+                    if split.pass(of: identity) == pass { identities.append((identity, position)) }
+                    return true
+                }
+            }
+            problems += try verifyStreamIndex(streams, head: head, txn, split, pass: pass)
+            problems += try verifyIdentityIndex(&identities, txn, split, pass: pass)
+        }
+        verification.problems = problems.sortedByPosition()
+        return verification
+    }
+
+    /// Checks that the event at `position` (its header's `links`) is the next of `stream`, and makes
+    /// it the stream's head in `streams`.
+    @inline(__always)
+    private func link(
+        _ stream: StreamKey, _ links: EventRecordView.Header.Links, at position: UInt64,
+        _ streams: inout [StreamKey: StreamHead], _ problems: inout [AuditProblem]
+    ) {
+        func follow(_ head: inout StreamHead) {
+            if links.version != head.version + 1 || links.previousPosition != head.lastPosition {
+                problems.append(
+                    AuditProblem(
+                        position: position, kind: .streamLink,
+                        message:
+                            "customer '\(stream.name)': version \(links.version) after position \(links.previousPosition), expected version \(head.version + 1) after position \(head.lastPosition)"
+                    ))
+            }
+            head = StreamHead(lastPosition: position, version: head.version + 1)
+        }
+        follow(&streams[stream, default: StreamHead(lastPosition: 0, version: 0)])
+    }
+
+    /// The walk of the whole log: each record's hash, chain link, recorded time and stream link, and
+    /// the stored Merkle tree against one recomputed from the records. Returns the verification with
+    /// the walk's problems, the heads of the streams and the identity index entries the log calls for
+    /// (of the first pass of `split`: only those are linked and kept), and the tree's problems.
+    private func walkAll(_ txn: borrowing ReadTransaction, progress: ((Int) -> Void)?, _ split: AuditSplit)
+        throws -> (
+            LogVerification, [StreamKey: StreamHead], [(key: UInt64, position: UInt64)], [AuditProblem]
+        )
     {
         var problems: [AuditProblem] = []
         var expected: UInt64 = 1
         var previousHash = ChainHash.genesis
         // The position and recorded time of the record before, when its header could be read.
         var previousRecorded: (position: UInt64, time: Timestamp)?
-        var streams: [String: StreamHead] = [:]
+        var streams: [StreamKey: StreamHead] = [:]
         var identities: [(key: UInt64, position: UInt64)] = []
         var checked = 0
         var tree = TreeCheck(comparing: self.tree != nil)
-        let keys = KeyCache()
         /// Walks the events; `nextStoredNode` gives the stored tree's next node (nil past its end).
         func walk(_ nextStoredNode: () throws -> (key: UInt64?, hash: ChainHash?)?) throws {
             try txn.withCursor(on: databases.events) { cursor in
@@ -109,53 +190,13 @@ extension EventLog {
                     checked += 1
                     try tree.add(ChainHash(leafOf: position, record: value), at: position, nextStoredNode)
                     if checked % 65_536 == 0 { progress?(checked) }
-                    var sealedProblem: String?
-                    var decoded: Bool?
-                    do {
-                        decoded = try withView(value, at: position, keys: keys, txn) { record -> Bool in
-                            let (hash, predecessorHash, recomputed) = (
-                                record.hash, record.predecessorHash, record.recomputedHash
-                            )
-                            if recomputed != hash {
-                                problems.append(
-                                    .hashMismatch(at: position, stored: hash, recomputed: recomputed))
-                            }
-                            if predecessorHash != previousHash {
-                                problems.append(
-                                    .chainBroken(
-                                        at: position, predecessor: predecessorHash,
-                                        previous: previousHash.description))
-                            }
-                            let recorded = record.recordedAt
-                            checkRecordedTime(
-                                recorded, at: position, after: previousRecorded, into: &problems)
-                            previousRecorded = (position, recorded)
-                            let customer = record.pseudonym?.projectionName ?? record.subject ?? ""
-                            let (version, previousPosition) = (record.version, record.previousPosition)
-                            let stream = streams[customer] ?? StreamHead(lastPosition: 0, version: 0)
-                            if version != stream.version + 1 || previousPosition != stream.lastPosition {
-                                problems.append(
-                                    AuditProblem(
-                                        position: position, kind: .streamLink,
-                                        message:
-                                            "customer '\(customer)': version \(version) after position \(previousPosition), expected version \(stream.version + 1) after position \(stream.lastPosition)"
-                                    ))
-                            }
-                            streams[customer] = StreamHead(
-                                lastPosition: position, version: stream.version + 1)
-                            identities.append(
-                                (identityHasher.hash(source: record.source, id: record.id), position))
-                            previousHash = hash
-                            return true
-                        }
-                    } catch StoreError.sealedContent(_, let reason) {
-                        sealedProblem = "its personal content cannot be read: " + reason
-                    }
-                    if decoded == nil {
+                    guard let links = EventRecordView.Header.links(value),
+                        let (stream, identity) = streamAndIdentity(value, at: position)
+                    else {
                         problems.append(
                             AuditProblem(
-                                position: position, kind: .undecodable,
-                                message: sealedProblem ?? "the record does not decode"))
+                                position: position, kind: .undecodable, message: "the record does not decode")
+                        )
                         let header = EventRecordView.Header.hashAndRecordedTime(value)
                         previousHash = header?.0 ?? .genesis
                         if let recorded = header?.1 {
@@ -163,7 +204,29 @@ extension EventLog {
                                 recorded, at: position, after: previousRecorded, into: &problems)
                         }
                         previousRecorded = header.map { (position, $0.1) }
+                        return true
                     }
+                    let recomputed = ChainHash(position: position, record: value)
+                    if recomputed != links.hash {
+                        problems.append(
+                            .hashMismatch(at: position, stored: links.hash, recomputed: recomputed))
+                    }
+                    if links.predecessorHash != previousHash {
+                        problems.append(
+                            .chainBroken(
+                                at: position, predecessor: links.predecessorHash,
+                                previous: previousHash.description))
+                    }
+                    checkRecordedTime(
+                        links.recordedAt, at: position, after: previousRecorded, into: &problems)
+                    previousRecorded = (position, links.recordedAt)
+                    if split.passes == 1 || split.pass(of: stream) == 0 {
+                        link(stream, links, at: position, &streams, &problems)
+                    }
+                    if split.passes == 1 || split.pass(of: identity) == 0 {
+                        identities.append((identity, position))
+                    }
+                    previousHash = links.hash
                     return true
                 }
             }
@@ -194,13 +257,150 @@ extension EventLog {
         } else {
             try walk { nil }
         }
-        problems += tree.problems
-        problems += try verifyStreamIndex(streams, head: expected - 1, txn)
-        problems += try verifyIdentityIndex(&identities, txn)
-        problems = problems.sortedByPosition()
-        return LogVerification(
+        let verification = LogVerification(
             eventsChecked: checked, problems: problems, headPosition: expected - 1, headHash: previousHash,
             treeRoot: tree.frontier.root, treeChecked: self.tree != nil)
+        return (verification, streams, identities, tree.problems)
+    }
+
+    /// The stream the record `value` (stored at `position`) belongs to and its identity hash, read in
+    /// place; nil when the record does not decode. A record of format 3 is read without its sealed
+    /// content, which `verifyContent(through:)` checks.
+    private func streamAndIdentity(_ value: UnsafeRawBufferPointer, at position: UInt64) -> (
+        StreamKey, UInt64
+    )? {
+        if value.first == SealedRecord.format {
+            guard databases.sealing != nil, let fields = SealedRecord.Fields(value) else { return nil }
+            let pseudonym = UnsafeRawBufferPointer(
+                rebasing: value[
+                    SealedRecord.pseudonymOffset..<SealedRecord.pseudonymOffset + Pseudonym.byteCount])
+            return (
+                StreamKey(pseudonym: pseudonym),
+                identityHasher.hash(
+                    source: UnsafeRawBufferPointer(rebasing: value[fields.source]),
+                    id: UnsafeRawBufferPointer(rebasing: value[fields.id]))
+            )
+        }
+        guard let record = EventRecordView(bytes: value, position: position) else { return nil }
+        return (StreamKey(subject: record.subject ?? ""), record.identityHash(identityHasher))
+    }
+
+    /// Opens the sealed content of every record of format 3 up to position `through`, in a snapshot
+    /// of its own: it must be authentic under its customer's key, be what the record commits to, and
+    /// decode. A customer's key is read once. Records that do not decode are left to the walk.
+    private func verifyContent(through: UInt64) throws -> [AuditProblem] {
+        guard let sealing = databases.sealing else { return [] }
+        return try environment.withReadTransaction { txn in
+            var problems: [AuditProblem] = []
+            var keys: [StreamKey: StoredKey] = [:]
+            // The contents are read in step with the events (both are keyed by position): a cursor
+            // step for each rather than a search of the content database per event.
+            try txn.withCursor(on: sealing.content) { contents in
+                var positioned = try contents.first()
+                try txn.withCursor(on: databases.events) { cursor in
+                    try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
+                        guard let position = BigEndianKey(bytes: key)?.value else { return true }
+                        guard position <= through else { return false }
+                        guard value.first == SealedRecord.format, let fields = SealedRecord.Fields(value),
+                            fields.contentKind == .sealed
+                        else { return true }
+                        // The first content at or after this position (keys that are no position are
+                        // passed over).
+                        while positioned,
+                            try contents.withUnsafeCurrent({ key, _ in
+                                BigEndianKey(bytes: key).map { $0.value < position } ?? true
+                            }) == true
+                        {
+                            positioned = try contents.next()
+                        }
+                        let reason: String?
+                        do {
+                            let stream = StreamKey(
+                                pseudonym: UnsafeRawBufferPointer(
+                                    rebasing: value[SealedRecord.pseudonymOffset...]))
+                            guard
+                                let live = try liveKey(of: stream, fields, at: position, sealing, &keys, txn)
+                            else { return true }
+                            let found =
+                                try positioned
+                                && contents.withUnsafeCurrent { key, _ in
+                                    BigEndianKey(bytes: key)?.value == position
+                                } == true
+                            reason =
+                                found
+                                ? try contents.withUnsafeCurrent { _, content in
+                                    try contentProblem(at: position, fields, live, content)
+                                } ?? nil
+                                : try contentProblem(at: position, fields, live, nil)
+                        } catch StoreError.sealedContent(_, let why) {
+                            reason = "its personal content cannot be read: " + why
+                        }
+                        if let reason {
+                            problems.append(
+                                AuditProblem(position: position, kind: .undecodable, message: reason))
+                        }
+                        return true
+                    }
+                }
+            }
+            return problems
+        }
+    }
+
+    /// The key of the customer of the record at `position` (`fields`, its pseudonym as `stream`) while
+    /// it lives; nil when the customer is erased or withheld. Read once per customer into `keys`.
+    /// - Throws: `StoreError.sealedContent` when `customerkeys` has no key for it, or one that does not
+    ///   decode.
+    private func liveKey(
+        of stream: StreamKey, _ fields: SealedRecord.Fields, at position: UInt64, _ sealing: Store.Sealing,
+        _ keys: inout [StreamKey: StoredKey], _ txn: borrowing ReadTransaction
+    ) throws -> SymmetricKey? {
+        let stored: StoredKey
+        if let cached = keys[stream] {
+            stored = cached
+        } else {
+            guard let found = try storedKey(fields.pseudonym, sealing, txn) else {
+                throw StoreError.sealedContent(
+                    position: position,
+                    reason: "its customer (pseudonym \(fields.pseudonym.hex)) has no key in 'customerkeys'")
+            }
+            // Bounded whatever the number of customers: past the limit the cache starts again.
+            if keys.count >= AuditPassLimits.cachedKeys { keys.removeAll(keepingCapacity: true) }
+            keys[stream] = found
+            stored = found
+        }
+        guard case .live(let key) = stored else { return nil }
+        return key
+    }
+
+    /// What is wrong with the sealed `content` of the record at `position` (`fields`) under its
+    /// customer's `key`: nil when it opens and decodes.
+    /// - Throws: `StoreError.sealedContent` when it cannot be read (missing, not authentic, not what
+    ///   was committed), as `withView` reports it.
+    private func contentProblem(
+        at position: UInt64, _ fields: SealedRecord.Fields, _ key: SymmetricKey,
+        _ content: UnsafeRawBufferPointer?
+    ) throws -> String? {
+        guard let content else {
+            throw StoreError.sealedContent(
+                position: position, reason: "its entry in 'content' is missing while its customer's key lives"
+            )
+        }
+        do {
+            return try SealedRecord.withOpened(
+                content: content, key: key, position: position, commitment: fields.commitment
+            ) { plain -> String? in
+                // As `withView` reads it: content that does not parse cannot be read; a data kind no
+                // record has makes a record that does not decode.
+                guard let parts = SealedRecord.personalContent(plain) else {
+                    return "its personal content cannot be read: its opened content does not decode"
+                }
+                return EventRecordView.DataKind(rawValue: plain[parts.data.lowerBound]) == nil
+                    ? "the record does not decode" : nil
+            }
+        } catch {
+            throw StoreError.sealedContent(position: position, reason: error.reason)
+        }
     }
 
     /// Adds a problem when `recorded`, the recorded time at `position`, is earlier than the one of the
@@ -223,17 +423,20 @@ extension EventLog {
     /// event moved to another customer, the index still names it and the log's head of the customer
     /// is the event before it, which is not where the damage is.
     private func verifyStreamIndex(
-        _ computed: [String: StreamHead], head: UInt64, _ txn: borrowing ReadTransaction
+        _ computed: [StreamKey: StreamHead], head: UInt64, _ txn: borrowing ReadTransaction,
+        _ split: AuditSplit, pass: Int
     ) throws -> [AuditProblem] {
         var problems: [AuditProblem] = []
         var remaining = computed
         try txn.withCursor(on: databases.streams) { cursor in
             try cursor.unsafeForEach(from: nil as BigEndianKey?) { key, value in
-                let customer =
+                let stream =
                     databases.sealing != nil && key.count == Pseudonym.byteCount
-                    ? Pseudonym(unsafeBytes: key).projectionName : String(decoding: key, as: UTF8.self)
+                    ? StreamKey(pseudonym: key) : StreamKey(subject: String(decoding: key, as: UTF8.self))
+                guard split.passes == 1 || split.pass(of: stream) == pass else { return true }
+                let customer = stream.name
                 let indexed = StreamHead(decoding: value)
-                guard let actual = remaining.removeValue(forKey: customer) else {
+                guard let actual = remaining.removeValue(forKey: stream) else {
                     problems.append(
                         AuditProblem(
                             position: indexed?.lastPosition, kind: .streamIndex,
@@ -254,17 +457,20 @@ extension EventLog {
                 return true
             }
         }
-        for (customer, head) in remaining {
+        for (stream, head) in remaining {
             problems.append(
                 AuditProblem(
                     position: head.lastPosition, kind: .streamIndex,
-                    message: "the streams index has no entry for customer '\(customer)'"))
+                    message: "the streams index has no entry for customer '\(stream.name)'"))
         }
         return problems
     }
 
+    /// Compares the `idruns` index with the entries the log calls for, those of the identity hashes of
+    /// `pass` of `split`; the runs' own order and filters are checked in the first pass.
     private func verifyIdentityIndex(
-        _ identities: inout [(key: UInt64, position: UInt64)], _ txn: borrowing ReadTransaction
+        _ identities: inout [(key: UInt64, position: UInt64)], _ txn: borrowing ReadTransaction,
+        _ split: AuditSplit, pass: Int
     ) throws -> [AuditProblem] {
         var problems: [AuditProblem] = []
         identities.sort { ($0.key, $0.position) < ($1.key, $1.position) }
@@ -274,13 +480,14 @@ extension EventLog {
             for (key, value) in runEntries {
                 let number = BigEndianKey(bytes: key)?.value.description ?? "?"
                 guard let run = IdentityRun(value) else {
+                    guard pass == 0 else { continue }
                     problems.append(
                         AuditProblem(
                             position: nil, kind: .idIndex, message: "the id index run \(number) is malformed")
                     )
                     continue
                 }
-                for entry in 0..<run.count {
+                for entry in 0..<(pass == 0 ? run.count : 0) {
                     if entry > 0 && run.entries.entry(at: entry - 1) >= run.entries.entry(at: entry) {
                         problems.append(
                             AuditProblem(
@@ -296,7 +503,7 @@ extension EventLog {
                         )
                     }
                 }
-                sources.append(run.entries)
+                sources.append(split.slice(run.entries, pass: pass))
             }
             // All runs in one sorted sequence, compared with the entries the log calls for.
             var merged = MergedIdentityEntries(sources)
@@ -502,5 +709,89 @@ private struct TreeCheck {
                     ))
             }
         }
+    }
+}
+
+/// A customer's stream as the audit's walk keys it, made without allocating: the pseudonym of a record
+/// of format 3, the subject of one of format 1.
+struct StreamKey: Hashable {
+    /// The pseudonym's 16 bytes as two words, in memory order (zero for a subject).
+    private let words: (first: UInt64, second: UInt64)
+    /// The subject of a record of format 1 (empty for a pseudonym).
+    private let subject: String
+    private let isPseudonym: Bool
+
+    init(pseudonym bytes: UnsafeRawBufferPointer) {
+        words = (
+            bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+            bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        )
+        subject = ""
+        isPseudonym = true
+    }
+
+    init(subject: String) {
+        words = (0, 0)
+        self.subject = subject
+        isPseudonym = false
+    }
+
+    /// How problems name the customer: the pseudonym's `ps:` name (as the projections key it), or the
+    /// subject.
+    var name: String {
+        guard isPseudonym else { return subject }
+        var copy = words
+        return withUnsafeBytes(of: &copy) { Pseudonym(unsafeBytes: $0).projectionName }
+    }
+
+    static func == (a: StreamKey, b: StreamKey) -> Bool {
+        a.words == b.words && a.isPseudonym == b.isPseudonym && a.subject == b.subject
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.first)
+        hasher.combine(words.second)
+        hasher.combine(isPseudonym)
+        if !isPseudonym { hasher.combine(subject) }
+    }
+}
+
+/// Bounds on what one pass of the audit's walk holds, so that its memory does not grow with the store
+/// (DESIGN.md section 6): the identity index entries the log calls for (16 bytes each, sorted) and the
+/// heads of the streams. A store with more is checked in several passes, each over one slice of the
+/// identity hashes and of the streams.
+struct AuditPassLimits {
+    var identities = 1 << 22
+    var streams = 1 << 20
+    /// Customer keys the opening of sealed content keeps read.
+    static let cachedKeys = 1 << 16
+}
+
+/// The split of the identity hashes and the streams into the audit's passes: pass `i` of `n` takes the
+/// hashes in the `i`-th of `n` equal slices of the 64-bit range (a contiguous range, so each sorted
+/// run of the index is sliced by two searches) and the streams whose hash falls there.
+struct AuditSplit {
+    let passes: Int
+
+    @inline(__always) func pass(of hash: UInt64) -> Int {
+        Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(passes)).high)
+    }
+
+    @inline(__always) func pass(of stream: StreamKey) -> Int {
+        pass(of: UInt64(truncatingIfNeeded: stream.hashValue))
+    }
+
+    /// The smallest hash of `pass` (`pass == passes`: past the last).
+    func lowestHash(of pass: Int) -> UInt64? {
+        guard pass < passes else { return nil }
+        return UInt64((UInt128(pass) << 64 + UInt128(passes) - 1) / UInt128(passes))
+    }
+
+    /// The entries of `entries` (sorted) whose hashes are in `pass`.
+    func slice(_ entries: SortedIdentityEntries, pass: Int) -> SortedIdentityEntries {
+        guard passes > 1, let base = entries.base else { return entries }
+        let start = entries.lowerBound(lowestHash(of: pass)!)
+        let end = lowestHash(of: pass + 1).map { entries.lowerBound($0) } ?? entries.count
+        return SortedIdentityEntries(base: base + start &* 16, count: end - start)
     }
 }

@@ -162,6 +162,10 @@ public struct EventRecordView: ~Copyable {
         IdentityKey.unkeyed(source: slice(sourceRange), id: slice(idRange))
     }
     public var source: String { string(sourceRange) }
+    /// The store's identity hash of this record's `source` and `id`, read from its bytes.
+    func identityHash(_ hasher: IdentityHasher) -> UInt64 {
+        hasher.hash(source: slice(sourceRange), id: slice(idRange))
+    }
     public var type: String { string(typeRange) }
     /// The customer (`subject`); nil when absent.
     public var subject: String? { optionalString(subjectRange) }
@@ -270,6 +274,28 @@ public struct EventRecordView: ~Copyable {
     /// The fixed-size header of a record, for readers that must get the stored hash even of a record
     /// whose other fields do not decode (the head of the log, the chain check of an audit).
     enum Header {
+        /// What a header links a record to: its stored hash, its predecessor's hash, the previous
+        /// position and version in its stream, and its recorded time.
+        struct Links {
+            var hash: ChainHash
+            var predecessorHash: ChainHash
+            var previousPosition: UInt64
+            var version: UInt64
+            var recordedAt: Timestamp
+        }
+
+        /// The header's links (the same offsets in records of format 1 and 3), read in place; nil when
+        /// `bytes` is shorter than a header.
+        static func links(_ bytes: UnsafeRawBufferPointer) -> Links? {
+            guard bytes.count >= EventRecord.headerSize else { return nil }
+            return Links(
+                hash: hash(bytes),
+                predecessorHash: ChainHash(
+                    unsafeBytes: UnsafeRawBufferPointer(rebasing: bytes[EventRecord.predecessorHashRange])),
+                previousPosition: uint64(bytes, at: EventRecord.previousPositionOffset),
+                version: uint64(bytes, at: EventRecord.versionOffset), recordedAt: recordedAt(bytes))
+        }
+
         /// The stored hash and recorded time; nil when `bytes` is shorter than a header.
         static func hashAndRecordedTime(_ bytes: UnsafeRawBufferPointer) -> (ChainHash, Timestamp)? {
             guard bytes.count >= EventRecord.headerSize else { return nil }

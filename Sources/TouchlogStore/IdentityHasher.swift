@@ -18,10 +18,16 @@ struct IdentityHasher: Sendable {
     /// The identity hash of `source` and `id` in this store.
     @inline(__always)
     func hash(source: String, id: String) -> UInt64 {
+        source.withKeyBytes { source in id.withKeyBytes { id in hash(source: source, id: id) } }
+    }
+
+    /// The identity hash of the UTF-8 bytes of `source` and `id`, as a record holds them.
+    @inline(__always)
+    func hash(source: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) -> UInt64 {
         guard let key else { return IdentityKey.unkeyed(source: source, id: id) }
         var hasher = SipHasher24(key: key)
-        source.withKeyBytes { hasher.absorbCounted($0) }
-        id.withKeyBytes { hasher.absorbCounted($0) }
+        hasher.absorbCounted(source)
+        hasher.absorbCounted(id)
         return hasher.finalize()
     }
 

@@ -353,18 +353,48 @@ enum SealedRecord {
     static func open(
         content: UnsafeRawBufferPointer, key: SymmetricKey, position: UInt64, commitment: [UInt8]
     ) throws(ContentProblem) -> [UInt8] {
+        try withOpened(content: content, key: key, position: position, commitment: commitment) { Array($0) }
+    }
+
+    /// `open(content:key:position:commitment:)` lending the plaintext to `body` instead of copying it
+    /// out: what the audit uses, which opens every content and keeps none.
+    static func withOpened<R>(
+        content: UnsafeRawBufferPointer, key: SymmetricKey, position: UInt64, commitment: [UInt8],
+        _ body: (UnsafeRawBufferPointer) -> R
+    ) throws(ContentProblem) -> R {
         guard content.count > 1 + 12 + 16, content[0] == contentFormat else { throw .malformed }
-        let plain: [UInt8]
+        let plain: Data
         do {
             let box = try AES.GCM.SealedBox(combined: content[1...])
-            plain = Array(try AES.GCM.open(box, using: key, authenticating: positionBytes(position)))
+            var bigEndian = position.bigEndian
+            plain = try Swift.withUnsafeBytes(of: &bigEndian) {
+                try AES.GCM.open(box, using: key, authenticating: $0)
+            }
         } catch {
             throw .notAuthentic
         }
-        guard Array(SHA256.hash(data: plain)) == commitment, plain.count >= saltCount else {
+        guard plain.count >= saltCount, SHA256.hash(data: plain).elementsEqual(commitment) else {
             throw .commitmentMismatch
         }
-        return plain
+        return plain.withUnsafeBytes { body($0) }
+    }
+
+    /// Where the parts of opened content (salt ‖ subject ‖ personal extensions ‖ data) lie in `plain`;
+    /// nil when it does not decode. `data` starts with its kind byte.
+    static func personalContent(_ plain: UnsafeRawBufferPointer) -> (
+        subject: Range<Int>, count: Int, extensions: Range<Int>, data: Range<Int>
+    )? {
+        var r = ByteReader(plain)
+        r.offset = saltCount
+        guard let subject = r.range() else { return nil }
+        guard let (count, extensions) = r.extensions() else { return nil }
+        let dataStart = r.offset
+        guard let kind = r.readByte() else { return nil }
+        if kind != EventRecordView.DataKind.absent.rawValue {
+            guard r.range() != nil else { return nil }
+        }
+        guard r.isAtEnd else { return nil }
+        return (subject, count, extensions, dataStart..<r.offset)
     }
 
     /// The event of the stored record `bytes` (fields `fields`) in the layout of format 1, which
@@ -384,17 +414,7 @@ enum SealedRecord {
         if let plain {
             let parsed: (subject: [UInt8], count: Int, extensions: Range<Int>, data: Range<Int>)? =
                 plain.withUnsafeBytes { raw in
-                    var r = ByteReader(raw)
-                    r.offset = saltCount
-                    guard let subject = r.range() else { return nil }
-                    guard let (count, extensions) = r.extensions() else { return nil }
-                    let dataStart = r.offset
-                    guard let kind = r.readByte() else { return nil }
-                    if kind != EventRecordView.DataKind.absent.rawValue {
-                        guard r.range() != nil else { return nil }
-                    }
-                    guard r.isAtEnd else { return nil }
-                    return (Array(raw[subject]), count, extensions, dataStart..<r.offset)
+                    personalContent(raw).map { (Array(raw[$0.subject]), $0.count, $0.extensions, $0.data) }
                 }
             guard let parsed else { return nil }
             w.optional(bytes: parsed.subject)

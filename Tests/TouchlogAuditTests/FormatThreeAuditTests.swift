@@ -40,6 +40,22 @@ import TouchlogTestSupport
         #expect(throws: StoreError.self) { try store.open().event(at: 7) }
     }
 
+    @Test func unreadableContentIsOneProblemWhileTheRecordsStreamAndIdentityStillCount() throws {
+        // The stream and identity fields are in the clear and hashed into the chain: the audit checks
+        // them whatever the content, so a damaged content is reported alone, not followed by index
+        // problems of a record taken for missing.
+        try store.tamper { txn, _, _, _ in
+            let content = try #require(try txn.openDatabase(named: "content"))
+            var sealed = try #require(try txn.value(forKey: BigEndianKey(7), in: content))
+            sealed[sealed.count - 1] ^= 0x01
+            try txn.put(sealed, forKey: BigEndianKey(7), in: content)
+        }
+        let report = try store.audit()
+        #expect(report.problems.map(\.kind.rawValue) == ["undecodable"], "\(report.problems)")
+        #expect(report.problems.map(\.position) == [7])
+        #expect(report.eventsChecked == 12)
+    }
+
     @Test func aMissingKeyOrContentIsAnErrorNeverErased() throws {
         let stored = try #require(try store.open().event(at: 2))
         let pseudonym = try #require(stored.pseudonym)
