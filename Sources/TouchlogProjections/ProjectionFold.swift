@@ -20,21 +20,34 @@ import TouchlogStore
 /// reached through the closures of `fold`.
 struct ChunkFold {
     let rules: Rules
-    /// The records held: loaded from storage or made by this fold.
-    var tickets: [String: TicketState] = [:]
-    var customers: [String: CustomerLoyalty] = [:]
-    /// The records changed since `takeChanges()`.
-    private(set) var dirtyTickets: Set<String> = []
-    private(set) var dirtyCustomers: Set<String> = []
-    /// Records an event reached out of `EventOrder` in this chunk: folded again by `finish`.
-    private var refoldTickets: Set<String> = []
-    private var refoldCustomers: Set<String> = []
-    /// The owner each ticket changed in this chunk had in storage before it (nil: a new ticket).
-    private var storedOwners: [String: String?] = [:]
+    /// The records held (loaded from storage or made by this fold), each in a slot given at first
+    /// sight: an event looks its ids up once, and the records are changed in place in the arrays.
+    private var ticketSlots: [String: Int] = [:]
+    private var heldTickets: [TicketState] = []
+    private var customerSlots: [String: Int] = [:]
+    private var heldCustomers: [CustomerLoyalty] = []
+    /// Per slot: changed since `takeChanges()`, and reached out of `EventOrder` in this chunk (folded
+    /// again by `finish`).
+    private var ticketFlags: [HeldFlags] = []
+    private var customerFlags: [HeldFlags] = []
+    /// The slots changed since `takeChanges()`.
+    private var dirtyTickets: [Int] = []
+    private var dirtyCustomers: [Int] = []
+    /// The slots an event reached out of `EventOrder` in this chunk.
+    private var refoldTickets: [Int] = []
+    private var refoldCustomers: [Int] = []
+    /// The owner each ticket changed by an event of this chunk had in storage before it (nil: a new
+    /// ticket).
+    private var storedOwners: [(slot: Int, owner: String?)] = []
     /// Timeline entries not yet taken by `takeChanges()` (when `keepsTimeline`).
     private(set) var timeline: [RepTimelineEntry] = []
     /// Whether to collect timeline entries (a dry run does not need them).
     let keepsTimeline: Bool
+
+    private struct HeldFlags {
+        var dirty = false
+        var refold = false
+    }
 
     init(rules: Rules, keepsTimeline: Bool = true) {
         self.rules = rules
@@ -42,7 +55,15 @@ struct ChunkFold {
     }
 
     /// Records held.
-    var count: Int { tickets.count + customers.count }
+    var count: Int { heldTickets.count + heldCustomers.count }
+
+    /// The records held, by id.
+    var tickets: [String: TicketState] { ticketSlots.mapValues { heldTickets[$0] } }
+    var customers: [String: CustomerLoyalty] { customerSlots.mapValues { heldCustomers[$0] } }
+
+    /// The ticket or customer held under `id`, or nil.
+    func ticket(_ id: String) -> TicketState? { ticketSlots[id].map { heldTickets[$0] } }
+    func customer(_ id: String) -> CustomerLoyalty? { customerSlots[id].map { heldCustomers[$0] } }
 
     /// Events to fold in the next write transaction, at most: halved when a transaction wrote more than
     /// `recordBudget` records, doubled back (up to 100,000) when it wrote less than a quarter of that.
@@ -68,8 +89,12 @@ struct ChunkFold {
     /// Forgets every record held (changes must have been taken).
     mutating func evict() {
         precondition(dirtyTickets.isEmpty && dirtyCustomers.isEmpty, "evicting unwritten changes")
-        tickets.removeAll()
-        customers.removeAll()
+        ticketSlots.removeAll()
+        heldTickets.removeAll()
+        ticketFlags.removeAll()
+        customerSlots.removeAll()
+        heldCustomers.removeAll()
+        customerFlags.removeAll()
     }
 
     /// The indices of `events` in `EventOrder`: the order to apply a chunk in.
@@ -83,6 +108,39 @@ struct ChunkFold {
         return indices
     }
 
+    /// Holds `ticket` in a new slot.
+    private mutating func hold(_ ticket: TicketState) -> Int {
+        let slot = heldTickets.count
+        ticketSlots[ticket.id] = slot
+        heldTickets.append(ticket)
+        ticketFlags.append(HeldFlags())
+        return slot
+    }
+
+    /// Holds `customer` in a new slot.
+    private mutating func hold(_ customer: CustomerLoyalty) -> Int {
+        let slot = heldCustomers.count
+        customerSlots[customer.customer] = slot
+        heldCustomers.append(customer)
+        customerFlags.append(HeldFlags())
+        return slot
+    }
+
+    /// Marks a held ticket changed; returns whether it was not already.
+    @discardableResult
+    private mutating func markTicket(_ slot: Int) -> Bool {
+        guard !ticketFlags[slot].dirty else { return false }
+        ticketFlags[slot].dirty = true
+        dirtyTickets.append(slot)
+        return true
+    }
+
+    private mutating func markCustomer(_ slot: Int) {
+        guard !customerFlags[slot].dirty else { return }
+        customerFlags[slot].dirty = true
+        dirtyCustomers.append(slot)
+    }
+
     /// Applies one event of a chunk of the log (each newer in the log than everything folded before;
     /// best applied in `EventOrder`, see `foldOrder`); `finish` ends the chunk.
     ///
@@ -94,56 +152,43 @@ struct ChunkFold {
         _ event: FoldEvent, loadTicket: (String) throws -> TicketState?,
         loadCustomer: (String) throws -> CustomerLoyalty?
     ) throws {
-        let order = event.order
         if let id = event.ticketID, event.kind.isTicketEvent {
-            var index = tickets.index(forKey: id)
-            if index == nil, let stored = try loadTicket(id) {
-                tickets[id] = stored
-                index = tickets.index(forKey: id)
-            }
-            if let index {
-                if dirtyTickets.insert(id).inserted {
-                    storedOwners[id] = .some(tickets.values[index].customer)
+            if let slot = try ticketSlots[id] ?? loadTicket(id).map({ hold($0) }) {
+                if markTicket(slot) { storedOwners.append((slot, heldTickets[slot].customer)) }
+                heldTickets[slot].eventPositions.append(event.position)
+                if !ticketFlags[slot].refold {
+                    if heldTickets[slot].takesInOrder(event, event.order) {
+                        heldTickets[slot].apply(event)
+                    } else {
+                        ticketFlags[slot].refold = true
+                        refoldTickets.append(slot)
+                    }
                 }
-                Self.take(event, order, into: &tickets.values[index], refolding: &refoldTickets)
             } else {
-                dirtyTickets.insert(id)
-                storedOwners[id] = .some(nil)
                 var ticket = TicketState(id: id, customer: event.customer, firstEventAt: event.occurredAt)
                 ticket.apply(event)
                 ticket.eventPositions.append(event.position)
-                tickets[id] = ticket
+                let slot = hold(ticket)
+                markTicket(slot)
+                storedOwners.append((slot, nil))
             }
         }
-        var index = customers.index(forKey: event.customer)
-        if index == nil {
-            if let stored = try loadCustomer(event.customer) {
-                customers[event.customer] = stored
-            } else {
-                customers[event.customer] = CustomerLoyalty(
-                    customer: event.customer, at: event.occurredAt, rules: rules)
-            }
-            index = customers.index(forKey: event.customer)
-        }
-        if !refoldCustomers.isEmpty && refoldCustomers.contains(event.customer) {
-            // Folded again by `finish`, from the log.
-        } else if !customers.values[index!].apply(event, rules: rules) {
-            refoldCustomers.insert(event.customer)
-        }
-        dirtyCustomers.insert(event.customer)
-        if keepsTimeline, let rep = event.repID { timeline.append(RepTimelineEntry(event, rep: rep)) }
-    }
-
-    private static func take(
-        _ event: FoldEvent, _ order: EventOrder, into ticket: inout TicketState, refolding: inout Set<String>
-    ) {
-        ticket.eventPositions.append(event.position)
-        if !refolding.isEmpty && refolding.contains(ticket.id) { return }
-        if ticket.takesInOrder(event, order) {
-            ticket.apply(event)
+        let slot: Int
+        if let held = customerSlots[event.customer] {
+            slot = held
+        } else if let stored = try loadCustomer(event.customer) {
+            slot = hold(stored)
         } else {
-            refolding.insert(ticket.id)
+            slot = hold(CustomerLoyalty(customer: event.customer, at: event.occurredAt, rules: rules))
         }
+        if customerFlags[slot].refold {
+            // Folded again by `finish`, from the log.
+        } else if !heldCustomers[slot].apply(event, rules: rules) {
+            customerFlags[slot].refold = true
+            refoldCustomers.append(slot)
+        }
+        markCustomer(slot)
+        if keepsTimeline, let rep = event.repID { timeline.append(RepTimelineEntry(event, rep: rep)) }
     }
 
     /// Ends a chunk: folds again the records an event reached out of order, records owner changes, and
@@ -164,50 +209,64 @@ struct ChunkFold {
         ownedTickets: (String) throws -> [String]
     ) throws {
         let rules = self.rules
-        for id in refoldTickets {
-            let held = tickets[id]!
-            var ticket = TicketState.folded(id: id, try eventsAt(held.eventPositions).inFoldOrder())!
+        for slot in refoldTickets {
+            let held = heldTickets[slot]
+            var ticket = TicketState.folded(id: held.id, try eventsAt(held.eventPositions).inFoldOrder())!
             ticket.firstReplyVerdict = held.firstReplyVerdict
             ticket.resolutionVerdict = held.resolutionVerdict
-            tickets[id] = ticket
+            heldTickets[slot] = ticket
+            ticketFlags[slot].refold = false
         }
-        refoldTickets.removeAll()
-        for customer in refoldCustomers {
-            let all = try customerEvents(customer)
-            if let loyalty = CustomerLoyalty.folded(customer: customer, all, rules: rules) {
-                customers[customer] = loyalty
+        refoldTickets.removeAll(keepingCapacity: true)
+        for slot in refoldCustomers {
+            let customer = heldCustomers[slot].customer
+            if let loyalty = CustomerLoyalty.folded(
+                customer: customer, try customerEvents(customer), rules: rules)
+            {
+                heldCustomers[slot] = loyalty
             }
+            customerFlags[slot].refold = false
         }
-        refoldCustomers.removeAll()
-        var settling = dirtyCustomers
-        for (id, stored) in storedOwners {
+        refoldCustomers.removeAll(keepingCapacity: true)
+        // Every customer settled is marked changed, and every changed one is settled: the owners of
+        // the tickets changed (before and after) join the changed customers.
+        for (slot, stored) in storedOwners {
             // The chunk's positions were appended in `EventOrder`: put them back in log order.
-            tickets[id]!.eventPositions.sort()
-            let owner = tickets[id]!.customer
-            settling.insert(owner)
+            heldTickets[slot].eventPositions.sort()
+            let owner = heldTickets[slot].customer
+            try settling(owner, loadCustomer)
             if stored != owner {
-                if let stored { settling.insert(stored) }
-                try moveTicket(id, stored, owner)
+                if let stored { try settling(stored, loadCustomer) }
+                try moveTicket(heldTickets[slot].id, stored, owner)
             }
         }
-        storedOwners.removeAll()
-        for customer in settling {
-            guard var loyalty = try customers[customer] ?? loadCustomer(customer) else { continue }
-            var tally = CustomerLoyalty.ServiceTally(asOf: loyalty.asOf, rules: rules)
-            for id in try ownedTickets(customer) {
+        storedOwners.removeAll(keepingCapacity: true)
+        var next = 0
+        while next < dirtyCustomers.count {
+            let slot = dirtyCustomers[next]
+            next += 1
+            var tally = CustomerLoyalty.ServiceTally(asOf: heldCustomers[slot].asOf, rules: rules)
+            for id in try ownedTickets(heldCustomers[slot].customer) {
                 // Settled in place where held (no copy of the record); a stored one is loaded and kept.
-                if let index = tickets.index(forKey: id) {
-                    if tally.add(&tickets.values[index], rules: rules) { dirtyTickets.insert(id) }
+                if let held = ticketSlots[id] {
+                    if tally.add(&heldTickets[held], rules: rules) { markTicket(held) }
                 } else if var ticket = try loadTicket(id), tally.add(&ticket, rules: rules) {
                     // Held only when its verdicts moved (and it must be written): a customer with
                     // thousands of tickets does not fill memory with them.
-                    dirtyTickets.insert(id)
-                    tickets[id] = ticket
+                    markTicket(hold(ticket))
                 }
             }
-            loyalty.settle(tally, rules: rules)
-            customers[customer] = loyalty
-            dirtyCustomers.insert(customer)
+            heldCustomers[slot].settle(tally, rules: rules)
+        }
+    }
+
+    /// Marks the customer changed (to be settled), loading them when not held; one neither held nor
+    /// stored is passed over.
+    private mutating func settling(_ customer: String, _ loadCustomer: (String) throws -> CustomerLoyalty?)
+        throws
+    {
+        if let slot = try customerSlots[customer] ?? loadCustomer(customer).map({ hold($0) }) {
+            markCustomer(slot)
         }
     }
 
@@ -216,14 +275,21 @@ struct ChunkFold {
     mutating func takeChanges() -> (
         tickets: [TicketState], customers: [CustomerLoyalty], timeline: [RepTimelineEntry]
     ) {
-        let changedTickets = dirtyTickets.sorted(by: utf8Less).map { tickets[$0]! }
-        let changedCustomers = dirtyCustomers.sorted(by: utf8Less).map { customers[$0]! }
+        let heldTickets = self.heldTickets
+        let heldCustomers = self.heldCustomers
+        let changedTickets = dirtyTickets.sorted { utf8Less(heldTickets[$0].id, heldTickets[$1].id) }
+            .map { heldTickets[$0] }
+        let changedCustomers = dirtyCustomers.sorted {
+            utf8Less(heldCustomers[$0].customer, heldCustomers[$1].customer)
+        }.map { heldCustomers[$0] }
         let written = changedTickets.count + changedCustomers.count
         if written > Self.recordBudget {
             eventsPerChunk = max(5_000, eventsPerChunk / 2)
         } else if written < Self.recordBudget / 4 {
             eventsPerChunk = min(100_000, eventsPerChunk * 2)
         }
+        for slot in dirtyTickets { ticketFlags[slot].dirty = false }
+        for slot in dirtyCustomers { customerFlags[slot].dirty = false }
         dirtyTickets.removeAll(keepingCapacity: true)
         dirtyCustomers.removeAll(keepingCapacity: true)
         defer { timeline.removeAll(keepingCapacity: true) }
@@ -246,8 +312,13 @@ public struct ProjectionFold: Sendable {
         core = ChunkFold(rules: rules, keepsTimeline: keepsTimeline)
     }
 
+    /// The records folded, by id (made on each call: `ticket(_:)` and `customer(_:)` look one up).
     public var tickets: [String: TicketState] { core.tickets }
     public var customers: [String: CustomerLoyalty] { core.customers }
+
+    /// The ticket or customer of that id, or nil.
+    public func ticket(_ id: String) -> TicketState? { core.ticket(id) }
+    public func customer(_ id: String) -> CustomerLoyalty? { core.customer(id) }
 
     /// Applies one stored event. Returns false for an event the projections ignore: an unknown type
     /// (or one that no longer validates).

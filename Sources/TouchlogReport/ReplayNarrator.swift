@@ -32,10 +32,10 @@ public struct ReplayNarrator {
             return ["type '\(stored.event.type)' is not in the catalog: stored, not interpreted"]
         }
         let ticketID = touchpoint.ticketID
-        let before = ticketID.flatMap { fold.tickets[$0] }
+        let before = ticketID.flatMap { fold.ticket($0) }
         fold.apply(stored)
         var changes: [String] = []
-        if let ticketID, let after = fold.tickets[ticketID], after.lastPosition == stored.position {
+        if let ticketID, let after = fold.ticket(ticketID), after.lastPosition == stored.position {
             changes.append(describeTicket(ticketID, before, after, kind, touchpoint))
             for anomaly in after.anomalies.dropFirst(before?.anomalies.count ?? 0) {
                 changes.append("anomaly: \(anomaly.reason)")
@@ -66,7 +66,7 @@ public struct ReplayNarrator {
         case .selfServiceViewed(let article): changes.append("viewed help article \(article)")
         default: break
         }
-        if let loyalty = fold.customers[stored.customerKey] {
+        if let loyalty = fold.customer(stored.customerKey) {
             let parts = loyalty.parts(fold.rules)
             changes.append(
                 String(
