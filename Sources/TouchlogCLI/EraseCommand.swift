@@ -47,17 +47,21 @@ struct EraseCommand: ParsableCommand {
     func run() throws {
         try storeOptions.withStore(.updating) { store in
             let log = store.log
-            var finished: Pseudonym?
-            if let pending = try log.pendingErasure() {
+            // Erasures killed before they finished (by this command or another run at the same time).
+            let finished = try log.pendingErasures()
+            for pending in finished {
                 try log.completeErasure(of: pending, source: Self.source)
-                finished = pending
             }
             let pseudonym: Pseudonym
             switch try log.status(ofCustomer: customer) {
             case .unknown:
-                guard let finished else { throw CommandFailure.notFound("customer", customer) }
-                // A re-run after a kill: the id no longer leads anywhere, the pending erasure is done.
-                try report(Outcome(outcome: "finished", customer: customer, pseudonym: finished.erasedName))
+                guard !finished.isEmpty else { throw CommandFailure.notFound("customer", customer) }
+                // A re-run after a kill: the id no longer leads anywhere, the pending erasure is done
+                // (named when it was the only one: nothing leads from the id to its pseudonym).
+                try report(
+                    Outcome(
+                        outcome: "finished", customer: customer,
+                        pseudonym: finished.count == 1 ? finished[0].erasedName : nil))
                 return
             case .erased(let erased):
                 try log.completeErasure(of: erased, source: Self.source)

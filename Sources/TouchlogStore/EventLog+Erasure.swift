@@ -40,27 +40,45 @@ extension EventLog {
         }
     }
 
-    /// The `meta` key of the erasure begun but not finished: the pseudonym whose key is destroyed and
-    /// whose `touchlog.erasure.completed` event may still be missing.
+    /// The `meta` key of the erasures begun but not finished: the pseudonyms (16 bytes each, one after
+    /// the other) whose keys are destroyed and whose `touchlog.erasure.completed` events may still be
+    /// missing. A list, so that two `erase` processes at once each leave their own mark.
     static let erasingName = "erasing"
 
-    /// The pseudonym of an erasure whose key is destroyed but which is not finished yet (its
-    /// completion event may be missing): the next `erase` finishes it first.
-    public func pendingErasure() throws -> Pseudonym? {
+    /// The pseudonyms of the erasures whose keys are destroyed but which are not finished yet (their
+    /// completion events may be missing), oldest first: the next `erase` finishes them first.
+    public func pendingErasures() throws -> [Pseudonym] {
         try requireFormat3()
-        return try storage("reading the pending erasure") {
-            try environment.withReadTransaction { txn in
-                try txn.value(forKey: EventLog.erasingName, in: databases.meta).flatMap {
-                    $0.count == Pseudonym.byteCount ? Pseudonym(bytes: $0) : nil
-                }
-            }
+        return try storage("reading the pending erasures") {
+            try environment.withReadTransaction { txn in try pendingErasures(txn) }
+        }
+    }
+
+    private func pendingErasures(_ txn: borrowing some ReadableTransaction & ~Copyable) throws -> [Pseudonym]
+    {
+        guard let value = try txn.value(forKey: EventLog.erasingName, in: databases.meta) else { return [] }
+        guard value.count % Pseudonym.byteCount == 0 else {
+            throw StoreError.sealedContent(
+                position: 0, reason: "meta 'erasing' is \(value.count) bytes, not a list of pseudonyms")
+        }
+        return stride(from: 0, to: value.count, by: Pseudonym.byteCount).map {
+            Pseudonym(bytes: Array(value[$0..<$0 + Pseudonym.byteCount]))
+        }
+    }
+
+    /// Writes the list of pending erasures (deletes the key when it is empty).
+    private func putPendingErasures(_ pending: [Pseudonym], _ txn: borrowing WriteTransaction) throws {
+        if pending.isEmpty {
+            _ = try txn.delete(forKey: EventLog.erasingName, in: databases.meta)
+        } else {
+            try txn.put(pending.flatMap(\.bytes), forKey: EventLog.erasingName, in: databases.meta)
         }
     }
 
     /// Destroys `customer`'s key, in one durable transaction: its `customerkeys` entry becomes "erased"
     /// (the key bytes are gone), its `customerids` entry (the keyed hash of the id) is deleted, every
     /// `content` entry of its stream is deleted, the service's read-access log names the pseudonym
-    /// instead of the id, the erasure is recorded as pending (`meta`
+    /// instead of the id, the erasure is added to the pending ones (`meta`
     /// `erasing`) and the erasure count goes up (so that no batch prepared before is sealed under the
     /// destroyed key). Returns the pseudonym; nil when the customer is not live (unknown, or erased
     /// already), in which case nothing is written.
@@ -97,7 +115,8 @@ extension EventLog {
                     try ReadAccessLog.redact(
                         customer: customer, as: key.pseudonym.erasedName, in: readAccess, txn)
                 }
-                try txn.put(key.pseudonym.bytes, forKey: EventLog.erasingName, in: databases.meta)
+                let pending = try pendingErasures(txn)
+                if !pending.contains(key.pseudonym) { try putPendingErasures(pending + [key.pseudonym], txn) }
                 let count = try erasureCount(txn) + 1
                 try txn.put(BigEndianKey(count), forKey: EventLog.erasureCountName, in: databases.meta)
                 return key.pseudonym
@@ -115,14 +134,20 @@ extension EventLog {
         guard case .erased = try status(ofCustomer: pseudonym.erasedName) else {
             throw StoreError.refused(reason: "pseudonym \(pseudonym.hex) is not an erased customer")
         }
-        let last = try storage("reading the stream of \(pseudonym.erasedName)") {
-            try environment.withReadTransaction { txn -> (position: UInt64, type: String)? in
-                guard let head = try readStream(pseudonym: pseudonym, txn) else { return nil }
-                return try withRecord(at: head.lastPosition, in: txn) { (head.lastPosition, $0.type) }
+        // The completion is appended only after the version of the stream read here: another `erase`
+        // finishing the same erasure at the same time makes one of the two find it there and stop.
+        var position: UInt64 = 0
+        while true {
+            let last = try storage("reading the stream of \(pseudonym.erasedName)") {
+                try environment.withReadTransaction { txn -> (head: StreamHead, type: String)? in
+                    guard let head = try readStream(pseudonym: pseudonym, txn) else { return nil }
+                    return try withRecord(at: head.lastPosition, in: txn) { (head, $0.type) }
+                }
             }
-        }
-        var position = last?.position ?? 0
-        if last?.type != SystemType.erasureCompleted.rawValue {
+            if let last, last.type == SystemType.erasureCompleted.rawValue {
+                position = last.head.lastPosition
+                break
+            }
             let event = CloudEvent(
                 id: UUID().uuidString.lowercased(), source: source,
                 type: SystemType.erasureCompleted.rawValue,
@@ -133,12 +158,19 @@ extension EventLog {
             }
             var request = AppendRequest(touchpoint)
             request.erasedStream = pseudonym
-            if case .appended(let at, _) = try append([request]).outcomes.first { position = at }
+            request.expectedVersion = last?.head.version ?? 0
+            do {
+                if case .appended(let at, _) = try append([request]).outcomes.first { position = at }
+                break
+            } catch StoreError.versionConflict {
+                continue  // the stream moved meanwhile: look at its last event again
+            }
         }
         try storage("finishing the erasure of \(pseudonym.erasedName)") {
             try environment.withWriteTransaction(growingMap: true) { txn in
-                if try txn.value(forKey: EventLog.erasingName, in: databases.meta) == pseudonym.bytes {
-                    _ = try txn.delete(forKey: EventLog.erasingName, in: databases.meta)
+                let pending = try pendingErasures(txn)
+                if pending.contains(pseudonym) {
+                    try putPendingErasures(pending.filter { $0 != pseudonym }, txn)
                 }
             }
         }
