@@ -34,6 +34,14 @@ public enum UmaDBPeer {
     public static func measure(python: String?, jsonLines: String, events: Int, batch: Int) throws
         -> PeerReading
     {
+        let (script, interpreter) = try locate(python: python)
+        return try PeerReading(
+            output: try PeerBaseline.run(interpreter, [script, jsonLines, String(events), String(batch)]))
+    }
+
+    /// The peer's script and the first of `PeerBaseline.candidatePythons(python)` that has `umadb`.
+    /// - Throws: `PeerBaseline.Unavailable` saying which is missing.
+    private static func locate(python: String?) throws -> (script: String, interpreter: String) {
         let fm = FileManager.default
         guard let script = candidateScripts().first(where: { fm.fileExists(atPath: $0) }) else {
             throw PeerBaseline.Unavailable(
@@ -51,8 +59,7 @@ public enum UmaDBPeer {
                     + "\(PeerBaseline.candidatePythons(python).joined(separator: ", "))); run Tools/peer-venv.sh"
             )
         }
-        return try PeerReading(
-            output: try PeerBaseline.run(interpreter, [script, jsonLines, String(events), String(batch)]))
+        return (script, interpreter)
     }
 
     /// Runs the peer with `clients` threads, each appending one event per call, on the first `events`
@@ -61,21 +68,7 @@ public enum UmaDBPeer {
     public static func measureConcurrent(python: String?, jsonLines: String, events: Int, clients: Int) throws
         -> String
     {
-        let fm = FileManager.default
-        guard let script = candidateScripts().first(where: { fm.fileExists(atPath: $0) }) else {
-            throw PeerBaseline.Unavailable(
-                description: "peer_umadb.py not found (tried \(candidateScripts().joined(separator: ", ")))")
-        }
-        let pythons = PeerBaseline.candidatePythons(python).filter { fm.isExecutableFile(atPath: $0) }
-        guard
-            let interpreter = pythons.first(where: {
-                (try? PeerBaseline.run($0, ["-c", "import umadb"])) != nil
-            })
-        else {
-            throw PeerBaseline.Unavailable(
-                description:
-                    "umadb is not installed (no Python with umadb \(pinnedVersion)); run Tools/peer-venv.sh")
-        }
+        let (script, interpreter) = try locate(python: python)
         return try PeerBaseline.run(interpreter, [script, jsonLines, String(events), "1", String(clients)])
     }
 
