@@ -78,7 +78,7 @@ enum EventRecord {
         var w = RecordWriter(target)
         w.byte(format)
         w.offset = hashRange.upperBound  // the hash, filled in below
-        predecessorHash.withUnsafeBytes { w.bytes($0) }
+        predecessorHash.withUnsafeBytes { w.append($0) }
         w.uint64(previousPosition)
         w.uint64(version)
         w.uint64(UInt64(bitPattern: recordedAt.microsecondsSinceEpoch))
@@ -90,34 +90,8 @@ enum EventRecord {
         w.optional(event.time)
         w.optional(event.datacontenttype)
         w.optional(event.dataschema)
-        w.length(event.extensions.count)
-        for attribute in event.extensions {
-            w.string(attribute.name)
-            switch attribute.value {
-            case .string(let text):
-                w.byte(EventRecordView.ExtensionKind.string.rawValue)
-                w.string(text)
-            case .number(let literal):
-                w.byte(EventRecordView.ExtensionKind.number.rawValue)
-                w.string(literal)
-            case .bool(let flag):
-                w.byte(
-                    flag
-                        ? EventRecordView.ExtensionKind.true.rawValue
-                        : EventRecordView.ExtensionKind.false.rawValue)
-            default: preconditionFailure("CloudEvent extensions are strings, numbers or booleans")
-            }
-        }
-        switch event.data {
-        case nil: w.byte(EventRecordView.DataKind.absent.rawValue)
-        case .json(let text):
-            w.byte(EventRecordView.DataKind.json.rawValue)
-            w.length(text.count)
-            text.withUnsafeBytes { w.bytes($0) }
-        case .base64(let text):
-            w.byte(EventRecordView.DataKind.base64.rawValue)
-            w.string(text)
-        }
+        w.extensions(event.extensions)
+        w.data(event.data)
         precondition(w.offset == target.count, "record size mismatch")
         let hash = ChainHash(position: position, record: UnsafeRawBufferPointer(target))
         hash.withUnsafeBytes {
@@ -151,7 +125,7 @@ enum EventRecord {
 }
 
 /// Writes a record front to back into memory of exactly the right size.
-private struct RecordWriter {
+private struct RecordWriter: RecordEncoder {
     let target: UnsafeMutableRawBufferPointer
     var offset = 0
 
@@ -162,43 +136,11 @@ private struct RecordWriter {
         offset += 1
     }
 
-    @inline(__always) mutating func bytes(_ source: UnsafeRawBufferPointer) {
+    @inline(__always) mutating func append(_ source: UnsafeRawBufferPointer) {
         guard let base = source.baseAddress, source.count > 0 else { return }
         precondition(offset + source.count <= target.count)
         (target.baseAddress! + offset).copyMemory(from: base, byteCount: source.count)
         offset += source.count
-    }
-
-    @inline(__always) mutating func uint64(_ value: UInt64) {
-        precondition(offset + 8 <= target.count)
-        target.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt64.self)
-        offset += 8
-    }
-
-    @inline(__always) mutating func length(_ length: Int) {
-        var value = UInt64(length)
-        while value >= 0x80 {
-            byte(UInt8(value & 0x7f) | 0x80)
-            value >>= 7
-        }
-        byte(UInt8(value))
-    }
-
-    @inline(__always) mutating func utf8(_ text: String) {
-        if text.utf8.withContiguousStorageIfAvailable({ bytes(UnsafeRawBufferPointer($0)) }) == nil {
-            for b in text.utf8 { byte(b) }
-        }
-    }
-
-    mutating func string(_ text: String) {
-        length(text.utf8.count)
-        utf8(text)
-    }
-
-    mutating func optional(_ text: String?) {
-        guard let text else { return byte(0) }
-        length(text.utf8.count + 1)
-        utf8(text)
     }
 }
 

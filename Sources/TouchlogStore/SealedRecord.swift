@@ -438,25 +438,34 @@ enum SealedRecord {
 
 }
 
-/// Appends the store's encodings to a growing array (strings as LEB128 length and UTF-8).
-struct ByteSink {
-    var bytes: [UInt8] = []
+/// Writes the store's encodings (big-endian integers, LEB128 lengths, strings as length and UTF-8, the
+/// extensions and data of an event): one owner of the field layout for the records of every format,
+/// whatever memory they are written to.
+protocol RecordEncoder {
+    mutating func byte(_ value: UInt8)
+    mutating func append(_ raw: UnsafeRawBufferPointer)
+}
 
-    mutating func byte(_ value: UInt8) { bytes.append(value) }
-
-    mutating func uint64(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
+extension RecordEncoder {
+    @inline(__always) mutating func uint64(_ value: UInt64) {
+        withUnsafeBytes(of: value.bigEndian) { append($0) }
     }
 
-    mutating func length(_ length: Int) {
+    @inline(__always) mutating func length(_ length: Int) {
         var value = UInt64(length)
         while value >= 0x80 {
-            bytes.append(UInt8(value & 0x7f) | 0x80)
+            byte(UInt8(value & 0x7f) | 0x80)
             value >>= 7
         }
-        bytes.append(UInt8(value))
+        byte(UInt8(value))
+    }
+
+    /// The UTF-8 of `text`, copied in one piece when the string is stored contiguously (appending the
+    /// view element by element is several times slower).
+    @inline(__always) mutating func utf8(_ text: String) {
+        if text.utf8.withContiguousStorageIfAvailable({ append(UnsafeRawBufferPointer($0)) }) == nil {
+            for b in text.utf8 { byte(b) }
+        }
     }
 
     mutating func string(_ text: String) {
@@ -470,15 +479,9 @@ struct ByteSink {
         utf8(text)
     }
 
-    /// The UTF-8 of `text`, copied in one piece when the string is stored contiguously (appending the
-    /// view element by element is several times slower).
-    private mutating func utf8(_ text: String) {
-        if text.utf8.withContiguousStorageIfAvailable({ bytes += $0 }) == nil { bytes += text.utf8 }
-    }
-
     mutating func optional(bytes text: [UInt8]) {
         length(text.count + 1)
-        bytes += text
+        text.withUnsafeBytes { append($0) }
     }
 
     /// Extension attributes as a record holds them: a count, then name, kind byte and text.
@@ -510,12 +513,21 @@ struct ByteSink {
         case .json(let text):
             byte(EventRecordView.DataKind.json.rawValue)
             length(text.count)
-            bytes += text
+            text.withUnsafeBytes { append($0) }
         case .base64(let text):
             byte(EventRecordView.DataKind.base64.rawValue)
             string(text)
         }
     }
+}
+
+/// Appends the store's encodings to a growing array.
+struct ByteSink: RecordEncoder {
+    var bytes: [UInt8] = []
+
+    mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+    mutating func append(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
 }
 
 extension ByteReader {
